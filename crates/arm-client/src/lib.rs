@@ -1,0 +1,1 @@
+//! arm-client: typed ARM access (see issue 7). Built out in its own change.

@@ -1,0 +1,1 @@
+//! armsim: an ARM simulator (see issue 5). Built out in its own change.

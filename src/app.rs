@@ -1,0 +1,16 @@
+use crate::components::{footer::Footer, header::Header, scenario_list::ScenarioList};
+use yew::prelude::*;
+
+/// The application shell: header, the scenario catalogue, footer.
+#[component]
+pub fn App() -> Html {
+    html! {
+        <>
+            <Header />
+            <main class="content" id="main">
+                <ScenarioList />
+            </main>
+            <Footer />
+        </>
+    }
+}

@@ -1,0 +1,18 @@
+//! identity-wizard: the Yew app (thin; the logic lives in `identity-core`).
+
+pub mod app;
+pub mod components;
+
+/// The version shown in the footer.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Mount the app into `<main id="app">` (or `<body>`). Called by the trunk-built binary.
+pub fn run() {
+    let root = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("app"));
+    match root {
+        Some(root) => yew::Renderer::<app::App>::with_root(root).render(),
+        None => yew::Renderer::<app::App>::new().render(),
+    };
+}

@@ -1,0 +1,3 @@
+fn main() {
+    identity_wizard::run();
+}
