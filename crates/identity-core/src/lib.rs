@@ -5,6 +5,7 @@
 
 pub mod api_versions;
 pub mod catalogue;
+pub mod clouds;
 pub mod request;
 
 pub use request::{ArmRequest, Method};
