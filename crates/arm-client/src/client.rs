@@ -188,27 +188,37 @@ impl ArmClient {
     /// Send through every layer except the status check: the final response of the
     /// retry layer, whatever its status.
     pub async fn send_http_raw(&self, req: HttpRequest) -> Result<HttpResponse, ArmError> {
+        self.send_counted(req).await.0
+    }
+
+    async fn send_counted(&self, req: HttpRequest) -> (Result<HttpResponse, ArmError>, u32) {
         let method = req.method.as_str();
-        check_origin(&self.origin, &req.url).map_err(|e| e.at(method, &req.url))?;
+        if let Err(e) = check_origin(&self.origin, &req.url) {
+            return (Err(e.at(method, &req.url)), 0);
+        }
         let safety = Safety::of(&req);
         let (out, attempts) = self
             .retry
             .run(&*self.clock, safety, |_| self.try_once(req.clone()))
             .await;
-        out.map_err(|mut e| {
+        let out = out.map_err(|mut e| {
             e.attempts = attempts;
             e
-        })
+        });
+        (out, attempts)
     }
 
     /// Send, and turn a non-2xx status into an [`ArmError`].
     pub async fn send_http(&self, req: HttpRequest) -> Result<HttpResponse, ArmError> {
         let (method, url) = (req.method.as_str(), req.url.clone());
-        let resp = self.send_http_raw(req).await?;
+        let (resp, attempts) = self.send_counted(req).await;
+        let resp = resp?;
         if resp.is_success() {
             Ok(resp)
         } else {
-            Err(ArmError::from_response(method, &url, &resp))
+            let mut e = ArmError::from_response(method, &url, &resp);
+            e.attempts = attempts;
+            Err(e)
         }
     }
 

@@ -215,7 +215,16 @@ where
                 state = s.clone();
                 match classify(&s) {
                     Term::Running => None,
-                    Term::Failed => return Err(op_failed(&s, v.as_ref(), &poll_url, polls)),
+                    Term::Failed => {
+                        let e = op_failed(&s, v.as_ref(), &poll_url, polls);
+                        progress(&Progress {
+                            state: s.clone(),
+                            elapsed_ms: elapsed(clock),
+                            polls,
+                            via,
+                        });
+                        return Err(e);
+                    }
                     Term::Succeeded => Some(resp),
                 }
             }
@@ -247,7 +256,16 @@ where
                 state = s.clone();
                 match classify(&s) {
                     Term::Running => None,
-                    Term::Failed => return Err(op_failed(&s, v.as_ref(), &poll_url, polls)),
+                    Term::Failed => {
+                        let e = op_failed(&s, v.as_ref(), &poll_url, polls);
+                        progress(&Progress {
+                            state: s.clone(),
+                            elapsed_ms: elapsed(clock),
+                            polls,
+                            via,
+                        });
+                        return Err(e);
+                    }
                     Term::Succeeded => Some(resp),
                 }
             }
