@@ -46,6 +46,7 @@ pub mod client;
 pub mod clock;
 pub mod error;
 pub mod http;
+pub mod identity;
 pub mod limit;
 pub mod lro;
 pub mod ops;

@@ -562,3 +562,71 @@ fn the_limiter_bounds_concurrent_requests_and_the_observer_sees_each() {
             .all(|e| e.authorized && e.status == Some(200))
     );
 }
+
+#[test]
+fn change_identity_is_one_get_one_patch_and_polls() {
+    for strict in [false, true] {
+        let inner = Rc::new(ScriptedTransport::new());
+        let vmss = |ps: &str, identity: Option<Value>, etag: &str| {
+            let mut b = json!({"id": VMSS, "location": "westeurope", "etag": etag,
+                "properties": {"orchestrationMode": "Uniform", "provisioningState": ps, "upgradePolicy": {"mode": "Manual"}}});
+            if let Some(i) = identity {
+                b["identity"] = i;
+            }
+            ok(b).with_header("ETag", etag)
+        };
+        inner.push(vmss("Succeeded", None, "\"4\""));
+        inner.push(
+            vmss("Updating", Some(json!({"type": "SystemAssigned", "principalId": "p1"})), "\"5\"")
+                .with_header("Azure-AsyncOperation", format!("{ARM}/subscriptions/s1/providers/Microsoft.Compute/locations/westeurope/operations/o?api-version=2024-11-01")),
+        );
+        if strict {
+            inner.push(vmss(
+                "Updating",
+                Some(json!({"type": "SystemAssigned", "principalId": "p1"})),
+                "\"5\"",
+            ));
+        } else {
+            inner.push(op("InProgress"));
+            inner.push(op("Succeeded"));
+        }
+        inner.push(vmss(
+            "Succeeded",
+            Some(json!({"type": "SystemAssigned", "principalId": "p1"})),
+            "\"5\"",
+        ));
+        let t: Rc<dyn Transport> = if strict {
+            Rc::new(StrictCors(inner.clone()))
+        } else {
+            inner.clone()
+        };
+        let c = client_with(t, &VirtualClock::new(0));
+        let ch = block_on(identity::change_identity(
+            &c,
+            VMSS,
+            &identity_core::Operation::EnableSystemAssigned,
+            &mut |_| {},
+        ))
+        .unwrap();
+        let sent = inner.requests();
+        let methods: Vec<_> = sent.iter().map(|r| r.method).collect();
+        assert_eq!(methods.iter().filter(|m| **m == Method::Patch).count(), 1);
+        assert_eq!(methods[0], Method::Get);
+        assert_eq!(methods[1], Method::Patch);
+        assert_eq!(
+            sent.len(),
+            5 - strict as usize,
+            "GET + PATCH + polls (+ read-back)"
+        );
+        assert_eq!(
+            sent[1].header("if-match"),
+            Some("\"4\""),
+            "etag from the body works without headers"
+        );
+        let body: Value = serde_json::from_slice(sent[1].body.as_ref().unwrap()).unwrap();
+        assert_eq!(body, json!({"identity": {"type": "SystemAssigned"}}));
+        let after = ch.after.unwrap();
+        assert!(after.identity.system_assigned);
+        assert!(!ch.before.identity.system_assigned);
+    }
+}
