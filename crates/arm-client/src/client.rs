@@ -218,6 +218,12 @@ impl ArmClient {
         } else {
             let mut e = ArmError::from_response(method, &url, &resp);
             e.attempts = attempts;
+            if attempts > 1 && resp.status == 412 {
+                e.message.push_str(
+                    " (this write was retried after a failure; the earlier attempt may have \
+                     been applied — re-read the resource)",
+                );
+            }
             Err(e)
         }
     }
@@ -267,6 +273,30 @@ impl ArmClient {
             req.method,
             &resource_url,
             |url| self.send_http_raw(HttpRequest::new(Method::Get, url)),
+            &*self.clock,
+            &self.lro,
+            started,
+            progress,
+        )
+        .await
+    }
+
+    /// Resume following a resource whose change is under way (e.g. after the
+    /// connection dropped while polling): GET it, then poll its `provisioningState`
+    /// until terminal. `req` is the resource's GET (see [`crate::ops::get_resource`]).
+    pub async fn wait_for_resource(
+        &self,
+        req: &ArmRequest,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<LroOutcome, ArmError> {
+        let url = self.url_of(req);
+        let started = self.clock.now_ms();
+        let first = self.send(req).await?;
+        lro::follow(
+            first,
+            Method::Patch,
+            &url,
+            |u| self.send_http_raw(HttpRequest::new(Method::Get, u)),
             &*self.clock,
             &self.lro,
             started,

@@ -630,3 +630,57 @@ fn change_identity_is_one_get_one_patch_and_polls() {
         assert!(!ch.before.identity.system_assigned);
     }
 }
+
+#[test]
+fn a_lost_poll_can_be_resumed_on_the_resource() {
+    let t = Rc::new(ScriptedTransport::new());
+    t.push(patch_accepted(true));
+    for _ in 0..5 {
+        t.push_err(TransportError::Network("offline".into()));
+    }
+    let c = client_with(t.clone(), &VirtualClock::new(0));
+    let req = ops::patch_identity(VMSS, json!({"type": "None"}), Some("\"1\"")).unwrap();
+    let e = block_on(c.execute(&req, &mut |_| {})).unwrap_err();
+    assert_eq!((e.kind, e.attempts), (ErrorKind::Network, 5));
+    assert!(e.url.contains("/operations/op1"));
+    // back online: resume on the resource itself
+    t.push(ok(
+        json!({"id": VMSS, "properties": {"provisioningState": "Updating"}}),
+    ));
+    t.push(ok(
+        json!({"id": VMSS, "properties": {"provisioningState": "Succeeded"}}),
+    ));
+    let mut states = Vec::new();
+    let o = block_on(
+        c.wait_for_resource(&ops::get_resource(VMSS).unwrap(), &mut |p| {
+            states.push(p.state.clone())
+        }),
+    )
+    .unwrap();
+    assert_eq!(o.state, "Succeeded");
+    assert_eq!(states, ["Updating", "Succeeded"]);
+    assert_eq!(t.requests().len(), 1 + 5 + 2);
+}
+
+#[test]
+fn a_412_after_our_own_retry_says_so() {
+    let t = Rc::new(ScriptedTransport::new());
+    t.push(HttpResponse::json(503, &json!({})));
+    t.push(HttpResponse::json(
+        412,
+        &json!({"error": {"code": "PreconditionFailed", "message": "Etag mismatch"}}),
+    ));
+    let c = client_with(t.clone(), &VirtualClock::new(0));
+    let req = ops::patch_identity(VMSS, json!({"type": "None"}), Some("\"1\"")).unwrap();
+    let e = block_on(c.send(&req)).unwrap_err();
+    assert_eq!((e.status, e.attempts), (Some(412), 2));
+    assert!(e.message.contains("earlier attempt may have been applied"));
+    // a first-try 412 is a plain concurrent change
+    t.push(HttpResponse::json(
+        412,
+        &json!({"error": {"code": "PreconditionFailed", "message": "Etag mismatch"}}),
+    ));
+    let e = block_on(c.send(&req)).unwrap_err();
+    assert_eq!((e.message.as_str(), e.attempts), ("Etag mismatch", 1));
+    assert!(e.hint().unwrap().contains("changed by someone else"));
+}
