@@ -23,7 +23,7 @@ const DIST = path.resolve(arg('--dist', path.join(ROOT, 'dist')));
 const BUDGET = { wasmGzip: 130_000, firstLoadGzip: 230_000, render1x: 200, render4x: 600 };
 
 // ---- sizes ----
-const files = fs.readdirSync(DIST).filter((f) => fs.statSync(path.join(DIST, f)).isFile()).sort();
+const files = fs.readdirSync(DIST).filter((f) => !f.startsWith('.') && fs.statSync(path.join(DIST, f)).isFile()).sort();
 const sizes = files.map((f) => {
   const buf = fs.readFileSync(path.join(DIST, f));
   return {
@@ -37,7 +37,7 @@ const sum = (k) => sizes.reduce((a, s) => a + s[k], 0);
 const fmt = (n) => n.toLocaleString('en-US');
 console.log('\n## dist/ sizes (bytes)\n');
 console.log('| file | raw | gzip -9 | brotli 11 |\n|---|---:|---:|---:|');
-for (const s of sizes) console.log(`| ${s.file.replace(/-[0-9a-f]{16}(?=[._])/, '-<hash>')} | ${fmt(s.raw)} | ${fmt(s.gzip)} | ${fmt(s.brotli)} |`);
+for (const s of sizes) console.log(`| ${s.file.replace(/-[0-9a-f]{12,16}(?=[._])/, '-<hash>')} | ${fmt(s.raw)} | ${fmt(s.gzip)} | ${fmt(s.brotli)} |`);
 console.log(`| **first load (all of the above)** | ${fmt(sum('raw'))} | ${fmt(sum('gzip'))} | ${fmt(sum('brotli'))} |`);
 const wasm = sizes.find((s) => s.file.endsWith('.wasm'));
 

@@ -38,6 +38,8 @@ pub mod plan;
 pub mod request;
 pub mod resource;
 pub mod resource_id;
+pub mod route;
+pub mod wizard;
 
 pub use identity::{IdentityState, IdentityType, UserAssignedIdentity};
 pub use operation::Operation;
