@@ -53,7 +53,11 @@ pub struct ErrorDetail {
 /// assert!(e.hint().unwrap().contains("changed"));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-pub struct ArmError {
+pub struct ArmError(Box<ErrorInfo>);
+
+/// The fields of an [`ArmError`] (reached through `Deref`: `err.status`, `err.code`…).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorInfo {
     /// Coarse kind.
     pub kind: ErrorKind,
     /// HTTP status, when a response was read.
@@ -81,10 +85,23 @@ pub struct ArmError {
     pub attempts: u32,
 }
 
+impl std::ops::Deref for ArmError {
+    type Target = ErrorInfo;
+    fn deref(&self) -> &ErrorInfo {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ArmError {
+    fn deref_mut(&mut self) -> &mut ErrorInfo {
+        &mut self.0
+    }
+}
+
 impl ArmError {
     /// A non-HTTP error of the given kind.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        ArmError {
+        ArmError(Box::new(ErrorInfo {
             kind,
             status: None,
             code: None,
@@ -97,7 +114,7 @@ impl ArmError {
             method: String::new(),
             url: String::new(),
             attempts: 0,
-        }
+        }))
     }
 
     pub(crate) fn at(mut self, method: &str, url: &str) -> Self {

@@ -37,10 +37,6 @@
 //! assert_eq!(clock.sleeps(), vec![2_000]); // Retry-After honoured, on the virtual clock
 //! ```
 
-// ArmError keeps every field a user or log needs as plain data; errors are rare and
-// cheap next to a network round trip, so the size lint does not pay here.
-#![allow(clippy::result_large_err)]
-
 pub mod auth;
 pub mod client;
 pub mod clock;
@@ -59,7 +55,7 @@ pub mod url;
 pub use auth::{StaticToken, TokenSource, check_origin};
 pub use client::{ArmClient, ArmClientBuilder, ArmResponse, Exchange};
 pub use clock::{Clock, VirtualClock};
-pub use error::{ArmError, ErrorDetail, ErrorKind};
+pub use error::{ArmError, ErrorDetail, ErrorInfo, ErrorKind};
 pub use http::{HttpRequest, HttpResponse, LocalBoxFuture, Method, Transport, TransportError};
 pub use identity_core::ArmRequest;
 pub use limit::Limiter;

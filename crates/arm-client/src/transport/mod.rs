@@ -2,5 +2,7 @@
 
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
+#[cfg(feature = "sim")]
+pub mod sim;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod tcp;
