@@ -6,5 +6,6 @@
 pub mod api_versions;
 pub mod catalogue;
 pub mod request;
+pub mod scripts;
 
 pub use request::{ArmRequest, Method};

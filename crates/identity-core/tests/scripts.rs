@@ -1,0 +1,666 @@
+//! Scripts: every scenario × target kind × flavour — snapshots, parse + bind checks on every
+//! PowerShell script, bash syntax and argument round trips, and exact-body equivalence.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use identity_core::scripts::*;
+use serde_json::Value;
+use support::*;
+
+const SUB: &str = "00000000-0000-0000-0000-000000000000";
+
+fn ua(n: &str) -> String {
+    format!(
+        "/subscriptions/{SUB}/resourceGroups/myResourceGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{n}"
+    )
+}
+
+fn states() -> Vec<(&'static str, Identities)> {
+    vec![
+        ("none", Identities::default()),
+        (
+            "sa",
+            Identities {
+                system: true,
+                user: vec![],
+            },
+        ),
+        (
+            "ua1",
+            Identities {
+                system: false,
+                user: vec![ua("id1")],
+            },
+        ),
+        (
+            "ua2",
+            Identities {
+                system: false,
+                user: vec![ua("id1"), ua("id2")],
+            },
+        ),
+        (
+            "sa_ua2",
+            Identities {
+                system: true,
+                user: vec![ua("id1"), ua("id2")],
+            },
+        ),
+    ]
+}
+
+/// The operations of the matrix, applied here with plain set logic (independent of the generators).
+type Op = fn(&Identities) -> Identities;
+
+fn ops() -> Vec<(&'static str, Op)> {
+    fn with(s: &Identities, f: impl FnOnce(&mut Identities)) -> Identities {
+        let mut x = s.clone();
+        f(&mut x);
+        x
+    }
+    vec![
+        ("enable_sa", |s| with(s, |x| x.system = true)),
+        ("remove_sa", |s| with(s, |x| x.system = false)),
+        ("add_ua", |s| {
+            with(s, |x| {
+                if !x.has_user(&ua("id3")) {
+                    x.user.push(ua("id3"))
+                }
+            })
+        }),
+        ("add_existing_ua", |s| {
+            with(s, |x| {
+                if !x.has_user(&ua("id1")) {
+                    x.user.push(ua("id1"))
+                }
+            })
+        }),
+        ("remove_ua", |s| {
+            with(s, |x| {
+                x.user.retain(|u| !u.eq_ignore_ascii_case(&ua("id1")))
+            })
+        }),
+        ("remove_missing_ua", |s| {
+            with(s, |x| {
+                x.user.retain(|u| !u.eq_ignore_ascii_case(&ua("id9")))
+            })
+        }),
+        ("remove_all", |_| Identities::default()),
+    ]
+}
+
+fn kind_slug(k: TargetKind) -> &'static str {
+    match k {
+        TargetKind::ScaleSetUniform => "uniform",
+        TargetKind::ScaleSetFlexible => "flexible",
+        TargetKind::Vm => "vm",
+    }
+}
+
+fn target(k: TargetKind) -> Resource {
+    Resource::new(
+        SUB,
+        "myResourceGroup",
+        if k.is_vm() { "myVM" } else { "myVmss" },
+        k,
+    )
+}
+
+fn matrix() -> Vec<(String, ScriptPlan)> {
+    let mut out = Vec::new();
+    for k in TargetKind::ALL {
+        for (sn, s) in states() {
+            if k == TargetKind::ScaleSetFlexible && s.system {
+                continue; // a Flexible scale set cannot hold a system-assigned identity
+            }
+            for (on, op) in ops() {
+                let after = op(&s);
+                let plan = ScriptPlan::identity(
+                    Cloud::AzureCloud,
+                    target(k),
+                    s.clone(),
+                    after,
+                    Some("\"4\"".into()),
+                );
+                out.push((format!("{}__{sn}__{on}", kind_slug(k)), plan));
+            }
+        }
+    }
+    out
+}
+
+fn extras() -> Vec<(String, ScriptPlan)> {
+    let mut out = Vec::new();
+    for cloud in [Cloud::AzureUSGovernment, Cloud::AzureChinaCloud] {
+        let s = Identities {
+            system: true,
+            user: vec![ua("id1"), ua("id2")],
+        };
+        let a = Identities {
+            system: true,
+            user: vec![ua("id2")],
+        };
+        out.push((
+            format!("uniform__sa_ua2__remove_ua__{}", cloud.name()),
+            ScriptPlan::identity(cloud, target(TargetKind::ScaleSetUniform), s, a, None),
+        ));
+    }
+    let mut create = ScriptPlan::identity(
+        Cloud::AzureCloud,
+        target(TargetKind::Vm),
+        Identities::default(),
+        Identities::default(),
+        None,
+    );
+    create.change = Change::CreateUserAssigned {
+        subscription_id: SUB.into(),
+        resource_group: "myResourceGroup".into(),
+        name: "myUAI".into(),
+        location: "westus2".into(),
+    };
+    let mut r = identity_core::ArmRequest::new(
+        identity_core::Method::Put,
+        format!(
+            "/subscriptions/{SUB}/resourceGroups/myResourceGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myUAI"
+        ),
+        identity_core::api_versions::MANAGED_IDENTITY,
+    );
+    r.body = Some(serde_json::json!({"location": "westus2"}));
+    create.outcome = Outcome::Requests(vec![r]);
+    out.push(("create_user_assigned".into(), create));
+    let mut role = ScriptPlan::identity(
+        Cloud::AzureCloud,
+        target(TargetKind::Vm),
+        Identities::default(),
+        Identities::default(),
+        None,
+    );
+    let scope = format!("/subscriptions/{SUB}/resourceGroups/myResourceGroup");
+    let rd = format!(
+        "/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
+    );
+    role.change = Change::RoleAssignment {
+        subscription_id: SUB.into(),
+        scope: scope.clone(),
+        principal_id: "11111111-2222-3333-4444-555555555555".into(),
+        role_definition_id: rd.clone(),
+    };
+    let mut r = identity_core::ArmRequest::new(
+        identity_core::Method::Put,
+        format!(
+            "{scope}/providers/Microsoft.Authorization/roleAssignments/99999999-8888-7777-6666-555555555555"
+        ),
+        identity_core::api_versions::AUTHORIZATION,
+    );
+    r.body = Some(
+        serde_json::json!({"properties": {"roleDefinitionId": rd, "principalId": "11111111-2222-3333-4444-555555555555", "principalType": "ServicePrincipal"}}),
+    );
+    role.outcome = Outcome::Requests(vec![r]);
+    out.push(("role_assignment".into(), role));
+    for k in [TargetKind::ScaleSetUniform, TargetKind::Vm] {
+        let t = target(k);
+        let mut p = ScriptPlan::identity(
+            Cloud::AzureCloud,
+            t.clone(),
+            Identities::default(),
+            Identities::default(),
+            None,
+        );
+        p.change = Change::RemoveExtension {
+            target: t.clone(),
+            extension: "ManagedIdentityExtensionForWindows".into(),
+            manual_upgrade: !k.is_vm(),
+        };
+        let mut rs = vec![identity_core::ArmRequest::new(
+            identity_core::Method::Delete,
+            format!("{}/extensions/ManagedIdentityExtensionForWindows", t.path()),
+            identity_core::api_versions::COMPUTE,
+        )];
+        if !k.is_vm() {
+            let mut up = identity_core::ArmRequest::new(
+                identity_core::Method::Post,
+                format!("{}/manualupgrade", t.path()),
+                identity_core::api_versions::COMPUTE,
+            );
+            up.body = Some(serde_json::json!({"instanceIds": ["*"]}));
+            rs.push(up);
+        }
+        p.outcome = Outcome::Requests(rs);
+        p.warnings.push(
+            "upgradePolicy is Manual: removing an extension needs an instance upgrade.".into(),
+        );
+        out.push((format!("remove_extension__{}", kind_slug(k)), p));
+    }
+    out
+}
+
+fn all_plans() -> Vec<(String, ScriptPlan)> {
+    let mut v = matrix();
+    v.extend(extras());
+    v
+}
+
+fn check_powershell(name: &str, f: Flavour, text: &str, cat: &Catalogue) {
+    let errs = syntax_errors(text);
+    assert!(
+        errs.is_empty(),
+        "{name} {f:?}: syntax errors {errs:?}\n{text}"
+    );
+    if let Err(e) = cat.check_script(text) {
+        panic!("{name} {f:?}: {e}\n{text}");
+    }
+    let undef = undefined_variables(text);
+    assert!(
+        undef.is_empty(),
+        "{name} {f:?}: undefined variables {undef:?}\n{text}"
+    );
+    assert!(
+        !text.lines().any(|l| l.trim_end().ends_with('`')),
+        "{name}: line continuation"
+    );
+}
+
+#[test]
+fn every_powershell_script_parses_binds_and_defines_its_variables() {
+    let (az, rm) = (Catalogue::az(), Catalogue::azurerm());
+    let mut n = 0;
+    for (name, plan) in all_plans() {
+        for s in generate_all(&plan) {
+            if s.language == Language::PowerShell {
+                check_powershell(
+                    &name,
+                    s.flavour,
+                    &s.text,
+                    if s.flavour == Flavour::AzureRm {
+                        &rm
+                    } else {
+                        &az
+                    },
+                );
+                n += 1;
+            }
+        }
+    }
+    assert!(n > 400, "{n}");
+}
+
+#[test]
+fn snapshots_of_every_scenario_kind_and_flavour() {
+    for (name, plan) in all_plans() {
+        let mut doc = String::new();
+        for s in generate_all(&plan) {
+            doc.push_str(&format!("===== {} =====\n{}\n", s.flavour.slug(), s.text));
+        }
+        insta::assert_snapshot!(name, doc);
+    }
+}
+
+#[test]
+fn snippet_scripts_parse_bind_and_snapshot() {
+    let az = Catalogue::az();
+    for k in TargetKind::ALL {
+        for (iname, intent) in [
+            ("enable_sa", Intent::EnableSystem),
+            ("remove_sa", Intent::RemoveSystem),
+            ("add_ua", Intent::AddUser(vec![ua("id3")])),
+            ("remove_ua", Intent::RemoveUser(vec![ua("id1")])),
+        ] {
+            let req = SnippetRequest {
+                cloud: Cloud::AzureUSGovernment,
+                target: target(k),
+                intent,
+            };
+            let mut doc = String::new();
+            for s in snippet_all(&req) {
+                if s.language == Language::PowerShell {
+                    check_powershell(iname, s.flavour, &s.text, &az);
+                } else {
+                    bash_syntax_ok(&s.text);
+                }
+                doc.push_str(&format!("===== {} =====\n{}\n", s.flavour.slug(), s.text));
+            }
+            insta::assert_snapshot!(format!("snippet__{}__{iname}", kind_slug(k)), doc);
+        }
+    }
+}
+
+/// The bound parameter sets say what the cmdlet will do: the identity cmdlets bind to the explicit-identity set.
+#[test]
+fn identity_cmdlets_bind_to_the_explicit_identity_set_with_enum_names() {
+    let az = Catalogue::az();
+    for (name, plan) in matrix() {
+        if !matches!(plan.outcome, Outcome::Requests(_)) {
+            continue;
+        }
+        let s = generate(&plan, Flavour::AzPowerShell);
+        let bound = az.check_script(&s.text).unwrap();
+        for (cmd, set) in bound {
+            if cmd.starts_with("Update-Az") {
+                assert_eq!(set, "ExplicitIdentityParameterSet", "{name}");
+            }
+        }
+        assert!(
+            !s.text.contains("'SystemAssigned, UserAssigned'") || s.text.contains("Invoke-"),
+            "{name}: ARM string given to -IdentityType"
+        );
+    }
+}
+
+/// A script that cannot express a change losslessly says so and carries the exact form.
+#[test]
+fn lossy_cases_fall_back_to_the_exact_form() {
+    for (name, plan) in matrix() {
+        let Change::Identity {
+            target,
+            before,
+            after,
+        } = &plan.change
+        else {
+            continue;
+        };
+        let Outcome::Requests(_) = &plan.outcome else {
+            continue;
+        };
+        let s = generate(&plan, Flavour::AzPowerShell).text;
+        let partial_removal = !removed_users(before, after).is_empty() && !after.user.is_empty();
+        if partial_removal && !target.kind.is_vm() {
+            assert!(
+                s.contains("No cmdlet can express this change losslessly"),
+                "{name}"
+            );
+            assert!(s.contains("Invoke-RestMethod"), "{name}"); // plan has If-Match
+            assert!(
+                !s.lines()
+                    .any(|l| l.trim_start().starts_with("Update-AzVmss")),
+                "{name}"
+            );
+        } else {
+            assert!(s.contains("Update-Az"), "{name}");
+            // the keep-list is exactly the after set
+            let ids = assignments(&s, "identityIds");
+            assert!(ids.is_empty()); // arrays are not single literals
+            for u in &after.user {
+                assert!(
+                    s.contains(&identity_core::scripts::quote::ps_single(u)),
+                    "{name}: {u} not kept"
+                );
+            }
+            for u in removed_users(before, after) {
+                assert!(
+                    !s.contains(&identity_core::scripts::quote::ps_single(&u)),
+                    "{name}: {u} still listed"
+                );
+            }
+        }
+    }
+}
+
+/// Equivalence: the body in the exact forms parses back to the plan's body.
+#[test]
+fn exact_forms_carry_the_plans_body_and_headers() {
+    for (name, plan) in all_plans() {
+        let Outcome::Requests(reqs) = &plan.outcome else {
+            continue;
+        };
+        let ps = generate(&plan, Flavour::AzPowerShellExact).text;
+        for (i, r) in reqs.iter().enumerate() {
+            let var = if reqs.len() > 1 {
+                format!("body{}", i + 1)
+            } else {
+                "body".into()
+            };
+            if let Some(b) = &r.body {
+                let got = assignments(&ps, &var);
+                assert_eq!(got.len(), 1, "{name}: ${var}\n{ps}");
+                let parsed: Value = serde_json::from_str(&got[0]).unwrap();
+                assert_eq!(&parsed, b, "{name}");
+            }
+            let pvar = if reqs.len() > 1 {
+                format!("path{}", i + 1)
+            } else {
+                "path".into()
+            };
+            assert_eq!(assignments(&ps, &pvar), vec![r.path_and_query()], "{name}");
+        }
+        // bash az rest: run with a fake az that records its arguments
+        let sh = generate(&plan, Flavour::CliRestBash).text;
+        let calls = run_bash_with_fake_az(&sh, plan.if_match());
+        let rest: Vec<&Vec<String>> = calls
+            .iter()
+            .filter(|c| c.first().map(|s| s.as_str()) == Some("rest"))
+            .collect();
+        assert_eq!(rest.len(), reqs.len(), "{name}");
+        for (c, r) in rest.iter().zip(reqs) {
+            assert_eq!(
+                arg_after(c, "--method").unwrap(),
+                r.method.as_str().to_ascii_lowercase()
+            );
+            assert_eq!(arg_after(c, "--url").unwrap(), r.path_and_query());
+            match &r.body {
+                Some(b) => assert_eq!(
+                    &serde_json::from_str::<Value>(&arg_after(c, "--body").unwrap()).unwrap(),
+                    b,
+                    "{name}"
+                ),
+                None => assert!(arg_after(c, "--body").is_none()),
+            }
+            if let Some(im) = r.header("If-Match") {
+                let h: Value = serde_json::from_str(&arg_after(c, "--headers").unwrap()).unwrap();
+                assert_eq!(h["If-Match"], im, "{name}");
+            }
+        }
+        // PowerShell az rest: the body file content
+        let psr = generate(&plan, Flavour::CliRestPowerShell).text;
+        let tree_vals = set_content_values(&psr);
+        let bodies: Vec<&identity_core::ArmRequest> =
+            reqs.iter().filter(|r| r.body.is_some()).collect();
+        let json_vals: Vec<Value> = tree_vals
+            .iter()
+            .map(|v| serde_json::from_str(v).unwrap())
+            .collect();
+        for r in bodies {
+            assert!(
+                json_vals.contains(r.body.as_ref().unwrap()),
+                "{name}: body file"
+            );
+        }
+    }
+}
+
+/// The Azure CLI (bash) idiomatic scripts call `az … identity assign|remove` with exactly the
+/// added / removed identities, adding before removing.
+#[test]
+fn cli_bash_calls_assign_then_remove_with_the_right_ids() {
+    for (name, plan) in matrix() {
+        let Change::Identity {
+            target,
+            before,
+            after,
+        } = &plan.change
+        else {
+            continue;
+        };
+        let sh = generate(&plan, Flavour::CliBash).text;
+        let calls = run_bash_with_fake_az(&sh, plan.if_match());
+        let g = target.kind.cli_group();
+        let find = |verb: &str| {
+            calls
+                .iter()
+                .position(|c| c.len() > 2 && c[0] == g && c[1] == "identity" && c[2] == verb)
+        };
+        let ids = |i: usize| -> Vec<String> {
+            let c = &calls[i];
+            let p = c.iter().position(|a| a == "--identities").unwrap();
+            c[p + 1..].to_vec()
+        };
+        let Outcome::Requests(_) = &plan.outcome else {
+            assert!(
+                find("assign").is_none() && find("remove").is_none(),
+                "{name}"
+            );
+            continue;
+        };
+        let mut want_add = added_users(before, after);
+        if after.system && !before.system {
+            want_add.insert(0, "[system]".into());
+        }
+        let mut want_rm = removed_users(before, after);
+        if before.system && !after.system {
+            want_rm.insert(0, "[system]".into());
+        }
+        match find("assign") {
+            Some(i) => assert_eq!(ids(i), want_add, "{name}"),
+            None => assert!(want_add.is_empty(), "{name}"),
+        }
+        match find("remove") {
+            Some(i) => assert_eq!(ids(i), want_rm, "{name}"),
+            None => assert!(want_rm.is_empty(), "{name}"),
+        }
+        if let (Some(a), Some(r)) = (find("assign"), find("remove")) {
+            assert!(a < r, "{name}: remove before assign");
+        }
+    }
+}
+
+#[test]
+fn every_bash_script_passes_bash_n() {
+    for (_, plan) in all_plans() {
+        for s in generate_all(&plan) {
+            if s.language == Language::Bash {
+                bash_syntax_ok(&s.text);
+            }
+        }
+    }
+}
+
+#[test]
+fn clouds_are_selected() {
+    for cloud in Cloud::ALL {
+        let plan = ScriptPlan::identity(
+            cloud,
+            target(TargetKind::Vm),
+            Identities::default(),
+            Identities {
+                system: true,
+                user: vec![],
+            },
+            None,
+        );
+        let ps = generate(&plan, Flavour::AzPowerShell).text;
+        let has_env = ps.contains(&format!(
+            "Connect-AzAccount -Environment '{}'",
+            cloud.name()
+        ));
+        assert_eq!(has_env, cloud != Cloud::AzureCloud, "{ps}");
+        let calls = run_bash_with_fake_az(&generate(&plan, Flavour::CliBash).text, None);
+        assert_eq!(calls[0], vec!["cloud", "set", "--name", cloud.name()]);
+    }
+}
+
+#[test]
+fn tutorial_errors_are_absent() {
+    for (name, plan) in all_plans() {
+        for s in generate_all(&plan) {
+            let t = &s.text;
+            assert!(!t.contains("-Name -"), "{name}: -Name -x");
+            assert!(
+                !t.contains("-Setting $settings") && !t.contains("-Settings"),
+                "{name}"
+            );
+            assert!(!t.contains("$Loc") && !t.contains("$NetCfg"), "{name}");
+            assert!(
+                !t.contains("ManagedIdentityExtensionForWindows' -Publisher"),
+                "{name}: installs the extension"
+            );
+            assert!(
+                !t.contains("-IdentityType 'SystemAssigned, UserAssigned'"),
+                "{name}"
+            );
+            assert!(!t.contains("-VirtualMachine $"), "{name}");
+            assert!(
+                !t.lines()
+                    .any(|l| !l.trim_start().starts_with('#') && l.contains(" <")),
+                "{name}: unquoted placeholder\n{t}"
+            );
+        }
+    }
+}
+
+// ---- bash helpers ----
+
+pub fn bash_syntax_ok(text: &str) {
+    let out = std::process::Command::new("bash")
+        .arg("-n")
+        .arg("-c")
+        .arg(text)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "bash -n: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Run a bash script with `az` replaced by a function that records each call's arguments
+/// (NUL-separated, one call per record) and answers `show --query etag` with `etag`.
+pub fn run_bash_with_fake_az(text: &str, etag: Option<&str>) -> Vec<Vec<String>> {
+    let dir = std::env::temp_dir().join(format!(
+        "idw-fakeaz-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("calls");
+    let _ = std::fs::remove_file(&log);
+    let prelude = r#"az() { for a in "$@"; do printf '%s\0' "$a" >> "$AZ_LOG"; done; printf '\036' >> "$AZ_LOG"; if [ "${2:-}" = show ] || [ "${3:-}" = show ]; then printf '%s\n' "$FAKE_ETAG"; fi; }
+"#;
+    let script = format!("{prelude}{text}");
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .env("AZ_LOG", &log)
+        .env("FAKE_ETAG", etag.unwrap_or(""))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "bash failed: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let raw = std::fs::read(&log).unwrap_or_default();
+    let s = String::from_utf8(raw).unwrap();
+    s.split('\u{1e}')
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            c.split('\0')
+                .filter(|a| !a.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .collect()
+}
+
+fn arg_after(call: &[String], flag: &str) -> Option<String> {
+    call.iter()
+        .position(|a| a == flag)
+        .map(|i| call[i + 1].clone())
+}
+
+/// Decoded `-Value '<literal>'` arguments of Set-Content calls.
+fn set_content_values(src: &str) -> Vec<String> {
+    let invs = invocations(src, &|_, p| p.eq_ignore_ascii_case("NoNewline"));
+    invs.into_iter()
+        .filter(|i| i.name == "Set-Content")
+        .filter_map(|i| {
+            i.named
+                .into_iter()
+                .find(|(n, _)| n == "Value")
+                .and_then(|(_, a)| match a {
+                    Some(Arg::Literal(v)) if v.len() == 1 => Some(v[0].clone()),
+                    _ => None,
+                })
+        })
+        .collect()
+}
