@@ -250,6 +250,9 @@ fn check_powershell(name: &str, f: Flavour, text: &str, cat: &Catalogue) {
     if let Err(e) = cat.check_script(text) {
         panic!("{name} {f:?}: {e}\n{text}");
     }
+    if let Err(e) = full_names_only(cat, text) {
+        panic!("{name} {f:?}: {e}");
+    }
     let undef = undefined_variables(text);
     assert!(
         undef.is_empty(),
@@ -663,4 +666,84 @@ fn set_content_values(src: &str) -> Vec<String> {
                 })
         })
         .collect()
+}
+
+/// The harness itself catches the tutorial's errors (so a passing check means something).
+#[test]
+fn binder_and_parser_reject_the_tutorials_errors() {
+    let az = Catalogue::az();
+    let rm = Catalogue::azurerm();
+    let bad_az = [
+        "Update-AzVmss -ResourceGroupName myResourceGroup -Name -myVmss -IdentityType 'SystemAssigned'",
+        "Update-AzVmss -ResourceGroupName 'rg' -VMScaleSetName 'v' -IdentityType 'SystemAssigned, UserAssigned'",
+        "$vm = Get-AzVM -ResourceGroupName 'rg' -Name 'vm'\nUpdate-AzVM -ResourceGroupName 'rg' -VirtualMachine $vm -IdentityType SystemAssigned",
+        "New-AzUserAssignedIdentity -ResourceGroupName 'rg' -Name 'id'",
+        "Add-AzVmssExtension -VirtualMachineScaleSet $vmss -Name 'x' -Settings @{ port = 50342 }",
+    ];
+    for s in bad_az {
+        assert!(
+            az.check_script(s).is_err() || !undefined_variables(s).is_empty(),
+            "accepted: {s}"
+        );
+    }
+    // AzureRM 6.13: `-VM` binds by unique prefix to -VMScaleSetName (seed error 12); our scripts never abbreviate
+    assert_eq!(
+        rm.resolve("Update-AzureRmVmss", "VM").unwrap(),
+        "VMScaleSetName"
+    );
+    assert!(
+        full_names_only(
+            &rm,
+            "Update-AzureRmVmss -ResourceGroupName 'rg' -VM 'x' -IdentityType None"
+        )
+        .is_err()
+    );
+    assert_eq!(
+        az.resolve("Update-AzVM", "VirtualMachine").unwrap(),
+        "VirtualMachineScaleSetId"
+    );
+    assert!(
+        !undefined_variables(
+            "Add-AzVmssExtension -VirtualMachineScaleSet $vmss -Name 'x' -Setting $settings"
+        )
+        .is_empty()
+    );
+    assert!(
+        !syntax_errors(
+            "Update-AzVmss -ResourceGroupName 'rg' -VMScaleSetName 'v' ` \n  -IdentityType None\n"
+        )
+        .is_empty()
+    );
+    assert!(!syntax_errors("$x = @{ port = ").is_empty());
+    assert!(!syntax_errors("Get-AzVmss -ResourceGroupName 'rg -Name 'v'").is_empty());
+    // and accepts the recommended examples' forms
+    assert!(az.check_script("Update-AzVmss -ResourceGroupName 'rg' -VMScaleSetName 'v' -IdentityType SystemAssignedUserAssigned -IdentityId 'a','b'").is_ok());
+}
+
+/// Every parameter of a described cmdlet is written with its full name or a declared alias.
+fn full_names_only(cat: &Catalogue, text: &str) -> Result<(), String> {
+    for inv in invocations(text, &|c, p| cat.is_switch(c, p)) {
+        let Some(c) = cat.cmdlet(&inv.name) else {
+            continue;
+        };
+        for (w, _) in &inv.named {
+            let full = cat.resolve(&inv.name, w)?;
+            let alias = c["parameterSets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|ps| ps["parameters"].as_array().unwrap())
+                .any(|p| {
+                    p["name"] == full.as_str()
+                        && p["aliases"].as_array().is_some_and(|a| {
+                            a.iter()
+                                .any(|x| x.as_str().unwrap().eq_ignore_ascii_case(w))
+                        })
+                });
+            if !full.eq_ignore_ascii_case(w) && !alias {
+                return Err(format!("line {}: -{w} abbreviates -{full}", inv.line));
+            }
+        }
+    }
+    Ok(())
 }
