@@ -14,7 +14,7 @@ fn nasty_char() -> impl Strategy<Value = char> {
         3 => prop::sample::select(vec![
             '\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}', '"', '\u{201C}', '\u{201D}', '$', '`', ';',
             '\n', '\r', '\t', ' ', '(', ')', '{', '}', '@', '#', '<', '>', '|', '&', '\\', '%', '!', '*', '[', ']',
-            '\u{2028}', 'é', '中', '\u{1F600}',
+            '\u{2028}', '-', '=', 'é', '中', '\u{1F600}',
         ]),
         2 => any::<char>().prop_filter("no NUL", |c| *c != '\0'),
         2 => prop::char::range('a', 'z'),
@@ -57,7 +57,8 @@ proptest! {
         let lits_of = |i: &Invocation| -> Vec<String> { i.positional.iter().filter_map(|a| match a { Arg::Literal(v) => Some(v.concat()), Arg::Dynamic => None }).collect() };
         let remove = invs.iter().find(|i| i.name == "az" && lits_of(i).starts_with(&["vmss".to_string(), "identity".into(), "remove".into()])).unwrap();
         // native arguments: `--x` is read as a parameter token, its value follows
-        let named = |n: &str| remove.named.iter().find(|(k, _)| k == n).and_then(|(_, a)| match a { Some(Arg::Literal(v)) => Some(v.concat()), _ => None });
+        let named = |n: &str| remove.named.iter().find(|(k, _)| k == n).and_then(|(_, a)| match a { Some(Arg::Literal(v)) => Some(v.concat()), _ => None })
+            .or_else(|| lits_of(remove).iter().find_map(|l| l.strip_prefix(&format!("--{n}=")).map(String::from)));
         prop_assert_eq!(named("resource-group"), Some(rg.clone()));
         prop_assert_eq!(named("name"), Some(name.clone()));
         let mut lits = lits_of(remove);
@@ -92,9 +93,61 @@ proptest! {
         prop_assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let raw = String::from_utf8(std::fs::read(&log).unwrap()).unwrap();
         let assign: Vec<&str> = raw.split('\u{1e}').find(|c| c.starts_with("vm\0identity\0assign\0")).unwrap().split('\0').collect();
-        let at = |flag: &str| assign[assign.iter().position(|a| *a == flag).unwrap() + 1];
-        prop_assert_eq!(at("--resource-group"), rg.as_str());
-        prop_assert_eq!(at("--name"), name.as_str());
-        prop_assert_eq!(at("--identities"), id.as_str());
+        // `--flag value` or `--flag=value` (used when the value starts with '-')
+        let at = |flag: &str| -> String {
+            match assign.iter().position(|a| *a == flag) {
+                Some(i) => assign[i + 1].to_string(),
+                None => assign.iter().find_map(|a| a.strip_prefix(&format!("{flag}="))).unwrap().to_string(),
+            }
+        };
+        prop_assert_eq!(at("--resource-group"), rg);
+        prop_assert_eq!(at("--name"), name);
+        prop_assert_eq!(at("--identities"), id);
     }
+}
+
+/// A value that starts with `-` is passed as `--flag=value`, never as a separate word the CLI
+/// would read as an option (the tutorial's `-Name -myVmss` error, for native commands).
+#[test]
+fn leading_dash_values_are_attached_to_their_flag() {
+    let target = Resource::new("sub", "-rg", "--vm", TargetKind::Vm);
+    let plan = ScriptPlan::identity(
+        Cloud::AzureCloud,
+        target,
+        Identities::default(),
+        Identities {
+            system: true,
+            user: vec![],
+        },
+        None,
+    );
+    let bash = generate(&plan, Flavour::CliBash).text;
+    assert!(
+        bash.contains("'--resource-group=-rg' '--name=--vm'"),
+        "{bash}"
+    );
+    let ps = generate(&plan, Flavour::CliPowerShell).text;
+    assert!(syntax_errors(&ps).is_empty());
+    let invs = invocations(&ps, &|_, _| false);
+    let assign = invs
+        .iter()
+        .find(|i| {
+            i.positional
+                .iter()
+                .any(|a| matches!(a, Arg::Literal(v) if v.concat() == "assign"))
+        })
+        .unwrap();
+    let lits: Vec<String> = assign
+        .positional
+        .iter()
+        .filter_map(|a| match a {
+            Arg::Literal(v) => Some(v.concat()),
+            Arg::Dynamic => None,
+        })
+        .collect();
+    assert!(
+        lits.contains(&"--resource-group=-rg".to_string())
+            && lits.contains(&"--name=--vm".to_string()),
+        "{lits:?}"
+    );
 }

@@ -12,6 +12,16 @@ fn q(lang: Language, s: &str) -> String {
     }
 }
 
+/// `--flag 'value'`, or `'--flag=value'` when the value starts with `-` (the CLI's argument
+/// parser would read a separate `-x` word as an option, not as the value).
+pub(crate) fn kv(lang: Language, flag: &str, value: &str) -> String {
+    if value.starts_with('-') {
+        q(lang, &format!("{flag}={value}"))
+    } else {
+        format!("{flag} {}", q(lang, value))
+    }
+}
+
 /// Sign in: select the cloud, log in, select the subscription.
 fn sign_in(lang: Language, cloud: Cloud, sub: &str) -> Vec<String> {
     let mut l = Vec::new();
@@ -19,9 +29,12 @@ fn sign_in(lang: Language, cloud: Cloud, sub: &str) -> Vec<String> {
         Language::Bash => l.push("set -euo pipefail".into()),
         Language::PowerShell => l.push("$ErrorActionPreference = 'Stop'".into()),
     }
-    l.push(format!("az cloud set --name {}", q(lang, cloud.name())));
+    l.push(format!("az cloud set {}", kv(lang, "--name", cloud.name())));
     l.push("az login".into());
-    l.push(format!("az account set --subscription {}", q(lang, sub)));
+    l.push(format!(
+        "az account set {}",
+        kv(lang, "--subscription", sub)
+    ));
     l.extend(check_exit(lang));
     l
 }
@@ -70,9 +83,9 @@ pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
         } => {
             let g = target.kind.cli_group();
             let rn = format!(
-                "--resource-group {} --name {}",
-                q(lang, &target.resource_group),
-                q(lang, &target.name)
+                "{} {}",
+                kv(lang, "--resource-group", &target.resource_group),
+                kv(lang, "--name", &target.name)
             );
             if let Some(etag) = plan.if_match() {
                 l.push(format!(
@@ -141,10 +154,10 @@ pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
             ..
         } => {
             l.push(format!(
-                "az identity create --resource-group {} --name {} --location {}",
-                q(lang, resource_group),
-                q(lang, name),
-                q(lang, location)
+                "az identity create {} {} {}",
+                kv(lang, "--resource-group", resource_group),
+                kv(lang, "--name", name),
+                kv(lang, "--location", location)
             ));
             l.extend(check_exit(lang));
         }
@@ -155,10 +168,10 @@ pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
             ..
         } => {
             l.push(format!(
-                "az role assignment create --assignee-object-id {} --assignee-principal-type ServicePrincipal --role {} --scope {}",
-                q(lang, principal_id),
-                q(lang, role_definition_id),
-                q(lang, scope)
+                "az role assignment create {} --assignee-principal-type ServicePrincipal {} {}",
+                kv(lang, "--assignee-object-id", principal_id),
+                kv(lang, "--role", role_definition_id),
+                kv(lang, "--scope", scope)
             ));
             l.extend(check_exit(lang));
         }
@@ -169,27 +182,27 @@ pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
         } => {
             if target.kind.is_vm() {
                 l.push(format!(
-                    "az vm extension delete --resource-group {} --vm-name {} --name {}",
-                    q(lang, &target.resource_group),
-                    q(lang, &target.name),
-                    q(lang, extension)
+                    "az vm extension delete {} {} {}",
+                    kv(lang, "--resource-group", &target.resource_group),
+                    kv(lang, "--vm-name", &target.name),
+                    kv(lang, "--name", extension)
                 ));
             } else {
                 l.push(format!(
-                    "az vmss extension delete --resource-group {} --vmss-name {} --name {}",
-                    q(lang, &target.resource_group),
-                    q(lang, &target.name),
-                    q(lang, extension)
+                    "az vmss extension delete {} {} {}",
+                    kv(lang, "--resource-group", &target.resource_group),
+                    kv(lang, "--vmss-name", &target.name),
+                    kv(lang, "--name", extension)
                 ));
             }
             l.extend(check_exit(lang));
             if *manual_upgrade && !target.kind.is_vm() {
                 l.push("# upgradePolicy Manual: removing an extension changes the instance model, so upgrade the instances.".into());
                 l.push(format!(
-                    "az vmss update-instances --resource-group {} --name {} --instance-ids {}",
-                    q(lang, &target.resource_group),
-                    q(lang, &target.name),
-                    q(lang, "*")
+                    "az vmss update-instances {} {} {}",
+                    kv(lang, "--resource-group", &target.resource_group),
+                    kv(lang, "--name", &target.name),
+                    kv(lang, "--instance-ids", "*")
                 ));
                 l.extend(check_exit(lang));
             }
@@ -267,10 +280,10 @@ pub(crate) fn rest(plan: &ScriptPlan, lang: Language) -> String {
                 &plan.change
         {
             l.push(format!(
-                "az {} wait --resource-group {} --name {} --updated",
+                "az {} wait {} {} --updated",
                 target.kind.cli_group(),
-                q(lang, &target.resource_group),
-                q(lang, &target.name)
+                kv(lang, "--resource-group", &target.resource_group),
+                kv(lang, "--name", &target.name)
             ));
             l.extend(check_exit(lang));
         }

@@ -189,13 +189,13 @@ fn cli(req: &SnippetRequest, lang: Language) -> String {
     l.push(format!("az cloud set --name {}", q(req.cloud.name())));
     l.push("az login".into());
     l.push(format!(
-        "az account set --subscription {}",
-        q(&t.subscription_id)
+        "az account set {}",
+        super::cli::kv(lang, "--subscription", &t.subscription_id)
     ));
     let rn = format!(
-        "--resource-group {} --name {}",
-        q(&t.resource_group),
-        q(&t.name)
+        "{} {}",
+        super::cli::kv(lang, "--resource-group", &t.resource_group),
+        super::cli::kv(lang, "--name", &t.name)
     );
     let (verb, ids): (&str, Vec<String>) = match &req.intent {
         Intent::EnableSystem => ("assign", vec!["[system]".into()]),
