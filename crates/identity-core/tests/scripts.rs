@@ -4,8 +4,15 @@
 
 mod support;
 
+use identity_core::create::{
+    RoleAssignmentSpec, UserAssignedIdentitySpec, create_user_assigned_identity, role_assignment,
+};
+use identity_core::operation::Operation;
+use identity_core::plan::plan;
+use identity_core::resource::ResourceState;
 use identity_core::scripts::*;
 use serde_json::Value;
+use serde_json::json;
 use support::*;
 
 const SUB: &str = "00000000-0000-0000-0000-000000000000";
@@ -50,43 +57,36 @@ fn states() -> Vec<(&'static str, Identities)> {
     ]
 }
 
-/// The operations of the matrix, applied here with plain set logic (independent of the generators).
-type Op = fn(&Identities) -> Identities;
-
-fn ops() -> Vec<(&'static str, Op)> {
-    fn with(s: &Identities, f: impl FnOnce(&mut Identities)) -> Identities {
-        let mut x = s.clone();
-        f(&mut x);
-        x
-    }
+/// The matrix operations, as the plans module takes them.
+fn ops() -> Vec<(&'static str, Operation)> {
     vec![
-        ("enable_sa", |s| with(s, |x| x.system = true)),
-        ("remove_sa", |s| with(s, |x| x.system = false)),
-        ("add_ua", |s| {
-            with(s, |x| {
-                if !x.has_user(&ua("id3")) {
-                    x.user.push(ua("id3"))
-                }
-            })
-        }),
-        ("add_existing_ua", |s| {
-            with(s, |x| {
-                if !x.has_user(&ua("id1")) {
-                    x.user.push(ua("id1"))
-                }
-            })
-        }),
-        ("remove_ua", |s| {
-            with(s, |x| {
-                x.user.retain(|u| !u.eq_ignore_ascii_case(&ua("id1")))
-            })
-        }),
-        ("remove_missing_ua", |s| {
-            with(s, |x| {
-                x.user.retain(|u| !u.eq_ignore_ascii_case(&ua("id9")))
-            })
-        }),
-        ("remove_all", |_| Identities::default()),
+        ("enable_sa", Operation::EnableSystemAssigned),
+        ("remove_sa", Operation::RemoveSystemAssigned),
+        (
+            "add_ua",
+            Operation::AddUserAssigned {
+                ids: vec![ua("id3")],
+            },
+        ),
+        (
+            "add_existing_ua",
+            Operation::AddUserAssigned {
+                ids: vec![ua("id1")],
+            },
+        ),
+        (
+            "remove_ua",
+            Operation::RemoveUserAssigned {
+                ids: vec![ua("id1")],
+            },
+        ),
+        (
+            "remove_missing_ua",
+            Operation::RemoveUserAssigned {
+                ids: vec![ua("id9")],
+            },
+        ),
+        ("remove_all", Operation::RemoveAll),
     ]
 }
 
@@ -107,6 +107,58 @@ fn target(k: TargetKind) -> Resource {
     )
 }
 
+/// An ARM GET body for a state (read-only values included, as Azure returns them).
+fn get_body(k: TargetKind, s: &Identities, manual: bool, legacy_extension: bool) -> Value {
+    let mut body = json!({"id": target(k).path(), "name": target(k).name, "location": "westus2", "etag": "\"4\""});
+    if !k.is_vm() {
+        body["properties"] = json!({
+            "orchestrationMode": if k == TargetKind::ScaleSetFlexible { "Flexible" } else { "Uniform" },
+            "upgradePolicy": {"mode": if manual { "Manual" } else { "Automatic" }},
+        });
+    } else {
+        body["properties"] = json!({});
+    }
+    if s.system || !s.user.is_empty() {
+        let mut id = json!({"type": s.arm_type()});
+        if s.system {
+            id["principalId"] = json!("aaaaaaaa-0000-0000-0000-000000000001");
+            id["tenantId"] = json!("tttttttt-0000-0000-0000-000000000001");
+        }
+        if !s.user.is_empty() {
+            let m: serde_json::Map<String, Value> = s
+                .user
+                .iter()
+                .map(|u| (u.clone(), json!({"principalId": "p", "clientId": "c"})))
+                .collect();
+            id["userAssignedIdentities"] = Value::Object(m);
+        }
+        body["identity"] = id;
+    }
+    if legacy_extension {
+        let ext = json!([{"name": "ManagedIdentityExtensionForWindows", "properties": {"publisher": "Microsoft.ManagedIdentity", "type": "ManagedIdentityExtensionForWindows", "typeHandlerVersion": "1.0", "settings": {"port": 50342}}}]);
+        if k.is_vm() {
+            body["resources"] = ext;
+        } else {
+            body["properties"]["virtualMachineProfile"] =
+                json!({"extensionProfile": {"extensions": ext}});
+        }
+    }
+    body
+}
+
+fn from_plans(
+    cloud: Cloud,
+    k: TargetKind,
+    s: &Identities,
+    op: &Operation,
+    manual: bool,
+    ext: bool,
+) -> ScriptPlan {
+    let st = ResourceState::from_arm(&get_body(k, s, manual, ext), None).unwrap();
+    let p = plan(&st, op);
+    ScriptPlan::from_plan(cloud, &st, op, &p)
+}
+
 fn matrix() -> Vec<(String, ScriptPlan)> {
     let mut out = Vec::new();
     for k in TargetKind::ALL {
@@ -115,15 +167,10 @@ fn matrix() -> Vec<(String, ScriptPlan)> {
                 continue; // a Flexible scale set cannot hold a system-assigned identity
             }
             for (on, op) in ops() {
-                let after = op(&s);
-                let plan = ScriptPlan::identity(
-                    Cloud::AzureCloud,
-                    target(k),
-                    s.clone(),
-                    after,
-                    Some("\"4\"".into()),
-                );
-                out.push((format!("{}__{sn}__{on}", kind_slug(k)), plan));
+                out.push((
+                    format!("{}__{sn}__{on}", kind_slug(k)),
+                    from_plans(Cloud::AzureCloud, k, &s, &op, false, false),
+                ));
             }
         }
     }
@@ -132,106 +179,98 @@ fn matrix() -> Vec<(String, ScriptPlan)> {
 
 fn extras() -> Vec<(String, ScriptPlan)> {
     let mut out = Vec::new();
+    let s = Identities {
+        system: true,
+        user: vec![ua("id1"), ua("id2")],
+    };
+    let op = Operation::SetExact {
+        system_assigned: false,
+        user_assigned: vec![ua("id2"), ua("id3")],
+    };
+    out.push((
+        "uniform__sa_ua2__set_exact".into(),
+        from_plans(
+            Cloud::AzureCloud,
+            TargetKind::ScaleSetUniform,
+            &s,
+            &op,
+            false,
+            false,
+        ),
+    ));
+    out.push((
+        "vm__sa_ua2__set_exact".into(),
+        from_plans(Cloud::AzureCloud, TargetKind::Vm, &s, &op, false, false),
+    ));
     for cloud in [Cloud::AzureUSGovernment, Cloud::AzureChinaCloud] {
-        let s = Identities {
-            system: true,
-            user: vec![ua("id1"), ua("id2")],
-        };
-        let a = Identities {
-            system: true,
-            user: vec![ua("id2")],
+        let op = Operation::RemoveUserAssigned {
+            ids: vec![ua("id1")],
         };
         out.push((
             format!("uniform__sa_ua2__remove_ua__{}", cloud.name()),
-            ScriptPlan::identity(cloud, target(TargetKind::ScaleSetUniform), s, a, None),
+            from_plans(cloud, TargetKind::ScaleSetUniform, &s, &op, true, false),
         ));
     }
-    let mut create = ScriptPlan::identity(
-        Cloud::AzureCloud,
-        target(TargetKind::Vm),
-        Identities::default(),
-        Identities::default(),
-        None,
-    );
-    create.change = Change::CreateUserAssigned {
-        subscription_id: SUB.into(),
+    let spec = UserAssignedIdentitySpec {
+        subscription: SUB.into(),
         resource_group: "myResourceGroup".into(),
         name: "myUAI".into(),
         location: "westus2".into(),
     };
-    let mut r = identity_core::ArmRequest::new(
-        identity_core::Method::Put,
-        format!(
-            "/subscriptions/{SUB}/resourceGroups/myResourceGroup/providers/Microsoft.ManagedIdentity/userAssignedIdentities/myUAI"
-        ),
-        identity_core::api_versions::MANAGED_IDENTITY,
-    );
-    r.body = Some(serde_json::json!({"location": "westus2"}));
-    create.outcome = Outcome::Requests(vec![r]);
-    out.push(("create_user_assigned".into(), create));
-    let mut role = ScriptPlan::identity(
-        Cloud::AzureCloud,
-        target(TargetKind::Vm),
-        Identities::default(),
-        Identities::default(),
-        None,
-    );
-    let scope = format!("/subscriptions/{SUB}/resourceGroups/myResourceGroup");
-    let rd = format!(
-        "/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
-    );
-    role.change = Change::RoleAssignment {
-        subscription_id: SUB.into(),
-        scope: scope.clone(),
-        principal_id: "11111111-2222-3333-4444-555555555555".into(),
-        role_definition_id: rd.clone(),
-    };
-    let mut r = identity_core::ArmRequest::new(
-        identity_core::Method::Put,
-        format!(
-            "{scope}/providers/Microsoft.Authorization/roleAssignments/99999999-8888-7777-6666-555555555555"
-        ),
-        identity_core::api_versions::AUTHORIZATION,
-    );
-    r.body = Some(
-        serde_json::json!({"properties": {"roleDefinitionId": rd, "principalId": "11111111-2222-3333-4444-555555555555", "principalType": "ServicePrincipal"}}),
-    );
-    role.outcome = Outcome::Requests(vec![r]);
-    out.push(("role_assignment".into(), role));
-    for k in [TargetKind::ScaleSetUniform, TargetKind::Vm] {
-        let t = target(k);
-        let mut p = ScriptPlan::identity(
+    out.push((
+        "create_user_assigned".into(),
+        ScriptPlan::from_user_assigned_identity(
             Cloud::AzureCloud,
-            t.clone(),
-            Identities::default(),
-            Identities::default(),
-            None,
+            &spec,
+            &create_user_assigned_identity(&spec),
+        ),
+    ));
+    let spec = RoleAssignmentSpec {
+        scope: format!("/subscriptions/{SUB}/resourceGroups/myResourceGroup"),
+        role_definition: "acdd72a7-3385-48ef-bd42-f606fba81ae7".into(),
+        principal_id: "11111111-2222-3333-4444-555555555555".into(),
+        assignment_name: "99999999-8888-7777-6666-555555555555".into(),
+    };
+    out.push((
+        "role_assignment".into(),
+        ScriptPlan::from_role_assignment(Cloud::AzureCloud, &spec, &role_assignment(&spec)),
+    ));
+    let ext_op = Operation::RemoveLegacyExtension {
+        upgrade_instances: true,
+    };
+    for (k, manual) in [
+        (TargetKind::ScaleSetUniform, true),
+        (TargetKind::ScaleSetUniform, false),
+        (TargetKind::Vm, false),
+    ] {
+        let name = format!(
+            "remove_extension__{}{}",
+            kind_slug(k),
+            if manual { "__manual" } else { "" }
         );
-        p.change = Change::RemoveExtension {
-            target: t.clone(),
-            extension: "ManagedIdentityExtensionForWindows".into(),
-            manual_upgrade: !k.is_vm(),
-        };
-        let mut rs = vec![identity_core::ArmRequest::new(
-            identity_core::Method::Delete,
-            format!("{}/extensions/ManagedIdentityExtensionForWindows", t.path()),
-            identity_core::api_versions::COMPUTE,
-        )];
-        if !k.is_vm() {
-            let mut up = identity_core::ArmRequest::new(
-                identity_core::Method::Post,
-                format!("{}/manualupgrade", t.path()),
-                identity_core::api_versions::COMPUTE,
-            );
-            up.body = Some(serde_json::json!({"instanceIds": ["*"]}));
-            rs.push(up);
-        }
-        p.outcome = Outcome::Requests(rs);
-        p.warnings.push(
-            "upgradePolicy is Manual: removing an extension needs an instance upgrade.".into(),
-        );
-        out.push((format!("remove_extension__{}", kind_slug(k)), p));
+        out.push((
+            name,
+            from_plans(
+                Cloud::AzureCloud,
+                k,
+                &Identities::default(),
+                &ext_op,
+                manual,
+                true,
+            ),
+        ));
     }
+    out.push((
+        "uniform__install_extension".into(),
+        from_plans(
+            Cloud::AzureCloud,
+            TargetKind::ScaleSetUniform,
+            &Identities::default(),
+            &Operation::InstallLegacyExtension,
+            false,
+            false,
+        ),
+    ));
     out
 }
 

@@ -274,8 +274,12 @@ pub(crate) fn rest(plan: &ScriptPlan, lang: Language) -> String {
                 l.extend(check_exit(lang));
             }
         }
-        if is_compute_write(r)
-            && r.method == Method::Patch
+        // az rest does not follow long-running operations: wait before the next request
+        // (a write while one is still running gets 409) and before the script ends
+        if r.method != Method::Get
+            && r.path
+                .to_ascii_lowercase()
+                .contains("/providers/microsoft.compute/")
             && let Change::Identity { target, .. } | Change::RemoveExtension { target, .. } =
                 &plan.change
         {

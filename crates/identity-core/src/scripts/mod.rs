@@ -30,10 +30,15 @@ mod rest;
 mod snippet;
 
 use crate::api_versions;
+use crate::create::{RoleAssignmentSpec, UserAssignedIdentitySpec};
+use crate::identity::{IdentityState, UserAssignedIdentity};
+use crate::operation::Operation;
+use crate::plan::Plan;
 use crate::request::{ArmRequest, Method};
+use crate::resource::{ResourceKind, ResourceState};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
 
+pub use crate::plan::Outcome;
 pub use snippet::{Intent, SnippetRequest, snippet, snippet_all};
 
 /// The Azure cloud the script signs in to.
@@ -112,6 +117,16 @@ impl TargetKind {
     }
 }
 
+impl From<ResourceKind> for TargetKind {
+    fn from(k: ResourceKind) -> Self {
+        match k {
+            ResourceKind::ScaleSetUniform => TargetKind::ScaleSetUniform,
+            ResourceKind::ScaleSetFlexible => TargetKind::ScaleSetFlexible,
+            ResourceKind::Vm => TargetKind::Vm,
+        }
+    }
+}
+
 /// A scale set or VM, by its parts (as the resource itself spells them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resource {
@@ -182,6 +197,28 @@ impl Identities {
         }
     }
 
+    /// From the model's identity state (ids as the resource holds them).
+    pub fn from_state(s: &IdentityState) -> Self {
+        Identities {
+            system: s.system_assigned,
+            user: s.user_assigned.iter().map(|u| u.id.clone()).collect(),
+        }
+    }
+
+    /// To the model's identity state (no read-only values).
+    pub fn to_state(&self) -> IdentityState {
+        IdentityState {
+            system_assigned: self.system,
+            principal_id: None,
+            tenant_id: None,
+            user_assigned: self
+                .user
+                .iter()
+                .map(|u| UserAssignedIdentity::new(u.clone()))
+                .collect(),
+        }
+    }
+
     fn describe(&self) -> String {
         let mut parts = vec![format!(
             "system-assigned: {}",
@@ -229,14 +266,6 @@ pub enum Change {
     },
 }
 
-/// The plan's result: exact requests, nothing to do, or a refusal.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Outcome {
-    Requests(Vec<ArmRequest>),
-    Noop(String),
-    Refused(String),
-}
-
 /// Everything a script generator needs: cloud, change, outcome (with the exact requests) and warnings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScriptPlan {
@@ -261,14 +290,18 @@ impl ScriptPlan {
             Outcome::Refused(
                 "A Flexible scale set accepts only UserAssigned or None identities; manage the system-assigned identity on each member VM.".into(),
             )
-        } else if same_identities(&before, &after) {
+        } else if before.to_state().same_identities(&after.to_state()) {
             Outcome::Noop("The identities are already as requested.".into())
         } else {
             let mut r = ArmRequest::new(Method::Patch, target.path(), api_versions::COMPUTE);
             if let Some(e) = etag {
                 r.headers.push(("If-Match".into(), e));
             }
-            r.body = Some(identity_patch_body(&before, &after));
+            r.body = Some(crate::plan::identity_body(
+                &before.to_state(),
+                after.system,
+                &after.user,
+            ));
             Outcome::Requests(vec![r])
         };
         ScriptPlan {
@@ -280,6 +313,91 @@ impl ScriptPlan {
             },
             outcome,
             warnings: Vec::new(),
+        }
+    }
+
+    /// The scripts' view of a plan made by [`crate::plan::plan`] for `op` on `state`.
+    ///
+    /// ```
+    /// use identity_core::{plan::plan, operation::Operation, resource::ResourceState};
+    /// use identity_core::scripts::{Cloud, Flavour, ScriptPlan, generate};
+    /// let body = serde_json::json!({
+    ///   "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1",
+    ///   "etag": "\"7\"", "identity": {"type": "SystemAssigned", "principalId": "p"}});
+    /// let st = ResourceState::from_arm(&body, None).unwrap();
+    /// let op = Operation::RemoveSystemAssigned;
+    /// let sp = ScriptPlan::from_plan(Cloud::AzureCloud, &st, &op, &plan(&st, &op));
+    /// let ps = generate(&sp, Flavour::AzPowerShell).text;
+    /// assert!(ps.contains("-IdentityType None -IfMatch $etag"));
+    /// ```
+    pub fn from_plan(cloud: Cloud, state: &ResourceState, op: &Operation, plan: &Plan) -> Self {
+        let target = Resource::new(
+            state.id.subscription(),
+            state.id.resource_group().unwrap_or_default(),
+            state.id.name(),
+            TargetKind::from(state.kind),
+        );
+        let change = match op {
+            Operation::RemoveLegacyExtension { .. } => Change::RemoveExtension {
+                target,
+                extension: state
+                    .legacy_extension
+                    .as_ref()
+                    .map(|e| e.name.clone())
+                    .unwrap_or_default(),
+                manual_upgrade: plan
+                    .requests()
+                    .iter()
+                    .any(|r| r.path.to_ascii_lowercase().ends_with("/manualupgrade")),
+            },
+            _ => Change::Identity {
+                target,
+                before: Identities::from_state(&plan.before),
+                after: Identities::from_state(&plan.after),
+            },
+        };
+        ScriptPlan {
+            cloud,
+            change,
+            outcome: plan.outcome.clone(),
+            warnings: plan.warnings.iter().map(|w| w.message.clone()).collect(),
+        }
+    }
+
+    /// The scripts' view of [`crate::create::create_user_assigned_identity`].
+    pub fn from_user_assigned_identity(
+        cloud: Cloud,
+        spec: &UserAssignedIdentitySpec,
+        plan: &Plan,
+    ) -> Self {
+        ScriptPlan {
+            cloud,
+            change: Change::CreateUserAssigned {
+                subscription_id: spec.subscription.clone(),
+                resource_group: spec.resource_group.clone(),
+                name: spec.name.clone(),
+                location: spec.location.clone(),
+            },
+            outcome: plan.outcome.clone(),
+            warnings: plan.warnings.iter().map(|w| w.message.clone()).collect(),
+        }
+    }
+
+    /// The scripts' view of [`crate::create::role_assignment`].
+    pub fn from_role_assignment(cloud: Cloud, spec: &RoleAssignmentSpec, plan: &Plan) -> Self {
+        let subscription_id = crate::resource_id::ResourceId::parse(&spec.scope)
+            .map(|id| id.subscription().to_string())
+            .unwrap_or_default();
+        ScriptPlan {
+            cloud,
+            change: Change::RoleAssignment {
+                subscription_id,
+                scope: spec.scope.clone(),
+                principal_id: spec.principal_id.clone(),
+                role_definition_id: spec.role_definition.clone(),
+            },
+            outcome: plan.outcome.clone(),
+            warnings: plan.warnings.iter().map(|w| w.message.clone()).collect(),
         }
     }
 
@@ -297,33 +415,6 @@ impl ScriptPlan {
             _ => &[],
         }
     }
-}
-
-/// Same identities, user ids compared ignoring case.
-pub fn same_identities(a: &Identities, b: &Identities) -> bool {
-    a.system == b.system
-        && a.user.len() == b.user.len()
-        && a.user.iter().all(|u| b.has_user(u))
-        && b.user.iter().all(|u| a.has_user(u))
-}
-
-/// The lossless PATCH body from `before` to `after` (CONTRACT §1.4 / §6).
-pub fn identity_patch_body(before: &Identities, after: &Identities) -> Value {
-    let mut identity = Map::new();
-    identity.insert("type".into(), Value::String(after.arm_type().into()));
-    if !after.user.is_empty() {
-        let mut m = Map::new();
-        for u in &after.user {
-            m.insert(u.clone(), json!({}));
-        }
-        for u in &before.user {
-            if !after.has_user(u) {
-                m.insert(u.clone(), Value::Null);
-            }
-        }
-        identity.insert("userAssignedIdentities".into(), Value::Object(m));
-    }
-    json!({ "identity": identity })
 }
 
 /// The user ids removed between two states (kept in `before`'s spelling).
@@ -566,41 +657,6 @@ pub(crate) fn is_compute_write(r: &ArmRequest) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn id(n: &str) -> String {
-        format!(
-            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{n}"
-        )
-    }
-
-    #[test]
-    fn patch_body_keeps_and_nulls() {
-        let before = Identities {
-            system: true,
-            user: vec![id("a"), id("b")],
-        };
-        let after = Identities {
-            system: true,
-            user: vec![id("b")],
-        };
-        let b = identity_patch_body(&before, &after);
-        assert_eq!(b["identity"]["type"], "SystemAssigned, UserAssigned");
-        assert_eq!(
-            b["identity"]["userAssignedIdentities"][id("a")],
-            Value::Null
-        );
-        assert_eq!(b["identity"]["userAssignedIdentities"][id("b")], json!({}));
-    }
-
-    #[test]
-    fn last_ua_removed_sends_no_map() {
-        let before = Identities {
-            system: false,
-            user: vec![id("a")],
-        };
-        let b = identity_patch_body(&before, &Identities::default());
-        assert_eq!(b, json!({"identity": {"type": "None"}}));
-    }
 
     #[test]
     fn comment_safe_strips_line_breaks() {
