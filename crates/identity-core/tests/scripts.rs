@@ -347,6 +347,21 @@ fn snippet_scripts_parse_bind_and_snapshot() {
             ("remove_sa", Intent::RemoveSystem),
             ("add_ua", Intent::AddUser(vec![ua("id3")])),
             ("remove_ua", Intent::RemoveUser(vec![ua("id1")])),
+            ("remove_all", Intent::RemoveAll),
+            (
+                "set_exact",
+                Intent::SetExact {
+                    system: false,
+                    user: vec![ua("id2"), ua("id3")],
+                },
+            ),
+            (
+                "set_exact_sa",
+                Intent::SetExact {
+                    system: true,
+                    user: vec![],
+                },
+            ),
         ] {
             let req = SnippetRequest {
                 cloud: Cloud::AzureUSGovernment,
@@ -648,6 +663,17 @@ pub fn bash_syntax_ok(text: &str) {
 /// Run a bash script with `az` replaced by a function that records each call's arguments
 /// (NUL-separated, one call per record) and answers `show --query etag` with `etag`.
 pub fn run_bash_with_fake_az(text: &str, etag: Option<&str>) -> Vec<Vec<String>> {
+    run_bash_with_fake_state(text, etag, &[], "")
+}
+
+/// As [`run_bash_with_fake_az`], with `show --query` answering the given user-assigned ids and
+/// identity type (the current state a snippet reads at run time).
+pub fn run_bash_with_fake_state(
+    text: &str,
+    etag: Option<&str>,
+    ids: &[String],
+    ty: &str,
+) -> Vec<Vec<String>> {
     let dir = std::env::temp_dir().join(format!(
         "idw-fakeaz-{}-{:?}",
         std::process::id(),
@@ -656,7 +682,16 @@ pub fn run_bash_with_fake_az(text: &str, etag: Option<&str>) -> Vec<Vec<String>>
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("calls");
     let _ = std::fs::remove_file(&log);
-    let prelude = r#"az() { for a in "$@"; do printf '%s\0' "$a" >> "$AZ_LOG"; done; printf '\036' >> "$AZ_LOG"; if [ "${2:-}" = show ] || [ "${3:-}" = show ]; then printf '%s\n' "$FAKE_ETAG"; fi; }
+    let prelude = r#"az() {
+  for a in "$@"; do printf '%s\0' "$a" >> "$AZ_LOG"; done; printf '\036' >> "$AZ_LOG"
+  if [ "${2:-}" = show ] || [ "${3:-}" = show ]; then
+    case "$*" in
+      *"--query etag"*) printf '%s\n' "$FAKE_ETAG" ;;
+      *"--query keys("*) [ -z "$FAKE_IDS" ] || printf '%s\n' "$FAKE_IDS" ;;
+      *"--query identity.type"*) printf '%s\n' "$FAKE_TYPE" ;;
+    esac
+  fi
+}
 "#;
     let script = format!("{prelude}{text}");
     let out = std::process::Command::new("bash")
@@ -664,6 +699,8 @@ pub fn run_bash_with_fake_az(text: &str, etag: Option<&str>) -> Vec<Vec<String>>
         .arg(&script)
         .env("AZ_LOG", &log)
         .env("FAKE_ETAG", etag.unwrap_or(""))
+        .env("FAKE_IDS", ids.join("\n"))
+        .env("FAKE_TYPE", ty)
         .output()
         .unwrap();
     assert!(
@@ -785,4 +822,129 @@ fn full_names_only(cat: &Catalogue, text: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// What the idiomatic cmdlet actually does, modelled from the cmdlet source notes
+/// (NOTES.md §3.1/§3.2), reaches exactly the plan's `after` identities:
+/// - Update-AzVmss without -VirtualMachineScaleSet is a PATCH: `type` as given, `-IdentityId`
+///   sent as `{}` each, merged by ARM (unlisted ids stay unless the type drops UserAssigned);
+/// - Update-AzVM is a PUT: the identity becomes exactly `-IdentityType` / `-IdentityId`.
+#[test]
+fn cmdlet_semantics_reach_the_plans_after_state() {
+    let mut checked = 0;
+    for (name, plan, flavour) in matrix().into_iter().flat_map(|(n, p)| {
+        [
+            (n.clone(), p.clone(), Flavour::AzPowerShell),
+            (n, p, Flavour::AzureRm),
+        ]
+    }) {
+        let az = if flavour == Flavour::AzureRm {
+            Catalogue::azurerm()
+        } else {
+            Catalogue::az()
+        };
+        let Change::Identity {
+            target,
+            before,
+            after,
+        } = &plan.change
+        else {
+            continue;
+        };
+        if !matches!(plan.outcome, Outcome::Requests(_)) {
+            continue;
+        }
+        let s = generate(&plan, flavour).text;
+        let invs = invocations(&s, &|c, p| az.is_switch(c, p));
+        let Some(upd) = invs.iter().find(|i| {
+            i.name.starts_with("Update-Az") && (i.name.ends_with("Vmss") || i.name.ends_with("VM"))
+        }) else {
+            continue; // the exact-form fallback, covered by the equivalence test
+        };
+        let arg = |n: &str| {
+            upd.named
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, a)| a.clone())
+        };
+        let Some(Some(Arg::Literal(ty))) = arg("IdentityType") else {
+            panic!("{name}: IdentityType not literal")
+        };
+        let (sys, user_type) = match ty[0].as_str() {
+            "SystemAssigned" => (true, false),
+            "UserAssigned" => (false, true),
+            "SystemAssignedUserAssigned" => (true, true),
+            "None" => (false, false),
+            other => panic!("{name}: {other}"),
+        };
+        let listed: Vec<String> = match arg("IdentityId") {
+            Some(_) => array_assignment(&s, "identityIds").expect("identityIds defined"),
+            None => vec![],
+        };
+        let result_users: Vec<String> = if !user_type {
+            vec![] // a type without UserAssigned drops every user-assigned identity
+        } else if upd.name.ends_with("VM") {
+            listed.clone() // PUT: exactly the list
+        } else {
+            // PATCH merge: existing ∪ listed
+            let mut u = before.user.clone();
+            for l in &listed {
+                if !u.iter().any(|x| x.eq_ignore_ascii_case(l)) {
+                    u.push(l.clone());
+                }
+            }
+            u
+        };
+        let result = Identities {
+            system: sys,
+            user: result_users,
+        };
+        assert!(
+            result.to_state().same_identities(&after.to_state()),
+            "{name} ({:?}): cmdlet gives {result:?}, plan wants {after:?}\n{s}",
+            target.kind
+        );
+        checked += 1;
+    }
+    assert!(checked > 80, "{checked}");
+}
+
+/// The bash snippet for "set exactly" reads the current identities at run time and removes
+/// exactly the ones not wanted (ids compared ignoring case), after adding the missing ones.
+#[test]
+fn bash_set_exact_snippet_computes_the_removals_at_run_time() {
+    for k in [TargetKind::ScaleSetUniform, TargetKind::Vm] {
+        let g = k.cli_group();
+        let req = SnippetRequest {
+            cloud: Cloud::AzureCloud,
+            target: target(k),
+            intent: Intent::SetExact {
+                system: false,
+                user: vec![ua("id2"), ua("id3")],
+            },
+        };
+        let sh = snippet(&req, Flavour::CliBash).unwrap().text;
+        // current: SA + id1 + ID2 (other casing) -> remove [system]… and id1 only
+        let current = vec![ua("id1"), ua("id2").to_uppercase()];
+        let calls = run_bash_with_fake_state(&sh, None, &current, "SystemAssigned, UserAssigned");
+        let verb = |v: &str| {
+            calls
+                .iter()
+                .find(|c| c.len() > 2 && c[0] == g && c[1] == "identity" && c[2] == v)
+                .cloned()
+        };
+        let ids_of =
+            |c: Vec<String>| c[c.iter().position(|a| a == "--identities").unwrap() + 1..].to_vec();
+        assert_eq!(ids_of(verb("assign").unwrap()), vec![ua("id2"), ua("id3")]);
+        assert_eq!(
+            ids_of(verb("remove").unwrap()),
+            vec![ua("id1"), "[system]".to_string()]
+        );
+        // already exactly that: nothing removed
+        let calls = run_bash_with_fake_state(&sh, None, &[ua("id2"), ua("id3")], "UserAssigned");
+        assert!(
+            calls.iter().all(|c| !(c.len() > 2 && c[2] == "remove")),
+            "{calls:?}"
+        );
+    }
 }

@@ -40,7 +40,7 @@ fn sign_in(lang: Language, cloud: Cloud, sub: &str) -> Vec<String> {
 }
 
 /// PowerShell does not stop on a native command's failure by itself.
-fn check_exit(lang: Language) -> Vec<String> {
+pub(crate) fn check_exit(lang: Language) -> Vec<String> {
     match lang {
         Language::Bash => vec![],
         Language::PowerShell => {
@@ -211,6 +211,78 @@ pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
     finish(l)
 }
 
+/// One `az rest` call (JSON through files in PowerShell), then a wait when it starts a Compute
+/// long-running operation on `target` (az rest does not follow them: a write while one is still
+/// running gets 409).
+pub(crate) fn az_rest_lines(
+    lang: Language,
+    n: usize,
+    r: &ArmRequest,
+    target: Option<&Resource>,
+) -> Vec<String> {
+    let mut l = Vec::new();
+    let headers: serde_json::Map<String, serde_json::Value> = r
+        .headers
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("Authorization"))
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    let method = r.method.as_str().to_ascii_lowercase();
+    let mut cmd = format!(
+        "az rest --method {method} {}",
+        kv(lang, "--url", &r.path_and_query())
+    );
+    match lang {
+        Language::Bash => {
+            if !headers.is_empty() {
+                cmd.push_str(&format!(
+                    " --headers {}",
+                    sh_single(&json_compact(&serde_json::Value::Object(headers)))
+                ));
+            }
+            if let Some(b) = &r.body {
+                cmd.push_str(&format!(" --body {}", sh_single(&json_compact(b))));
+            }
+            l.push(cmd);
+        }
+        Language::PowerShell => {
+            if !headers.is_empty() {
+                l.push(format!("$headersFile{n} = New-TemporaryFile"));
+                l.push(format!(
+                    "Set-Content -LiteralPath $headersFile{n}.FullName -Encoding ascii -NoNewline -Value {}",
+                    ps_single(&json_compact(&serde_json::Value::Object(headers)))
+                ));
+                cmd.push_str(&format!(" --headers \"@$($headersFile{n}.FullName)\""));
+            }
+            if let Some(b) = &r.body {
+                l.push(format!("$bodyFile{n} = New-TemporaryFile"));
+                l.push(format!(
+                    "Set-Content -LiteralPath $bodyFile{n}.FullName -Encoding ascii -NoNewline -Value {}",
+                    ps_single(&json_pretty(b))
+                ));
+                cmd.push_str(&format!(" --body \"@$($bodyFile{n}.FullName)\""));
+            }
+            l.push(cmd);
+            l.extend(check_exit(lang));
+        }
+    }
+    if r.method != Method::Get
+        && r.path
+            .to_ascii_lowercase()
+            .contains("/providers/microsoft.compute/")
+        && let Some(target) = target
+    {
+        l.push(format!(
+            "az {} wait {} {} --updated",
+            target.kind.cli_group(),
+            kv(lang, "--resource-group", &target.resource_group),
+            kv(lang, "--name", &target.name)
+        ));
+        l.extend(check_exit(lang));
+    }
+    l
+}
+
 pub(crate) fn rest(plan: &ScriptPlan, lang: Language) -> String {
     let mut l = head(
         plan,
@@ -228,69 +300,12 @@ pub(crate) fn rest(plan: &ScriptPlan, lang: Language) -> String {
     if lang == Language::PowerShell {
         l.push("# JSON goes through files (@file): Windows PowerShell 5.1 strips the double quotes of JSON passed to a native command.".into());
     }
+    let target = match &plan.change {
+        Change::Identity { target, .. } | Change::RemoveExtension { target, .. } => Some(target),
+        _ => None,
+    };
     for (i, r) in plan.requests().iter().enumerate() {
-        let headers: serde_json::Map<String, serde_json::Value> = r
-            .headers
-            .iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case("Authorization"))
-            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-            .collect();
-        let method = r.method.as_str().to_ascii_lowercase();
-        let url = q(lang, &r.path_and_query());
-        match lang {
-            Language::Bash => {
-                let mut cmd = format!("az rest --method {method} --url {url}");
-                if !headers.is_empty() {
-                    cmd.push_str(&format!(
-                        " --headers {}",
-                        sh_single(&json_compact(&serde_json::Value::Object(headers)))
-                    ));
-                }
-                if let Some(b) = &r.body {
-                    cmd.push_str(&format!(" --body {}", sh_single(&json_compact(b))));
-                }
-                l.push(cmd);
-            }
-            Language::PowerShell => {
-                let n = i + 1;
-                let mut cmd = format!("az rest --method {method} --url {url}");
-                if !headers.is_empty() {
-                    l.push(format!("$headersFile{n} = New-TemporaryFile"));
-                    l.push(format!(
-                        "Set-Content -LiteralPath $headersFile{n}.FullName -Encoding ascii -NoNewline -Value {}",
-                        ps_single(&json_compact(&serde_json::Value::Object(headers)))
-                    ));
-                    cmd.push_str(&format!(" --headers \"@$($headersFile{n}.FullName)\""));
-                }
-                if let Some(b) = &r.body {
-                    l.push(format!("$bodyFile{n} = New-TemporaryFile"));
-                    l.push(format!(
-                        "Set-Content -LiteralPath $bodyFile{n}.FullName -Encoding ascii -NoNewline -Value {}",
-                        ps_single(&json_pretty(b))
-                    ));
-                    cmd.push_str(&format!(" --body \"@$($bodyFile{n}.FullName)\""));
-                }
-                l.push(cmd);
-                l.extend(check_exit(lang));
-            }
-        }
-        // az rest does not follow long-running operations: wait before the next request
-        // (a write while one is still running gets 409) and before the script ends
-        if r.method != Method::Get
-            && r.path
-                .to_ascii_lowercase()
-                .contains("/providers/microsoft.compute/")
-            && let Change::Identity { target, .. } | Change::RemoveExtension { target, .. } =
-                &plan.change
-        {
-            l.push(format!(
-                "az {} wait {} {} --updated",
-                target.kind.cli_group(),
-                kv(lang, "--resource-group", &target.resource_group),
-                kv(lang, "--name", &target.name)
-            ));
-            l.extend(check_exit(lang));
-        }
+        l.extend(az_rest_lines(lang, i + 1, r, target));
     }
     finish(l)
 }

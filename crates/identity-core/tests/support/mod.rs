@@ -491,3 +491,28 @@ pub fn undefined_variables(src: &str) -> Vec<String> {
     defined.clear();
     bad
 }
+
+/// The decoded string literals of `$var = @( … )` (every single-quoted literal in the value).
+pub fn array_assignment(src: &str, var: &str) -> Option<Vec<String>> {
+    let tree = parse(src);
+    let mut out = None;
+    walk(tree.root_node(), &mut |n| {
+        if n.kind() == "assignment_expression" {
+            let left = n.child(0).unwrap();
+            if src[left.byte_range()]
+                .trim()
+                .eq_ignore_ascii_case(&format!("${var}"))
+            {
+                let value = n.child_by_field_name("value").unwrap();
+                let mut vals = Vec::new();
+                walk(value, &mut |m| {
+                    if m.kind() == "string_literal" {
+                        vals.push(ps_unquote(&src[m.byte_range()]).expect("single-quoted"));
+                    }
+                });
+                out = Some(vals);
+            }
+        }
+    });
+    out
+}
