@@ -196,7 +196,7 @@ fn check_recording(doc: &Value, label: &str) -> usize {
     };
     let mut checked = 0;
     let mut strings = Vec::new();
-    all_strings(&doc, &mut strings);
+    all_strings(doc, &mut strings);
     let full_ids: Vec<String> = strings
         .into_iter()
         .filter(|s| s.starts_with("/subscriptions/") && !s.contains(' ') && !s.contains("..."))
