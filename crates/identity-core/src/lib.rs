@@ -40,6 +40,7 @@ pub mod resource;
 pub mod resource_id;
 pub mod route;
 pub mod wizard;
+pub mod scripts;
 
 pub use identity::{IdentityState, IdentityType, UserAssignedIdentity};
 pub use operation::Operation;
