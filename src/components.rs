@@ -1,3 +1,6 @@
+pub mod copy;
+pub mod error;
 pub mod footer;
 pub mod header;
+pub mod review;
 pub mod scenario_list;

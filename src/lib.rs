@@ -2,7 +2,11 @@
 
 pub mod app;
 pub mod components;
+pub mod config;
 pub mod loader;
+pub mod nav;
+pub mod pages;
+pub mod session;
 
 /// Where trunk copies the pinned MSAL bundle (see index.html).
 pub const MSAL_SRC: &str = "/msal-browser.min.js";

@@ -1,0 +1,204 @@
+// The wizards end to end in Chromium, against the demo-tenant build (dist-demo/: armsim's core runs
+// in the page, so what the app shows after a change is what the simulator merged). For each
+// scenario: pick the resource through the pickers, review (diff with kept identities, the exact
+// request, scripts), switch to read-write, apply, follow the operation, and read the result back.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startStaticServer } from '../scripts/static-server.mjs';
+import { ROOT, launch, guardedPage, screenshot } from './lib/browser.mjs';
+
+const DIST = path.resolve(process.env.DEMO_DIST_DIR ?? path.join(ROOT, 'dist-demo'));
+const SUB = '11111111-1111-4111-8111-111111111111';
+const SUB2 = '22222222-2222-4222-8222-222222222222';
+const vmss = (sub, rg, name) => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachineScaleSets/${name}`;
+const vm = (sub, rg, name) => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachines/${name}`;
+let server;
+let browser;
+
+before(async () => {
+  server = await startStaticServer({ dist: DIST, config: { cloud: 'AzureCloud', demo: true } });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function open(t) {
+  const ctx = await guardedPage(browser, { viewport: { width: 1200, height: 900 } });
+  t.after(async () => {
+    assert.deepEqual(ctx.problems, [], 'console errors or failed requests');
+    assert.deepEqual(ctx.external, [], 'requests off loopback');
+    await ctx.context.close();
+  });
+  return ctx;
+}
+
+const text = (page, sel) => page.locator(sel).innerText();
+const diffRows = (page) =>
+  page.$$eval('#diff tbody tr', (rows) => rows.map((r) => `${r.querySelector('th').textContent}:${r.dataset.change}`));
+
+async function applyAndWait(page) {
+  await page.check('#read-write');
+  await page.click('#apply');
+  await page.locator('#result').waitFor({ timeout: 30_000 });
+  return text(page, '#result');
+}
+
+test('assign a user-assigned identity through the pickers: lossless, reviewed, applied, read back', async (t) => {
+  const { page } = await open(t);
+  await page.goto(server.url);
+  await page.locator('#banner').waitFor();
+  assert.match(await text(page, '#mode'), /Demo tenant/);
+  await page.click('li[data-slug="assign-user-assigned"] >> text=Pick a scale set or VM');
+  await page.click('#subscriptions >> text=Contoso Production');
+  await page.fill('#filter-groups', 'web');
+  assert.match(await text(page, '#groups .count'), /^1 of \d+ resource groups$/);
+  await page.click('#groups >> text=rg-web');
+  await page.click('#resources >> text=vmss-web');
+  await page.locator('#facts').waitFor();
+  assert.equal(await text(page, '#identity-summary'), 'system-assigned + 2 user-assigned');
+  await screenshot(page, 'assign-1-resource');
+
+  await page.click('li[data-wizard="assign-user-assigned"] a');
+  assert.match(page.url(), /\?wizard=assign-user-assigned$/);
+  await page.locator('#choices .choice').first().waitFor();
+  const offered = await page.$$eval('#choices .choice', (els) => els.map((e) => e.dataset.id.split('/').pop()));
+  assert.ok(!offered.includes('id-web') && !offered.includes('id-keyvault-reader'), `already assigned ones are not offered: ${offered}`);
+  await page.click('#to-review');
+  assert.match(await text(page, '#wizard-error'), /Pick at least one/);
+  await page.fill('#identity-filter', 'batch');
+  await page.check('#choices input[type=checkbox]');
+  await screenshot(page, 'assign-2-choose');
+  await page.click('#to-review');
+
+  assert.deepEqual(await diffRows(page), [
+    'System-assigned:kept',
+    'id-keyvault-reader:kept',
+    'id-web:kept',
+    'id-batch:added',
+  ]);
+  const req = await text(page, '#requests pre');
+  assert.match(req, new RegExp(`^PATCH https://management\\.azure\\.com${vmss(SUB, 'rg-web', 'vmss-web')}\\?api-version=2024-11-01\\n`));
+  assert.match(req, /^If-Match: "1"$/m);
+  const body = JSON.parse(req.slice(req.indexOf('\n{')));
+  assert.equal(body.identity.type, 'SystemAssigned, UserAssigned');
+  const uas = Object.entries(body.identity.userAssignedIdentities).map(([k, v]) => `${k.split('/').pop()}=${JSON.stringify(v)}`).sort();
+  assert.deepEqual(uas, ['id-batch={}', 'id-keyvault-reader={}', 'id-web={}']);
+  assert.deepEqual(Object.keys(body), ['identity'], 'PATCH carries only identity');
+
+  // scripts: Az PowerShell first, every flavour present
+  assert.equal(await page.getAttribute('#script-panel', 'data-flavour'), 'az-powershell');
+  const ps = await text(page, '#script-panel pre');
+  assert.match(ps, /Update-AzVmss/);
+  assert.match(ps, /-IfMatch/);
+  const tabs = await page.$$eval('[role=tab]', (els) => els.map((e) => e.textContent));
+  assert.ok(tabs.length >= 5, `tabs: ${tabs}`);
+  await page.click('#tab-cli-bash');
+  assert.match(await text(page, '#script-panel pre'), /az vmss identity assign/);
+
+  // read-only by default
+  assert.equal(await page.isDisabled('#apply'), true);
+  assert.match(await text(page, '#read-only-note'), /read-write/);
+  await screenshot(page, 'assign-3-review');
+  const result = await applyAndWait(page);
+  assert.match(result, /^Succeeded in \d+\.\d s/);
+  await page.waitForFunction(() => document.querySelector('#identity-summary')?.textContent === 'system-assigned + 3 user-assigned');
+  const ids = await page.$$eval('#user-assigned tbody tr', (rows) => rows.map((r) => r.querySelector('th').textContent).sort());
+  assert.deepEqual(ids, ['id-batch', 'id-keyvault-reader', 'id-web']);
+  assert.match(await text(page, '#system-assigned'), /^Enabled/);
+  await screenshot(page, 'assign-4-done');
+
+  // the change log: one GET before, the PATCH, then polls of the operation
+  await page.click('text=Change log');
+  const log = await page.$$eval('#log tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((d) => d.textContent)));
+  const patches = log.filter((r) => r[1] === 'PATCH');
+  assert.equal(patches.length, 1);
+  assert.equal(patches[0][3], '200');
+  assert.ok(log.some((r) => r[1] === 'GET' && r[2].includes('/operations/')), 'the operation was polled');
+  assert.match(await page.getAttribute('#download-log', 'href'), /^blob:/);
+  await screenshot(page, 'assign-5-log');
+});
+
+test('Flexible scale set: system-assigned is refused with the reason, user-assigned still offered', async (t) => {
+  const { page } = await open(t);
+  await page.goto(server.url + vmss(SUB, 'rg-web', 'vmss-flex').slice(1));
+  await page.locator('#wizards').waitFor();
+  const why = await text(page, 'li[data-wizard="enable-system-assigned"] .why');
+  assert.match(why, /Flexible scale set accepts only user-assigned/);
+  assert.equal(await page.locator('li[data-wizard="enable-system-assigned"] a').count(), 0);
+  assert.equal(await page.locator('li[data-wizard="assign-user-assigned"] a').count(), 1);
+  // a deep link to the refused wizard explains instead of planning
+  await page.goto(server.url + vmss(SUB, 'rg-web', 'vmss-flex').slice(1) + '?wizard=enable-system-assigned');
+  await page.locator('#wizard .refusal').waitFor();
+  await screenshot(page, 'flex-refused');
+});
+
+test('VM: remove one user-assigned identity, keep the system-assigned one', async (t) => {
+  const { page } = await open(t);
+  await page.goto(server.url + vm(SUB2, 'rg-dev', 'vm-dev-2').slice(1) + '?wizard=remove-user-assigned');
+  await page.locator('#choices .choice').first().waitFor();
+  const before = await text(page, '#identity-summary');
+  const choices = await page.$$eval('#choices .choice', (els) => els.map((e) => e.dataset.id));
+  assert.ok(choices.length >= 1);
+  await page.check('#choices .choice >> nth=0 >> input');
+  await page.click('#to-review');
+  const rows = await diffRows(page);
+  assert.ok(rows.some((r) => r.endsWith(':removed')), String(rows));
+  const req = await text(page, '#requests pre');
+  assert.match(req, /^PATCH https:\/\/management\.azure\.com\/subscriptions\/.*\/virtualMachines\/vm-dev-2\?api-version=2024-11-01/);
+  const body = JSON.parse(req.slice(req.indexOf('\n{')));
+  assert.equal(body.identity.userAssignedIdentities[choices[0]], null, 'the removed one is sent as null');
+  await applyAndWait(page);
+  await page.waitForFunction((b) => document.querySelector('#identity-summary')?.textContent !== b, before);
+  const left = await page.$$eval('#user-assigned tbody tr', (rows) => rows.map((r) => r.dataset.id));
+  assert.ok(!left.some((id) => id.toLowerCase() === choices[0].toLowerCase()), 'removed');
+  await screenshot(page, 'vm-remove-ua');
+});
+
+test('remove the system-assigned identity of a VM, then the wizard says there is nothing left to remove', async (t) => {
+  const { page } = await open(t);
+  await page.goto(server.url + vm(SUB, 'rg-web', 'vm-jump').slice(1) + '?wizard=remove-system-assigned');
+  await page.locator('#diff').waitFor();
+  assert.deepEqual(await diffRows(page), ['System-assigned:removed']);
+  assert.match(await text(page, '#warnings'), /role assignments/i);
+  const body = JSON.parse((await text(page, '#requests pre')).split('\n\n')[1]);
+  assert.deepEqual(body, { identity: { type: 'None' } });
+  await applyAndWait(page);
+  await page.waitForFunction(() => document.querySelector('#identity-summary')?.textContent === 'no managed identity');
+  await screenshot(page, 'vm-remove-sa');
+});
+
+test('remove the legacy managed-identity extension (DELETE, then manualupgrade on a Manual scale set)', async (t) => {
+  const { page } = await open(t);
+  await page.goto(server.url + vmss(SUB, 'rg-batch', 'vmss-legacy').slice(1));
+  await page.locator('#legacy-extension').waitFor();
+  assert.match(await text(page, '#legacy-extension'), /retired/);
+  await page.click('li[data-wizard="remove-legacy-extension"] a');
+  await page.locator('#requests').waitFor();
+  const reqs = await page.$$eval('#requests pre', (els) => els.map((e) => e.textContent.split('\n')[0]));
+  assert.equal(reqs.length, 2, String(reqs));
+  assert.match(reqs[0], /^DELETE .*\/virtualMachineScaleSets\/vmss-legacy\/extensions\/ManagedIdentityExtensionFor(Linux|Windows)\?api-version=/);
+  assert.match(reqs[1], /^POST .*\/virtualMachineScaleSets\/vmss-legacy\/manualupgrade\?api-version=/);
+  await applyAndWait(page);
+  await page.waitForFunction(() => !document.querySelector('#legacy-extension'));
+  await screenshot(page, 'legacy-removed');
+});
+
+test('snippet-only mode: typed names become quoted scripts that read the state at run time', async (t) => {
+  const { page } = await open(t);
+  await page.goto(server.url + 'snippets/assign-user-assigned');
+  await page.fill('#sn-sub', SUB);
+  await page.fill('#sn-rg', "rg-o'brien");
+  await page.fill('#sn-name', 'vmss1');
+  assert.match(await text(page, '#snippet-error'), /at least one user-assigned identity/);
+  await page.fill('#sn-ids', `/subscriptions/${SUB}/resourceGroups/rg-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web`);
+  await page.locator('#script-panel pre').waitFor();
+  const ps = await text(page, '#script-panel pre');
+  assert.match(ps, /Get-AzVmss/, 'reads the current state when it runs');
+  assert.match(ps, /'rg-o''brien'/, 'single quote doubled inside a PowerShell literal');
+  await page.click('#tab-cli-bash');
+  assert.match(await text(page, '#script-panel pre'), /'rg-o'\\''brien'/);
+  await screenshot(page, 'snippets');
+});

@@ -1,0 +1,126 @@
+//! The review: the before/after identity diff (kept identities visible), the exact HTTP
+//! request(s), and the equivalent scripts in tabs with copy buttons.
+
+use crate::components::copy::CopyButton;
+use identity_core::ArmRequest;
+use identity_core::IdentityState;
+use identity_core::scripts::{Flavour, Script};
+use identity_core::wizard::{Change, diff};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct DiffProps {
+    pub before: IdentityState,
+    pub after: IdentityState,
+}
+
+/// Before/after, one row per identity.
+#[component]
+pub fn IdentityDiff(props: &DiffProps) -> Html {
+    let rows = diff(&props.before, &props.after);
+    if rows.is_empty() {
+        return html! { <p class="note" id="diff">{ "No managed identity before or after." }</p> };
+    }
+    html! {
+        <table class="diff" id="diff">
+            <caption>{ "Identities before and after" }</caption>
+            <thead><tr><th scope="col">{ "Identity" }</th><th scope="col">{ "Before" }</th><th scope="col">{ "After" }</th><th scope="col">{ "Change" }</th></tr></thead>
+            <tbody>
+                { for rows.iter().map(|r| {
+                    let (b, a) = match r.change {
+                        Change::Kept => ("yes", "yes"),
+                        Change::Added => ("—", "yes"),
+                        Change::Removed => ("yes", "—"),
+                    };
+                    html! {
+                        <tr class={classes!("change", r.change.as_str())} data-change={r.change.as_str()}>
+                            <th scope="row" title={r.id.clone()}>{ &r.label }</th>
+                            <td>{ b }</td><td>{ a }</td><td>{ r.change.as_str() }</td>
+                        </tr>
+                    }
+                }) }
+            </tbody>
+        </table>
+    }
+}
+
+/// The request as text: `METHOD URL`, headers (no Authorization: the app adds the token and
+/// never shows it), blank line, pretty JSON body.
+pub fn request_text(origin: &str, r: &ArmRequest) -> String {
+    let mut s = format!("{} {}{}\n", r.method.as_str(), origin, r.path_and_query());
+    if r.body.is_some() {
+        s.push_str("Content-Type: application/json\n");
+    }
+    for (k, v) in &r.headers {
+        s.push_str(&format!("{k}: {v}\n"));
+    }
+    if let Some(b) = &r.body {
+        s.push('\n');
+        s.push_str(&serde_json::to_string_pretty(b).unwrap_or_default());
+        s.push('\n');
+    }
+    s
+}
+
+#[derive(Properties, PartialEq)]
+pub struct RequestsProps {
+    pub origin: AttrValue,
+    pub requests: Vec<ArmRequest>,
+}
+
+/// The exact HTTP request(s) the app will send.
+#[component]
+pub fn Requests(props: &RequestsProps) -> Html {
+    html! {
+        <div class="requests" id="requests">
+            { for props.requests.iter().enumerate().map(|(i, r)| {
+                let text = request_text(&props.origin, r);
+                html! {
+                    <figure class="request">
+                        <figcaption>{ format!("Request {} of {}", i + 1, props.requests.len()) }
+                            <CopyButton text={text.clone()} label={format!("request {}", i + 1)} />
+                        </figcaption>
+                        <pre class="http"><code>{ text }</code></pre>
+                    </figure>
+                }
+            }) }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ScriptTabsProps {
+    pub scripts: Vec<Script>,
+}
+
+/// Scripts in tabs (Az PowerShell first), each with a copy button.
+#[component]
+pub fn ScriptTabs(props: &ScriptTabsProps) -> Html {
+    let selected = use_state(|| Flavour::AzPowerShell);
+    let current = props
+        .scripts
+        .iter()
+        .find(|s| s.flavour == *selected)
+        .or_else(|| props.scripts.first());
+    let Some(current) = current else { return html! {} };
+    html! {
+        <div class="scripts" id="scripts">
+            <div role="tablist" aria-label="Equivalent scripts" class="tabs">
+                { for props.scripts.iter().map(|s| {
+                    let on = s.flavour == current.flavour;
+                    let pick = { let selected = selected.clone(); let f = s.flavour; Callback::from(move |_: MouseEvent| selected.set(f)) };
+                    html! {
+                        <button type="button" role="tab" id={format!("tab-{}", s.flavour.slug())} aria-selected={on.to_string()}
+                            aria-controls="script-panel" tabindex={if on { "0" } else { "-1" }} class={classes!("tab", on.then_some("on"))} onclick={pick}>
+                            { s.flavour.title() }
+                        </button>
+                    }
+                }) }
+            </div>
+            <div role="tabpanel" id="script-panel" aria-labelledby={format!("tab-{}", current.flavour.slug())} data-flavour={current.flavour.slug()}>
+                <CopyButton text={current.text.clone()} label={current.flavour.title()} />
+                <pre class="script"><code>{ &current.text }</code></pre>
+            </div>
+        </div>
+    }
+}

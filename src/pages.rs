@@ -1,0 +1,6 @@
+pub mod home;
+pub mod log;
+pub mod pickers;
+pub mod resource;
+pub mod snippets;
+pub mod wizard;

@@ -1,0 +1,242 @@
+//! Pickers: subscription → resource group → scale set or VM. Every list is read through the
+//! ARM client (all `nextLink` pages), filtered as you type.
+
+use crate::components::error::{ErrorBox, ErrorView};
+use crate::nav::Link;
+use crate::session::use_session;
+use arm_client::{ArmClient, ArmError, ops};
+use identity_core::resource::ResourceKind;
+use identity_core::route::Route;
+use identity_core::{IdentityState, ResourceState};
+use std::future::Future;
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// Something being read from ARM.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Load<T> {
+    Loading,
+    Ready(T),
+    Failed(ErrorView),
+    /// No ARM access in this session (snippet-only).
+    Offline,
+}
+
+/// Run `f` with the session's client when `key` changes, keeping the result in a state.
+#[hook]
+pub fn use_arm<T, F, Fut>(key: String, f: F) -> UseStateHandle<Load<T>>
+where
+    T: 'static,
+    F: FnOnce(Rc<ArmClient>) -> Fut + 'static,
+    Fut: Future<Output = Result<T, ArmError>> + 'static,
+{
+    let s = use_session();
+    let state = use_state(|| Load::Loading);
+    {
+        let state = state.clone();
+        let client = s.client.clone();
+        use_effect_with(key, move |_| {
+            match client {
+                None => state.set(Load::Offline),
+                Some(c) => {
+                    state.set(Load::Loading);
+                    wasm_bindgen_futures::spawn_local(async move {
+                        state.set(match f(c).await {
+                            Ok(v) => Load::Ready(v),
+                            Err(e) => Load::Failed(ErrorView::from(&e)),
+                        });
+                    });
+                }
+            }
+        });
+    }
+    state
+}
+
+/// One row of a picker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub title: String,
+    pub detail: String,
+    pub to: Route,
+}
+
+#[derive(Properties, PartialEq)]
+pub struct FilterListProps {
+    pub label: AttrValue,
+    pub items: Rc<Vec<Item>>,
+    #[prop_or_default]
+    pub id: Option<AttrValue>,
+}
+
+/// At most this many rows are rendered; the filter narrows the rest.
+const SHOWN: usize = 200;
+
+/// A list with a type-to-filter box.
+#[component]
+pub fn FilterList(props: &FilterListProps) -> Html {
+    let filter = use_state(String::new);
+    let oninput = {
+        let filter = filter.clone();
+        Callback::from(move |e: InputEvent| {
+            let v = e.target_unchecked_into::<web_sys::HtmlInputElement>().value();
+            filter.set(v);
+        })
+    };
+    let f = filter.to_lowercase();
+    let matching: Vec<&Item> = props
+        .items
+        .iter()
+        .filter(|i| f.is_empty() || i.title.to_lowercase().contains(&f) || i.detail.to_lowercase().contains(&f))
+        .collect();
+    let input_id = format!("filter-{}", props.id.clone().unwrap_or_default());
+    html! {
+        <div class="picker" id={props.id.clone()}>
+            <label for={input_id.clone()}>{ format!("Filter {}", props.label) }</label>
+            <input id={input_id} type="search" class="filter" value={(*filter).clone()} {oninput} autocomplete="off" />
+            <p class="count" aria-live="polite">{ format!("{} of {} {}", matching.len(), props.items.len(), props.label) }</p>
+            <ul class="items">
+                { for matching.iter().take(SHOWN).map(|i| html! {
+                    <li><Link to={i.to.clone()}>{ &i.title }</Link><span class="detail">{ &i.detail }</span></li>
+                }) }
+            </ul>
+            if matching.len() > SHOWN {
+                <p class="note">{ format!("Showing the first {SHOWN}: type to narrow the list.") }</p>
+            }
+        </div>
+    }
+}
+
+/// Render a load state, or the ready content.
+pub fn show<T>(load: &Load<T>, what: &str, ready: impl FnOnce(&T) -> Html) -> Html {
+    match load {
+        Load::Loading => html! { <p class="loading" role="status">{ format!("Reading {what}…") }</p> },
+        Load::Failed(e) => html! { <ErrorBox error={e.clone()} /> },
+        Load::Offline => html! { <p class="note">{ "Not signed in: nothing can be listed. Use a wizard's \"Scripts only\" mode from the start page." }</p> },
+        Load::Ready(v) => ready(v),
+    }
+}
+
+fn crumbs(items: Vec<(String, Route)>, here: String) -> Html {
+    html! {
+        <nav aria-label="Breadcrumb" class="crumbs">
+            <Link to={Route::Home}>{ "Start" }</Link>
+            { for items.into_iter().map(|(t, r)| html! { <>{ " / " }<Link to={r}>{ t }</Link></> }) }
+            { " / " }<span aria-current="page">{ here }</span>
+        </nav>
+    }
+}
+
+/// Pick a subscription.
+#[component]
+pub fn Subscriptions() -> Html {
+    let load = use_arm("subs".to_string(), |c: Rc<ArmClient>| async move {
+        let subs: Vec<arm_client::Subscription> = c.list(ops::list_subscriptions()).collect_all().await?;
+        Ok(Rc::new(
+            subs.into_iter()
+                .map(|s| Item {
+                    title: if s.display_name.is_empty() { s.subscription_id.clone() } else { s.display_name.clone() },
+                    detail: s.subscription_id.clone(),
+                    to: Route::Subscription { sub: s.subscription_id },
+                })
+                .collect::<Vec<_>>(),
+        ))
+    });
+    html! {
+        <section>
+            { crumbs(vec![], "Subscriptions".into()) }
+            <h2>{ "Pick a subscription" }</h2>
+            { show(&load, "subscriptions", |items| html! { <FilterList label="subscriptions" id="subscriptions" items={items.clone()} /> }) }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SubProps {
+    pub sub: String,
+}
+
+/// Pick a resource group.
+#[component]
+pub fn ResourceGroups(props: &SubProps) -> Html {
+    let sub = props.sub.clone();
+    let load = use_arm(sub.clone(), move |c: Rc<ArmClient>| async move {
+        let groups: Vec<arm_client::ResourceGroup> = c.list(ops::list_resource_groups(&sub)).collect_all().await?;
+        Ok(Rc::new(
+            groups
+                .into_iter()
+                .map(|g| Item {
+                    title: g.name.clone(),
+                    detail: g.location.clone(),
+                    to: Route::ResourceGroup { sub: sub.clone(), rg: g.name },
+                })
+                .collect::<Vec<_>>(),
+        ))
+    });
+    html! {
+        <section>
+            { crumbs(vec![("Subscriptions".into(), Route::Subscriptions)], props.sub.clone()) }
+            <h2>{ "Pick a resource group" }</h2>
+            { show(&load, "resource groups", |items| html! { <FilterList label="resource groups" id="groups" items={items.clone()} /> }) }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct GroupProps {
+    pub sub: String,
+    pub rg: String,
+}
+
+/// A one-line summary of identities ("system-assigned + 2 user-assigned").
+pub fn identity_summary(id: &IdentityState) -> String {
+    match (id.system_assigned, id.user_assigned.len()) {
+        (false, 0) => "no managed identity".into(),
+        (true, 0) => "system-assigned".into(),
+        (false, n) => format!("{n} user-assigned"),
+        (true, n) => format!("system-assigned + {n} user-assigned"),
+    }
+}
+
+fn resource_items(values: Vec<serde_json::Value>) -> Vec<Item> {
+    values
+        .iter()
+        .filter_map(|v| ResourceState::from_arm(v, None).ok())
+        .map(|st| {
+            let kind = match st.kind {
+                ResourceKind::ScaleSetUniform => "scale set (Uniform)",
+                ResourceKind::ScaleSetFlexible => "scale set (Flexible)",
+                ResourceKind::Vm => "VM",
+            };
+            Item {
+                title: st.id.name().to_string(),
+                detail: format!("{kind} · {} · {}", st.location.clone().unwrap_or_default(), identity_summary(&st.identity)),
+                to: Route::Resource { id: st.id.as_str().to_string(), wizard: None },
+            }
+        })
+        .collect()
+}
+
+/// Pick a scale set or VM.
+#[component]
+pub fn Resources(props: &GroupProps) -> Html {
+    let (sub, rg) = (props.sub.clone(), props.rg.clone());
+    let load = use_arm(format!("{sub}/{rg}"), move |c: Rc<ArmClient>| async move {
+        let sets: Vec<serde_json::Value> = c.list(ops::list_scale_sets(&sub, Some(&rg))).collect_all().await?;
+        let vms: Vec<serde_json::Value> = c.list(ops::list_vms(&sub, Some(&rg))).collect_all().await?;
+        let mut items = resource_items(sets);
+        items.extend(resource_items(vms));
+        Ok(Rc::new(items))
+    });
+    html! {
+        <section>
+            { crumbs(vec![("Subscriptions".into(), Route::Subscriptions), (props.sub.clone(), Route::Subscription { sub: props.sub.clone() })], props.rg.clone()) }
+            <h2>{ "Pick a scale set or VM" }</h2>
+            { show(&load, "scale sets and VMs", |items| if items.is_empty() {
+                html! { <p class="note">{ "No scale set or VM in this resource group." }</p> }
+            } else {
+                html! { <FilterList label="scale sets and VMs" id="resources" items={items.clone()} /> }
+            }) }
+        </section>
+    }
+}

@@ -1,0 +1,338 @@
+//! One wizard on a scale set or VM: choose (assign / remove user-assigned), review (diff, exact
+//! request, scripts), apply (read-write only) with progress to the end, and the result read back.
+//! The steps and validation are identity-core's [`Wizard`] reducer; this file only renders it
+//! and runs the requests.
+
+use crate::components::error::{ErrorBox, ErrorView};
+use crate::components::review::{IdentityDiff, Requests, ScriptTabs};
+use crate::nav::Link;
+use crate::pages::pickers::{Load, use_arm};
+use crate::session::use_session;
+use arm_client::{ArmClient, ArmError, ErrorKind, ops};
+use identity_core::plan::Outcome;
+use identity_core::route::Route;
+use identity_core::scripts::{ScriptPlan, generate_all};
+use identity_core::wizard::{Candidate, Step, Wizard, WizardAction, WizardKind};
+use identity_core::{IdentityState, ResourceState, plan};
+use std::rc::Rc;
+use yew::prelude::*;
+
+#[derive(Clone, PartialEq)]
+struct Model(Wizard);
+
+impl Reducible for Model {
+    type Action = WizardAction;
+    fn reduce(self: Rc<Self>, action: WizardAction) -> Rc<Self> {
+        Rc::new(Model(self.0.reduce(action)))
+    }
+}
+
+/// Where an apply stands.
+#[derive(Debug, Clone, PartialEq)]
+enum Apply {
+    Idle,
+    Running { state: String, elapsed_ms: u64 },
+    Done { elapsed_ms: u64, before: IdentityState, after: Option<IdentityState>, resumed: bool },
+    Failed { error: ErrorView, why: Why },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Why {
+    /// 412: someone changed the resource since it was read.
+    Changed,
+    /// 409: another operation is running on it.
+    Busy,
+    /// 429 after the client's own retries.
+    Throttled,
+    Other,
+}
+
+fn classify(e: &ArmError) -> Why {
+    match (e.status, e.code.as_deref()) {
+        (Some(412), _) => Why::Changed,
+        (Some(409), _) | (_, Some("OperationNotAllowed" | "RetryableErrorDueToAnotherOperation")) => Why::Busy,
+        (Some(429), _) => Why::Throttled,
+        _ => Why::Other,
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct WizardProps {
+    pub kind: WizardKind,
+    pub state: Rc<ResourceState>,
+    /// Read the resource again (after a change, or a 412).
+    pub reload: Callback<()>,
+}
+
+async fn visible_identities(c: Rc<ArmClient>) -> Result<Rc<Vec<Candidate>>, ArmError> {
+    let subs: Vec<arm_client::Subscription> = c.list(ops::list_subscriptions()).collect_all().await?;
+    let mut out = Vec::new();
+    for s in subs {
+        let ids: Vec<serde_json::Value> = c
+            .list(ops::list_user_assigned_identities(&s.subscription_id, None))
+            .collect_all()
+            .await?;
+        for v in ids {
+            let Some(id) = v.get("id").and_then(|x| x.as_str()) else { continue };
+            let mut cand = Candidate::from_id(id);
+            cand.location = v.get("location").and_then(|x| x.as_str()).map(str::to_string);
+            cand.client_id = v.pointer("/properties/clientId").and_then(|x| x.as_str()).map(str::to_string);
+            out.push(cand);
+        }
+    }
+    Ok(Rc::new(out))
+}
+
+#[component]
+pub fn WizardPanel(props: &WizardProps) -> Html {
+    let s = use_session();
+    let model = use_reducer(|| Model(Wizard::new(props.kind)));
+    let apply = use_state(|| Apply::Idle);
+    let notice = use_state(|| None::<String>);
+    let w = &model.0;
+    let st = props.state.clone();
+    let needs_list = props.kind == WizardKind::AssignUserAssigned;
+    let visible = use_arm(format!("uai:{needs_list}"), move |c: Rc<ArmClient>| async move {
+        if needs_list { visible_identities(c).await } else { Ok(Rc::new(Vec::new())) }
+    });
+    let close = Route::Resource { id: st.id.as_str().to_string(), wizard: None };
+    let title = html! {
+        <div class="wizard-head">
+            <h3 id="wizard-title">{ props.kind.title() }</h3>
+            <Link to={close} class="close">{ "Close" }</Link>
+        </div>
+    };
+
+    if let Some(why) = props.kind.unavailable(&st).filter(|_| matches!(*apply, Apply::Idle)) {
+        return html! {
+            <section class="wizard" aria-labelledby="wizard-title" id="wizard" data-step="unavailable">
+                { title }
+                <p class="refusal" role="note">{ why }</p>
+            </section>
+        };
+    }
+
+    let body = match w.step {
+        Step::Choose => {
+            let list = match &*visible {
+                Load::Ready(v) => Some(v.clone()),
+                _ => None,
+            };
+            let choices = w.choices(&st, list.as_deref().map(|v| v.as_slice()).unwrap_or(&[]));
+            let on_filter = {
+                let model = model.clone();
+                Callback::from(move |e: InputEvent| {
+                    model.dispatch(WizardAction::SetFilter(e.target_unchecked_into::<web_sys::HtmlInputElement>().value()))
+                })
+            };
+            let on_review = {
+                let model = model.clone();
+                Callback::from(move |_: MouseEvent| model.dispatch(WizardAction::Review))
+            };
+            html! {
+                <div class="choose" data-step="choose">
+                    <label for="identity-filter">{ if needs_list { "Search identities you can see (name, group, subscription or id)" } else { "Search the assigned identities" } }</label>
+                    <input id="identity-filter" type="search" value={w.filter.clone()} oninput={on_filter} autocomplete="off" />
+                    if needs_list {
+                        { match &*visible {
+                            Load::Loading => html! { <p class="loading" role="status">{ "Listing user-assigned identities in every subscription…" }</p> },
+                            Load::Failed(e) => html! { <ErrorBox error={e.clone()} /> },
+                            _ => html! {},
+                        } }
+                    }
+                    <fieldset class="choices" id="choices">
+                        <legend>{ format!("{} identities", choices.len()) }</legend>
+                        { for choices.iter().map(|c| {
+                            let id = c.id.clone();
+                            let toggle = { let model = model.clone(); Callback::from(move |_: Event| model.dispatch(WizardAction::Toggle(id.clone()))) };
+                            let input_id = format!("pick-{}", c.id.to_lowercase().replace(|ch: char| !ch.is_ascii_alphanumeric(), "-"));
+                            html! {
+                                <div class="choice" data-id={c.id.clone()}>
+                                    <input type="checkbox" id={input_id.clone()} checked={w.is_selected(&c.id)} onchange={toggle} />
+                                    <label for={input_id}>
+                                        <strong>{ &c.name }</strong>
+                                        <span class="detail">{ format!(" · {} · {}{}", c.resource_group, c.subscription, c.location.as_ref().map(|l| format!(" · {l}")).unwrap_or_default()) }</span>
+                                    </label>
+                                </div>
+                            }
+                        }) }
+                    </fieldset>
+                    if let Some(e) = &w.error { <p class="error" role="alert" id="wizard-error">{ e }</p> }
+                    <button type="button" class="button primary" id="to-review" onclick={on_review}>{ format!("Review ({} selected)", w.selected.len()) }</button>
+                </div>
+            }
+        }
+        Step::Review => review(props, &s, w, &model, &apply, &notice),
+    };
+
+    html! {
+        <section class="wizard" aria-labelledby="wizard-title" id="wizard" data-step={if w.step == Step::Choose { "choose" } else { "review" }}>
+            { title }
+            { body }
+        </section>
+    }
+}
+
+fn review(
+    props: &WizardProps,
+    s: &crate::session::Session,
+    w: &Wizard,
+    model: &UseReducerHandle<Model>,
+    apply: &UseStateHandle<Apply>,
+    notice: &UseStateHandle<Option<String>>,
+) -> Html {
+    let st = props.state.clone();
+    let op = match w.operation() {
+        Ok(op) => op,
+        Err(e) => return html! { <p class="error" role="alert">{ e }</p> },
+    };
+    let p = plan(&st, &op);
+    let scripts = generate_all(&ScriptPlan::from_plan(s.config.script_cloud(), &st, &op, &p));
+    let origin = s.client.as_ref().map(|c| c.origin().to_string()).unwrap_or_else(|| s.cloud.arm_endpoint.clone());
+    let back = {
+        let model = model.clone();
+        Callback::from(move |_: MouseEvent| model.dispatch(WizardAction::Back))
+    };
+    let upgrade_toggle = {
+        let model = model.clone();
+        let on = w.upgrade_instances;
+        Callback::from(move |_: Event| model.dispatch(WizardAction::SetUpgradeInstances(!on)))
+    };
+    let requests = p.requests().to_vec();
+    let can_send = s.client.is_some() && !requests.is_empty();
+    let running = matches!(**apply, Apply::Running { .. });
+    let onapply = {
+        let apply = apply.clone();
+        let notice = notice.clone();
+        let client = s.client.clone();
+        let p = p.clone();
+        let reload = props.reload.clone();
+        let id = st.id.as_str().to_string();
+        Callback::from(move |_: MouseEvent| {
+            let Some(client) = client.clone() else { return };
+            let (apply, notice, p, reload, id) = (apply.clone(), notice.clone(), p.clone(), reload.clone(), id.clone());
+            notice.set(None);
+            apply.set(Apply::Running { state: "Sending".into(), elapsed_ms: 0 });
+            wasm_bindgen_futures::spawn_local(async move {
+                let progress_handle = apply.clone();
+                let mut progress = move |pr: &arm_client::Progress| {
+                    progress_handle.set(Apply::Running { state: pr.state.clone(), elapsed_ms: pr.elapsed_ms })
+                };
+                let result = arm_client::identity::apply(&client, &p, &mut progress).await;
+                let before = p.before.clone();
+                let done = |outcomes: &[arm_client::LroOutcome], resumed: bool| Apply::Done {
+                    before: before.clone(),
+                    elapsed_ms: outcomes.iter().map(|o| o.elapsed_ms).sum(),
+                    after: outcomes
+                        .last()
+                        .and_then(|o| o.response.body_json().ok())
+                        .and_then(|b| ResourceState::from_arm(&b, None).ok())
+                        .map(|s| s.identity),
+                    resumed,
+                };
+                match result {
+                    Ok(outcomes) => {
+                        apply.set(done(&outcomes, false));
+                        reload.emit(());
+                    }
+                    Err(e) if e.kind == ErrorKind::Network => {
+                        // the connection dropped (possibly while polling): resume by following the resource
+                        notice.set(Some("The connection dropped; resuming by reading the resource until its operation ends…".into()));
+                        let resumed = match ops::get_resource(&id) {
+                            Ok(get) => client.wait_for_resource(&get, &mut progress).await,
+                            Err(e) => Err(e),
+                        };
+                        match resumed {
+                            Ok(o) => apply.set(done(&[o], true)),
+                            Err(e) => apply.set(Apply::Failed { error: ErrorView::from(&e), why: classify(&e) }),
+                        }
+                        reload.emit(());
+                    }
+                    Err(e) => {
+                        let why = classify(&e);
+                        if why == Why::Changed {
+                            notice.set(Some("Someone changed this resource after it was read (412 PreconditionFailed). It has been read again and the review below is re-planned against its current state, with your choice kept. Review it and apply again.".into()));
+                            apply.set(Apply::Idle);
+                            reload.emit(());
+                        } else {
+                            apply.set(Apply::Failed { error: ErrorView::from(&e), why });
+                        }
+                    }
+                }
+            });
+        })
+    };
+    let retry = {
+        let apply = apply.clone();
+        let reload = props.reload.clone();
+        Callback::from(move |_: MouseEvent| {
+            apply.set(Apply::Idle);
+            reload.emit(());
+        })
+    };
+    html! {
+        <div class="review" data-step="review">
+            if let Some(n) = &**notice { <p class="notice" role="status" id="wizard-notice">{ n }</p> }
+            { match &p.outcome {
+                Outcome::Noop(why) => html! { <p class="noop" role="status" id="outcome" data-outcome="noop">{ format!("Nothing to send: {why}") }</p> },
+                Outcome::Refused(why) => html! { <p class="refusal" role="alert" id="outcome" data-outcome="refused">{ format!("Not possible: {why}") }</p> },
+                Outcome::Requests(r) => html! { <p id="outcome" data-outcome="requests">{ format!("{} request{} will be sent, after you apply.", r.len(), if r.len() == 1 { "" } else { "s" }) }</p> },
+            } }
+            if !p.warnings.is_empty() {
+                <ul class="warnings" id="warnings">
+                    { for p.warnings.iter().map(|x| html! { <li data-code={format!("{:?}", x.code)}>{ &x.message }</li> }) }
+                </ul>
+            }
+            if props.kind == WizardKind::RemoveLegacyExtension && st.kind.is_scale_set() {
+                <label class="option"><input type="checkbox" id="upgrade-instances" checked={w.upgrade_instances} onchange={upgrade_toggle} />
+                    { " Also apply the model to the instances (manualupgrade), needed on a Manual scale set for the extension to leave the VMs" }</label>
+            }
+            <h4>{ "Before and after" }</h4>
+            <IdentityDiff before={p.before.clone()} after={p.after.clone()} />
+            if !requests.is_empty() {
+                <h4>{ "The exact request" }</h4>
+                <Requests origin={origin} requests={requests.clone()} />
+            }
+            <h4>{ "Equivalent scripts" }</h4>
+            <ScriptTabs scripts={scripts} />
+            <div class="apply-bar">
+                if props.kind.needs_selection() {
+                    <button type="button" class="button secondary" onclick={back} disabled={running}>{ "Back" }</button>
+                }
+                if can_send {
+                    <button type="button" class="button primary" id="apply" onclick={onapply} disabled={!s.read_write || running}>{ "Apply" }</button>
+                    if !s.read_write {
+                        <span class="note" id="read-only-note">{ "Read-only: switch to read-write in the header to send this request." }</span>
+                    }
+                } else if s.client.is_none() {
+                    <span class="note">{ "Not signed in: copy a script above." }</span>
+                }
+            </div>
+            { match &**apply {
+                Apply::Idle => html! {},
+                Apply::Running { state, elapsed_ms } => html! {
+                    <p class="progress" role="status" id="progress" aria-live="polite">
+                        <progress aria-label="Operation in progress"></progress>
+                        { format!(" {state} · {:.1} s", *elapsed_ms as f64 / 1000.0) }
+                    </p>
+                },
+                Apply::Done { elapsed_ms, before, after, resumed } => html! {
+                    <div class="done" role="status" id="result">
+                        <p>{ format!("Succeeded in {:.1} s{}. The identities read back:", *elapsed_ms as f64 / 1000.0, if *resumed { " (resumed after a dropped connection)" } else { "" }) }</p>
+                        if let Some(a) = after { <IdentityDiff before={before.clone()} after={a.clone()} /> }
+                    </div>
+                },
+                Apply::Failed { error, why } => html! {
+                    <ErrorBox error={error.clone()}>
+                        { match why {
+                            Why::Busy => html! { <p>{ "Another operation is running on this resource. Wait for it to finish, then retry." }</p> },
+                            Why::Throttled => html! { <p>{ match error.retry_after_ms { Some(ms) => format!("Azure is throttling requests: wait {} s, then retry.", ms.div_ceil(1000)), None => "Azure is throttling requests: wait a little, then retry.".into() } }</p> },
+                            Why::Changed | Why::Other => html! {},
+                        } }
+                        <button type="button" class="button" id="retry" onclick={retry}>{ "Read the resource again and retry" }</button>
+                    </ErrorBox>
+                },
+            } }
+        </div>
+    }
+}

@@ -1,0 +1,131 @@
+//! The session: configuration, how the app reaches ARM (demo tenant, signed in, or not at all:
+//! snippet-only), the read-write switch and the change log. Provided as a context.
+
+use crate::config::AppConfig;
+use arm_client::{ArmClient, Exchange};
+use identity_core::clouds::Cloud;
+use std::cell::RefCell;
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// How the app reaches Azure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The built-in demo tenant: armsim's core in this page; nothing leaves the browser.
+    Demo,
+    /// Signed in: requests go to the configured ARM endpoint with the user's token.
+    SignedIn,
+    /// Not signed in: wizards produce scripts from typed names; nothing is sent.
+    SnippetsOnly,
+}
+
+/// One request of this session's change log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogEntry {
+    /// ISO 8601 time.
+    pub time: String,
+    pub method: String,
+    /// Path and query (the ARM origin is the same for every entry).
+    pub path: String,
+    pub status: Option<u16>,
+    pub correlation_id: Option<String>,
+}
+
+/// The session context.
+#[derive(Clone)]
+pub struct Session {
+    pub config: Rc<AppConfig>,
+    pub cloud: Rc<Cloud>,
+    pub mode: Mode,
+    pub client: Option<Rc<ArmClient>>,
+    pub log: Rc<RefCell<Vec<LogEntry>>>,
+    /// Read-only is the default; sending changes needs the switch (remembered for the session).
+    pub read_write: bool,
+    pub set_read_write: Callback<bool>,
+    /// Why there is no client (snippet-only), for the banner.
+    pub notice: Option<String>,
+}
+
+impl PartialEq for Session {
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.config, &o.config)
+            && self.mode == o.mode
+            && self.read_write == o.read_write
+            && self.notice == o.notice
+            && match (&self.client, &o.client) {
+                (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+    }
+}
+
+/// The session context (panics outside the provider: a programming error).
+#[hook]
+pub fn use_session() -> Session {
+    use_context::<Session>().expect("Session context")
+}
+
+fn iso_time(ms: f64) -> String {
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms))
+        .to_iso_string()
+        .as_string()
+        .unwrap_or_default()
+}
+
+/// The observer that fills the change log.
+pub fn log_observer(log: Rc<RefCell<Vec<LogEntry>>>, origin_len: usize) -> impl Fn(&Exchange) + 'static {
+    move |x: &Exchange| {
+        log.borrow_mut().push(LogEntry {
+            time: iso_time(js_sys::Date::now()),
+            method: x.method.as_str().to_string(),
+            path: x.url.get(origin_len..).unwrap_or(&x.url).to_string(),
+            status: x.status,
+            correlation_id: x.correlation_id.clone(),
+        });
+    }
+}
+
+/// Build the demo tenant's client (armsim's core in this page).
+#[cfg(feature = "demo")]
+pub fn demo_client(log: Rc<RefCell<Vec<LogEntry>>>) -> Result<ArmClient, String> {
+    use arm_client::clock::BrowserClock;
+    use arm_client::transport::sim::SimTransport;
+    let origin = "https://management.azure.com";
+    let cfg = armsim::SimConfig {
+        base_url: origin.into(),
+        lro_delay_ms: 2_500,
+        ..Default::default()
+    };
+    let clock: Rc<dyn arm_client::Clock> = Rc::new(BrowserClock);
+    let sim = SimTransport::new(armsim::Sim::with_config(armsim::Seed::demo(), cfg), clock.clone());
+    ArmClient::builder(origin, Rc::new(sim), Rc::new(arm_client::StaticToken::new("demo-token")))
+        .clock(clock)
+        .observer(log_observer(log, origin.len()))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Whether this build carries the demo tenant.
+pub const HAS_DEMO: bool = cfg!(feature = "demo");
+
+const RW_KEY: &str = "identity-wizard.read-write";
+
+/// The read-write switch as remembered for this browser session (off when nothing is stored,
+/// and outside a browser).
+pub fn stored_read_write() -> bool {
+    if !cfg!(target_arch = "wasm32") {
+        return false;
+    }
+    web_sys::window()
+        .and_then(|w| w.session_storage().ok().flatten())
+        .and_then(|s| s.get_item(RW_KEY).ok().flatten())
+        .is_some_and(|v| v == "1")
+}
+
+pub fn store_read_write(on: bool) {
+    if let Some(s) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
+        let _ = s.set_item(RW_KEY, if on { "1" } else { "0" });
+    }
+}
