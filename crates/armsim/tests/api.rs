@@ -824,10 +824,7 @@ fn error_fixtures_match() {
             )
         } else if name.starts_with("SystemAssigned on a Flexible") {
             t.patch(
-                &format!(
-                    "{}?api-version={API}",
-                    vmss("rg-batch", "vmss-batch-flex").replace(SUB1, SUB1)
-                ),
+                &format!("{}?api-version={API}", vmss("rg-batch", "vmss-batch-flex")),
                 json!({"identity": {"type": "SystemAssigned"}}),
                 None,
             )
