@@ -115,6 +115,7 @@ struct Bucket {
 pub struct Sim {
     cfg: SimConfig,
     tenant_id: String,
+    tenant_name: String,
     rng: Rng,
     subs: Vec<Sub>,
     groups: BTreeMap<String, Group>,
@@ -154,6 +155,10 @@ impl Sim {
         let mut sim = Sim {
             cfg,
             tenant_id: seed.tenant_id.clone(),
+            tenant_name: seed
+                .tenant_display_name
+                .clone()
+                .unwrap_or_else(|| "Contoso".into()),
             rng: Rng::new(seed.rng_seed),
             subs: vec![],
             groups: BTreeMap::new(),
@@ -1064,6 +1069,25 @@ impl Sim {
     fn dispatch(&mut self, m: &str, t: &Target, req: &SimRequest, now: u64) -> R {
         let seg = &t.segments;
         let lc: Vec<String> = seg.iter().map(|s| s.to_ascii_lowercase()).collect();
+        if lc.len() == 1 && lc[0] == "tenants" {
+            only(m, &["GET"])?;
+            apiver::check(
+                Family::Subscriptions,
+                t.param("api-version"),
+                "tenants",
+                "global",
+            )?;
+            let domain = format!(
+                "{}.onmicrosoft.com",
+                self.tenant_name.to_ascii_lowercase().replace(' ', "")
+            );
+            return Ok(ok(
+                200,
+                &json!({"value": [{"id": format!("/tenants/{}", self.tenant_id), "tenantId": self.tenant_id,
+                    "countryCode": "US", "displayName": self.tenant_name, "domains": [domain.clone()],
+                    "tenantCategory": "Home", "defaultDomain": domain, "tenantType": "AAD"}]}),
+            ));
+        }
         if lc.first().map(String::as_str) != Some("subscriptions") {
             return Err(no_route(t));
         }
