@@ -99,6 +99,7 @@ struct ActiveFault {
 struct Bucket {
     reads: f64,
     writes: f64,
+    deletes: f64,
     at_ms: u64,
 }
 
@@ -466,6 +467,9 @@ impl Sim {
                 for c in &g.virtual_machines {
                     self.load_compute(Kind::Vm, &s.subscription_id, g, c);
                 }
+                for raw in &g.resources {
+                    self.load_raw(&s.subscription_id, g, raw);
+                }
             }
         }
     }
@@ -650,6 +654,97 @@ impl Sim {
         }
     }
 
+    /// A resource given as a full ARM body (e.g. the output of `az vmss show`): its `type` picks the kind, its id
+    /// is rebuilt in this group, its `etag` ("\"N\"") is kept, extensions listed in a scale set's
+    /// `extensionProfile` or a VM's `resources` become extension resources.
+    fn load_raw(&mut self, sub: &str, g: &crate::seed::SeedGroup, raw: &Value) {
+        let ty = raw["type"]
+            .as_str()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let name = raw["name"].as_str().unwrap_or_default().to_string();
+        let gid = format!("/subscriptions/{sub}/resourceGroups/{}", g.name);
+        let (kind, path) = match ty.as_str() {
+            "microsoft.compute/virtualmachinescalesets" => {
+                (Kind::Vmss, "Microsoft.Compute/virtualMachineScaleSets")
+            }
+            "microsoft.compute/virtualmachines" => (Kind::Vm, "Microsoft.Compute/virtualMachines"),
+            "microsoft.managedidentity/userassignedidentities" => (
+                Kind::Uai,
+                "Microsoft.ManagedIdentity/userAssignedIdentities",
+            ),
+            "microsoft.network/virtualnetworks" => {
+                (Kind::Vnet, "Microsoft.Network/virtualNetworks")
+            }
+            _ => return,
+        };
+        let mut body = raw.clone();
+        let id = if kind == Kind::Uai {
+            format!(
+                "/subscriptions/{sub}/resourcegroups/{}/providers/{path}/{name}",
+                g.name
+            )
+        } else {
+            format!("{gid}/providers/{path}/{name}")
+        };
+        body["id"] = json!(id);
+        if body.get("location").is_none() {
+            body["location"] = json!(g.location);
+        }
+        let etag = body
+            .get("etag")
+            .and_then(Value::as_str)
+            .and_then(|e| e.trim_matches('"').parse::<u64>().ok())
+            .unwrap_or(1);
+        let mut exts = vec![];
+        if let Some(o) = body.as_object_mut() {
+            o.remove("etag");
+            if kind == Kind::Vm
+                && let Some(Value::Array(r)) = o.remove("resources")
+            {
+                exts = r;
+            }
+        }
+        if kind == Kind::Vmss
+            && let Some(Value::Array(r)) = body["properties"]["virtualMachineProfile"]
+                .get_mut("extensionProfile")
+                .and_then(|e| e.as_object_mut())
+                .and_then(|e| e.remove("extensions"))
+        {
+            exts = r;
+        }
+        if matches!(kind, Kind::Vmss | Kind::Vm) {
+            let st = IdentityState::from_json(body.get("identity"));
+            set_identity(&mut body, &st);
+            canonical_enums(&mut body);
+        }
+        self.put_res(
+            kind,
+            body,
+            if matches!(kind, Kind::Vmss | Kind::Vm) {
+                etag
+            } else {
+                0
+            },
+        );
+        let ekind = if kind == Kind::Vmss {
+            Kind::VmssExt
+        } else {
+            Kind::VmExt
+        };
+        let ety = if kind == Kind::Vmss {
+            "Microsoft.Compute/virtualMachineScaleSets/extensions"
+        } else {
+            "Microsoft.Compute/virtualMachines/extensions"
+        };
+        for mut e in exts {
+            let en = e["name"].as_str().unwrap_or_default().to_string();
+            e["id"] = json!(format!("{id}/extensions/{en}"));
+            e["type"] = json!(ety);
+            self.put_res(ekind, e, 0);
+        }
+    }
+
     fn put_res(&mut self, kind: Kind, body: Value, etag: u64) {
         let id = body["id"].as_str().unwrap_or_default().to_string();
         self.res.insert(
@@ -750,11 +845,13 @@ impl Sim {
         let b = self.buckets.entry(sub).or_insert(Bucket {
             reads: 250.0,
             writes: 200.0,
+            deletes: 200.0,
             at_ms: now,
         });
         let dt = now.saturating_sub(b.at_ms) as f64 / 1000.0;
         b.reads = (b.reads + dt * 25.0).min(250.0);
         b.writes = (b.writes + dt * 10.0).min(200.0);
+        b.deletes = (b.deletes + dt * 10.0).min(200.0);
         b.at_ms = now.max(b.at_ms);
         if method == "GET" {
             b.reads = (b.reads - 1.0).max(0.0);
@@ -765,6 +862,16 @@ impl Sim {
             h.push((
                 "x-ms-ratelimit-remaining-subscription-global-reads".into(),
                 format!("{}", (b.reads * 15.0) as u64),
+            ));
+        } else if method == "DELETE" {
+            b.deletes = (b.deletes - 1.0).max(0.0);
+            h.push((
+                "x-ms-ratelimit-remaining-subscription-deletes".into(),
+                format!("{}", b.deletes as u64),
+            ));
+            h.push((
+                "x-ms-ratelimit-remaining-subscription-global-deletes".into(),
+                format!("{}", (b.deletes * 15.0) as u64),
             ));
         } else {
             b.writes = (b.writes - 1.0).max(0.0);

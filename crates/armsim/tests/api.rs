@@ -1004,3 +1004,62 @@ fn vm_identity_round_trip_and_tenants() {
     );
     assert_eq!(ten["value"][0]["displayName"], "Contoso Demo");
 }
+
+#[test]
+fn raw_arm_bodies_seed_resources() {
+    let sub = "33333333-3333-4333-8333-333333333333";
+    let ua_id = format!(
+        "/subscriptions/{sub}/resourcegroups/rg-raw/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-raw"
+    );
+    let seed = json!({"subscriptions": [{"subscriptionId": sub, "displayName": "raw", "resourceGroups": [{
+    "name": "rg-raw", "location": "westus2",
+    "resources": [
+        {"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "name": "id-raw", "location": "westus2",
+         "properties": {"principalId": "p-raw", "clientId": "c-raw", "tenantId": "t"}},
+        {"type": "Microsoft.Compute/virtualMachineScaleSets", "name": "vmss-raw", "etag": "\"4\"",
+         "identity": {"type": "SystemAssigned,UserAssigned", "principalId": "sa-raw", "tenantId": "t",
+                      "userAssignedIdentities": {&ua_id: {"principalId": "p-raw", "clientId": "c-raw"}}},
+         "properties": {"orchestrationMode": "Uniform", "upgradePolicy": {"mode": "manual"}, "provisioningState": "Succeeded",
+            "virtualMachineProfile": {"extensionProfile": {"extensions": [{"name": "ManagedIdentityExtensionForLinux",
+                "properties": {"publisher": "Microsoft.ManagedIdentity", "type": "ManagedIdentityExtensionForLinux", "typeHandlerVersion": "1.0"}}]}}}},
+        {"type": "Microsoft.Web/sites", "name": "ignored"}
+    ]}]}]});
+    let mut sim = Sim::from_seed(Seed::from_json(&seed.to_string()).unwrap());
+    let url = format!(
+        "/subscriptions/{sub}/resourceGroups/rg-raw/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-raw?api-version={API}"
+    );
+    let g = sim.handle(SimRequest::new("GET", &url), 0);
+    assert_eq!(g.status, 200);
+    assert_eq!(g.header("ETag"), Some("\"4\""));
+    let b = g.json();
+    assert_eq!(b["identity"]["type"], "SystemAssigned, UserAssigned");
+    assert_eq!(b["identity"]["principalId"], "sa-raw");
+    assert_eq!(b["properties"]["upgradePolicy"]["mode"], "Manual");
+    assert_eq!(
+        b["properties"]["virtualMachineProfile"]["extensionProfile"]["extensions"][0]["name"],
+        "ManagedIdentityExtensionForLinux"
+    );
+    let ext = sim.handle(
+        SimRequest::new(
+            "GET",
+            &url.replace(
+                "vmss-raw?",
+                "vmss-raw/extensions/ManagedIdentityExtensionForLinux?",
+            ),
+        ),
+        1,
+    );
+    assert_eq!(ext.status, 200);
+    let r = sim.handle(
+        SimRequest::new("PATCH", &url)
+            .header("If-Match", "\"4\"")
+            .json(&json!({"identity": {"type": "SystemAssigned"}})),
+        2,
+    );
+    assert_eq!((r.status, r.header("ETag")), (200, Some("\"5\"")));
+    let uai = sim.handle(
+        SimRequest::new("GET", &format!("{ua_id}?api-version=2024-11-30")),
+        3,
+    );
+    assert_eq!(uai.json()["properties"]["clientId"], "c-raw");
+}
