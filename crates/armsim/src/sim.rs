@@ -2049,6 +2049,10 @@ impl Sim {
 
     // ---------------------------------------------------------------- control over HTTP
 
+    fn config_json(&self) -> Value {
+        json!({"baseUrl": self.cfg.base_url, "pageSize": self.cfg.page_size, "lroDelayMs": self.cfg.lro_delay_ms})
+    }
+
     fn control_http(&mut self, req: &SimRequest, t: &Target) -> SimResponse {
         let m = req.method.to_ascii_uppercase();
         let what = t.segments.get(1).map(String::as_str).unwrap_or("");
@@ -2071,7 +2075,22 @@ impl Sim {
                     ..Default::default()
                 }
             }
-            ("GET", "requests") => ok(200, &json!({"value": self.log})),
+            ("GET", "requests") => {
+                let since: u64 = t.param("since").and_then(|v| v.parse().ok()).unwrap_or(0);
+                let v: Vec<&LogEntry> = self.log.iter().filter(|e| e.seq > since).collect();
+                ok(200, &json!({ "value": v }))
+            }
+            ("GET", "config") => ok(200, &self.config_json()),
+            ("POST", "config") => {
+                let b: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
+                if let Some(n) = b.get("pageSize").and_then(Value::as_u64) {
+                    self.cfg.page_size = n.max(1) as usize;
+                }
+                if let Some(n) = b.get("lroDelayMs").and_then(Value::as_u64) {
+                    self.cfg.lro_delay_ms = n;
+                }
+                ok(200, &self.config_json())
+            }
             ("DELETE", "requests") => {
                 self.clear_request_log();
                 SimResponse {
@@ -2082,7 +2101,7 @@ impl Sim {
             _ => error_response(&ArmError::new(
                 404,
                 "NotFound",
-                "Unknown control route. Use /_armsim/faults or /_armsim/requests.",
+                "Unknown control route. Use /_armsim/faults, /_armsim/requests or /_armsim/config.",
             )),
         }
     }

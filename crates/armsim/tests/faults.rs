@@ -412,3 +412,44 @@ fn canceled_operation() {
         "Canceled"
     );
 }
+
+#[test]
+fn log_since_and_runtime_config() {
+    let mut s = sim(true);
+    get(&mut s, SUBS, 1);
+    get(&mut s, SUBS, 2);
+    let all = control(&mut s, "GET", "requests", None).json();
+    let first = all["value"][0]["seq"].as_u64().unwrap();
+    let newer = s
+        .handle(
+            SimRequest::new("GET", &format!("/_armsim/requests?since={first}")),
+            0,
+        )
+        .json();
+    assert_eq!(newer["value"].as_array().unwrap().len(), 1);
+    let c = control(
+        &mut s,
+        "POST",
+        "config",
+        Some(json!({"pageSize": 1, "lroDelayMs": 50})),
+    );
+    assert_eq!(c.json()["pageSize"], 1);
+    assert!(
+        get(&mut s, SUBS, 3).json()["nextLink"].is_string(),
+        "page size 1 now"
+    );
+    let p = s.handle(
+        SimRequest::new("PATCH", &vmss_url()).json(&json!({"tags": {}})),
+        100,
+    );
+    let op = p.header("Azure-AsyncOperation").unwrap().to_string();
+    assert_eq!(
+        get(&mut s, &op, 151).json()["status"],
+        "Succeeded",
+        "50 ms delay now"
+    );
+    assert_eq!(
+        control(&mut s, "GET", "config", None).json()["lroDelayMs"],
+        50
+    );
+}
