@@ -111,6 +111,11 @@ pub(crate) fn az(plan: &ScriptPlan) -> String {
                 l.push(cmd);
             }
         }
+        Change::CreateScaleSet { .. } => {
+            l.push("# The New-AzVmssConfig / Set-AzVmssOsProfile / Set-AzVmssStorageProfile / Add-AzVmssNetworkInterfaceConfiguration".into());
+            l.push("# chain is not generated here (those cmdlets' parameter sets are not in the checked cmdlet data); the exact PUT follows.".into());
+            l.extend(rest::exact_lines(plan));
+        }
         Change::CreateUserAssigned {
             resource_group,
             name,

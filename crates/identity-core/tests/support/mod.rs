@@ -202,6 +202,7 @@ pub const UNBOUND: &[&str] = &[
     "ConvertFrom-Json",
     "Start-Sleep",
     "Write-Output",
+    "Read-Host",
     "New-TemporaryFile",
     "Set-Content",
 ];
