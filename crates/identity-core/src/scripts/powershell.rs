@@ -136,8 +136,9 @@ pub(crate) fn az(plan: &ScriptPlan) -> String {
             role_definition_id,
             ..
         } => {
+            l.push("# -ObjectType ServicePrincipal: the principalType the app sends (the identity is a service principal).".into());
             l.push(format!(
-                "New-AzRoleAssignment -ObjectId {} -RoleDefinitionId {} -Scope {}",
+                "New-AzRoleAssignment -ObjectId {} -ObjectType 'ServicePrincipal' -RoleDefinitionId {} -Scope {}",
                 ps_single(principal_id),
                 ps_single(&role_guid(role_definition_id)),
                 ps_single(scope)
