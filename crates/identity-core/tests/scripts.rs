@@ -1136,3 +1136,29 @@ fn create_scale_set_password_is_read_at_run_time_and_sent_exactly() {
         );
     }
 }
+
+/// The harness accepts the recommended per-scenario snippets of shared/cmdlets/examples (copied to
+/// tests/data/examples): a binder that rejected them would be wrong, not the snippets.
+#[test]
+fn harness_accepts_the_recommended_examples() {
+    let dir = format!("{}/tests/data/examples", env!("CARGO_MANIFEST_DIR"));
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let cat = if text.contains("AzureRm") {
+            Catalogue::azurerm()
+        } else {
+            Catalogue::az()
+        };
+        assert!(
+            syntax_errors(&text).is_empty(),
+            "{path:?}: {:?}",
+            syntax_errors(&text)
+        );
+        cat.check_script(&text)
+            .unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        n += 1;
+    }
+    assert!(n >= 10, "{n}");
+}

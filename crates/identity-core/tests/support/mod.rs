@@ -203,6 +203,7 @@ pub const UNBOUND: &[&str] = &[
     "Start-Sleep",
     "Write-Output",
     "Read-Host",
+    "Get-Credential",
     "New-TemporaryFile",
     "Set-Content",
 ];
