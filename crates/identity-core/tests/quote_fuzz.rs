@@ -68,6 +68,28 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
+
+    /// Arrays of ids (the keep-list of Update-AzVM, the snippet's add/remove lists) parse back exactly.
+    #[test]
+    fn id_arrays_survive_in_powershell(a in nasty_string(), b in nasty_string(), name in nasty_string()) {
+        let target = Resource::new("sub", "rg", name.clone(), TargetKind::Vm);
+        let after = Identities { system: true, user: vec![a.clone(), b.clone()] };
+        let plan = ScriptPlan::identity(Cloud::AzureCloud, target.clone(), Identities::default(), after, None);
+        let ps = generate(&plan, Flavour::AzPowerShell).text;
+        prop_assert!(syntax_errors(&ps).is_empty(), "{:?}\n{}", syntax_errors(&ps), ps);
+        if !a.eq_ignore_ascii_case(&b) {
+            prop_assert_eq!(array_assignment(&ps, "identityIds"), Some(vec![a.clone(), b.clone()]));
+        }
+        prop_assert_eq!(assignments(&ps, "vmName"), vec![name.clone()]);
+        let req = SnippetRequest { cloud: Cloud::AzureChinaCloud, target, intent: Intent::AddUser(vec![a.clone(), b.clone()]) };
+        let sn = snippet(&req, Flavour::AzPowerShell).unwrap().text;
+        prop_assert!(syntax_errors(&sn).is_empty(), "{:?}\n{}", syntax_errors(&sn), sn);
+        prop_assert_eq!(array_assignment(&sn, "addIds"), Some(vec![a, b]));
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
 
     /// bash: `printf %s <quoted>` prints the input exactly.

@@ -5,11 +5,13 @@
 mod support;
 
 use identity_core::create::{
-    RoleAssignmentSpec, UserAssignedIdentitySpec, create_user_assigned_identity, role_assignment,
+    AdminAuth, IdentityRequest, ImagePreset, Orchestration, RoleAssignmentSpec, ScaleSetSpec,
+    UserAssignedIdentitySpec, create_scale_set, create_user_assigned_identity, role_assignment,
 };
 use identity_core::operation::Operation;
 use identity_core::plan::plan;
 use identity_core::resource::ResourceState;
+use identity_core::resource::UpgradeMode;
 use identity_core::scripts::*;
 use serde_json::Value;
 use serde_json::json;
@@ -260,6 +262,13 @@ fn extras() -> Vec<(String, ScriptPlan)> {
             ),
         ));
     }
+    for (name, spec) in scale_set_specs() {
+        let p = create_scale_set(&spec);
+        out.push((
+            name.to_string(),
+            ScriptPlan::from_scale_set(Cloud::AzureCloud, &spec, &p),
+        ));
+    }
     out.push((
         "uniform__install_extension".into(),
         from_plans(
@@ -272,6 +281,67 @@ fn extras() -> Vec<(String, ScriptPlan)> {
         ),
     ));
     out
+}
+
+const TEST_PASSWORD: &str = "P@ss 'w\"o$r`d\\;é12";
+
+fn scale_set_specs() -> Vec<(&'static str, ScaleSetSpec)> {
+    let base = ScaleSetSpec {
+        subscription: SUB.into(),
+        resource_group: "myResourceGroup".into(),
+        name: "myVmss".into(),
+        location: "westus2".into(),
+        orchestration: Orchestration::Uniform,
+        sku: "Standard_D2s_v3".into(),
+        capacity: 2,
+        image: ImagePreset::UbuntuLts,
+        subnet_id: format!(
+            "/subscriptions/{SUB}/resourceGroups/myResourceGroup/providers/Microsoft.Network/virtualNetworks/myVnet/subnets/default"
+        ),
+        admin_username: "azureuser".into(),
+        admin_auth: AdminAuth::SshPublicKey(
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB3x me@host".into(),
+        ),
+        upgrade_mode: UpgradeMode::Manual,
+        identity: IdentityRequest {
+            system_assigned: true,
+            user_assigned: vec![ua("id1")],
+        },
+    };
+    vec![
+        ("create_scale_set__uniform_linux_sa_ua", base.clone()),
+        (
+            "create_scale_set__uniform_windows_password",
+            ScaleSetSpec {
+                image: ImagePreset::WindowsServer,
+                admin_username: "azureadmin".into(),
+                admin_auth: AdminAuth::Password(TEST_PASSWORD.into()),
+                identity: IdentityRequest {
+                    system_assigned: true,
+                    user_assigned: vec![],
+                },
+                ..base.clone()
+            },
+        ),
+        (
+            "create_scale_set__flexible_ua",
+            ScaleSetSpec {
+                orchestration: Orchestration::Flexible,
+                identity: IdentityRequest {
+                    system_assigned: false,
+                    user_assigned: vec![ua("id1")],
+                },
+                ..base.clone()
+            },
+        ),
+        (
+            "create_scale_set__flexible_sa_refused",
+            ScaleSetSpec {
+                orchestration: Orchestration::Flexible,
+                ..base
+            },
+        ),
+    ]
 }
 
 fn all_plans() -> Vec<(String, ScriptPlan)> {
@@ -469,8 +539,20 @@ fn exact_forms_carry_the_plans_body_and_headers() {
             };
             if let Some(b) = &r.body {
                 let got = assignments(&ps, &var);
-                assert_eq!(got.len(), 1, "{name}: ${var}\n{ps}");
-                let parsed: Value = serde_json::from_str(&got[0]).unwrap();
+                let text = if got.len() == 1 {
+                    got[0].clone()
+                } else {
+                    // '<before>' + $adminPasswordJson + '<after>': the password read at run time
+                    let parts = literal_parts(&ps, &var);
+                    assert_eq!(parts.len(), 2, "{name}: ${var}\n{ps}");
+                    format!(
+                        "{}{}{}",
+                        parts[0],
+                        serde_json::to_string(ADMIN_PASSWORD_SLOT).unwrap(),
+                        parts[1]
+                    )
+                };
+                let parsed: Value = serde_json::from_str(&text).unwrap();
                 assert_eq!(&parsed, b, "{name}");
             }
             let pvar = if reqs.len() > 1 {
@@ -482,7 +564,13 @@ fn exact_forms_carry_the_plans_body_and_headers() {
         }
         // bash az rest: run with a fake az that records its arguments
         let sh = generate(&plan, Flavour::CliRestBash).text;
-        let calls = run_bash_with_fake_az(&sh, plan.if_match());
+        let calls = run_bash_full(
+            &sh,
+            plan.if_match(),
+            &[],
+            "",
+            &format!("{ADMIN_PASSWORD_SLOT}\n"),
+        );
         let rest: Vec<&Vec<String>> = calls
             .iter()
             .filter(|c| c.first().map(|s| s.as_str()) == Some("rest"))
@@ -509,7 +597,16 @@ fn exact_forms_carry_the_plans_body_and_headers() {
         }
         // PowerShell az rest: the body file content
         let psr = generate(&plan, Flavour::CliRestPowerShell).text;
-        let tree_vals = set_content_values(&psr);
+        let mut tree_vals = set_content_values(&psr);
+        if psr.contains("$adminPasswordJson") {
+            let parts = literal_parts_of_value(&psr);
+            tree_vals.push(format!(
+                "{}{}{}",
+                parts[0],
+                serde_json::to_string(ADMIN_PASSWORD_SLOT).unwrap(),
+                parts[1]
+            ));
+        }
         let bodies: Vec<&identity_core::ArmRequest> =
             reqs.iter().filter(|r| r.body.is_some()).collect();
         let json_vals: Vec<Value> = tree_vals
@@ -674,6 +771,18 @@ pub fn run_bash_with_fake_state(
     ids: &[String],
     ty: &str,
 ) -> Vec<Vec<String>> {
+    run_bash_full(text, etag, ids, ty, "")
+}
+
+/// As [`run_bash_with_fake_state`], feeding `stdin` to the script.
+pub fn run_bash_full(
+    text: &str,
+    etag: Option<&str>,
+    ids: &[String],
+    ty: &str,
+    stdin: &str,
+) -> Vec<Vec<String>> {
+    use std::io::Write;
     let dir = std::env::temp_dir().join(format!(
         "idw-fakeaz-{}-{:?}",
         std::process::id(),
@@ -694,15 +803,20 @@ pub fn run_bash_with_fake_state(
 }
 "#;
     let script = format!("{prelude}{text}");
-    let out = std::process::Command::new("bash")
+    let mut child = std::process::Command::new("bash")
         .arg("-c")
         .arg(&script)
         .env("AZ_LOG", &log)
         .env("FAKE_ETAG", etag.unwrap_or(""))
         .env("FAKE_IDS", ids.join("\n"))
         .env("FAKE_TYPE", ty)
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
         "bash failed: {}\n{text}",
@@ -947,4 +1061,104 @@ fn bash_set_exact_snippet_computes_the_removals_at_run_time() {
             "{calls:?}"
         );
     }
+}
+
+/// The single-quoted literals in `$var = … + … + …`, decoded, in order.
+fn literal_parts(src: &str, var: &str) -> Vec<String> {
+    let tree = parse(src);
+    let mut out = Vec::new();
+    walk(tree.root_node(), &mut |n| {
+        if n.kind() == "assignment_expression" {
+            let left = n.child(0).unwrap();
+            if src[left.byte_range()]
+                .trim()
+                .eq_ignore_ascii_case(&format!("${var}"))
+            {
+                walk(n.child_by_field_name("value").unwrap(), &mut |m| {
+                    if m.kind() == "string_literal" {
+                        out.push(ps_unquote(&src[m.byte_range()]).unwrap());
+                    }
+                });
+            }
+        }
+    });
+    out
+}
+
+/// The single-quoted literals of a `Set-Content … -Value ('a' + $x + 'b')`.
+fn literal_parts_of_value(src: &str) -> Vec<String> {
+    let tree = parse(src);
+    let mut out = Vec::new();
+    walk(tree.root_node(), &mut |n| {
+        if n.kind() == "parenthesized_expression"
+            && src[n.byte_range()].contains("$adminPasswordJson")
+        {
+            walk(n, &mut |m| {
+                if m.kind() == "string_literal" {
+                    out.push(ps_unquote(&src[m.byte_range()]).unwrap());
+                }
+            });
+        }
+    });
+    out
+}
+
+/// The password is never in a script; the bash exact form sends exactly the plan's body with the
+/// password typed at run time (quotes, backslash, `$`, backtick, unicode included).
+#[test]
+fn create_scale_set_password_is_read_at_run_time_and_sent_exactly() {
+    for (name, spec) in scale_set_specs() {
+        let original = create_scale_set(&spec);
+        let sp = ScriptPlan::from_scale_set(Cloud::AzureCloud, &spec, &original);
+        for s in generate_all(&sp) {
+            assert!(
+                !s.text.contains("P@ss"),
+                "{name} {:?} leaks the password",
+                s.flavour
+            );
+        }
+        let Outcome::Requests(reqs) = &original.outcome else {
+            continue;
+        };
+        let sh = generate(&sp, Flavour::CliRestBash).text;
+        let calls = run_bash_full(&sh, None, &[], "", &format!("{TEST_PASSWORD}\n"));
+        let rest = calls.iter().find(|c| c[0] == "rest").unwrap();
+        let body: Value = serde_json::from_str(&arg_after(rest, "--body").unwrap()).unwrap();
+        assert_eq!(Some(&body), reqs[0].body.as_ref(), "{name}");
+        assert_eq!(arg_after(rest, "--method").unwrap(), "put");
+        let h: Value = serde_json::from_str(&arg_after(rest, "--headers").unwrap()).unwrap();
+        assert_eq!(h["If-None-Match"], "*");
+        assert!(
+            calls
+                .iter()
+                .any(|c| c[0] == "vmss" && c[1] == "wait" && c.contains(&"--created".to_string())),
+            "{name}"
+        );
+    }
+}
+
+/// The harness accepts the recommended per-scenario snippets of shared/cmdlets/examples (copied to
+/// tests/data/examples): a binder that rejected them would be wrong, not the snippets.
+#[test]
+fn harness_accepts_the_recommended_examples() {
+    let dir = format!("{}/tests/data/examples", env!("CARGO_MANIFEST_DIR"));
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let cat = if text.contains("AzureRm") {
+            Catalogue::azurerm()
+        } else {
+            Catalogue::az()
+        };
+        assert!(
+            syntax_errors(&text).is_empty(),
+            "{path:?}: {:?}",
+            syntax_errors(&text)
+        );
+        cat.check_script(&text)
+            .unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        n += 1;
+    }
+    assert!(n >= 10, "{n}");
 }

@@ -67,6 +67,9 @@ pub(crate) fn script(plan: &ScriptPlan) -> String {
                 l.push(cmd);
             }
         }
+        Change::CreateScaleSet { .. } => {
+            l.push("# Not generated for AzureRM: use the Az PowerShell exact script or the az rest script.".into());
+        }
         Change::CreateUserAssigned {
             resource_group,
             name,

@@ -147,6 +147,18 @@ pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
             }
             l.push(format!("az {g} identity show {rn}"));
         }
+        Change::CreateScaleSet { .. } => {
+            l.push("# az vmss create is not generated here (it also creates a load balancer and more by default); the exact PUT follows.".into());
+            for (i, r) in plan.requests().iter().enumerate() {
+                l.extend(az_rest_lines(
+                    lang,
+                    i + 1,
+                    r,
+                    wait_target(&plan.change),
+                    &plan.change,
+                ));
+            }
+        }
         Change::CreateUserAssigned {
             resource_group,
             name,
@@ -218,7 +230,8 @@ pub(crate) fn az_rest_lines(
     lang: Language,
     n: usize,
     r: &ArmRequest,
-    target: Option<&Resource>,
+    wait: Option<(&Resource, &str)>,
+    change: &Change,
 ) -> Vec<String> {
     let mut l = Vec::new();
     let headers: serde_json::Map<String, serde_json::Value> = r
@@ -241,7 +254,21 @@ pub(crate) fn az_rest_lines(
                 ));
             }
             if let Some(b) = &r.body {
-                cmd.push_str(&format!(" --body {}", sh_single(&json_compact(b))));
+                let json = json_compact(b);
+                match split_secret(&json) {
+                    Some((pre, post)) => {
+                        l.push("# The admin password is read when the script runs; it is never written into the script.".into());
+                        l.push("read -rs -p 'Admin password: ' admin_password; echo >&2".into());
+                        l.push("bs='\\'; dq='\"'".into());
+                        l.push("admin_password_json=${admin_password//\"$bs\"/\"$bs$bs\"}; admin_password_json=${admin_password_json//\"$dq\"/\"$bs$dq\"}".into());
+                        cmd.push_str(&format!(
+                            " --body {}'\"'\"$admin_password_json\"'\"'{}",
+                            sh_single(&pre),
+                            sh_single(&post)
+                        ));
+                    }
+                    None => cmd.push_str(&format!(" --body {}", sh_single(&json))),
+                }
             }
             l.push(cmd);
         }
@@ -255,10 +282,25 @@ pub(crate) fn az_rest_lines(
                 cmd.push_str(&format!(" --headers \"@$($headersFile{n}.FullName)\""));
             }
             if let Some(b) = &r.body {
+                let json = json_pretty(b);
+                // a password may hold non-ASCII characters: UTF-8 then (az reads a BOM fine)
+                let (value, encoding) = match split_secret(&json) {
+                    Some((pre, post)) => {
+                        l.extend(super::rest::ps_read_password(change));
+                        (
+                            format!(
+                                "({} + $adminPasswordJson + {})",
+                                ps_single(&pre),
+                                ps_single(&post)
+                            ),
+                            "utf8",
+                        )
+                    }
+                    None => (ps_single(&json), "ascii"),
+                };
                 l.push(format!("$bodyFile{n} = New-TemporaryFile"));
                 l.push(format!(
-                    "Set-Content -LiteralPath $bodyFile{n}.FullName -Encoding ascii -NoNewline -Value {}",
-                    ps_single(&json_pretty(b))
+                    "Set-Content -LiteralPath $bodyFile{n}.FullName -Encoding {encoding} -NoNewline -Value {value}"
                 ));
                 cmd.push_str(&format!(" --body \"@$($bodyFile{n}.FullName)\""));
             }
@@ -270,10 +312,10 @@ pub(crate) fn az_rest_lines(
         && r.path
             .to_ascii_lowercase()
             .contains("/providers/microsoft.compute/")
-        && let Some(target) = target
+        && let Some((target, condition)) = wait
     {
         l.push(format!(
-            "az {} wait {} {} --updated",
+            "az {} wait {} {} {condition}",
             target.kind.cli_group(),
             kv(lang, "--resource-group", &target.resource_group),
             kv(lang, "--name", &target.name)
@@ -281,6 +323,17 @@ pub(crate) fn az_rest_lines(
         l.extend(check_exit(lang));
     }
     l
+}
+
+/// The resource to wait for after a Compute write, and how (`az … wait --updated|--created`).
+pub(crate) fn wait_target(change: &Change) -> Option<(&Resource, &'static str)> {
+    match change {
+        Change::Identity { target, .. } | Change::RemoveExtension { target, .. } => {
+            Some((target, "--updated"))
+        }
+        Change::CreateScaleSet { target, .. } => Some((target, "--created")),
+        _ => None,
+    }
 }
 
 pub(crate) fn rest(plan: &ScriptPlan, lang: Language) -> String {
@@ -300,12 +353,14 @@ pub(crate) fn rest(plan: &ScriptPlan, lang: Language) -> String {
     if lang == Language::PowerShell {
         l.push("# JSON goes through files (@file): Windows PowerShell 5.1 strips the double quotes of JSON passed to a native command.".into());
     }
-    let target = match &plan.change {
-        Change::Identity { target, .. } | Change::RemoveExtension { target, .. } => Some(target),
-        _ => None,
-    };
     for (i, r) in plan.requests().iter().enumerate() {
-        l.extend(az_rest_lines(lang, i + 1, r, target));
+        l.extend(az_rest_lines(
+            lang,
+            i + 1,
+            r,
+            wait_target(&plan.change),
+            &plan.change,
+        ));
     }
     finish(l)
 }

@@ -30,7 +30,9 @@ mod rest;
 mod snippet;
 
 use crate::api_versions;
-use crate::create::{RoleAssignmentSpec, UserAssignedIdentitySpec};
+use crate::create::{
+    AdminAuth, Orchestration, RoleAssignmentSpec, ScaleSetSpec, UserAssignedIdentitySpec,
+};
 use crate::identity::{IdentityState, UserAssignedIdentity};
 use crate::operation::Operation;
 use crate::plan::Plan;
@@ -258,6 +260,15 @@ pub enum Change {
         /// Full role definition id (`/subscriptions/…/providers/Microsoft.Authorization/roleDefinitions/<guid>`) or a GUID.
         role_definition_id: String,
     },
+    /// Create a scale set with identities (PUT with `If-None-Match: *`). The admin password, if
+    /// any, is never written into a script: the request body carries [`ADMIN_PASSWORD_SLOT`]
+    /// and the scripts prompt for the password when they run.
+    CreateScaleSet {
+        target: Resource,
+        after: Identities,
+        admin_username: String,
+        password: bool,
+    },
     /// Remove the retired managed-identity extension (plus the instance upgrade a Manual scale set needs).
     RemoveExtension {
         target: Resource,
@@ -383,6 +394,60 @@ impl ScriptPlan {
         }
     }
 
+    /// The scripts' view of [`crate::create::create_scale_set`]. A password in the body is
+    /// replaced by [`ADMIN_PASSWORD_SLOT`]; the scripts read it at run time.
+    ///
+    /// ```
+    /// use identity_core::create::*;
+    /// use identity_core::resource::UpgradeMode;
+    /// use identity_core::scripts::{Cloud, Flavour, ScriptPlan, generate};
+    /// let spec = ScaleSetSpec {
+    ///     subscription: "00000000-0000-0000-0000-000000000000".into(), resource_group: "rg".into(),
+    ///     name: "vmss1".into(), location: "westus2".into(), orchestration: Orchestration::Uniform,
+    ///     sku: "Standard_D2s_v3".into(), capacity: 2, image: ImagePreset::WindowsServer,
+    ///     subnet_id: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s".into(),
+    ///     admin_username: "azureadmin".into(), admin_auth: AdminAuth::Password("S3cret!Passw0rd".into()),
+    ///     upgrade_mode: UpgradeMode::Manual,
+    ///     identity: IdentityRequest { system_assigned: true, user_assigned: vec![] } };
+    /// let sp = ScriptPlan::from_scale_set(Cloud::AzureCloud, &spec, &create_scale_set(&spec));
+    /// let ps = generate(&sp, Flavour::AzPowerShellExact).text;
+    /// assert!(!ps.contains("S3cret!Passw0rd"));
+    /// assert!(ps.contains("Read-Host"));
+    /// ```
+    pub fn from_scale_set(cloud: Cloud, spec: &ScaleSetSpec, plan: &Plan) -> Self {
+        let password = matches!(spec.admin_auth, AdminAuth::Password(_));
+        let mut outcome = plan.outcome.clone();
+        if let Outcome::Requests(reqs) = &mut outcome {
+            for r in reqs {
+                if let Some(pw) = r.body.as_mut().and_then(|b| {
+                    b.pointer_mut("/properties/virtualMachineProfile/osProfile/adminPassword")
+                }) {
+                    *pw = serde_json::Value::String(ADMIN_PASSWORD_SLOT.into());
+                }
+            }
+        }
+        let kind = match spec.orchestration {
+            Orchestration::Uniform => TargetKind::ScaleSetUniform,
+            Orchestration::Flexible => TargetKind::ScaleSetFlexible,
+        };
+        ScriptPlan {
+            cloud,
+            change: Change::CreateScaleSet {
+                target: Resource::new(
+                    spec.subscription.clone(),
+                    spec.resource_group.clone(),
+                    spec.name.clone(),
+                    kind,
+                ),
+                after: Identities::from_state(&plan.after),
+                admin_username: spec.admin_username.clone(),
+                password,
+            },
+            outcome,
+            warnings: plan.warnings.iter().map(|w| w.message.clone()).collect(),
+        }
+    }
+
     /// The scripts' view of [`crate::create::role_assignment`].
     pub fn from_role_assignment(cloud: Cloud, spec: &RoleAssignmentSpec, plan: &Plan) -> Self {
         let subscription_id = crate::resource_id::ResourceId::parse(&spec.scope)
@@ -435,6 +500,17 @@ pub fn added_users(before: &Identities, after: &Identities) -> Vec<String> {
         .filter(|u| !before.has_user(u))
         .cloned()
         .collect()
+}
+
+/// The value that stands for the admin password in a create body handed to the scripts; the
+/// scripts replace it with a password read when they run (never written into the script).
+pub const ADMIN_PASSWORD_SLOT: &str = "__ADMIN_PASSWORD_READ_AT_RUN_TIME__";
+
+/// Split serialised JSON around the password slot (the quoted string): `(before, after)`.
+pub(crate) fn split_secret(json: &str) -> Option<(String, String)> {
+    let slot = format!("\"{ADMIN_PASSWORD_SLOT}\"");
+    let i = json.find(&slot)?;
+    Some((json[..i].to_string(), json[i + slot.len()..].to_string()))
 }
 
 /// Script flavours.
@@ -578,6 +654,13 @@ pub(crate) fn header_lines(plan: &ScriptPlan, flavour_line: &str) -> Vec<String>
 /// One-line description of a change.
 pub(crate) fn summary(change: &Change) -> String {
     match change {
+        Change::CreateScaleSet { target, after, .. } => format!(
+            "Create the {} '{}' in resource group '{}' with identities ({})",
+            target.kind.noun(),
+            target.name,
+            target.resource_group,
+            after.describe()
+        ),
         Change::Identity { target, .. } => format!(
             "Identity change on {} '{}' in resource group '{}' (subscription {})",
             target.kind.noun(),
@@ -629,9 +712,9 @@ pub(crate) fn nothing_to_send(plan: &ScriptPlan, lang: Language) -> Option<Vec<S
 /// The subscription a plan works in.
 pub(crate) fn subscription_of(change: &Change) -> &str {
     match change {
-        Change::Identity { target, .. } | Change::RemoveExtension { target, .. } => {
-            &target.subscription_id
-        }
+        Change::Identity { target, .. }
+        | Change::RemoveExtension { target, .. }
+        | Change::CreateScaleSet { target, .. } => &target.subscription_id,
         Change::CreateUserAssigned {
             subscription_id, ..
         }

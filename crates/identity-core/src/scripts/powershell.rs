@@ -111,6 +111,11 @@ pub(crate) fn az(plan: &ScriptPlan) -> String {
                 l.push(cmd);
             }
         }
+        Change::CreateScaleSet { .. } => {
+            l.push("# The New-AzVmssConfig / Set-AzVmssOsProfile / Set-AzVmssStorageProfile / Add-AzVmssNetworkInterfaceConfiguration".into());
+            l.push("# chain is not generated here (those cmdlets' parameter sets are not in the checked cmdlet data); the exact PUT follows.".into());
+            l.extend(rest::exact_lines(plan));
+        }
         Change::CreateUserAssigned {
             resource_group,
             name,
@@ -131,8 +136,9 @@ pub(crate) fn az(plan: &ScriptPlan) -> String {
             role_definition_id,
             ..
         } => {
+            l.push("# -ObjectType ServicePrincipal: the principalType the app sends (the identity is a service principal).".into());
             l.push(format!(
-                "New-AzRoleAssignment -ObjectId {} -RoleDefinitionId {} -Scope {}",
+                "New-AzRoleAssignment -ObjectId {} -ObjectType 'ServicePrincipal' -RoleDefinitionId {} -Scope {}",
                 ps_single(principal_id),
                 ps_single(&role_guid(role_definition_id)),
                 ps_single(scope)

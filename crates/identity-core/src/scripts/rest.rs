@@ -19,9 +19,13 @@ fn method_title(m: Method) -> &'static str {
 pub(crate) fn exact_lines(plan: &ScriptPlan) -> Vec<String> {
     let mut l = Vec::new();
     let reqs = plan.requests();
-    let any_if_match = reqs.iter().any(|r| r.header("If-Match").is_some());
+    let any_if_match = reqs.iter().any(|r| {
+        r.headers
+            .iter()
+            .any(|(k, _)| !k.eq_ignore_ascii_case("Authorization"))
+    });
     if any_if_match {
-        l.push("# Invoke-AzRestMethod has no header parameter and cannot send If-Match, so this uses Invoke-RestMethod".into());
+        l.push("# Invoke-AzRestMethod has no header parameter (it cannot send If-Match / If-None-Match), so this uses Invoke-RestMethod".into());
         l.push("# with an ARM token of the signed-in account (Get-AzAccessToken; its Token is a SecureString in Az.Accounts 5).".into());
         l.push("$arm = (Get-AzContext).Environment.ResourceManagerUrl.TrimEnd('/')".into());
         l.push("$accessToken = Get-AzAccessToken".into());
@@ -42,7 +46,18 @@ pub(crate) fn exact_lines(plan: &ScriptPlan) -> Vec<String> {
         ));
         l.push(format!("$path{n} = {}", ps_single(&r.path_and_query())));
         if let Some(b) = &r.body {
-            l.push(format!("$body{n} = {}", ps_single(&json_pretty(b))));
+            let json = json_pretty(b);
+            match split_secret(&json) {
+                Some((pre, post)) => {
+                    l.extend(ps_read_password(&plan.change));
+                    l.push(format!(
+                        "$body{n} = {} + $adminPasswordJson + {}",
+                        ps_single(&pre),
+                        ps_single(&post)
+                    ));
+                }
+                None => l.push(format!("$body{n} = {}", ps_single(&json))),
+            }
         }
         let headers: Vec<&(String, String)> = r
             .headers
@@ -61,7 +76,9 @@ pub(crate) fn exact_lines(plan: &ScriptPlan) -> Vec<String> {
                 method_title(r.method)
             );
             if r.body.is_some() {
-                cmd.push_str(&format!(" -ContentType 'application/json' -Body $body{n}"));
+                cmd.push_str(&format!(
+                    " -ContentType 'application/json; charset=utf-8' -Body $body{n}"
+                ));
             }
             l.push(cmd);
             if is_compute_write(r) && r.method != Method::Post {
@@ -112,4 +129,20 @@ pub(crate) fn az_exact(plan: &ScriptPlan) -> String {
     l.extend(az_sign_in(plan.cloud, subscription_of(&plan.change)));
     l.extend(exact_lines(plan));
     finish(l)
+}
+
+/// Read the admin password at run time (never written into the script) as a JSON string literal.
+pub(crate) fn ps_read_password(change: &Change) -> Vec<String> {
+    let user = match change {
+        Change::CreateScaleSet { admin_username, .. } => admin_username.as_str(),
+        _ => "the admin user",
+    };
+    vec![
+        "# The admin password is read when the script runs; it is never written into the script.".into(),
+        format!(
+            "$adminPassword = Read-Host -AsSecureString -Prompt {}",
+            ps_single(&format!("Password for {user}"))
+        ),
+        "$adminPasswordJson = [System.Net.NetworkCredential]::new('', $adminPassword).Password | ConvertTo-Json".into(),
+    ]
 }

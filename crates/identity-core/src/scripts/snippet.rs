@@ -279,7 +279,17 @@ fn cli(req: &SnippetRequest, lang: Language) -> String {
             l.push("# The body of \"remove every identity\" does not depend on the current state: the exact PATCH.".into());
             let mut r = ArmRequest::new(Method::Patch, t.path(), api_versions::COMPUTE);
             r.body = Some(serde_json::json!({"identity": {"type": "None"}}));
-            l.extend(az_rest_lines(lang, 1, &r, Some(t)));
+            l.extend(az_rest_lines(
+                lang,
+                1,
+                &r,
+                Some((t, "--updated")),
+                &Change::Identity {
+                    target: t.clone(),
+                    before: Identities::default(),
+                    after: Identities::default(),
+                },
+            ));
         }
         Intent::SetExact { system, user } => {
             let mut add: Vec<String> = Vec::new();

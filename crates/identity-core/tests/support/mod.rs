@@ -202,6 +202,8 @@ pub const UNBOUND: &[&str] = &[
     "ConvertFrom-Json",
     "Start-Sleep",
     "Write-Output",
+    "Read-Host",
+    "Get-Credential",
     "New-TemporaryFile",
     "Set-Content",
 ];
