@@ -9,14 +9,23 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 /// Build the session for a configuration.
-fn make_session(config: AppConfig, log: Rc<RefCell<Vec<LogEntry>>>, read_write: bool, set_rw: Callback<bool>) -> Session {
+fn make_session(
+    config: AppConfig,
+    log: Rc<RefCell<Vec<LogEntry>>>,
+    read_write: bool,
+    set_rw: Callback<bool>,
+) -> Session {
     let cloud = Rc::new(config.cloud());
     let (mode, client, notice) = if config.demo && session::HAS_DEMO {
         #[cfg(feature = "demo")]
         {
             match session::demo_client(log.clone()) {
                 Ok(c) => (Mode::Demo, Some(Rc::new(c)), None),
-                Err(e) => (Mode::SnippetsOnly, None, Some(format!("The demo tenant could not start: {e}"))),
+                Err(e) => (
+                    Mode::SnippetsOnly,
+                    None,
+                    Some(format!("The demo tenant could not start: {e}")),
+                ),
             }
         }
         #[cfg(not(feature = "demo"))]
@@ -30,9 +39,22 @@ fn make_session(config: AppConfig, log: Rc<RefCell<Vec<LogEntry>>>, read_write: 
             Some("This build has no demo tenant (scripts/serve serves the one that has). Wizards run in snippet-only mode.".into()),
         )
     } else {
-        (Mode::SnippetsOnly, None, Some("Not signed in: wizards run in snippet-only mode and send nothing.".into()))
+        (
+            Mode::SnippetsOnly,
+            None,
+            Some("Not signed in: wizards run in snippet-only mode and send nothing.".into()),
+        )
     };
-    Session { config: Rc::new(config), cloud, mode, client, log, read_write, set_read_write: set_rw, notice }
+    Session {
+        config: Rc::new(config),
+        cloud,
+        mode,
+        client,
+        log,
+        read_write,
+        set_read_write: set_rw,
+        notice,
+    }
 }
 
 /// The application: session and navigation contexts, header, the page for the route, footer.

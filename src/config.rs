@@ -56,7 +56,9 @@ impl AppConfig {
     /// The configured cloud (unknown names fall back to the public cloud, with the endpoints
     /// overridden by `authority` / `armEndpoint` when given).
     pub fn cloud(&self) -> Cloud {
-        let mut c = clouds::by_name(&self.cloud).unwrap_or(&clouds::all()[0]).clone();
+        let mut c = clouds::by_name(&self.cloud)
+            .unwrap_or(&clouds::all()[0])
+            .clone();
         if let Some(a) = &self.authority {
             c.authority = a.trim_end_matches('/').to_string();
         }
@@ -83,11 +85,17 @@ mod tests {
     #[test]
     fn parses_and_overrides_endpoints() {
         let c = AppConfig::parse(r#"{"cloud":"AzureUSGovernment","clientId":"x"}"#).unwrap();
-        assert_eq!(c.cloud().arm_endpoint, "https://management.usgovcloudapi.net");
+        assert_eq!(
+            c.cloud().arm_endpoint,
+            "https://management.usgovcloudapi.net"
+        );
         assert_eq!(c.tenant, "organizations");
         assert!(!c.demo);
         assert_eq!(c.script_cloud().name(), "AzureUSGovernment");
-        let c = AppConfig::parse(r#"{"armEndpoint":"http://127.0.0.1:9/","authority":"https://127.0.0.1:8443"}"#).unwrap();
+        let c = AppConfig::parse(
+            r#"{"armEndpoint":"http://127.0.0.1:9/","authority":"https://127.0.0.1:8443"}"#,
+        )
+        .unwrap();
         assert_eq!(c.cloud().arm_endpoint, "http://127.0.0.1:9");
         assert_eq!(c.cloud().authority, "https://127.0.0.1:8443");
         assert!(AppConfig::parse("{").is_err());

@@ -19,8 +19,14 @@ pub fn current_route() -> Route {
         return Route::Home; // server-side rendering in tests
     }
     let loc = web_sys::window().map(|w| w.location());
-    let path = loc.as_ref().and_then(|l| l.pathname().ok()).unwrap_or_else(|| "/".into());
-    let search = loc.as_ref().and_then(|l| l.search().ok()).unwrap_or_default();
+    let path = loc
+        .as_ref()
+        .and_then(|l| l.pathname().ok())
+        .unwrap_or_else(|| "/".into());
+    let search = loc
+        .as_ref()
+        .and_then(|l| l.search().ok())
+        .unwrap_or_default();
     Route::parse(&path, &search)
 }
 
@@ -53,21 +59,28 @@ pub fn NavProvider(props: &NavProviderProps) -> Html {
         Callback::from(move |r: Route| {
             if let Some(w) = web_sys::window() {
                 if let Ok(h) = w.history() {
-                    h.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&r.href())).ok();
+                    h.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&r.href()))
+                        .ok();
                 }
                 w.scroll_to_with_x_and_y(0.0, 0.0);
             }
             route.set(r);
         })
     };
-    let nav = Nav { route: (*route).clone(), go };
+    let nav = Nav {
+        route: (*route).clone(),
+        go,
+    };
     html! { <ContextProvider<Nav> context={nav}>{ props.children.clone() }</ContextProvider<Nav>> }
 }
 
 /// The navigation context.
 #[hook]
 pub fn use_nav() -> Nav {
-    use_context::<Nav>().unwrap_or_else(|| Nav { route: Route::Home, go: Callback::noop() })
+    use_context::<Nav>().unwrap_or_else(|| Nav {
+        route: Route::Home,
+        go: Callback::noop(),
+    })
 }
 
 #[derive(Properties, PartialEq)]

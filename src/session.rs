@@ -75,7 +75,10 @@ fn iso_time(ms: f64) -> String {
 }
 
 /// The observer that fills the change log.
-pub fn log_observer(log: Rc<RefCell<Vec<LogEntry>>>, origin_len: usize) -> impl Fn(&Exchange) + 'static {
+pub fn log_observer(
+    log: Rc<RefCell<Vec<LogEntry>>>,
+    origin_len: usize,
+) -> impl Fn(&Exchange) + 'static {
     move |x: &Exchange| {
         log.borrow_mut().push(LogEntry {
             time: iso_time(js_sys::Date::now()),
@@ -99,12 +102,19 @@ pub fn demo_client(log: Rc<RefCell<Vec<LogEntry>>>) -> Result<ArmClient, String>
         ..Default::default()
     };
     let clock: Rc<dyn arm_client::Clock> = Rc::new(BrowserClock);
-    let sim = SimTransport::new(armsim::Sim::with_config(armsim::Seed::demo(), cfg), clock.clone());
-    ArmClient::builder(origin, Rc::new(sim), Rc::new(arm_client::StaticToken::new("demo-token")))
-        .clock(clock)
-        .observer(log_observer(log, origin.len()))
-        .build()
-        .map_err(|e| e.to_string())
+    let sim = SimTransport::new(
+        armsim::Sim::with_config(armsim::Seed::demo(), cfg),
+        clock.clone(),
+    );
+    ArmClient::builder(
+        origin,
+        Rc::new(sim),
+        Rc::new(arm_client::StaticToken::new("demo-token")),
+    )
+    .clock(clock)
+    .observer(log_observer(log, origin.len()))
+    .build()
+    .map_err(|e| e.to_string())
 }
 
 /// Whether this build carries the demo tenant.

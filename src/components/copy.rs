@@ -37,9 +37,14 @@ pub fn CopyButton(props: &CopyProps) -> Html {
 }
 
 async fn copy_text(text: &str) -> bool {
-    let Some(window) = web_sys::window() else { return false };
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
     let clipboard = window.navigator().clipboard();
-    if wasm_bindgen_futures::JsFuture::from(clipboard.write_text(text)).await.is_ok() {
+    if wasm_bindgen_futures::JsFuture::from(clipboard.write_text(text))
+        .await
+        .is_ok()
+    {
         return true;
     }
     fallback_copy(&window, text)
@@ -47,10 +52,16 @@ async fn copy_text(text: &str) -> bool {
 
 fn fallback_copy(window: &web_sys::Window, text: &str) -> bool {
     use wasm_bindgen::JsCast;
-    let Some(doc) = window.document() else { return false };
+    let Some(doc) = window.document() else {
+        return false;
+    };
     let Some(body) = doc.body() else { return false };
-    let Ok(el) = doc.create_element("textarea") else { return false };
-    let Ok(ta) = el.dyn_into::<web_sys::HtmlTextAreaElement>() else { return false };
+    let Ok(el) = doc.create_element("textarea") else {
+        return false;
+    };
+    let Ok(ta) = el.dyn_into::<web_sys::HtmlTextAreaElement>() else {
+        return false;
+    };
     ta.set_value(text);
     ta.set_attribute("readonly", "").ok();
     ta.set_class_name("offscreen");

@@ -8,9 +8,19 @@ use yew::prelude::*;
 pub fn Header() -> Html {
     let s = use_session();
     let (badge, title) = match s.mode {
-        Mode::Demo => ("Demo tenant", "A simulated Azure tenant running in this page: nothing leaves your browser.".to_string()),
-        Mode::SignedIn => ("Signed in", format!("Requests go to {}", s.cloud.arm_endpoint)),
-        Mode::SnippetsOnly => ("Snippet-only", "Not signed in: wizards produce scripts and send nothing.".to_string()),
+        Mode::Demo => (
+            "Demo tenant",
+            "A simulated Azure tenant running in this page: nothing leaves your browser."
+                .to_string(),
+        ),
+        Mode::SignedIn => (
+            "Signed in",
+            format!("Requests go to {}", s.cloud.arm_endpoint),
+        ),
+        Mode::SnippetsOnly => (
+            "Snippet-only",
+            "Not signed in: wizards produce scripts and send nothing.".to_string(),
+        ),
     };
     let toggle = {
         let set = s.set_read_write.clone();

@@ -102,7 +102,9 @@ pub fn ScriptTabs(props: &ScriptTabsProps) -> Html {
         .iter()
         .find(|s| s.flavour == *selected)
         .or_else(|| props.scripts.first());
-    let Some(current) = current else { return html! {} };
+    let Some(current) = current else {
+        return html! {};
+    };
     html! {
         <div class="scripts" id="scripts">
             <div role="tablist" aria-label="Equivalent scripts" class="tabs">
@@ -122,5 +124,34 @@ pub fn ScriptTabs(props: &ScriptTabsProps) -> Html {
                 <pre class="script"><code>{ &current.text }</code></pre>
             </div>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use identity_core::Method;
+
+    #[test]
+    fn request_text_is_method_url_headers_and_pretty_body() {
+        let mut r = ArmRequest::new(Method::Patch, "/subscriptions/s/x", "2024-11-01");
+        r.headers.push(("If-Match".into(), "\"3\"".into()));
+        r.body = Some(serde_json::json!({"identity": {"type": "None"}}));
+        let t = request_text("https://management.azure.com", &r);
+        let (head, body) = t.split_once("\n\n").unwrap();
+        assert_eq!(
+            head,
+            "PATCH https://management.azure.com/subscriptions/s/x?api-version=2024-11-01\nContent-Type: application/json\nIf-Match: \"3\""
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(body).unwrap(),
+            r.body.unwrap()
+        );
+        assert!(!t.to_lowercase().contains("authorization"));
+        let get = ArmRequest::new(Method::Get, "/subscriptions", "2022-12-01");
+        assert_eq!(
+            request_text("https://h", &get),
+            "GET https://h/subscriptions?api-version=2022-12-01\n"
+        );
     }
 }

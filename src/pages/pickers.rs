@@ -35,18 +35,16 @@ where
     {
         let state = state.clone();
         let client = s.client.clone();
-        use_effect_with(key, move |_| {
-            match client {
-                None => state.set(Load::Offline),
-                Some(c) => {
-                    state.set(Load::Loading);
-                    wasm_bindgen_futures::spawn_local(async move {
-                        state.set(match f(c).await {
-                            Ok(v) => Load::Ready(v),
-                            Err(e) => Load::Failed(ErrorView::from(&e)),
-                        });
+        use_effect_with(key, move |_| match client {
+            None => state.set(Load::Offline),
+            Some(c) => {
+                state.set(Load::Loading);
+                wasm_bindgen_futures::spawn_local(async move {
+                    state.set(match f(c).await {
+                        Ok(v) => Load::Ready(v),
+                        Err(e) => Load::Failed(ErrorView::from(&e)),
                     });
-                }
+                });
             }
         });
     }
@@ -79,7 +77,9 @@ pub fn FilterList(props: &FilterListProps) -> Html {
     let oninput = {
         let filter = filter.clone();
         Callback::from(move |e: InputEvent| {
-            let v = e.target_unchecked_into::<web_sys::HtmlInputElement>().value();
+            let v = e
+                .target_unchecked_into::<web_sys::HtmlInputElement>()
+                .value();
             filter.set(v);
         })
     };
@@ -87,7 +87,11 @@ pub fn FilterList(props: &FilterListProps) -> Html {
     let matching: Vec<&Item> = props
         .items
         .iter()
-        .filter(|i| f.is_empty() || i.title.to_lowercase().contains(&f) || i.detail.to_lowercase().contains(&f))
+        .filter(|i| {
+            f.is_empty()
+                || i.title.to_lowercase().contains(&f)
+                || i.detail.to_lowercase().contains(&f)
+        })
         .collect();
     let input_id = format!("filter-{}", props.id.clone().unwrap_or_default());
     html! {
@@ -110,9 +114,13 @@ pub fn FilterList(props: &FilterListProps) -> Html {
 /// Render a load state, or the ready content.
 pub fn show<T>(load: &Load<T>, what: &str, ready: impl FnOnce(&T) -> Html) -> Html {
     match load {
-        Load::Loading => html! { <p class="loading" role="status">{ format!("Reading {what}…") }</p> },
+        Load::Loading => {
+            html! { <p class="loading" role="status">{ format!("Reading {what}…") }</p> }
+        }
         Load::Failed(e) => html! { <ErrorBox error={e.clone()} /> },
-        Load::Offline => html! { <p class="note">{ "Not signed in: nothing can be listed. Use a wizard's \"Scripts only\" mode from the start page." }</p> },
+        Load::Offline => {
+            html! { <p class="note">{ "Not signed in: nothing can be listed. Use a wizard's \"Scripts only\" mode from the start page." }</p> }
+        }
         Load::Ready(v) => ready(v),
     }
 }
@@ -131,13 +139,20 @@ fn crumbs(items: Vec<(String, Route)>, here: String) -> Html {
 #[component]
 pub fn Subscriptions() -> Html {
     let load = use_arm("subs".to_string(), |c: Rc<ArmClient>| async move {
-        let subs: Vec<arm_client::Subscription> = c.list(ops::list_subscriptions()).collect_all().await?;
+        let subs: Vec<arm_client::Subscription> =
+            c.list(ops::list_subscriptions()).collect_all().await?;
         Ok(Rc::new(
             subs.into_iter()
                 .map(|s| Item {
-                    title: if s.display_name.is_empty() { s.subscription_id.clone() } else { s.display_name.clone() },
+                    title: if s.display_name.is_empty() {
+                        s.subscription_id.clone()
+                    } else {
+                        s.display_name.clone()
+                    },
                     detail: s.subscription_id.clone(),
-                    to: Route::Subscription { sub: s.subscription_id },
+                    to: Route::Subscription {
+                        sub: s.subscription_id,
+                    },
                 })
                 .collect::<Vec<_>>(),
         ))
@@ -161,14 +176,20 @@ pub struct SubProps {
 pub fn ResourceGroups(props: &SubProps) -> Html {
     let sub = props.sub.clone();
     let load = use_arm(sub.clone(), move |c: Rc<ArmClient>| async move {
-        let groups: Vec<arm_client::ResourceGroup> = c.list(ops::list_resource_groups(&sub)).collect_all().await?;
+        let groups: Vec<arm_client::ResourceGroup> = c
+            .list(ops::list_resource_groups(&sub))
+            .collect_all()
+            .await?;
         Ok(Rc::new(
             groups
                 .into_iter()
                 .map(|g| Item {
                     title: g.name.clone(),
                     detail: g.location.clone(),
-                    to: Route::ResourceGroup { sub: sub.clone(), rg: g.name },
+                    to: Route::ResourceGroup {
+                        sub: sub.clone(),
+                        rg: g.name,
+                    },
                 })
                 .collect::<Vec<_>>(),
         ))
@@ -210,8 +231,15 @@ fn resource_items(values: Vec<serde_json::Value>) -> Vec<Item> {
             };
             Item {
                 title: st.id.name().to_string(),
-                detail: format!("{kind} · {} · {}", st.location.clone().unwrap_or_default(), identity_summary(&st.identity)),
-                to: Route::Resource { id: st.id.as_str().to_string(), wizard: None },
+                detail: format!(
+                    "{kind} · {} · {}",
+                    st.location.clone().unwrap_or_default(),
+                    identity_summary(&st.identity)
+                ),
+                to: Route::Resource {
+                    id: st.id.as_str().to_string(),
+                    wizard: None,
+                },
             }
         })
         .collect()
@@ -222,8 +250,12 @@ fn resource_items(values: Vec<serde_json::Value>) -> Vec<Item> {
 pub fn Resources(props: &GroupProps) -> Html {
     let (sub, rg) = (props.sub.clone(), props.rg.clone());
     let load = use_arm(format!("{sub}/{rg}"), move |c: Rc<ArmClient>| async move {
-        let sets: Vec<serde_json::Value> = c.list(ops::list_scale_sets(&sub, Some(&rg))).collect_all().await?;
-        let vms: Vec<serde_json::Value> = c.list(ops::list_vms(&sub, Some(&rg))).collect_all().await?;
+        let sets: Vec<serde_json::Value> = c
+            .list(ops::list_scale_sets(&sub, Some(&rg)))
+            .collect_all()
+            .await?;
+        let vms: Vec<serde_json::Value> =
+            c.list(ops::list_vms(&sub, Some(&rg))).collect_all().await?;
         let mut items = resource_items(sets);
         items.extend(resource_items(vms));
         Ok(Rc::new(items))

@@ -22,9 +22,10 @@ pub struct ResourceProps {
 pub fn ResourcePage(props: &ResourceProps) -> Html {
     let generation = use_state(|| 0u32);
     let id = props.id.clone();
-    let load = use_arm(format!("{}#{}", props.id, *generation), move |c: Rc<ArmClient>| async move {
-        read_state(&c, &id).await.map(Rc::new)
-    });
+    let load = use_arm(
+        format!("{}#{}", props.id, *generation),
+        move |c: Rc<ArmClient>| async move { read_state(&c, &id).await.map(Rc::new) },
+    );
     let reload = {
         let generation = generation.clone();
         Callback::from(move |_| generation.set(*generation + 1))
@@ -35,7 +36,11 @@ pub fn ResourcePage(props: &ResourceProps) -> Html {
     if let Load::Ready(st) = &*load {
         *last.borrow_mut() = Some((props.id.clone(), st.clone()));
     }
-    let cached = last.borrow().clone().filter(|(id, _)| *id == props.id).map(|(_, st)| st);
+    let cached = last
+        .borrow()
+        .clone()
+        .filter(|(id, _)| *id == props.id)
+        .map(|(_, st)| st);
     let (shown, refreshing) = match (&*load, cached) {
         (Load::Loading, Some(st)) => (Load::Ready(st), true),
         (other, _) => (other.clone(), false),
@@ -43,9 +48,17 @@ pub fn ResourcePage(props: &ResourceProps) -> Html {
     let parsed = identity_core::ResourceId::parse(&props.id).ok();
     let (sub, rg) = parsed
         .as_ref()
-        .map(|p| (p.subscription().to_string(), p.resource_group().unwrap_or_default().to_string()))
+        .map(|p| {
+            (
+                p.subscription().to_string(),
+                p.resource_group().unwrap_or_default().to_string(),
+            )
+        })
         .unwrap_or_default();
-    let name = parsed.as_ref().map(|p| p.name().to_string()).unwrap_or_default();
+    let name = parsed
+        .as_ref()
+        .map(|p| p.name().to_string())
+        .unwrap_or_default();
     html! {
         <section>
             <nav aria-label="Breadcrumb" class="crumbs">

@@ -26,7 +26,12 @@ struct Form {
 }
 
 fn input(label: &str, id: &str, value: &str, on: Callback<String>, hint: &str) -> Html {
-    let oninput = Callback::from(move |e: InputEvent| on.emit(e.target_unchecked_into::<web_sys::HtmlInputElement>().value()));
+    let oninput = Callback::from(move |e: InputEvent| {
+        on.emit(
+            e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                .value(),
+        )
+    });
     html! {
         <div class="field">
             <label for={id.to_string()}>{ label }</label>
@@ -37,7 +42,11 @@ fn input(label: &str, id: &str, value: &str, on: Callback<String>, hint: &str) -
 }
 
 /// Validate the form into a snippet request.
-fn build(kind: WizardKind, f: &Form, cloud: identity_core::scripts::Cloud) -> Result<SnippetRequest, String> {
+fn build(
+    kind: WizardKind,
+    f: &Form,
+    cloud: identity_core::scripts::Cloud,
+) -> Result<SnippetRequest, String> {
     let target_kind = match f.kind.as_str() {
         "flexible" => TargetKind::ScaleSetFlexible,
         "vm" => TargetKind::Vm,
@@ -50,15 +59,27 @@ fn build(kind: WizardKind, f: &Form, cloud: identity_core::scripts::Cloud) -> Re
         "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/{}/{}",
         f.sub.trim(),
         f.rg.trim(),
-        if target_kind == TargetKind::Vm { "virtualMachines" } else { "virtualMachineScaleSets" },
+        if target_kind == TargetKind::Vm {
+            "virtualMachines"
+        } else {
+            "virtualMachineScaleSets"
+        },
         f.name.trim()
     );
     ResourceId::parse(&id).map_err(|e| e.to_string())?;
-    let ids: Vec<String> = f.ids.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+    let ids: Vec<String> = f
+        .ids
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
     for i in &ids {
         let parsed = ResourceId::parse(i).map_err(|e| format!("{i}: {e}"))?;
         if parsed.kind() != IdKind::UserAssignedIdentity {
-            return Err(format!("{i} is not a user-assigned identity id (…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/NAME)."));
+            return Err(format!(
+                "{i} is not a user-assigned identity id (…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/NAME)."
+            ));
         }
     }
     let op = match kind {
@@ -77,13 +98,20 @@ fn build(kind: WizardKind, f: &Form, cloud: identity_core::scripts::Cloud) -> Re
         }
     };
     let intent = Intent::from_operation(&op).ok_or("no script for this operation")?;
-    Ok(SnippetRequest { cloud, target: Resource::new(f.sub.trim(), f.rg.trim(), f.name.trim(), target_kind), intent })
+    Ok(SnippetRequest {
+        cloud,
+        target: Resource::new(f.sub.trim(), f.rg.trim(), f.name.trim(), target_kind),
+        intent,
+    })
 }
 
 #[component]
 pub fn Snippets(props: &SnippetProps) -> Html {
     let s = use_session();
-    let form = use_state(|| Form { kind: "uniform".into(), ..Default::default() });
+    let form = use_state(|| Form {
+        kind: "uniform".into(),
+        ..Default::default()
+    });
     let Some(kind) = WizardKind::from_slug(&props.slug) else {
         return html! { <section><h2>{ "Unknown wizard" }</h2><p>{ format!("There is no snippet-only wizard called {:?}.", props.slug) }</p><Link to={Route::Home}>{ "Back" }</Link></section> };
     };
@@ -99,7 +127,9 @@ pub fn Snippets(props: &SnippetProps) -> Html {
         let form = form.clone();
         Callback::from(move |e: Event| {
             let mut n = (*form).clone();
-            n.kind = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
+            n.kind = e
+                .target_unchecked_into::<web_sys::HtmlSelectElement>()
+                .value();
             form.set(n);
         })
     };
@@ -107,7 +137,9 @@ pub fn Snippets(props: &SnippetProps) -> Html {
         let form = form.clone();
         Callback::from(move |e: InputEvent| {
             let mut n = (*form).clone();
-            n.ids = e.target_unchecked_into::<web_sys::HtmlTextAreaElement>().value();
+            n.ids = e
+                .target_unchecked_into::<web_sys::HtmlTextAreaElement>()
+                .value();
             form.set(n);
         })
     };

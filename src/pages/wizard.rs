@@ -31,9 +31,20 @@ impl Reducible for Model {
 #[derive(Debug, Clone, PartialEq)]
 enum Apply {
     Idle,
-    Running { state: String, elapsed_ms: u64 },
-    Done { elapsed_ms: u64, before: IdentityState, after: Option<IdentityState>, resumed: bool },
-    Failed { error: ErrorView, why: Why },
+    Running {
+        state: String,
+        elapsed_ms: u64,
+    },
+    Done {
+        elapsed_ms: u64,
+        before: IdentityState,
+        after: Option<IdentityState>,
+        resumed: bool,
+    },
+    Failed {
+        error: ErrorView,
+        why: Why,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,7 +61,8 @@ enum Why {
 fn classify(e: &ArmError) -> Why {
     match (e.status, e.code.as_deref()) {
         (Some(412), _) => Why::Changed,
-        (Some(409), _) | (_, Some("OperationNotAllowed" | "RetryableErrorDueToAnotherOperation")) => Why::Busy,
+        (Some(409), _)
+        | (_, Some("OperationNotAllowed" | "RetryableErrorDueToAnotherOperation")) => Why::Busy,
         (Some(429), _) => Why::Throttled,
         _ => Why::Other,
     }
@@ -65,7 +77,8 @@ pub struct WizardProps {
 }
 
 async fn visible_identities(c: Rc<ArmClient>) -> Result<Rc<Vec<Candidate>>, ArmError> {
-    let subs: Vec<arm_client::Subscription> = c.list(ops::list_subscriptions()).collect_all().await?;
+    let subs: Vec<arm_client::Subscription> =
+        c.list(ops::list_subscriptions()).collect_all().await?;
     let mut out = Vec::new();
     for s in subs {
         let ids: Vec<serde_json::Value> = c
@@ -73,10 +86,18 @@ async fn visible_identities(c: Rc<ArmClient>) -> Result<Rc<Vec<Candidate>>, ArmE
             .collect_all()
             .await?;
         for v in ids {
-            let Some(id) = v.get("id").and_then(|x| x.as_str()) else { continue };
+            let Some(id) = v.get("id").and_then(|x| x.as_str()) else {
+                continue;
+            };
             let mut cand = Candidate::from_id(id);
-            cand.location = v.get("location").and_then(|x| x.as_str()).map(str::to_string);
-            cand.client_id = v.pointer("/properties/clientId").and_then(|x| x.as_str()).map(str::to_string);
+            cand.location = v
+                .get("location")
+                .and_then(|x| x.as_str())
+                .map(str::to_string);
+            cand.client_id = v
+                .pointer("/properties/clientId")
+                .and_then(|x| x.as_str())
+                .map(str::to_string);
             out.push(cand);
         }
     }
@@ -92,10 +113,20 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
     let w = &model.0;
     let st = props.state.clone();
     let needs_list = props.kind == WizardKind::AssignUserAssigned;
-    let visible = use_arm(format!("uai:{needs_list}"), move |c: Rc<ArmClient>| async move {
-        if needs_list { visible_identities(c).await } else { Ok(Rc::new(Vec::new())) }
-    });
-    let close = Route::Resource { id: st.id.as_str().to_string(), wizard: None };
+    let visible = use_arm(
+        format!("uai:{needs_list}"),
+        move |c: Rc<ArmClient>| async move {
+            if needs_list {
+                visible_identities(c).await
+            } else {
+                Ok(Rc::new(Vec::new()))
+            }
+        },
+    );
+    let close = Route::Resource {
+        id: st.id.as_str().to_string(),
+        wizard: None,
+    };
     let title = html! {
         <div class="wizard-head">
             <h3 id="wizard-title">{ props.kind.title() }</h3>
@@ -103,7 +134,11 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
         </div>
     };
 
-    if let Some(why) = props.kind.unavailable(&st).filter(|_| matches!(*apply, Apply::Idle)) {
+    if let Some(why) = props
+        .kind
+        .unavailable(&st)
+        .filter(|_| matches!(*apply, Apply::Idle))
+    {
         return html! {
             <section class="wizard" aria-labelledby="wizard-title" id="wizard" data-step="unavailable">
                 { title }
@@ -122,7 +157,10 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
             let on_filter = {
                 let model = model.clone();
                 Callback::from(move |e: InputEvent| {
-                    model.dispatch(WizardAction::SetFilter(e.target_unchecked_into::<web_sys::HtmlInputElement>().value()))
+                    model.dispatch(WizardAction::SetFilter(
+                        e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                            .value(),
+                    ))
                 })
             };
             let on_review = {
@@ -187,8 +225,17 @@ fn review(
         Err(e) => return html! { <p class="error" role="alert">{ e }</p> },
     };
     let p = plan(&st, &op);
-    let scripts = generate_all(&ScriptPlan::from_plan(s.config.script_cloud(), &st, &op, &p));
-    let origin = s.client.as_ref().map(|c| c.origin().to_string()).unwrap_or_else(|| s.cloud.arm_endpoint.clone());
+    let scripts = generate_all(&ScriptPlan::from_plan(
+        s.config.script_cloud(),
+        &st,
+        &op,
+        &p,
+    ));
+    let origin = s
+        .client
+        .as_ref()
+        .map(|c| c.origin().to_string())
+        .unwrap_or_else(|| s.cloud.arm_endpoint.clone());
     let back = {
         let model = model.clone();
         Callback::from(move |_: MouseEvent| model.dispatch(WizardAction::Back))
@@ -210,13 +257,25 @@ fn review(
         let id = st.id.as_str().to_string();
         Callback::from(move |_: MouseEvent| {
             let Some(client) = client.clone() else { return };
-            let (apply, notice, p, reload, id) = (apply.clone(), notice.clone(), p.clone(), reload.clone(), id.clone());
+            let (apply, notice, p, reload, id) = (
+                apply.clone(),
+                notice.clone(),
+                p.clone(),
+                reload.clone(),
+                id.clone(),
+            );
             notice.set(None);
-            apply.set(Apply::Running { state: "Sending".into(), elapsed_ms: 0 });
+            apply.set(Apply::Running {
+                state: "Sending".into(),
+                elapsed_ms: 0,
+            });
             wasm_bindgen_futures::spawn_local(async move {
                 let progress_handle = apply.clone();
                 let mut progress = move |pr: &arm_client::Progress| {
-                    progress_handle.set(Apply::Running { state: pr.state.clone(), elapsed_ms: pr.elapsed_ms })
+                    progress_handle.set(Apply::Running {
+                        state: pr.state.clone(),
+                        elapsed_ms: pr.elapsed_ms,
+                    })
                 };
                 let result = arm_client::identity::apply(&client, &p, &mut progress).await;
                 let before = p.before.clone();
@@ -244,7 +303,10 @@ fn review(
                         };
                         match resumed {
                             Ok(o) => apply.set(done(&[o], true)),
-                            Err(e) => apply.set(Apply::Failed { error: ErrorView::from(&e), why: classify(&e) }),
+                            Err(e) => apply.set(Apply::Failed {
+                                error: ErrorView::from(&e),
+                                why: classify(&e),
+                            }),
                         }
                         reload.emit(());
                     }
@@ -255,7 +317,10 @@ fn review(
                             apply.set(Apply::Idle);
                             reload.emit(());
                         } else {
-                            apply.set(Apply::Failed { error: ErrorView::from(&e), why });
+                            apply.set(Apply::Failed {
+                                error: ErrorView::from(&e),
+                                why,
+                            });
                         }
                     }
                 }

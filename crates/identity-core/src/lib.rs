@@ -39,8 +39,8 @@ pub mod request;
 pub mod resource;
 pub mod resource_id;
 pub mod route;
-pub mod wizard;
 pub mod scripts;
+pub mod wizard;
 
 pub use identity::{IdentityState, IdentityType, UserAssignedIdentity};
 pub use operation::Operation;
