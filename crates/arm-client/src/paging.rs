@@ -118,7 +118,7 @@ impl<T: DeserializeOwned> Pager<'_, T> {
             Ok(r) => r,
             Err(e) => return Some(Err(e)),
         };
-        let v: serde_json::Value = match serde_json::from_slice(&resp.body) {
+        let mut v: serde_json::Value = match serde_json::from_slice(&resp.body) {
             Ok(v) => v,
             Err(e) => return Some(Err(decode(&url, e.to_string()))),
         };
@@ -127,11 +127,11 @@ impl<T: DeserializeOwned> Pager<'_, T> {
         } else {
             "value"
         };
-        let items = match v.get(items_key) {
-            Some(serde_json::Value::Array(a)) => a.clone(),
+        let items = match v.get_mut(items_key).map(serde_json::Value::take) {
+            Some(serde_json::Value::Array(a)) => a,
             Some(serde_json::Value::Object(o)) if graph_first.is_some() => {
                 // resultFormat "table": {columns, rows}
-                match table_rows(o) {
+                match table_rows(&o) {
                     Some(rows) => rows,
                     None => return Some(Err(decode(&url, "unreadable table result".into()))),
                 }

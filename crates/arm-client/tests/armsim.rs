@@ -620,3 +620,75 @@ fn typed_lists_and_reads_against_the_demo_tenant() {
         }
     }
 }
+
+/// The same change against the real `armsim` binary (its own process, its own
+/// clock, operations lasting 300 ms of real time). Run with
+/// `ARMSIM_BIN=path/to/armsim cargo test -p arm-client --test armsim -- --ignored`.
+#[test]
+#[ignore = "needs ARMSIM_BIN (a built armsim binary)"]
+fn over_the_armsim_binary() {
+    use std::io::BufRead;
+    let bin = std::env::var("ARMSIM_BIN").expect("set ARMSIM_BIN to the armsim binary");
+    let mut child = std::process::Command::new(bin)
+        .args(["--port", "0", "--control", "--lro-delay-ms", "300"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().to_string();
+    // real time here: the server's operations end after 300 ms of wall clock
+    let client = ArmClient::builder(
+        &url,
+        Rc::new(TcpTransport::default()),
+        Rc::new(StaticToken::new("t")),
+    )
+    .lro(LroOptions {
+        poll_ms: 100,
+        max_poll_ms: 200,
+        ..Default::default()
+    })
+    .build()
+    .unwrap();
+    let fault =
+        json!({"kind": "throttle", "count": 2, "retryAfterSeconds": 0, "match": {"method": "GET"}});
+    let mut r = HttpRequest::new(Method::Post, format!("{url}/_armsim/faults"));
+    r.body = Some(fault.to_string().into_bytes());
+    assert_eq!(
+        TcpTransport::default().send_blocking(&r).unwrap().status,
+        200
+    );
+    let mut states = Vec::new();
+    let ch = block_on(identity::change_identity(
+        &client,
+        VMSS_API,
+        &Operation::EnableSystemAssigned,
+        &mut |p| states.push(p.state.clone()),
+    ));
+    let log = TcpTransport::default()
+        .send_blocking(&HttpRequest::new(
+            Method::Get,
+            format!("{url}/_armsim/requests"),
+        ))
+        .unwrap();
+    let _ = child.kill();
+    let ch = ch.unwrap();
+    let log: Vec<LogEntry> =
+        serde_json::from_value(log.body_json().unwrap()["value"].clone()).unwrap();
+    let s = summary(&log);
+    assert_eq!(
+        log.iter().map(|e| e.status).take(3).collect::<Vec<_>>(),
+        [429, 429, 200],
+        "{s:?}"
+    );
+    assert_eq!(
+        log.iter().filter(|e| e.method == "PATCH").count(),
+        1,
+        "{s:?}"
+    );
+    assert!(states.iter().any(|s| s == "InProgress"), "{states:?}");
+    assert!(ch.after.unwrap().identity.system_assigned);
+    eprintln!("armsim binary: {} requests: {s:#?}", log.len());
+}
