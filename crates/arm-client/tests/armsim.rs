@@ -674,6 +674,7 @@ fn over_the_armsim_binary() {
         ))
         .unwrap();
     let _ = child.kill();
+    let _ = child.wait();
     let ch = ch.unwrap();
     let log: Vec<LogEntry> =
         serde_json::from_value(log.body_json().unwrap()["value"].clone()).unwrap();
