@@ -277,6 +277,11 @@ pub fn merge_identity(
             user = current.user.clone();
         }
         match map {
+            // An explicitly empty map next to a type naming UserAssigned: ARM's message says the ids "must not be
+            // null or empty" (microsoft/CromwellOnAzure PR #765); the simulator rejects it whatever is attached.
+            Some(Value::Object(m)) if m.is_empty() => {
+                return Err(empty_user_assigned());
+            }
             Some(Value::Object(m)) => {
                 for (k, v) in m {
                     let pos = user.iter().position(|(u, _)| u.eq_ignore_ascii_case(k));
@@ -321,11 +326,7 @@ pub fn merge_identity(
             }
         }
         if user.is_empty() {
-            // Message from microsoft/CromwellOnAzure PR #765's title; the code is not recorded.
-            return Err(invalid_parameter(
-                "The identity ids must not be null or empty for 'UserAssigned' identity type.",
-                "identity",
-            ));
+            return Err(empty_user_assigned());
         }
     } else if let Some(Value::Object(m)) = map {
         // Not recorded for the dictionary era: user-assigned entries to add next to a type without UserAssigned.
@@ -357,4 +358,12 @@ pub fn merge_identity(
         added,
         system_created,
     })
+}
+
+/// Message from microsoft/CromwellOnAzure PR #765's title; the error code is not recorded (`InvalidParameter` assumed).
+fn empty_user_assigned() -> ArmError {
+    invalid_parameter(
+        "The identity ids must not be null or empty for 'UserAssigned' identity type.",
+        "identity",
+    )
 }

@@ -1551,6 +1551,7 @@ impl Sim {
                 merge_json(&mut r.body[f], &v);
             }
         }
+        canonical_enums(&mut r.body);
         if let Some(st) = new_ident {
             set_identity(&mut r.body, &st);
         }
@@ -1631,6 +1632,7 @@ impl Sim {
                     .unwrap_or("Uniform")
             );
         }
+        canonical_enums(&mut body);
         let flexible = kind == Kind::Vmss && is_flexible(&body);
         let current = old
             .as_ref()
@@ -1893,6 +1895,27 @@ fn unhex(s: &str) -> String {
 fn iso_compact(ms: u64) -> String {
     let s = iso8601(ms);
     format!("{}Z", s[..19].replace(['-', ':'], ""))
+}
+
+/// ARM answers enum properties in their declared spelling whatever the case sent (recorded: the template sent
+/// `"upgradePolicy": {"mode": "manual"}`, the scale set GET shows `"Manual"`).
+fn canonical_enums(body: &mut Value) {
+    let fix = |v: &mut Value, allowed: &[&str]| {
+        if let Some(s) = v.as_str()
+            && let Some(a) = allowed.iter().find(|a| a.eq_ignore_ascii_case(s))
+        {
+            *v = json!(a);
+        }
+    };
+    let p = &mut body["properties"];
+    if p.is_object() {
+        if let Some(m) = p.get_mut("upgradePolicy").and_then(|u| u.get_mut("mode")) {
+            fix(m, &["Automatic", "Manual", "Rolling"]);
+        }
+        if let Some(m) = p.get_mut("orchestrationMode") {
+            fix(m, &["Uniform", "Flexible"]);
+        }
+    }
 }
 
 fn is_flexible(body: &Value) -> bool {

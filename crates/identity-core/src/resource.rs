@@ -154,16 +154,19 @@ fn legacy_in(list: Option<&Value>) -> Option<LegacyExtension> {
     for ext in list?.as_array()? {
         let props = ext.get("properties").unwrap_or(ext);
         let publisher = props.get("publisher").and_then(Value::as_str).unwrap_or("");
-        let ty = props
-            .get("type")
-            .or_else(|| props.get("typePropertiesType"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        if publisher.eq_ignore_ascii_case(LEGACY_EXTENSION_PUBLISHER)
-            && LEGACY_EXTENSION_TYPES
-                .iter()
-                .any(|t| t.eq_ignore_ascii_case(ty))
-        {
+        // ARM nests `properties.type`; the az CLI flattens it to `typePropertiesType`.
+        let ty = ["type", "typePropertiesType"]
+            .iter()
+            .filter_map(|k| props.get(*k).and_then(Value::as_str))
+            .find(|t| {
+                LEGACY_EXTENSION_TYPES
+                    .iter()
+                    .any(|l| l.eq_ignore_ascii_case(t))
+            });
+        if let (true, Some(ty)) = (
+            publisher.eq_ignore_ascii_case(LEGACY_EXTENSION_PUBLISHER),
+            ty,
+        ) {
             let name = ext
                 .get("name")
                 .and_then(Value::as_str)
@@ -220,7 +223,11 @@ impl ResourceState {
             }
         };
         let id = ResourceId::parse(id_text).map_err(|e| ParseError(e.to_string()))?;
-        let props = body.get("properties").cloned().unwrap_or(Value::Null);
+        // ARM nests the model under `properties`; `az vmss show` / `az vm show` flatten it.
+        let props = match body.get("properties") {
+            Some(p @ Value::Object(_)) => p.clone(),
+            _ => body.clone(),
+        };
         let kind = match id.kind() {
             IdKind::ScaleSet => {
                 let mode = get_str(&props, &["orchestrationMode"]).unwrap_or("Uniform");
@@ -373,6 +380,30 @@ mod tests {
         assert!(ResourceState::from_arm(&json!({"id": VM}), Some(VMSS)).is_err());
         assert!(ResourceState::from_arm(&json!({}), None).is_err());
         assert!(ResourceState::from_arm(&json!([]), Some(VM)).is_err());
+    }
+
+    #[test]
+    fn az_cli_flattened_output() {
+        // `az vmss show -o json` flattens `properties` (and extension properties)
+        let body = json!({
+            "id": VMSS, "etag": "\"3\"", "identity": null, "tags": null,
+            "orchestrationMode": "Flexible", "upgradePolicy": {"mode": "Manual"},
+            "provisioningState": "Succeeded",
+            "virtualMachineProfile": {"storageProfile": {"osDisk": {"osType": "Windows"}},
+                "extensionProfile": {"extensions": [{"name": "mi", "publisher": "Microsoft.ManagedIdentity",
+                    "type": "Microsoft.Compute/virtualMachineScaleSets/extensions",
+                    "typePropertiesType": "ManagedIdentityExtensionForWindows"}]}}
+        });
+        let st = ResourceState::from_arm(&body, None).unwrap();
+        assert_eq!(st.kind, ResourceKind::ScaleSetFlexible);
+        assert_eq!(st.upgrade_mode, Some(UpgradeMode::Manual));
+        assert_eq!(st.os_type, Some(OsType::Windows));
+        assert_eq!(st.provisioning_state.as_deref(), Some("Succeeded"));
+        assert_eq!(st.identity, IdentityState::none());
+        assert_eq!(
+            st.legacy_extension.unwrap().extension_type,
+            "ManagedIdentityExtensionForWindows"
+        );
     }
 
     #[test]

@@ -1,0 +1,396 @@
+//! The server over real HTTP on 127.0.0.1 (a small std::net client), the binary's CLI, and the figures:
+//! a GET's server-side time and listing 10,000 scale sets in pages.
+
+use armsim::server::Server;
+use armsim::{Seed, Sim, SimConfig};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Resp {
+    fn header(&self, n: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.as_str())
+    }
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// One request on a fresh connection (`Connection: close`); Err when the server closes without answering.
+fn http(
+    base: &str,
+    method: &str,
+    url: &str,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> std::io::Result<Resp> {
+    let hostport = base.trim_start_matches("http://").trim_end_matches('/');
+    let path = url.strip_prefix(base).unwrap_or(url);
+    let mut s = TcpStream::connect(hostport)?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let b = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        b.len()
+    );
+    if body.is_some() {
+        req.push_str("Content-Type: application/json\r\n");
+    }
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(&b);
+    s.write_all(req.as_bytes())?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw)?;
+    if raw.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "closed without an answer",
+        ));
+    }
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| {
+            l.split_once(": ")
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect();
+    Ok(Resp {
+        status,
+        headers,
+        body: body.to_string(),
+    })
+}
+
+const VMSS: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-api?api-version=2024-11-01";
+
+#[test]
+fn binary_prints_its_url_first_and_serves() {
+    let exe = env!("CARGO_BIN_EXE_armsim");
+    let help = Command::new(exe).arg("--help").output().unwrap();
+    assert!(help.status.success());
+    let help = String::from_utf8_lossy(&help.stdout);
+    for opt in [
+        "--port",
+        "--seed",
+        "--page-size",
+        "--lro-delay-ms",
+        "--control",
+        "--generate-scale",
+    ] {
+        assert!(help.contains(opt), "{opt} in --help");
+    }
+    let bad = Command::new(exe).arg("--nope").output().unwrap();
+    assert!(!bad.status.success());
+
+    let mut child = Command::new(exe)
+        .args([
+            "--port",
+            "0",
+            "--page-size",
+            "1",
+            "--control",
+            "--lro-delay-ms",
+            "200",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().to_string();
+    let result = std::panic::catch_unwind(|| {
+        assert!(
+            base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"),
+            "{base}"
+        );
+        let r = http(
+            &base,
+            "GET",
+            "/subscriptions?api-version=2022-12-01",
+            None,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(r.status, 200);
+        let next = r.json()["nextLink"].as_str().unwrap().to_string();
+        assert!(
+            next.starts_with(&format!("{base}/subscriptions?")),
+            "nextLink on the bound URL: {next}"
+        );
+        let r2 = http(&base, "GET", &next, None, &[]).unwrap();
+        assert_eq!(r2.json()["value"][0]["displayName"], "Contoso Dev/Test");
+        assert!(r2.json().get("nextLink").is_none());
+        // the control endpoint is on with --control
+        let f = http(
+            &base,
+            "POST",
+            "/_armsim/faults",
+            Some(&json!({"kind": "throttle", "retryAfterSeconds": 2})),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(f.status, 200);
+        let t = http(&base, "GET", VMSS, None, &[]).unwrap();
+        assert_eq!((t.status, t.header("Retry-After")), (429, Some("2")));
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    result.unwrap();
+}
+
+#[test]
+fn generate_scale_writes_a_loadable_seed() {
+    let exe = env!("CARGO_BIN_EXE_armsim");
+    let out = std::env::temp_dir().join(format!("armsim-scale-{}.json", std::process::id()));
+    let st = Command::new(exe)
+        .args([
+            "--generate-scale",
+            "250",
+            "--subscriptions",
+            "7",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let seed = Seed::from_json(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    std::fs::remove_file(&out).ok();
+    assert_eq!(seed.subscriptions.len(), 7);
+    let n: usize = seed
+        .subscriptions
+        .iter()
+        .flat_map(|s| &s.resource_groups)
+        .map(|g| g.virtual_machine_scale_sets.len())
+        .sum();
+    assert_eq!(n, 250);
+}
+
+#[test]
+fn lro_latency_and_dropped_connections_over_http() {
+    let s = Server::start(
+        Sim::with_config(
+            Seed::demo(),
+            SimConfig {
+                control: true,
+                lro_delay_ms: 300,
+                ..SimConfig::default()
+            },
+        ),
+        0,
+        false,
+    )
+    .unwrap();
+    let base = s.url();
+    let g = http(
+        &base,
+        "GET",
+        VMSS,
+        None,
+        &[("Authorization", "Bearer t0ken")],
+    )
+    .unwrap();
+    let etag = g.header("ETag").unwrap().to_string();
+    assert!(g.header("x-armsim-handle-us").is_some());
+    let p = http(
+        &base,
+        "PATCH",
+        VMSS,
+        Some(&json!({"identity": {"type": "SystemAssigned"}})),
+        &[("If-Match", &etag)],
+    )
+    .unwrap();
+    assert_eq!(p.status, 200, "{}", p.body);
+    let op = p.header("Azure-AsyncOperation").unwrap().to_string();
+    assert!(
+        op.starts_with(&base),
+        "operation URL on the server's origin: {op}"
+    );
+    let started = Instant::now();
+    let mut states = vec![];
+    loop {
+        let r = http(&base, "GET", &op, None, &[]).unwrap();
+        let st = r.json()["status"].as_str().unwrap().to_string();
+        states.push(st.clone());
+        if st != "InProgress" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(states.first().map(String::as_str), Some("InProgress"));
+    assert_eq!(states.last().map(String::as_str), Some("Succeeded"));
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "the real clock drives the operation"
+    );
+
+    // latency
+    http(
+        &base,
+        "POST",
+        "/_armsim/faults",
+        Some(&json!({"kind": "latency", "ms": 300})),
+        &[],
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    assert_eq!(http(&base, "GET", VMSS, None, &[]).unwrap().status, 200);
+    assert!(t0.elapsed() >= Duration::from_millis(300));
+    // dropped connection: the server closes without a status line
+    http(
+        &base,
+        "POST",
+        "/_armsim/faults",
+        Some(&json!({"kind": "drop", "match": {"pathContains": "/operations/"}})),
+        &[],
+    )
+    .unwrap();
+    assert!(http(&base, "GET", &op, None, &[]).is_err());
+    assert_eq!(http(&base, "GET", &op, None, &[]).unwrap().status, 200);
+    // 503 then fine
+    http(
+        &base,
+        "POST",
+        "/_armsim/faults",
+        Some(&json!({"kind": "serverError", "status": 503})),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(http(&base, "GET", VMSS, None, &[]).unwrap().status, 503);
+    // the request log over HTTP, Authorization redacted
+    let log = http(&base, "GET", "/_armsim/requests", None, &[]).unwrap();
+    assert!(log.body.contains("<redacted>") && !log.body.contains("t0ken"));
+    let entries = log.json()["value"].as_array().unwrap().len();
+    assert!(entries >= 8, "{entries}");
+    assert_eq!(
+        http(&base, "DELETE", "/_armsim/requests", None, &[])
+            .unwrap()
+            .status,
+        204
+    );
+    assert_eq!(s.sim.lock().unwrap().request_log().len(), 0);
+}
+
+/// Figures for the closing note (printed; run with `--nocapture` to see them). Asserts the counts only.
+#[test]
+fn figures_get_time_and_listing_10000_scale_sets() {
+    let seed = Seed::generate_scale(10_000, 100);
+    let page = 100;
+    let t_load = Instant::now();
+    let sim = Sim::with_config(
+        seed.clone(),
+        SimConfig {
+            page_size: page,
+            ..SimConfig::default()
+        },
+    );
+    let load_ms = t_load.elapsed().as_millis();
+
+    // in-process GET time
+    let mut inproc = sim.clone();
+    let id = "/subscriptions/5ca1e000-0000-4000-8000-000000000000/resourceGroups/rg-scale-000/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-000-00042?api-version=2024-11-01";
+    let n = 1000;
+    let t0 = Instant::now();
+    for i in 0..n {
+        assert_eq!(
+            inproc.handle(armsim::SimRequest::new("GET", id), i).status,
+            200
+        );
+    }
+    let inproc_us = t0.elapsed().as_micros() as f64 / n as f64;
+
+    let s = Server::start(sim, 0, false).unwrap();
+    let base = s.url();
+    let mut handle_us = vec![];
+    let t1 = Instant::now();
+    for _ in 0..200 {
+        let r = http(&base, "GET", id, None, &[]).unwrap();
+        assert_eq!(r.status, 200);
+        handle_us.push(
+            r.header("x-armsim-handle-us")
+                .unwrap()
+                .parse::<u64>()
+                .unwrap(),
+        );
+    }
+    let rtt_us = t1.elapsed().as_micros() as f64 / 200.0;
+    handle_us.sort();
+    let median = handle_us[handle_us.len() / 2];
+
+    // list every scale set, subscription by subscription, following nextLink
+    let t2 = Instant::now();
+    let subs = {
+        let mut v = vec![];
+        let mut next = Some(format!("{base}/subscriptions?api-version=2022-12-01"));
+        let mut reqs = 0;
+        while let Some(u) = next {
+            let r = http(&base, "GET", &u, None, &[]).unwrap();
+            reqs += 1;
+            let b = r.json();
+            v.extend(
+                b["value"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s["subscriptionId"].as_str().unwrap().to_string()),
+            );
+            next = b["nextLink"].as_str().map(str::to_string);
+        }
+        (v, reqs)
+    };
+    let mut total = 0;
+    let mut requests = subs.1;
+    for sub in &subs.0 {
+        let mut next = Some(format!(
+            "{base}/subscriptions/{sub}/providers/Microsoft.Compute/virtualMachineScaleSets?api-version=2024-11-01"
+        ));
+        while let Some(u) = next {
+            let r = http(&base, "GET", &u, None, &[]).unwrap();
+            assert_eq!(r.status, 200);
+            requests += 1;
+            let b = r.json();
+            total += b["value"].as_array().unwrap().len();
+            next = b["nextLink"].as_str().map(str::to_string);
+        }
+    }
+    let wall = t2.elapsed();
+    assert_eq!(subs.0.len(), 100);
+    assert_eq!(total, 10_000);
+    println!("FIGURE seed load (10,000 scale sets): {load_ms} ms");
+    println!("FIGURE in-process GET of one scale set: {inproc_us:.1} us mean over {n}");
+    println!(
+        "FIGURE server-side GET time (x-armsim-handle-us): median {median} us, min {} us, max {} us over 200; client round trip {rtt_us:.0} us mean",
+        handle_us[0],
+        handle_us[handle_us.len() - 1]
+    );
+    println!(
+        "FIGURE listing 10,000 scale sets over HTTP, page size {page}: {requests} requests, {} ms wall",
+        wall.as_millis()
+    );
+}
