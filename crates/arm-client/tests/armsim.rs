@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Against armsim: in-process (virtual clock: operations progress in virtual time)
 //! and over HTTP to armsim's server on 127.0.0.1 (faults through its control
 //! endpoint), each also in a strict-CORS-like mode where no ARM response header is

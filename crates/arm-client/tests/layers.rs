@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Each layer exercised through the assembled client with a scripted transport (no
 //! network, virtual clock).
 
@@ -683,4 +684,30 @@ fn a_412_after_our_own_retry_says_so() {
     let e = block_on(c.send(&req)).unwrap_err();
     assert_eq!((e.message.as_str(), e.attempts), ("Etag mismatch", 1));
     assert!(e.hint().unwrap().contains("changed by someone else"));
+}
+
+struct NoToken;
+impl TokenSource for NoToken {
+    fn token(&self, _refresh: bool) -> LocalBoxFuture<'_, Result<String, ArmError>> {
+        Box::pin(async { Err(ArmError::new(ErrorKind::Credential, "interaction required")) })
+    }
+}
+
+#[test]
+fn a_token_source_failure_sends_nothing() {
+    let t = Rc::new(ScriptedTransport::new());
+    let c = ArmClient::builder(ARM, t.clone(), Rc::new(NoToken))
+        .clock(Rc::new(VirtualClock::new(0)))
+        .build()
+        .unwrap();
+    let e = block_on(c.send(&ops::list_subscriptions())).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Credential);
+    assert_eq!((e.attempts, t.requests().len()), (1, 0));
+    assert!(e.url.ends_with("/subscriptions?api-version=2022-12-01"));
+    assert!(e.hint().unwrap().contains("Sign in"));
+    assert!(
+        ArmClient::builder("management.azure.com", t, Rc::new(NoToken))
+            .build()
+            .is_err()
+    );
 }
