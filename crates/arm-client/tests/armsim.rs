@@ -694,3 +694,57 @@ fn over_the_armsim_binary() {
     assert!(ch.after.unwrap().identity.system_assigned);
     eprintln!("armsim binary: {} requests: {s:#?}", log.len());
 }
+
+#[test]
+fn removing_the_legacy_extension_follows_delete_and_manualupgrade() {
+    const LEGACY: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-batch/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-legacy";
+    for (mode, strict) in MODES {
+        let env = Env::demo(mode, strict);
+        let before = env.state(LEGACY);
+        assert!(before.legacy_extension.is_some());
+        env.clear_log();
+        let op = Operation::RemoveLegacyExtension {
+            upgrade_instances: true,
+        };
+        let ch = block_on(identity::change_identity(
+            &env.client,
+            LEGACY,
+            &op,
+            &mut |_| {},
+        ))
+        .unwrap_or_else(|e| panic!("{mode:?} strict={strict}: {e}"));
+        let log = env.log();
+        let s = summary(&log);
+        let writes: Vec<&str> = log
+            .iter()
+            .filter(|e| e.method != "GET")
+            .map(|e| e.method.as_str())
+            .collect();
+        let planned: Vec<&str> = ch
+            .plan
+            .requests()
+            .iter()
+            .map(|r| r.method.as_str())
+            .collect();
+        assert_eq!(writes, planned, "{s:?}");
+        assert_eq!(ch.outcomes.len(), planned.len());
+        assert!(
+            ch.outcomes
+                .iter()
+                .all(|o| o.state == "Succeeded" || (strict && o.state == "Accepted")),
+            "{:?}",
+            ch.outcomes
+                .iter()
+                .map(|o| (&o.state, o.via))
+                .collect::<Vec<_>>()
+        );
+        if strict {
+            assert_eq!(
+                ch.outcomes[0].via,
+                PollVia::ResourceGone,
+                "DELETE followed until 404"
+            );
+        }
+        assert!(env.state(LEGACY).legacy_extension.is_none(), "{s:?}");
+    }
+}
