@@ -62,5 +62,5 @@ pub use limit::Limiter;
 pub use lro::{LroOptions, LroOutcome, PollVia, Progress};
 pub use ops::{Location, ResourceGroup, RoleDefinition, Subscription};
 pub use paging::Pager;
-pub use retry::{RetryPolicy, Safety};
+pub use retry::{RetryPolicy, RetryWait, Safety};
 pub use url::Origin;

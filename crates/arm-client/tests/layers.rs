@@ -711,3 +711,43 @@ fn a_token_source_failure_sends_nothing() {
             .is_err()
     );
 }
+
+#[test]
+fn retry_waits_are_announced_for_a_countdown() {
+    let t = Rc::new(ScriptedTransport::new());
+    t.push(HttpResponse::json(429, &json!({})).with_header("Retry-After", "12"));
+    t.push_err(TransportError::Network("reset".into()));
+    t.push(ok(json!({"value": []})));
+    let waits = Rc::new(RefCell::new(Vec::new()));
+    let w2 = waits.clone();
+    let c = ArmClient::builder(ARM, t.clone(), Rc::new(StaticToken::new("x")))
+        .clock(Rc::new(VirtualClock::new(0)))
+        .on_retry(move |ex, w| w2.borrow_mut().push((ex.url.clone(), w.clone())))
+        .build()
+        .unwrap();
+    block_on(c.send(&ops::list_subscriptions())).unwrap();
+    let waits = waits.borrow();
+    assert_eq!(waits.len(), 2);
+    assert_eq!(
+        (
+            waits[0].1.retry,
+            waits[0].1.wait_ms,
+            waits[0].1.status,
+            waits[0].1.from_retry_after
+        ),
+        (1, 12_000, Some(429), true)
+    );
+    assert_eq!(
+        (
+            waits[1].1.retry,
+            waits[1].1.status,
+            waits[1].1.from_retry_after
+        ),
+        (2, None, false)
+    );
+    assert!(
+        waits[0]
+            .0
+            .ends_with("/subscriptions?api-version=2022-12-01")
+    );
+}
