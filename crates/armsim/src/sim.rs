@@ -115,6 +115,7 @@ struct Bucket {
 pub struct Sim {
     cfg: SimConfig,
     tenant_id: String,
+    tenant_name: String,
     rng: Rng,
     subs: Vec<Sub>,
     groups: BTreeMap<String, Group>,
@@ -128,6 +129,7 @@ pub struct Sim {
     log: Vec<LogEntry>,
     seq: u64,
     buckets: BTreeMap<String, Bucket>,
+    compute_budgets: BTreeMap<String, (u64, u32)>,
 }
 
 type R = Result<SimResponse, ArmError>;
@@ -153,6 +155,10 @@ impl Sim {
         let mut sim = Sim {
             cfg,
             tenant_id: seed.tenant_id.clone(),
+            tenant_name: seed
+                .tenant_display_name
+                .clone()
+                .unwrap_or_else(|| "Contoso".into()),
             rng: Rng::new(seed.rng_seed),
             subs: vec![],
             groups: BTreeMap::new(),
@@ -166,6 +172,7 @@ impl Sim {
             log: vec![],
             seq: 0,
             buckets: BTreeMap::new(),
+            compute_budgets: BTreeMap::new(),
         };
         sim.cfg.base_url = sim.cfg.base_url.trim_end_matches('/').to_string();
         sim.load(&seed);
@@ -750,8 +757,57 @@ impl Sim {
                 format!("{}", (b.writes * 15.0) as u64),
             ));
         }
+        if let Some(v) = self.compute_budget(method, t, now) {
+            h.push(("x-ms-ratelimit-remaining-resource".into(), v));
+        }
         h.append(&mut resp.headers);
         resp.headers = h;
+    }
+
+    /// Compute's own budgets in the recorded header shape
+    /// (`Microsoft.Compute/GetVMScaleSetSubscriptionMaximum;2396,Microsoft.Compute/GetVMScaleSetResource;31`,
+    /// `Microsoft.Compute/VMScaleSetActionsSubscriptionMaximum;1499,Microsoft.Compute/VMScaleSetActionsResource;11`).
+    /// The budgets (2,400 / 35 reads and 1,500 / 12 actions per 3-minute window) are read off the recorded values;
+    /// the window length is an assumption. Reported only, never enforced.
+    fn compute_budget(&mut self, method: &str, t: &Target, now: u64) -> Option<String> {
+        let seg = &t.segments;
+        if seg.len() < 8 || !seg[5].eq_ignore_ascii_case("microsoft.compute") {
+            return None;
+        }
+        let (noun, read_max, act_max) = if seg[6].eq_ignore_ascii_case("virtualmachinescalesets") {
+            ("VMScaleSet", 35u32, 12u32)
+        } else if seg[6].eq_ignore_ascii_case("virtualmachines") {
+            ("VM", 35, 12)
+        } else {
+            return None;
+        };
+        let read = method == "GET";
+        let window = now / 180_000;
+        let sub_key = format!("{}|{}|{read}", seg[1].to_ascii_lowercase(), noun);
+        let res_key = format!("{}|{read}", key(&t.path_decoded_prefix(8)));
+        let mut bump = |k: String| {
+            let e = self.compute_budgets.entry(k).or_insert((window, 0));
+            if e.0 != window {
+                *e = (window, 0);
+            }
+            e.1 += 1;
+            e.1
+        };
+        let used_sub = bump(sub_key);
+        let used_res = bump(res_key);
+        Some(if read {
+            format!(
+                "Microsoft.Compute/Get{noun}SubscriptionMaximum;{},Microsoft.Compute/Get{noun}Resource;{}",
+                2_400u32.saturating_sub(used_sub),
+                read_max.saturating_sub(used_res)
+            )
+        } else {
+            format!(
+                "Microsoft.Compute/{noun}ActionsSubscriptionMaximum;{},Microsoft.Compute/{noun}ActionsResource;{}",
+                1_500u32.saturating_sub(used_sub),
+                act_max.saturating_sub(used_res)
+            )
+        })
     }
 
     fn complete_due(&mut self, now: u64) {
@@ -1013,6 +1069,25 @@ impl Sim {
     fn dispatch(&mut self, m: &str, t: &Target, req: &SimRequest, now: u64) -> R {
         let seg = &t.segments;
         let lc: Vec<String> = seg.iter().map(|s| s.to_ascii_lowercase()).collect();
+        if lc.len() == 1 && lc[0] == "tenants" {
+            only(m, &["GET"])?;
+            apiver::check(
+                Family::Subscriptions,
+                t.param("api-version"),
+                "tenants",
+                "global",
+            )?;
+            let domain = format!(
+                "{}.onmicrosoft.com",
+                self.tenant_name.to_ascii_lowercase().replace(' ', "")
+            );
+            return Ok(ok(
+                200,
+                &json!({"value": [{"id": format!("/tenants/{}", self.tenant_id), "tenantId": self.tenant_id,
+                    "countryCode": "US", "displayName": self.tenant_name, "domains": [domain.clone()],
+                    "tenantCategory": "Home", "defaultDomain": domain, "tenantType": "AAD"}]}),
+            ));
+        }
         if lc.first().map(String::as_str) != Some("subscriptions") {
             return Err(no_route(t));
         }

@@ -373,7 +373,7 @@ fn system_assigned_gets_a_principal_at_once_and_keeps_it() {
     let pid = r["identity"]["principalId"].as_str().unwrap().to_string();
     assert_eq!(
         r["identity"]["tenantId"],
-        "72f988bf-86f1-41af-91ab-2d7cd011db47"
+        "c0c0c0c0-0000-4000-8000-00000000de30"
     );
     t.wait_ops();
     let id = ua("rg-identity", "id-web");
@@ -924,4 +924,56 @@ fn placeholder_match(pattern: &str, text: &str) -> bool {
         }
     }
     true
+}
+
+#[test]
+fn vm_identity_round_trip_and_tenants() {
+    let mut t = T::demo();
+    let vm = format!(
+        "{}/providers/Microsoft.Compute/virtualMachines/vm-dev-2?api-version={API}",
+        rg(SUB2, "rg-dev")
+    );
+    let g = t.get(&vm);
+    let b = g.json();
+    assert_eq!(b["identity"]["type"], "SystemAssigned, UserAssigned");
+    let uas: Vec<String> = b["identity"]["userAssignedIdentities"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(uas.len(), 2, "one from each subscription");
+    // remove one of two user-assigned identities, keep SA (contract §6 body 6)
+    let r = t.patch(&vm, json!({"identity": {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {&uas[0]: null}}}), g.header("ETag"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let m = r.json()["identity"]["userAssignedIdentities"]
+        .as_object()
+        .unwrap()
+        .clone();
+    assert_eq!(m.keys().cloned().collect::<Vec<_>>(), vec![uas[1].clone()]);
+    assert!(
+        m[&uas[1]]["principalId"].is_string(),
+        "kept entry keeps its ids"
+    );
+    assert_eq!(
+        r.json()["identity"]["principalId"],
+        b["identity"]["principalId"]
+    );
+    t.wait_ops();
+    // a VM accepts SystemAssigned (the Flexible rule is for scale sets)
+    let vm1 = format!(
+        "{}/providers/Microsoft.Compute/virtualMachines/vm-dev-1?api-version={API}",
+        rg(SUB2, "rg-dev")
+    );
+    assert_eq!(
+        t.patch(&vm1, json!({"identity": {"type": "SystemAssigned"}}), None)
+            .status,
+        200
+    );
+    let ten = t.get("/tenants?api-version=2022-12-01").json();
+    assert_eq!(
+        ten["value"][0]["tenantId"],
+        "c0c0c0c0-0000-4000-8000-00000000de30"
+    );
+    assert_eq!(ten["value"][0]["displayName"], "Contoso Demo");
 }
