@@ -594,6 +594,14 @@ fn typed_lists_and_reads_against_the_demo_tenant() {
     for (mode, strict) in MODES {
         let env = Env::demo(mode, strict);
         let c = &env.client;
+        let tenants: Vec<Tenant> = block_on(c.list(ops::list_tenants()).collect_all()).unwrap();
+        assert_eq!(tenants.len(), 1);
+        let subs: Vec<Subscription> =
+            block_on(c.list(ops::list_subscriptions()).collect_all()).unwrap();
+        assert!(
+            subs.iter()
+                .all(|s| s.tenant_id.as_deref() == Some(tenants[0].tenant_id.as_str()))
+        );
         let locs: Vec<Location> = block_on(c.list(ops::list_locations(SUB)).collect_all()).unwrap();
         assert!(
             locs.iter()
