@@ -17,7 +17,7 @@ mod bench {
     use std::time::Instant;
 
     /// Measures the time spent inside the wrapped transport (armsim's share).
-    struct Timed<T>(T, Rc<Cell<std::time::Duration>>);
+    struct Timed<T>(T, Rc<Cell<std::time::Duration>>, Rc<Cell<usize>>);
 
     impl<T: Transport> Transport for Timed<T> {
         fn send(
@@ -27,6 +27,9 @@ mod bench {
             let t = Instant::now();
             let out = block_on(self.0.send(req));
             self.1.set(self.1.get() + t.elapsed());
+            if let Ok(r) = &out {
+                self.2.set(self.2.get() + r.body.len());
+            }
             Box::pin(std::future::ready(out))
         }
     }
@@ -92,17 +95,19 @@ mod bench {
         let count = Rc::new(Cell::new(0));
         let sim = SimTransport::new(Sim::with_config(seed.clone(), cfg.clone()), clock.clone());
         let in_sim = Rc::new(Cell::new(std::time::Duration::ZERO));
+        let bytes = Rc::new(Cell::new(0usize));
         let c = client(
             "https://management.azure.com",
-            Rc::new(Timed(sim, in_sim.clone())),
+            Rc::new(Timed(sim, in_sim.clone(), bytes.clone())),
             clock.clone(),
             count.clone(),
         );
         let t = Instant::now();
         let got = per_subscription(&c);
         println!(
-            "in-process, per subscription: {got} scale sets, {} requests, {:?} (inside armsim: {:?})",
+            "in-process, per subscription: {got} scale sets, {} requests, {} response bytes, {:?} (inside armsim: {:?})",
             count.get(),
+            bytes.get(),
             t.elapsed(),
             in_sim.get()
         );
