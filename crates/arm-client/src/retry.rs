@@ -163,10 +163,7 @@ impl RetryPolicy {
                 if !retryable {
                     return None;
                 }
-                match resp
-                    .header("retry-after")
-                    .and_then(crate::error::parse_retry_after_ms)
-                {
+                match crate::error::retry_after_ms(resp) {
                     Some(ms) if ms > self.max_retry_after_ms => None,
                     Some(ms) => Some(ms),
                     None => Some(self.backoff_ms(retry)),
@@ -218,8 +215,7 @@ impl RetryPolicy {
                         from_retry_after: outcome
                             .as_ref()
                             .ok()
-                            .and_then(|r| r.header("retry-after"))
-                            .and_then(crate::error::parse_retry_after_ms)
+                            .and_then(crate::error::retry_after_ms)
                             == Some(wait),
                     });
                     clock.sleep(wait).await;
