@@ -109,6 +109,11 @@ pub struct SeedGroup {
     /// Virtual machines.
     #[serde(default)]
     pub virtual_machines: Vec<SeedCompute>,
+    /// Resources as full ARM bodies (e.g. `az vmss show` output): scale sets, VMs, user-assigned identities,
+    /// virtual networks, picked by `type`; the id is rebuilt in this group, `etag` kept, embedded extensions
+    /// become extension resources. Other types are ignored.
+    #[serde(default)]
+    pub resources: Vec<Value>,
 }
 
 /// A user-assigned identity (principal and client ids are generated when absent).
