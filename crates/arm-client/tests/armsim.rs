@@ -756,3 +756,155 @@ fn removing_the_legacy_extension_follows_delete_and_manualupgrade() {
         assert!(env.state(LEGACY).legacy_extension.is_none(), "{s:?}");
     }
 }
+
+#[test]
+fn each_lro_terminal_state_against_armsim() {
+    for (mode, strict) in MODES {
+        for terminal in ["Succeeded", "Failed", "Canceled"] {
+            let env = Env::demo(mode, strict);
+            match terminal {
+                "Failed" => env.inject(Fault::FailOperation {
+                    count: 1,
+                    code: "InternalExecutionError".into(),
+                    message: "boom".into(),
+                }),
+                "Canceled" => env.inject(Fault::CancelOperation { count: 1 }),
+                _ => {}
+            }
+            let mut states = Vec::new();
+            let out = block_on(identity::change_identity(
+                &env.client,
+                VMSS_API,
+                &Operation::EnableSystemAssigned,
+                &mut |p| states.push(p.state.clone()),
+            ));
+            assert_eq!(
+                states.last().map(String::as_str),
+                Some(terminal),
+                "{mode:?} strict={strict}"
+            );
+            match out {
+                Ok(ch) => {
+                    assert_eq!(terminal, "Succeeded");
+                    assert!(ch.after.unwrap().identity.system_assigned);
+                }
+                Err(e) => {
+                    assert_eq!(e.kind, ErrorKind::OperationFailed, "{e}");
+                    assert!(e.message.contains(terminal), "{e}");
+                    if !strict && terminal == "Canceled" {
+                        assert_eq!(e.code.as_deref(), Some("OperationCanceled"));
+                    }
+                }
+            }
+            assert_eq!(env.log().iter().filter(|e| e.method == "PATCH").count(), 1);
+        }
+    }
+}
+
+#[test]
+fn forbidden_writes_explain_the_missing_role() {
+    for (mode, strict) in MODES {
+        for linked in [false, true] {
+            let env = Env::demo(mode, strict);
+            env.inject(Fault::Forbidden {
+                count: 1,
+                linked,
+                matcher: m("PATCH", "vmss-api"),
+            });
+            let op = Operation::AddUserAssigned {
+                ids: vec![ID_BATCH.into()],
+            };
+            let e = block_on(identity::change_identity(
+                &env.client,
+                VMSS_API,
+                &op,
+                &mut |_| {},
+            ))
+            .unwrap_err();
+            assert_eq!(e.status, Some(403));
+            let want = if linked {
+                "LinkedAuthorizationFailed"
+            } else {
+                "AuthorizationFailed"
+            };
+            assert_eq!(e.code.as_deref(), Some(want));
+            let hint = e.hint().unwrap();
+            assert!(
+                hint.contains(if linked {
+                    "Managed Identity Operator"
+                } else {
+                    "role"
+                }),
+                "{hint}"
+            );
+            assert_eq!(e.attempts, 1, "403 is not retried");
+            assert!(
+                !env.state(VMSS_API)
+                    .identity
+                    .user_assigned
+                    .iter()
+                    .any(|u| u.id.eq_ignore_ascii_case(ID_BATCH))
+            );
+        }
+    }
+}
+
+#[test]
+fn an_expired_token_is_refreshed_once() {
+    use std::cell::Cell;
+    struct Counting(Cell<u32>);
+    impl TokenSource for Counting {
+        fn token(&self, refresh: bool) -> LocalBoxFuture<'_, Result<String, ArmError>> {
+            if refresh {
+                self.0.set(self.0.get() + 1);
+            }
+            let t = format!("token-{}", self.0.get());
+            Box::pin(async move { Ok(t) })
+        }
+    }
+    for (mode, strict) in MODES {
+        let env = Env::demo(mode, strict);
+        let tokens = Rc::new(Counting(Cell::new(0)));
+        let transport: Rc<dyn Transport> = match (mode, &env.sim, &env.server) {
+            (Mode::InProcess, Some(sim), _) => Rc::new(sim.clone()),
+            (_, _, Some(_)) => Rc::new(TcpTransport::default()),
+            _ => unreachable!(),
+        };
+        let transport: Rc<dyn Transport> = if strict {
+            Rc::new(StrictCors(transport))
+        } else {
+            transport
+        };
+        let endpoint = env
+            .server
+            .as_ref()
+            .map(|s| s.url())
+            .unwrap_or_else(|| "https://management.azure.com".into());
+        let c = ArmClient::builder(endpoint, transport, tokens.clone())
+            .clock(Rc::new(env.clock.clone()))
+            .build()
+            .unwrap();
+        env.inject(Fault::Unauthorized {
+            count: 1,
+            matcher: Matcher::default(),
+        });
+        block_on(c.send(&ops::list_subscriptions())).unwrap();
+        assert_eq!(tokens.0.get(), 1);
+        assert_eq!(
+            env.log().iter().map(|e| e.status).collect::<Vec<_>>(),
+            [401, 200]
+        );
+        // twice in a row: one refresh only, then the error
+        env.inject(Fault::Unauthorized {
+            count: 2,
+            matcher: Matcher::default(),
+        });
+        let e = block_on(c.send(&ops::list_subscriptions())).unwrap_err();
+        assert_eq!(
+            (e.status, e.code.as_deref()),
+            (Some(401), Some("ExpiredAuthenticationToken"))
+        );
+        assert!(e.hint().unwrap().contains("Sign in again"));
+        assert_eq!(tokens.0.get(), 2);
+    }
+}
