@@ -908,3 +908,59 @@ fn an_expired_token_is_refreshed_once() {
         assert_eq!(tokens.0.get(), 2);
     }
 }
+
+#[test]
+fn a_lost_answer_to_a_write_is_not_applied_twice() {
+    for (mode, strict) in MODES {
+        let env = Env::demo(mode, strict);
+        // the PATCH takes effect but its answer is lost
+        env.inject(Fault::Drop {
+            count: 1,
+            after_processing: true,
+            matcher: m("PATCH", "vmss-api"),
+        });
+        let op = Operation::EnableSystemAssigned;
+        let e = block_on(identity::change_identity(
+            &env.client,
+            VMSS_API,
+            &op,
+            &mut |_| {},
+        ))
+        .unwrap_err();
+        // the If-Match retry meets the etag the lost write produced
+        assert_eq!(
+            (e.status, e.attempts),
+            (Some(412), 2),
+            "{mode:?} strict={strict}: {e}"
+        );
+        assert!(e.message.contains("earlier attempt may have been applied"));
+        let log = env.log();
+        assert_eq!(
+            log.iter()
+                .filter(|e| e.method == "PATCH")
+                .map(|e| e.status)
+                .collect::<Vec<_>>(),
+            [0, 412]
+        );
+        // re-reading shows the change was applied; planning again is a no-op
+        let ch = block_on(identity::change_identity(
+            &env.client,
+            VMSS_API,
+            &op,
+            &mut |_| {},
+        ))
+        .unwrap();
+        assert!(ch.before.identity.system_assigned);
+        assert!(ch.outcomes.is_empty(), "nothing sent twice");
+        // an unguarded write is not repeated at all
+        env.inject(Fault::Drop {
+            count: 1,
+            after_processing: true,
+            matcher: m("PATCH", "vmss-api"),
+        });
+        let unguarded = ops::patch_identity(VMSS_API, json!({"type": "None"}), None).unwrap();
+        let e = block_on(env.client.send(&unguarded)).unwrap_err();
+        assert_eq!((e.kind, e.attempts), (ErrorKind::Network, 1));
+        assert!(e.hint().unwrap().contains("re-read"));
+    }
+}
