@@ -190,6 +190,10 @@ impl ArmError {
                 "Your account lacks the role for this action on this scope (e.g. Virtual Machine \
                  Contributor). If access was granted just now, sign in again."
             }
+            _ if (is("PreconditionFailed") || self.status == Some(412)) && self.attempts > 1 => {
+                "The answer to an earlier attempt was lost and that attempt was probably applied. \
+                 Re-read the resource to see its current state."
+            }
             _ if is("PreconditionFailed") || self.status == Some(412) => {
                 "The resource was changed by someone else since it was read. Re-read it and \
                  review the change again."

@@ -934,6 +934,7 @@ fn a_lost_answer_to_a_write_is_not_applied_twice() {
             "{mode:?} strict={strict}: {e}"
         );
         assert!(e.message.contains("earlier attempt may have been applied"));
+        assert!(e.hint().unwrap().contains("probably applied"));
         let log = env.log();
         assert_eq!(
             log.iter()
