@@ -73,7 +73,11 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for s in SCENARIOS {
             assert!(seen.insert(s.slug), "duplicate slug {}", s.slug);
-            assert!(s.slug.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{}", s.slug);
+            assert!(
+                s.slug.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{}",
+                s.slug
+            );
         }
     }
 
@@ -81,7 +85,11 @@ mod tests {
     fn legacy_extension_is_only_ever_removed() {
         for s in SCENARIOS {
             let t = s.title.to_lowercase();
-            assert!(!(t.contains("extension") && (t.contains("install") || t.contains("add"))), "{}", s.title);
+            assert!(
+                !(t.contains("extension") && (t.contains("install") || t.contains("add"))),
+                "{}",
+                s.title
+            );
         }
     }
 }
