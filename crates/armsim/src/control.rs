@@ -120,6 +120,34 @@ pub enum Fault {
         #[serde(default = "default_fail_message")]
         message: String,
     },
+    /// The next `count` long-running operations started end in `Canceled`.
+    #[serde(rename_all = "camelCase")]
+    CancelOperation {
+        #[serde(default = "one")]
+        count: u32,
+    },
+    /// The next `count` matching requests get 403: `AuthorizationFailed` (no permission for the action on the
+    /// resource), or with `linked` `LinkedAuthorizationFailed` (no `…/userAssignedIdentities/assign/action` on the
+    /// first user-assigned identity the request body names). Messages as recorded in the error fixtures. A
+    /// stand-in until part 2's role map.
+    #[serde(rename_all = "camelCase")]
+    Forbidden {
+        #[serde(default = "one")]
+        count: u32,
+        #[serde(default)]
+        linked: bool,
+        #[serde(default, rename = "match")]
+        matcher: Matcher,
+    },
+    /// The next `count` matching requests get 401 `ExpiredAuthenticationToken` with a `WWW-Authenticate`
+    /// challenge (a stand-in until part 2's token validation).
+    #[serde(rename_all = "camelCase")]
+    Unauthorized {
+        #[serde(default = "one")]
+        count: u32,
+        #[serde(default, rename = "match")]
+        matcher: Matcher,
+    },
 }
 
 fn default_fail_code() -> String {

@@ -10,6 +10,9 @@ pub struct Seed {
     /// Tenant of every subscription and identity (`tenantId`).
     #[serde(default = "default_tenant")]
     pub tenant_id: String,
+    /// Name of the tenant answered by `GET /tenants` (default `Contoso`).
+    #[serde(default)]
+    pub tenant_display_name: Option<String>,
     /// Seed of the PRNG that makes principal ids, client ids, operation ids and request ids.
     #[serde(default)]
     pub rng_seed: u64,
@@ -25,7 +28,7 @@ pub struct Seed {
 }
 
 fn default_tenant() -> String {
-    "72f988bf-0000-4000-8000-00000000a11d".into()
+    "a1a1a1a1-0000-4000-8000-000000000001".into()
 }
 
 /// A region.
@@ -106,6 +109,11 @@ pub struct SeedGroup {
     /// Virtual machines.
     #[serde(default)]
     pub virtual_machines: Vec<SeedCompute>,
+    /// Resources as full ARM bodies (e.g. `az vmss show` output): scale sets, VMs, user-assigned identities,
+    /// virtual networks, picked by `type`; the id is rebuilt in this group, `etag` kept, embedded extensions
+    /// become extension resources. Other types are ignored.
+    #[serde(default)]
+    pub resources: Vec<Value>,
 }
 
 /// A user-assigned identity (principal and client ids are generated when absent).
@@ -265,6 +273,7 @@ impl Seed {
         let subscriptions = subscriptions.max(1);
         let mut seed = Seed {
             tenant_id: default_tenant(),
+            tenant_display_name: None,
             rng_seed: 1,
             locations: vec![SeedLocation {
                 name: "westeurope".into(),

@@ -96,6 +96,9 @@ fn serve_connection(stream: TcpStream, sim: &Mutex<Sim>) -> std::io::Result<()> 
                 .find(|(k, _)| k.eq_ignore_ascii_case(n))
                 .map(|(_, v)| v.clone())
         };
+        if hv("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
+            out.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        }
         let mut body = Vec::new();
         if hv("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
             loop {
@@ -116,7 +119,9 @@ fn serve_connection(stream: TcpStream, sim: &Mutex<Sim>) -> std::io::Result<()> 
             body = vec![0; n];
             reader.read_exact(&mut body)?;
         }
-        let close = hv("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let http10 = line.ends_with("HTTP/1.0");
+        let close = hv("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"))
+            || (http10 && !hv("connection").is_some_and(|v| v.eq_ignore_ascii_case("keep-alive")));
         let req = SimRequest {
             method,
             url: target,

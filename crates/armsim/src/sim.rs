@@ -105,7 +105,8 @@ struct Op {
     end_ms: u64,
     key: String,
     kind: OpKind,
-    fail: Option<(String, String)>,
+    /// (terminal status, error code, message) when the operation does not succeed
+    fail: Option<(String, String, String)>,
     done: bool,
 }
 
@@ -119,6 +120,7 @@ struct ActiveFault {
 struct Bucket {
     reads: f64,
     writes: f64,
+    deletes: f64,
     at_ms: u64,
 }
 
@@ -136,6 +138,7 @@ struct Bucket {
 pub struct Sim {
     cfg: SimConfig,
     tenant_id: String,
+    tenant_name: String,
     rng: Rng,
     subs: Vec<Sub>,
     groups: BTreeMap<String, Group>,
@@ -153,6 +156,7 @@ pub struct Sim {
     caller: Option<crate::auth::Claims>,
     now_ms: u64,
     graph_windows: BTreeMap<String, (u64, u32)>,
+    compute_budgets: BTreeMap<String, (u64, u32)>,
 }
 
 type R = Result<SimResponse, ArmError>;
@@ -178,6 +182,10 @@ impl Sim {
         let mut sim = Sim {
             cfg,
             tenant_id: seed.tenant_id.clone(),
+            tenant_name: seed
+                .tenant_display_name
+                .clone()
+                .unwrap_or_else(|| "Contoso".into()),
             rng: Rng::new(seed.rng_seed),
             subs: vec![],
             groups: BTreeMap::new(),
@@ -195,6 +203,7 @@ impl Sim {
             caller: None,
             now_ms: 0,
             graph_windows: BTreeMap::new(),
+            compute_budgets: BTreeMap::new(),
         };
         sim.cfg.base_url = sim.cfg.base_url.trim_end_matches('/').to_string();
         sim.load(&seed);
@@ -306,6 +315,7 @@ impl Sim {
         let mut fault_name: Option<String> = None;
         let mut drop_after = false;
         let mut forced: Option<ArmError> = None;
+        let tenant = self.tenant_id.clone();
         let mut i = 0;
         while i < self.faults.len() {
             let mut consumed = false;
@@ -358,6 +368,24 @@ impl Sim {
                         .push(("Retry-After".into(), retry_after_seconds.to_string()));
                     forced = Some(e);
                     fault_name = Some("throttle".into());
+                    *count = count.saturating_sub(1);
+                    consumed = *count == 0;
+                }
+                Fault::Forbidden {
+                    count,
+                    linked,
+                    matcher,
+                } if forced.is_none() && matcher.matches(&method, &t.path) => {
+                    forced = Some(forbidden(*linked, &method, &t, &req.body));
+                    fault_name = Some("forbidden".into());
+                    *count = count.saturating_sub(1);
+                    consumed = *count == 0;
+                }
+                Fault::Unauthorized { count, matcher }
+                    if forced.is_none() && matcher.matches(&method, &t.path) =>
+                {
+                    forced = Some(unauthorized(&tenant, now_ms));
+                    fault_name = Some("unauthorized".into());
                     *count = count.saturating_sub(1);
                     consumed = *count == 0;
                 }
@@ -485,6 +513,9 @@ impl Sim {
                 }
                 for c in &g.virtual_machines {
                     self.load_compute(Kind::Vm, &s.subscription_id, g, c);
+                }
+                for raw in &g.resources {
+                    self.load_raw(&s.subscription_id, g, raw);
                 }
             }
         }
@@ -670,6 +701,97 @@ impl Sim {
         }
     }
 
+    /// A resource given as a full ARM body (e.g. the output of `az vmss show`): its `type` picks the kind, its id
+    /// is rebuilt in this group, its `etag` ("\"N\"") is kept, extensions listed in a scale set's
+    /// `extensionProfile` or a VM's `resources` become extension resources.
+    fn load_raw(&mut self, sub: &str, g: &crate::seed::SeedGroup, raw: &Value) {
+        let ty = raw["type"]
+            .as_str()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let name = raw["name"].as_str().unwrap_or_default().to_string();
+        let gid = format!("/subscriptions/{sub}/resourceGroups/{}", g.name);
+        let (kind, path) = match ty.as_str() {
+            "microsoft.compute/virtualmachinescalesets" => {
+                (Kind::Vmss, "Microsoft.Compute/virtualMachineScaleSets")
+            }
+            "microsoft.compute/virtualmachines" => (Kind::Vm, "Microsoft.Compute/virtualMachines"),
+            "microsoft.managedidentity/userassignedidentities" => (
+                Kind::Uai,
+                "Microsoft.ManagedIdentity/userAssignedIdentities",
+            ),
+            "microsoft.network/virtualnetworks" => {
+                (Kind::Vnet, "Microsoft.Network/virtualNetworks")
+            }
+            _ => return,
+        };
+        let mut body = raw.clone();
+        let id = if kind == Kind::Uai {
+            format!(
+                "/subscriptions/{sub}/resourcegroups/{}/providers/{path}/{name}",
+                g.name
+            )
+        } else {
+            format!("{gid}/providers/{path}/{name}")
+        };
+        body["id"] = json!(id);
+        if body.get("location").is_none() {
+            body["location"] = json!(g.location);
+        }
+        let etag = body
+            .get("etag")
+            .and_then(Value::as_str)
+            .and_then(|e| e.trim_matches('"').parse::<u64>().ok())
+            .unwrap_or(1);
+        let mut exts = vec![];
+        if let Some(o) = body.as_object_mut() {
+            o.remove("etag");
+            if kind == Kind::Vm
+                && let Some(Value::Array(r)) = o.remove("resources")
+            {
+                exts = r;
+            }
+        }
+        if kind == Kind::Vmss
+            && let Some(Value::Array(r)) = body["properties"]["virtualMachineProfile"]
+                .get_mut("extensionProfile")
+                .and_then(|e| e.as_object_mut())
+                .and_then(|e| e.remove("extensions"))
+        {
+            exts = r;
+        }
+        if matches!(kind, Kind::Vmss | Kind::Vm) {
+            let st = IdentityState::from_json(body.get("identity"));
+            set_identity(&mut body, &st);
+            canonical_enums(&mut body);
+        }
+        self.put_res(
+            kind,
+            body,
+            if matches!(kind, Kind::Vmss | Kind::Vm) {
+                etag
+            } else {
+                0
+            },
+        );
+        let ekind = if kind == Kind::Vmss {
+            Kind::VmssExt
+        } else {
+            Kind::VmExt
+        };
+        let ety = if kind == Kind::Vmss {
+            "Microsoft.Compute/virtualMachineScaleSets/extensions"
+        } else {
+            "Microsoft.Compute/virtualMachines/extensions"
+        };
+        for mut e in exts {
+            let en = e["name"].as_str().unwrap_or_default().to_string();
+            e["id"] = json!(format!("{id}/extensions/{en}"));
+            e["type"] = json!(ety);
+            self.put_res(ekind, e, 0);
+        }
+    }
+
     fn put_res(&mut self, kind: Kind, body: Value, etag: u64) {
         let id = body["id"].as_str().unwrap_or_default().to_string();
         self.res.insert(
@@ -770,11 +892,13 @@ impl Sim {
         let b = self.buckets.entry(sub).or_insert(Bucket {
             reads: 250.0,
             writes: 200.0,
+            deletes: 200.0,
             at_ms: now,
         });
         let dt = now.saturating_sub(b.at_ms) as f64 / 1000.0;
         b.reads = (b.reads + dt * 25.0).min(250.0);
         b.writes = (b.writes + dt * 10.0).min(200.0);
+        b.deletes = (b.deletes + dt * 10.0).min(200.0);
         b.at_ms = now.max(b.at_ms);
         if method == "GET" {
             b.reads = (b.reads - 1.0).max(0.0);
@@ -785,6 +909,16 @@ impl Sim {
             h.push((
                 "x-ms-ratelimit-remaining-subscription-global-reads".into(),
                 format!("{}", (b.reads * 15.0) as u64),
+            ));
+        } else if method == "DELETE" {
+            b.deletes = (b.deletes - 1.0).max(0.0);
+            h.push((
+                "x-ms-ratelimit-remaining-subscription-deletes".into(),
+                format!("{}", b.deletes as u64),
+            ));
+            h.push((
+                "x-ms-ratelimit-remaining-subscription-global-deletes".into(),
+                format!("{}", (b.deletes * 15.0) as u64),
             ));
         } else {
             b.writes = (b.writes - 1.0).max(0.0);
@@ -797,8 +931,57 @@ impl Sim {
                 format!("{}", (b.writes * 15.0) as u64),
             ));
         }
+        if let Some(v) = self.compute_budget(method, t, now) {
+            h.push(("x-ms-ratelimit-remaining-resource".into(), v));
+        }
         h.append(&mut resp.headers);
         resp.headers = h;
+    }
+
+    /// Compute's own budgets in the recorded header shape
+    /// (`Microsoft.Compute/GetVMScaleSetSubscriptionMaximum;2396,Microsoft.Compute/GetVMScaleSetResource;31`,
+    /// `Microsoft.Compute/VMScaleSetActionsSubscriptionMaximum;1499,Microsoft.Compute/VMScaleSetActionsResource;11`).
+    /// The budgets (2,400 / 35 reads and 1,500 / 12 actions per 3-minute window) are read off the recorded values;
+    /// the window length is an assumption. Reported only, never enforced.
+    fn compute_budget(&mut self, method: &str, t: &Target, now: u64) -> Option<String> {
+        let seg = &t.segments;
+        if seg.len() < 8 || !seg[5].eq_ignore_ascii_case("microsoft.compute") {
+            return None;
+        }
+        let (noun, read_max, act_max) = if seg[6].eq_ignore_ascii_case("virtualmachinescalesets") {
+            ("VMScaleSet", 35u32, 12u32)
+        } else if seg[6].eq_ignore_ascii_case("virtualmachines") {
+            ("VM", 35, 12)
+        } else {
+            return None;
+        };
+        let read = method == "GET";
+        let window = now / 180_000;
+        let sub_key = format!("{}|{}|{read}", seg[1].to_ascii_lowercase(), noun);
+        let res_key = format!("{}|{read}", key(&t.path_decoded_prefix(8)));
+        let mut bump = |k: String| {
+            let e = self.compute_budgets.entry(k).or_insert((window, 0));
+            if e.0 != window {
+                *e = (window, 0);
+            }
+            e.1 += 1;
+            e.1
+        };
+        let used_sub = bump(sub_key);
+        let used_res = bump(res_key);
+        Some(if read {
+            format!(
+                "Microsoft.Compute/Get{noun}SubscriptionMaximum;{},Microsoft.Compute/Get{noun}Resource;{}",
+                2_400u32.saturating_sub(used_sub),
+                read_max.saturating_sub(used_res)
+            )
+        } else {
+            format!(
+                "Microsoft.Compute/{noun}ActionsSubscriptionMaximum;{},Microsoft.Compute/{noun}ActionsResource;{}",
+                1_500u32.saturating_sub(used_sub),
+                act_max.saturating_sub(used_res)
+            )
+        })
     }
 
     fn complete_due(&mut self, now: u64) {
@@ -819,7 +1002,13 @@ impl Sim {
             op.done = true;
             let op = op.clone();
             let ok = op.fail.is_none();
-            let state = if ok { "Succeeded" } else { "Failed" };
+            let state = op
+                .fail
+                .as_ref()
+                .map(|f| f.0.as_str())
+                .unwrap_or("Succeeded")
+                .to_string();
+            let state = state.as_str();
             match op.kind {
                 OpKind::DeleteExtension => {
                     let parent = op
@@ -887,22 +1076,36 @@ impl Sim {
         (name, p)
     }
 
-    fn take_fail(&mut self) -> Option<(String, String)> {
-        let i = self
-            .faults
-            .iter()
-            .position(|f| matches!(f.fault, Fault::FailOperation { .. }))?;
+    fn take_fail(&mut self) -> Option<(String, String, String)> {
+        let i = self.faults.iter().position(|f| {
+            matches!(
+                f.fault,
+                Fault::FailOperation { .. } | Fault::CancelOperation { .. }
+            )
+        })?;
         let mut out = None;
         let mut done = false;
-        if let Fault::FailOperation {
-            count,
-            code,
-            message,
-        } = &mut self.faults[i].fault
-        {
-            out = Some((code.clone(), message.clone()));
-            *count = count.saturating_sub(1);
-            done = *count == 0;
+        match &mut self.faults[i].fault {
+            Fault::FailOperation {
+                count,
+                code,
+                message,
+            } => {
+                out = Some(("Failed".to_string(), code.clone(), message.clone()));
+                *count = count.saturating_sub(1);
+                done = *count == 0;
+            }
+            Fault::CancelOperation { count } => {
+                // Not recorded: the error a canceled Compute operation carries.
+                out = Some((
+                    "Canceled".to_string(),
+                    "OperationCanceled".to_string(),
+                    "The operation was canceled.".to_string(),
+                ));
+                *count = count.saturating_sub(1);
+                done = *count == 0;
+            }
+            _ => {}
         }
         if done {
             self.faults.remove(i);
@@ -1063,6 +1266,25 @@ impl Sim {
         }
         let seg = &t.segments;
         let lc: Vec<String> = seg.iter().map(|s| s.to_ascii_lowercase()).collect();
+        if lc.len() == 1 && lc[0] == "tenants" {
+            only(m, &["GET"])?;
+            apiver::check(
+                Family::Subscriptions,
+                t.param("api-version"),
+                "tenants",
+                "global",
+            )?;
+            let domain = format!(
+                "{}.onmicrosoft.com",
+                self.tenant_name.to_ascii_lowercase().replace(' ', "")
+            );
+            return Ok(ok(
+                200,
+                &json!({"value": [{"id": format!("/tenants/{}", self.tenant_id), "tenantId": self.tenant_id,
+                    "countryCode": "US", "displayName": self.tenant_name, "domains": [domain.clone()],
+                    "tenantCategory": "Home", "defaultDomain": domain, "tenantType": "AAD"}]}),
+            ));
+        }
         if lc.first().map(String::as_str) != Some("subscriptions") {
             return Err(no_route(t));
         }
@@ -1840,10 +2062,11 @@ impl Sim {
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let status = if !op.done {
             "InProgress"
-        } else if op.fail.is_some() {
-            "Failed"
         } else {
-            "Succeeded"
+            op.fail
+                .as_ref()
+                .map(|f| f.0.as_str())
+                .unwrap_or("Succeeded")
         };
         if monitor {
             // Location semantics (async-operations doc): 202 while running, then the final answer. The exact final
@@ -1862,7 +2085,7 @@ impl Sim {
                     ..Default::default()
                 },
                 _ => {
-                    let (c, m) = op.fail.clone().unwrap_or_default();
+                    let (_, c, m) = op.fail.clone().unwrap_or_default();
                     error_response(&ArmError::new(500, &c, m))
                 }
             });
@@ -1871,13 +2094,17 @@ impl Sim {
         if op.done {
             b["endTime"] = json!(iso8601(op.end_ms));
         }
-        if let Some((c, m)) = op.fail.as_ref().filter(|_| op.done) {
+        if let Some((_, c, m)) = op.fail.as_ref().filter(|_| op.done) {
             b["error"] = json!({"code": c, "message": m});
         }
         Ok(ok(200, &b))
     }
 
     // ---------------------------------------------------------------- control over HTTP
+
+    fn config_json(&self) -> Value {
+        json!({"baseUrl": self.cfg.base_url, "pageSize": self.cfg.page_size, "lroDelayMs": self.cfg.lro_delay_ms})
+    }
 
     fn control_http(&mut self, req: &SimRequest, t: &Target) -> SimResponse {
         let m = req.method.to_ascii_uppercase();
@@ -1901,7 +2128,22 @@ impl Sim {
                     ..Default::default()
                 }
             }
-            ("GET", "requests") => ok(200, &json!({"value": self.log})),
+            ("GET", "requests") => {
+                let since: u64 = t.param("since").and_then(|v| v.parse().ok()).unwrap_or(0);
+                let v: Vec<&LogEntry> = self.log.iter().filter(|e| e.seq > since).collect();
+                ok(200, &json!({ "value": v }))
+            }
+            ("GET", "config") => ok(200, &self.config_json()),
+            ("POST", "config") => {
+                let b: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
+                if let Some(n) = b.get("pageSize").and_then(Value::as_u64) {
+                    self.cfg.page_size = n.max(1) as usize;
+                }
+                if let Some(n) = b.get("lroDelayMs").and_then(Value::as_u64) {
+                    self.cfg.lro_delay_ms = n;
+                }
+                ok(200, &self.config_json())
+            }
             ("DELETE", "requests") => {
                 self.clear_request_log();
                 SimResponse {
@@ -1912,7 +2154,7 @@ impl Sim {
             _ => error_response(&ArmError::new(
                 404,
                 "NotFound",
-                "Unknown control route. Use /_armsim/faults or /_armsim/requests.",
+                "Unknown control route. Use /_armsim/faults, /_armsim/requests or /_armsim/config.",
             )),
         }
     }
@@ -2110,4 +2352,101 @@ fn entity_not_found() -> ArmError {
         "NotFound",
         "The entity was not found in this Azure location.",
     )
+}
+
+/// 403 in the recorded shapes (error fixtures: aad-pod-identity #788 and #613). The client and object ids are
+/// placeholders until part 2 knows the caller.
+fn forbidden(linked: bool, method: &str, t: &Target, body: &str) -> ArmError {
+    const APP: &str = "aaaaaaaa-0000-4000-8000-00000000a991";
+    const OID: &str = "bbbbbbbb-0000-4000-8000-0000000000b1";
+    let seg = &t.segments;
+    let p = seg.iter().position(|s| s.eq_ignore_ascii_case("providers"));
+    let (action, scope) = match p {
+        Some(p) if seg.len() > p + 2 => {
+            let rest = &seg[p + 1..];
+            let mut ty = vec![rest[0].clone()];
+            let mut i = 1;
+            let mut scope_len = p;
+            while i < rest.len() {
+                ty.push(rest[i].clone());
+                if i + 1 < rest.len() {
+                    scope_len = p + 1 + i + 2;
+                }
+                i += 2;
+            }
+            let verb = match method {
+                "GET" => "read".to_string(),
+                "DELETE" => "delete".to_string(),
+                "POST" => "action".to_string(),
+                _ => "write".to_string(),
+            };
+            (
+                format!("{}/{verb}", ty.join("/")),
+                format!("/{}", seg[..scope_len.min(seg.len())].join("/")),
+            )
+        }
+        _ => (
+            "Microsoft.Resources/subscriptions/read".to_string(),
+            format!(
+                "/{}",
+                seg.iter().take(2).cloned().collect::<Vec<_>>().join("/")
+            ),
+        ),
+    };
+    let ua = serde_json::from_str::<Value>(body).ok().and_then(|b| {
+        b["identity"]["userAssignedIdentities"]
+            .as_object()?
+            .iter()
+            .find(|(_, v)| !v.is_null())
+            .map(|(k, _)| k.replacen("/resourceGroups/", "/resourcegroups/", 1))
+    });
+    match ua.filter(|_| linked) {
+        Some(ua) => ArmError::new(
+            403,
+            "LinkedAuthorizationFailed",
+            format!(
+                "The client '{APP}' with object id '{OID}' has permission to perform action '{action}' on scope '{scope}'; however, it does not have permission to perform action 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action' on the linked scope(s) '{ua}' or the linked scope(s) are invalid."
+            ),
+        ),
+        None => ArmError::new(
+            403,
+            "AuthorizationFailed",
+            format!(
+                "The client '{APP}' with object id '{OID}' does not have authorization to perform action '{action}' over scope '{scope}' or the scope is invalid. If access was recently granted, please refresh your credentials."
+            ),
+        ),
+    }
+}
+
+/// 401 for an expired token, in ARM's public shape (from memory, not a recording).
+fn unauthorized(tenant: &str, now: u64) -> ArmError {
+    let fmt = |ms: u64| {
+        let s = iso8601(ms);
+        let h: u32 = s[11..13].parse().unwrap_or(0);
+        let (h12, ampm) = match h {
+            0 => (12, "AM"),
+            1..=11 => (h, "AM"),
+            12 => (12, "PM"),
+            _ => (h - 12, "PM"),
+        };
+        let m: u32 = s[5..7].parse().unwrap_or(1);
+        let d: u32 = s[8..10].parse().unwrap_or(1);
+        format!("{m}/{d}/{} {h12}:{} {ampm}", &s[..4], &s[14..19])
+    };
+    let mut e = ArmError::new(
+        401,
+        "ExpiredAuthenticationToken",
+        format!(
+            "The access token expiry UTC time '{}' is earlier than current UTC time '{}'.",
+            fmt(now.saturating_sub(60_000)),
+            fmt(now)
+        ),
+    );
+    e.headers.push((
+        "WWW-Authenticate".into(),
+        format!(
+            "Bearer authorization_uri=\"https://login.windows.net/{tenant}\", error=\"invalid_token\", error_description=\"The access token has expired.\""
+        ),
+    ));
+    e
 }

@@ -373,7 +373,7 @@ fn system_assigned_gets_a_principal_at_once_and_keeps_it() {
     let pid = r["identity"]["principalId"].as_str().unwrap().to_string();
     assert_eq!(
         r["identity"]["tenantId"],
-        "72f988bf-86f1-41af-91ab-2d7cd011db47"
+        "c0c0c0c0-0000-4000-8000-00000000de30"
     );
     t.wait_ops();
     let id = ua("rg-identity", "id-web");
@@ -834,6 +834,32 @@ fn error_fixtures_match() {
                 rg(SUB2, "rg-dev")
             );
             t.patch(&vm, json!({"identity": {"type": "UserAssigned", "userAssignedIdentities": {format!("{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/ghost", rg(SUB2, "rg-dev")): {}}}}), None)
+        } else if name.starts_with("no write permission on the VMSS") {
+            t.sim.inject(Fault::Forbidden {
+                count: 1,
+                linked: false,
+                matcher: Default::default(),
+            });
+            t.patch(
+                &format!("{}?api-version={API}", vmss("rg-web", "vmss-web")),
+                json!({"identity": {"type": "None"}}),
+                None,
+            )
+        } else if name.starts_with("caller lacks Managed Identity Operator") {
+            t.sim.inject(Fault::Forbidden {
+                count: 1,
+                linked: true,
+                matcher: Default::default(),
+            });
+            let id = format!(
+                "{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-dev-ci",
+                rg(SUB2, "rg-dev")
+            );
+            t.patch(
+                &format!("{}?api-version={API}", vmss("rg-web", "vmss-api")),
+                json!({"identity": {"type": "UserAssigned", "userAssignedIdentities": {id: {}}}}),
+                None,
+            )
         } else if name == "throttling" {
             t.sim.inject(Fault::Throttle {
                 count: 1,
@@ -842,7 +868,8 @@ fn error_fixtures_match() {
             });
             t.get("/subscriptions?api-version=2022-12-01")
         } else {
-            // 403s (issue 6: authorization), legacy identityIds / InvalidIdentityValues (pre-2018 api-versions)
+            // the gallery-image 403 (a full-model PUT re-validating a linked image) and the legacy identityIds /
+            // InvalidIdentityValues errors (pre-2018 api-versions) are outside this simulator
             continue;
         };
         checked += 1;
@@ -882,7 +909,7 @@ fn error_fixtures_match() {
             );
         }
     }
-    assert_eq!(checked, 4);
+    assert_eq!(checked, 6);
 }
 
 /// The fixture file is hand-written: its prose fields (`request:`, `source:`, `note:`) may hold `: ` and are
@@ -924,4 +951,115 @@ fn placeholder_match(pattern: &str, text: &str) -> bool {
         }
     }
     true
+}
+
+#[test]
+fn vm_identity_round_trip_and_tenants() {
+    let mut t = T::demo();
+    let vm = format!(
+        "{}/providers/Microsoft.Compute/virtualMachines/vm-dev-2?api-version={API}",
+        rg(SUB2, "rg-dev")
+    );
+    let g = t.get(&vm);
+    let b = g.json();
+    assert_eq!(b["identity"]["type"], "SystemAssigned, UserAssigned");
+    let uas: Vec<String> = b["identity"]["userAssignedIdentities"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(uas.len(), 2, "one from each subscription");
+    // remove one of two user-assigned identities, keep SA (contract §6 body 6)
+    let r = t.patch(&vm, json!({"identity": {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {&uas[0]: null}}}), g.header("ETag"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let m = r.json()["identity"]["userAssignedIdentities"]
+        .as_object()
+        .unwrap()
+        .clone();
+    assert_eq!(m.keys().cloned().collect::<Vec<_>>(), vec![uas[1].clone()]);
+    assert!(
+        m[&uas[1]]["principalId"].is_string(),
+        "kept entry keeps its ids"
+    );
+    assert_eq!(
+        r.json()["identity"]["principalId"],
+        b["identity"]["principalId"]
+    );
+    t.wait_ops();
+    // a VM accepts SystemAssigned (the Flexible rule is for scale sets)
+    let vm1 = format!(
+        "{}/providers/Microsoft.Compute/virtualMachines/vm-dev-1?api-version={API}",
+        rg(SUB2, "rg-dev")
+    );
+    assert_eq!(
+        t.patch(&vm1, json!({"identity": {"type": "SystemAssigned"}}), None)
+            .status,
+        200
+    );
+    let ten = t.get("/tenants?api-version=2022-12-01").json();
+    assert_eq!(
+        ten["value"][0]["tenantId"],
+        "c0c0c0c0-0000-4000-8000-00000000de30"
+    );
+    assert_eq!(ten["value"][0]["displayName"], "Contoso Demo");
+}
+
+#[test]
+fn raw_arm_bodies_seed_resources() {
+    let sub = "33333333-3333-4333-8333-333333333333";
+    let ua_id = format!(
+        "/subscriptions/{sub}/resourcegroups/rg-raw/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-raw"
+    );
+    let seed = json!({"subscriptions": [{"subscriptionId": sub, "displayName": "raw", "resourceGroups": [{
+    "name": "rg-raw", "location": "westus2",
+    "resources": [
+        {"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "name": "id-raw", "location": "westus2",
+         "properties": {"principalId": "p-raw", "clientId": "c-raw", "tenantId": "t"}},
+        {"type": "Microsoft.Compute/virtualMachineScaleSets", "name": "vmss-raw", "etag": "\"4\"",
+         "identity": {"type": "SystemAssigned,UserAssigned", "principalId": "sa-raw", "tenantId": "t",
+                      "userAssignedIdentities": {&ua_id: {"principalId": "p-raw", "clientId": "c-raw"}}},
+         "properties": {"orchestrationMode": "Uniform", "upgradePolicy": {"mode": "manual"}, "provisioningState": "Succeeded",
+            "virtualMachineProfile": {"extensionProfile": {"extensions": [{"name": "ManagedIdentityExtensionForLinux",
+                "properties": {"publisher": "Microsoft.ManagedIdentity", "type": "ManagedIdentityExtensionForLinux", "typeHandlerVersion": "1.0"}}]}}}},
+        {"type": "Microsoft.Web/sites", "name": "ignored"}
+    ]}]}]});
+    let mut sim = Sim::from_seed(Seed::from_json(&seed.to_string()).unwrap());
+    let url = format!(
+        "/subscriptions/{sub}/resourceGroups/rg-raw/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-raw?api-version={API}"
+    );
+    let g = sim.handle(SimRequest::new("GET", &url), 0);
+    assert_eq!(g.status, 200);
+    assert_eq!(g.header("ETag"), Some("\"4\""));
+    let b = g.json();
+    assert_eq!(b["identity"]["type"], "SystemAssigned, UserAssigned");
+    assert_eq!(b["identity"]["principalId"], "sa-raw");
+    assert_eq!(b["properties"]["upgradePolicy"]["mode"], "Manual");
+    assert_eq!(
+        b["properties"]["virtualMachineProfile"]["extensionProfile"]["extensions"][0]["name"],
+        "ManagedIdentityExtensionForLinux"
+    );
+    let ext = sim.handle(
+        SimRequest::new(
+            "GET",
+            &url.replace(
+                "vmss-raw?",
+                "vmss-raw/extensions/ManagedIdentityExtensionForLinux?",
+            ),
+        ),
+        1,
+    );
+    assert_eq!(ext.status, 200);
+    let r = sim.handle(
+        SimRequest::new("PATCH", &url)
+            .header("If-Match", "\"4\"")
+            .json(&json!({"identity": {"type": "SystemAssigned"}})),
+        2,
+    );
+    assert_eq!((r.status, r.header("ETag")), (200, Some("\"5\"")));
+    let uai = sim.handle(
+        SimRequest::new("GET", &format!("{ua_id}?api-version=2024-11-30")),
+        3,
+    );
+    assert_eq!(uai.json()["properties"]["clientId"], "c-raw");
 }

@@ -321,3 +321,135 @@ fn control_routes_are_off_unless_enabled() {
     assert_eq!(r.status, 404);
     assert_eq!(get(&mut s, SUBS, 1).status, 200, "no fault was armed");
 }
+
+#[test]
+fn forbidden_and_unauthorized_stand_ins() {
+    let mut s = sim(true);
+    control(
+        &mut s,
+        "POST",
+        "faults",
+        Some(json!({"kind": "forbidden", "match": {"method": "PATCH"}})),
+    );
+    assert_eq!(get(&mut s, &vmss_url(), 1).status, 200, "reads unaffected");
+    let p = s.handle(
+        SimRequest::new("PATCH", &vmss_url()).json(&json!({"tags": {}})),
+        2,
+    );
+    assert_eq!(p.status, 403);
+    let msg = p.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(msg.contains("'Microsoft.Compute/virtualMachineScaleSets/write' over scope '/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web'"), "{msg}");
+    assert_eq!(
+        get(&mut s, &vmss_url(), 3).header("ETag"),
+        Some("\"1\""),
+        "refused write not applied"
+    );
+    // list scope is the group
+    s.inject(Fault::Forbidden {
+        count: 1,
+        linked: false,
+        matcher: Matcher::default(),
+    });
+    let l = get(
+        &mut s,
+        "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets?api-version=2024-11-01",
+        4,
+    );
+    assert!(l.json()["error"]["message"].as_str().unwrap().contains("virtualMachineScaleSets/read' over scope '/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-web' "));
+    // linked without a user-assigned identity in the body falls back to AuthorizationFailed
+    s.inject(Fault::Forbidden {
+        count: 1,
+        linked: true,
+        matcher: Matcher::default(),
+    });
+    let p = s.handle(
+        SimRequest::new("PATCH", &vmss_url())
+            .json(&json!({"identity": {"type": "SystemAssigned"}})),
+        5,
+    );
+    assert_eq!(p.json()["error"]["code"], "AuthorizationFailed");
+    control(
+        &mut s,
+        "POST",
+        "faults",
+        Some(json!({"kind": "unauthorized", "count": 1})),
+    );
+    let u = get(&mut s, SUBS, 1_780_000_000_000);
+    assert_eq!(
+        (u.status, u.json()["error"]["code"].as_str()),
+        (401, Some("ExpiredAuthenticationToken"))
+    );
+    let h = u.header("WWW-Authenticate").unwrap();
+    assert!(
+        h.starts_with("Bearer authorization_uri=\"https://login.windows.net/")
+            && h.contains("error=\"invalid_token\""),
+        "{h}"
+    );
+    assert_eq!(get(&mut s, SUBS, 1_780_000_000_001).status, 200);
+}
+
+#[test]
+fn canceled_operation() {
+    let mut s = sim(true);
+    control(
+        &mut s,
+        "POST",
+        "faults",
+        Some(json!({"kind": "cancelOperation"})),
+    );
+    let p = s.handle(
+        SimRequest::new("PATCH", &vmss_url())
+            .json(&json!({"identity": {"type": "SystemAssigned"}})),
+        10,
+    );
+    let op = p.header("Azure-AsyncOperation").unwrap().to_string();
+    assert_eq!(get(&mut s, &op, 20).json()["status"], "InProgress");
+    let done = get(&mut s, &op, 2_000).json();
+    assert_eq!(done["status"], "Canceled");
+    assert!(done["error"]["code"].is_string());
+    assert_eq!(
+        get(&mut s, &vmss_url(), 2_001).json()["properties"]["provisioningState"],
+        "Canceled"
+    );
+}
+
+#[test]
+fn log_since_and_runtime_config() {
+    let mut s = sim(true);
+    get(&mut s, SUBS, 1);
+    get(&mut s, SUBS, 2);
+    let all = control(&mut s, "GET", "requests", None).json();
+    let first = all["value"][0]["seq"].as_u64().unwrap();
+    let newer = s
+        .handle(
+            SimRequest::new("GET", &format!("/_armsim/requests?since={first}")),
+            0,
+        )
+        .json();
+    assert_eq!(newer["value"].as_array().unwrap().len(), 1);
+    let c = control(
+        &mut s,
+        "POST",
+        "config",
+        Some(json!({"pageSize": 1, "lroDelayMs": 50})),
+    );
+    assert_eq!(c.json()["pageSize"], 1);
+    assert!(
+        get(&mut s, SUBS, 3).json()["nextLink"].is_string(),
+        "page size 1 now"
+    );
+    let p = s.handle(
+        SimRequest::new("PATCH", &vmss_url()).json(&json!({"tags": {}})),
+        100,
+    );
+    let op = p.header("Azure-AsyncOperation").unwrap().to_string();
+    assert_eq!(
+        get(&mut s, &op, 151).json()["status"],
+        "Succeeded",
+        "50 ms delay now"
+    );
+    assert_eq!(
+        control(&mut s, "GET", "config", None).json()["lroDelayMs"],
+        50
+    );
+}

@@ -389,3 +389,62 @@ fn replay_cli_test_vmss_explicit_msi() {
     );
     assert_eq!(r.header("ETag"), Some("\"5\""));
 }
+
+/// CONTRACT.md §4.2 summarises `test_vmss_msi.yaml` (not excerpted): a scale set without identity gets a
+/// system-assigned identity, then `{"userAssignedIdentities":null,"type":"None"}` removes it.
+#[test]
+fn contract_summary_of_test_vmss_msi() {
+    let sub = "00000000-0000-0000-0000-000000000000";
+    let seed = json!({"subscriptions": [{"subscriptionId": sub, "displayName": "recorded", "resourceGroups": [{
+        "name": "cli_test_vmss_msi000001", "location": "westus",
+        "virtualMachineScaleSets": [{"name": "vmss1", "orchestrationMode": "Uniform", "upgradePolicy": "Manual"}]}]}]});
+    let mut sim = Sim::with_config(
+        Seed::from_json(&seed.to_string()).unwrap(),
+        SimConfig {
+            lro_delay_ms: 9_000,
+            ..SimConfig::default()
+        },
+    );
+    let url = format!(
+        "https://management.azure.com/subscriptions/{sub}/resourceGroups/cli_test_vmss_msi000001/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1"
+    );
+    // 1: GET (2025-11-01): no identity key, etag "1"
+    let g = sim.handle(
+        SimRequest::new("GET", &format!("{url}?api-version=2025-11-01")),
+        0,
+    );
+    assert_eq!(g.header("ETag"), Some("\"1\""));
+    assert!(g.json().get("identity").is_none());
+    // 2: PATCH SystemAssigned → 200, principalId already present, etag "2"; op InProgress → Succeeded (~9 s)
+    let p = sim.handle(
+        SimRequest::new("PATCH", &format!("{url}?api-version=2024-11-01"))
+            .json(&json!({"identity": {"type": "SystemAssigned"}})),
+        1_000,
+    );
+    assert_eq!((p.status, p.header("ETag")), (200, Some("\"2\"")));
+    assert!(p.json()["identity"]["principalId"].is_string());
+    let op = p.header("Azure-AsyncOperation").unwrap().to_string();
+    assert_eq!(
+        sim.handle(SimRequest::new("GET", &op), 2_000).json()["status"],
+        "InProgress"
+    );
+    assert_eq!(
+        sim.handle(SimRequest::new("GET", &op), 10_500).json()["status"],
+        "Succeeded"
+    );
+    // 3: PATCH the CLI's remove body → 200, no identity key, etag "3"
+    let r = sim.handle(
+        SimRequest::new("PATCH", &format!("{url}?api-version=2024-11-01"))
+            .json(&json!({"identity": {"userAssignedIdentities": null, "type": "None"}})),
+        11_000,
+    );
+    assert_eq!((r.status, r.header("ETag")), (200, Some("\"3\"")));
+    assert!(r.json().get("identity").is_none());
+    // 4: the second remove only GETs (client side); the state stays without identity
+    let g = sim.handle(
+        SimRequest::new("GET", &format!("{url}?api-version=2025-11-01")),
+        50_000,
+    );
+    assert!(g.json().get("identity").is_none());
+    assert_eq!(g.header("ETag"), Some("\"3\""));
+}
