@@ -2,6 +2,10 @@
 
 pub mod app;
 pub mod components;
+pub mod loader;
+
+/// Where trunk copies the pinned MSAL bundle (see index.html).
+pub const MSAL_SRC: &str = "/msal-browser.min.js";
 
 /// The version shown in the footer.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -29,6 +29,7 @@
 
 pub mod api_versions;
 pub mod catalogue;
+pub mod clouds;
 pub mod create;
 pub mod identity;
 pub mod naming;
@@ -37,6 +38,9 @@ pub mod plan;
 pub mod request;
 pub mod resource;
 pub mod resource_id;
+pub mod route;
+pub mod wizard;
+pub mod scripts;
 
 pub use identity::{IdentityState, IdentityType, UserAssignedIdentity};
 pub use operation::Operation;

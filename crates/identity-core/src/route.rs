@@ -1,0 +1,217 @@
+//! The app's routes: the URL path is the ARM resource id of what is shown, so a deep link reads
+//! like the resource (`/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachineScaleSets/{name}`),
+//! and `?wizard={slug}` opens a wizard on it. Pure parsing and formatting, tested natively.
+
+use crate::resource_id::{IdKind, ResourceId};
+
+/// One page of the app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `/`: the scenario catalogue and where to start.
+    Home,
+    /// `/subscriptions`: pick a subscription.
+    Subscriptions,
+    /// `/subscriptions/{sub}`: pick a resource group.
+    Subscription { sub: String },
+    /// `/subscriptions/{sub}/resourceGroups/{rg}`: pick a scale set or VM.
+    ResourceGroup { sub: String, rg: String },
+    /// A scale set or VM by its ARM id, optionally with a wizard open (`?wizard=slug`).
+    Resource { id: String, wizard: Option<String> },
+    /// `/snippets/{slug}`: a wizard in snippet-only mode (typed names, scripts only).
+    Snippets { slug: String },
+    /// `/log`: every request sent in this session.
+    ChangeLog,
+    /// Anything else (the path as given).
+    NotFound(String),
+}
+
+fn decode(seg: &str) -> String {
+    let bytes = seg.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn encode(seg: &str) -> String {
+    let mut s = String::with_capacity(seg.len());
+    for b in seg.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                s.push(b as char)
+            }
+            _ => s.push_str(&format!("%{b:02X}")),
+        }
+    }
+    s
+}
+
+fn query_value(query: &str, key: &str) -> Option<String> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| decode(v))
+        .filter(|v| !v.is_empty())
+}
+
+impl Route {
+    /// Parse `location.pathname` and `location.search`.
+    ///
+    /// ```
+    /// use identity_core::route::Route;
+    /// let r = Route::parse("/subscriptions/s1/resourceGroups/rg%201/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1", "?wizard=assign-user-assigned");
+    /// assert_eq!(r, Route::Resource {
+    ///     id: "/subscriptions/s1/resourceGroups/rg 1/providers/Microsoft.Compute/virtualMachineScaleSets/vmss1".into(),
+    ///     wizard: Some("assign-user-assigned".into()),
+    /// });
+    /// assert_eq!(Route::parse(&r.path(), &r.query()), r);
+    /// ```
+    pub fn parse(path: &str, query: &str) -> Route {
+        let segs: Vec<String> = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(decode)
+            .collect();
+        let lower: Vec<String> = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
+        let l: Vec<&str> = lower.iter().map(String::as_str).collect();
+        match l.as_slice() {
+            [] => Route::Home,
+            ["log"] => Route::ChangeLog,
+            ["snippets", _] => Route::Snippets {
+                slug: segs[1].clone(),
+            },
+            ["subscriptions"] => Route::Subscriptions,
+            ["subscriptions", _] => Route::Subscription {
+                sub: segs[1].clone(),
+            },
+            ["subscriptions", _, "resourcegroups", _] => Route::ResourceGroup {
+                sub: segs[1].clone(),
+                rg: segs[3].clone(),
+            },
+            ["subscriptions", ..] => {
+                let id = format!("/{}", segs.join("/"));
+                match ResourceId::parse(&id).map(|r| r.kind()) {
+                    Ok(IdKind::ScaleSet | IdKind::VirtualMachine) => Route::Resource {
+                        id,
+                        wizard: query_value(query, "wizard"),
+                    },
+                    _ => Route::NotFound(path.to_string()),
+                }
+            }
+            _ => Route::NotFound(path.to_string()),
+        }
+    }
+
+    /// The path of this route (segments percent-encoded).
+    pub fn path(&self) -> String {
+        match self {
+            Route::Home => "/".into(),
+            Route::Subscriptions => "/subscriptions".into(),
+            Route::Subscription { sub } => format!("/subscriptions/{}", encode(sub)),
+            Route::ResourceGroup { sub, rg } => {
+                format!(
+                    "/subscriptions/{}/resourceGroups/{}",
+                    encode(sub),
+                    encode(rg)
+                )
+            }
+            Route::Resource { id, .. } => {
+                let segs: Vec<String> = id
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(encode)
+                    .collect();
+                format!("/{}", segs.join("/"))
+            }
+            Route::Snippets { slug } => format!("/snippets/{}", encode(slug)),
+            Route::ChangeLog => "/log".into(),
+            Route::NotFound(p) => p.clone(),
+        }
+    }
+
+    /// The query string (`?wizard=…`, or empty).
+    pub fn query(&self) -> String {
+        match self {
+            Route::Resource {
+                wizard: Some(w), ..
+            } => format!("?wizard={}", encode(w)),
+            _ => String::new(),
+        }
+    }
+
+    /// Path and query, for links and `history.pushState`.
+    pub fn href(&self) -> String {
+        format!("{}{}", self.path(), self.query())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_round_trips() {
+        let routes = [
+            Route::Home,
+            Route::Subscriptions,
+            Route::Subscription { sub: "0000-1111".into() },
+            Route::ResourceGroup { sub: "s".into(), rg: "rg (prod) #1".into() },
+            Route::Resource {
+                id: "/subscriptions/s/resourceGroups/MC_aks_cl/providers/Microsoft.Compute/virtualMachines/vm-1".into(),
+                wizard: None,
+            },
+            Route::Resource {
+                id: "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachineScaleSets/v".into(),
+                wizard: Some("remove-user-assigned".into()),
+            },
+            Route::Snippets { slug: "enable-system-assigned".into() },
+            Route::ChangeLog,
+        ];
+        for r in routes {
+            assert_eq!(Route::parse(&r.path(), &r.query()), r, "{}", r.href());
+        }
+    }
+
+    #[test]
+    fn provider_segments_are_matched_ignoring_case_and_others_are_not_found() {
+        let r = Route::parse(
+            "/SUBSCRIPTIONS/s/RESOURCEGROUPS/g/providers/microsoft.compute/virtualmachinescalesets/v",
+            "",
+        );
+        assert!(matches!(r, Route::Resource { .. }), "{r:?}");
+        assert!(matches!(
+            Route::parse(
+                "/subscriptions/s/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/x",
+                ""
+            ),
+            Route::NotFound(_)
+        ));
+        assert!(matches!(Route::parse("/nope", ""), Route::NotFound(_)));
+        assert_eq!(
+            Route::parse("/subscriptions/s/", "?wizard=x"),
+            Route::Subscription { sub: "s".into() }
+        );
+    }
+
+    #[test]
+    fn percent_decoding_is_strict_about_truncated_escapes() {
+        assert_eq!(decode("a%20b"), "a b");
+        assert_eq!(decode("a%2"), "a%2");
+        assert_eq!(decode("%zz"), "%zz");
+        assert_eq!(decode("%é1"), "%é1");
+        assert_eq!(encode("a b/c"), "a%20b%2Fc");
+    }
+}

@@ -1,0 +1,311 @@
+//! Azure CLI scripts for bash and for PowerShell: idiomatic (`az vmss|vm identity …`,
+//! `az identity create`, `az role assignment create`) and exact (`az rest`).
+
+use super::powershell::finish;
+use super::quote::{json_compact, json_pretty, ps_single, sh_single};
+use super::*;
+
+fn q(lang: Language, s: &str) -> String {
+    match lang {
+        Language::Bash => sh_single(s),
+        Language::PowerShell => ps_single(s),
+    }
+}
+
+/// `--flag 'value'`, or `'--flag=value'` when the value starts with `-` (the CLI's argument
+/// parser would read a separate `-x` word as an option, not as the value).
+pub(crate) fn kv(lang: Language, flag: &str, value: &str) -> String {
+    if value.starts_with('-') {
+        q(lang, &format!("{flag}={value}"))
+    } else {
+        format!("{flag} {}", q(lang, value))
+    }
+}
+
+/// Sign in: select the cloud, log in, select the subscription.
+fn sign_in(lang: Language, cloud: Cloud, sub: &str) -> Vec<String> {
+    let mut l = Vec::new();
+    match lang {
+        Language::Bash => l.push("set -euo pipefail".into()),
+        Language::PowerShell => l.push("$ErrorActionPreference = 'Stop'".into()),
+    }
+    l.push(format!("az cloud set {}", kv(lang, "--name", cloud.name())));
+    l.push("az login".into());
+    l.push(format!(
+        "az account set {}",
+        kv(lang, "--subscription", sub)
+    ));
+    l.extend(check_exit(lang));
+    l
+}
+
+/// PowerShell does not stop on a native command's failure by itself.
+pub(crate) fn check_exit(lang: Language) -> Vec<String> {
+    match lang {
+        Language::Bash => vec![],
+        Language::PowerShell => {
+            vec!["if ($LASTEXITCODE -ne 0) { throw 'az failed' }".into()]
+        }
+    }
+}
+
+fn head(plan: &ScriptPlan, lang: Language, what: &str) -> Vec<String> {
+    let mut l = Vec::new();
+    if lang == Language::Bash {
+        l.push("#!/usr/bin/env bash".into());
+    }
+    l.extend(header_lines(
+        plan,
+        &format!(
+            "{what} for {}",
+            if lang == Language::Bash {
+                "bash"
+            } else {
+                "PowerShell"
+            }
+        ),
+    ));
+    l
+}
+
+pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
+    let mut l = head(plan, lang, "Azure CLI (2.x)");
+    if let Some(n) = nothing_to_send(plan, lang) {
+        l.extend(n);
+        return finish(l);
+    }
+    l.extend(sign_in(lang, plan.cloud, subscription_of(&plan.change)));
+    match &plan.change {
+        Change::Identity {
+            target,
+            before,
+            after,
+        } => {
+            let g = target.kind.cli_group();
+            let rn = format!(
+                "{} {}",
+                kv(lang, "--resource-group", &target.resource_group),
+                kv(lang, "--name", &target.name)
+            );
+            if let Some(etag) = plan.if_match() {
+                l.push(format!(
+                    "# az {g} identity has no etag guard: check that the {g} still has the etag the plan was computed from (not atomic)."
+                ));
+                match lang {
+                    Language::Bash => {
+                        l.push(format!(
+                            "etag=$(az {g} show {rn} --query etag --output tsv)"
+                        ));
+                        l.push(format!(
+                            "if [ \"$etag\" != {} ]; then echo 'The resource changed since the plan was made; re-plan.' >&2; exit 1; fi",
+                            q(lang, etag)
+                        ));
+                    }
+                    Language::PowerShell => {
+                        l.push(format!(
+                            "$etag = az {g} show {rn} --query etag --output tsv"
+                        ));
+                        l.push(format!(
+                            "if ($etag -cne {}) {{ throw 'The resource changed since the plan was made; re-plan.' }}",
+                            q(lang, etag)
+                        ));
+                    }
+                }
+            }
+            // add first, remove second: the resource never passes through an empty identity
+            let mut add: Vec<String> = Vec::new();
+            if after.system && !before.system {
+                add.push("[system]".into());
+            }
+            add.extend(added_users(before, after));
+            let mut remove: Vec<String> = Vec::new();
+            if before.system && !after.system {
+                remove.push("[system]".into());
+            }
+            remove.extend(removed_users(before, after));
+            if !add.is_empty() {
+                l.push(format!(
+                    "# az {g} identity assign reads the current identities and PATCHes the union: nothing is dropped."
+                ));
+                let ids: Vec<String> = add.iter().map(|s| q(lang, s)).collect();
+                l.push(format!(
+                    "az {g} identity assign {rn} --identities {}",
+                    ids.join(" ")
+                ));
+                l.extend(check_exit(lang));
+            }
+            if !remove.is_empty() {
+                l.push(format!(
+                    "# az {g} identity remove PATCHes the removed ids as null and recomputes the type: the others stay."
+                ));
+                let ids: Vec<String> = remove.iter().map(|s| q(lang, s)).collect();
+                l.push(format!(
+                    "az {g} identity remove {rn} --identities {}",
+                    ids.join(" ")
+                ));
+                l.extend(check_exit(lang));
+            }
+            l.push(format!("az {g} identity show {rn}"));
+        }
+        Change::CreateUserAssigned {
+            resource_group,
+            name,
+            location,
+            ..
+        } => {
+            l.push(format!(
+                "az identity create {} {} {}",
+                kv(lang, "--resource-group", resource_group),
+                kv(lang, "--name", name),
+                kv(lang, "--location", location)
+            ));
+            l.extend(check_exit(lang));
+        }
+        Change::RoleAssignment {
+            scope,
+            principal_id,
+            role_definition_id,
+            ..
+        } => {
+            l.push(format!(
+                "az role assignment create {} --assignee-principal-type ServicePrincipal {} {}",
+                kv(lang, "--assignee-object-id", principal_id),
+                kv(lang, "--role", role_definition_id),
+                kv(lang, "--scope", scope)
+            ));
+            l.extend(check_exit(lang));
+        }
+        Change::RemoveExtension {
+            target,
+            extension,
+            manual_upgrade,
+        } => {
+            if target.kind.is_vm() {
+                l.push(format!(
+                    "az vm extension delete {} {} {}",
+                    kv(lang, "--resource-group", &target.resource_group),
+                    kv(lang, "--vm-name", &target.name),
+                    kv(lang, "--name", extension)
+                ));
+            } else {
+                l.push(format!(
+                    "az vmss extension delete {} {} {}",
+                    kv(lang, "--resource-group", &target.resource_group),
+                    kv(lang, "--vmss-name", &target.name),
+                    kv(lang, "--name", extension)
+                ));
+            }
+            l.extend(check_exit(lang));
+            if *manual_upgrade && !target.kind.is_vm() {
+                l.push("# upgradePolicy Manual: removing an extension changes the instance model, so upgrade the instances.".into());
+                l.push(format!(
+                    "az vmss update-instances {} {} {}",
+                    kv(lang, "--resource-group", &target.resource_group),
+                    kv(lang, "--name", &target.name),
+                    kv(lang, "--instance-ids", "*")
+                ));
+                l.extend(check_exit(lang));
+            }
+        }
+    }
+    finish(l)
+}
+
+/// One `az rest` call (JSON through files in PowerShell), then a wait when it starts a Compute
+/// long-running operation on `target` (az rest does not follow them: a write while one is still
+/// running gets 409).
+pub(crate) fn az_rest_lines(
+    lang: Language,
+    n: usize,
+    r: &ArmRequest,
+    target: Option<&Resource>,
+) -> Vec<String> {
+    let mut l = Vec::new();
+    let headers: serde_json::Map<String, serde_json::Value> = r
+        .headers
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("Authorization"))
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    let method = r.method.as_str().to_ascii_lowercase();
+    let mut cmd = format!(
+        "az rest --method {method} {}",
+        kv(lang, "--url", &r.path_and_query())
+    );
+    match lang {
+        Language::Bash => {
+            if !headers.is_empty() {
+                cmd.push_str(&format!(
+                    " --headers {}",
+                    sh_single(&json_compact(&serde_json::Value::Object(headers)))
+                ));
+            }
+            if let Some(b) = &r.body {
+                cmd.push_str(&format!(" --body {}", sh_single(&json_compact(b))));
+            }
+            l.push(cmd);
+        }
+        Language::PowerShell => {
+            if !headers.is_empty() {
+                l.push(format!("$headersFile{n} = New-TemporaryFile"));
+                l.push(format!(
+                    "Set-Content -LiteralPath $headersFile{n}.FullName -Encoding ascii -NoNewline -Value {}",
+                    ps_single(&json_compact(&serde_json::Value::Object(headers)))
+                ));
+                cmd.push_str(&format!(" --headers \"@$($headersFile{n}.FullName)\""));
+            }
+            if let Some(b) = &r.body {
+                l.push(format!("$bodyFile{n} = New-TemporaryFile"));
+                l.push(format!(
+                    "Set-Content -LiteralPath $bodyFile{n}.FullName -Encoding ascii -NoNewline -Value {}",
+                    ps_single(&json_pretty(b))
+                ));
+                cmd.push_str(&format!(" --body \"@$($bodyFile{n}.FullName)\""));
+            }
+            l.push(cmd);
+            l.extend(check_exit(lang));
+        }
+    }
+    if r.method != Method::Get
+        && r.path
+            .to_ascii_lowercase()
+            .contains("/providers/microsoft.compute/")
+        && let Some(target) = target
+    {
+        l.push(format!(
+            "az {} wait {} {} --updated",
+            target.kind.cli_group(),
+            kv(lang, "--resource-group", &target.resource_group),
+            kv(lang, "--name", &target.name)
+        ));
+        l.extend(check_exit(lang));
+    }
+    l
+}
+
+pub(crate) fn rest(plan: &ScriptPlan, lang: Language) -> String {
+    let mut l = head(
+        plan,
+        lang,
+        "Azure CLI, exact REST (az rest: the same method, path, api-version, headers and body the app sends)",
+    );
+    if let Some(n) = nothing_to_send(plan, lang) {
+        l.extend(n);
+        return finish(l);
+    }
+    l.extend(sign_in(lang, plan.cloud, subscription_of(&plan.change)));
+    l.push(
+        "# A --url without a host is sent to the ARM endpoint of the cloud selected above.".into(),
+    );
+    if lang == Language::PowerShell {
+        l.push("# JSON goes through files (@file): Windows PowerShell 5.1 strips the double quotes of JSON passed to a native command.".into());
+    }
+    let target = match &plan.change {
+        Change::Identity { target, .. } | Change::RemoveExtension { target, .. } => Some(target),
+        _ => None,
+    };
+    for (i, r) in plan.requests().iter().enumerate() {
+        l.extend(az_rest_lines(lang, i + 1, r, target));
+    }
+    finish(l)
+}

@@ -1,0 +1,181 @@
+//! Az PowerShell, idiomatic: cmdlets with a keep-list computed from the plan's states.
+
+use super::quote::ps_single;
+use super::*;
+
+/// `Connect-AzAccount` (with `-Environment` outside the public cloud) and `Set-AzContext`.
+pub(crate) fn az_sign_in(cloud: Cloud, subscription: &str) -> Vec<String> {
+    let connect = if cloud == Cloud::AzureCloud {
+        "Connect-AzAccount".to_string()
+    } else {
+        format!("Connect-AzAccount -Environment {}", ps_single(cloud.name()))
+    };
+    vec![
+        "$ErrorActionPreference = 'Stop'".into(),
+        connect,
+        format!("Set-AzContext -Subscription {}", ps_single(subscription)),
+    ]
+}
+
+/// `$name = @( 'a', 'b' )` over several lines (or `@()`).
+pub(crate) fn ps_array(var: &str, items: &[String]) -> Vec<String> {
+    if items.is_empty() {
+        return vec![format!("${var} = @()")];
+    }
+    let mut out = vec![format!("${var} = @(")];
+    for (i, it) in items.iter().enumerate() {
+        let comma = if i + 1 < items.len() { "," } else { "" };
+        out.push(format!("    {}{comma}", ps_single(it)));
+    }
+    out.push(")".into());
+    out
+}
+
+/// Variables naming the target: `$resourceGroupName` and `$vmssName` / `$vmName`.
+pub(crate) fn target_vars(t: &Resource) -> (Vec<String>, &'static str) {
+    let name_var = if t.kind.is_vm() { "vmName" } else { "vmssName" };
+    (
+        vec![
+            format!("$resourceGroupName = {}", ps_single(&t.resource_group)),
+            format!("${name_var} = {}", ps_single(&t.name)),
+        ],
+        name_var,
+    )
+}
+
+pub(crate) fn az(plan: &ScriptPlan) -> String {
+    let mut l = header_lines(
+        plan,
+        "Az PowerShell (Az 12.0.0 or later for -IfMatch; tested names from Az 16.2.0)",
+    );
+    if let Some(n) = nothing_to_send(plan, Language::PowerShell) {
+        l.extend(n);
+        return finish(l);
+    }
+    l.extend(az_sign_in(plan.cloud, subscription_of(&plan.change)));
+    let etag = plan.if_match();
+    if let Some(e) = etag {
+        l.push(format!(
+            "$etag = {}   # the etag the plan was computed from: the change fails (412) if someone changed the resource since",
+            ps_single(e)
+        ));
+    }
+    let if_match = if etag.is_some() {
+        " -IfMatch $etag"
+    } else {
+        ""
+    };
+    match &plan.change {
+        Change::Identity {
+            target,
+            before,
+            after,
+        } => {
+            let (vars, name_var) = target_vars(target);
+            l.extend(vars);
+            let removed = removed_users(before, after);
+            if target.kind.is_vm() {
+                l.push(
+                    "# Update-AzVM sends a PUT of the whole VM model (not the PATCH the app sends); the identity becomes exactly -IdentityType/-IdentityId, so every user-assigned identity to keep is listed."
+                        .into(),
+                );
+                l.push(format!(
+                    "$vm = Get-AzVM -ResourceGroupName $resourceGroupName -Name ${name_var}"
+                ));
+                let mut cmd = format!(
+                    "Update-AzVM -ResourceGroupName $resourceGroupName -VM $vm -IdentityType {}",
+                    after.ps_enum()
+                );
+                if !after.user.is_empty() {
+                    l.extend(ps_array("identityIds", &after.user));
+                    cmd.push_str(" -IdentityId $identityIds");
+                }
+                cmd.push_str(if_match);
+                l.push(cmd);
+            } else if !removed.is_empty() && !after.user.is_empty() {
+                l.push("# No cmdlet can express this change losslessly: Update-AzVmss without -VirtualMachineScaleSet sends a PATCH,".into());
+                l.push("# and a PATCH only removes a user-assigned identity sent as null, which -IdentityId cannot do (it lists ids to keep or add).".into());
+                l.push("# A PUT of the whole model (-VirtualMachineScaleSet) would re-send and re-validate everything. The exact PATCH follows.".into());
+                l.extend(rest::exact_lines(plan));
+            } else {
+                let mut cmd = format!(
+                    "Update-AzVmss -ResourceGroupName $resourceGroupName -VMScaleSetName ${name_var} -IdentityType {}",
+                    after.ps_enum()
+                );
+                if !after.user.is_empty() {
+                    l.push("# Every user-assigned identity that stays is listed (kept ones and new ones), so none is dropped.".into());
+                    l.extend(ps_array("identityIds", &after.user));
+                    cmd.push_str(" -IdentityId $identityIds");
+                }
+                cmd.push_str(if_match);
+                l.push(cmd);
+            }
+        }
+        Change::CreateUserAssigned {
+            resource_group,
+            name,
+            location,
+            ..
+        } => {
+            l.push(format!(
+                "$identity = New-AzUserAssignedIdentity -ResourceGroupName {} -Name {} -Location {}",
+                ps_single(resource_group),
+                ps_single(name),
+                ps_single(location)
+            ));
+            l.push("$identity | Select-Object Id, ClientId, PrincipalId".into());
+        }
+        Change::RoleAssignment {
+            scope,
+            principal_id,
+            role_definition_id,
+            ..
+        } => {
+            l.push(format!(
+                "New-AzRoleAssignment -ObjectId {} -RoleDefinitionId {} -Scope {}",
+                ps_single(principal_id),
+                ps_single(&role_guid(role_definition_id)),
+                ps_single(scope)
+            ));
+        }
+        Change::RemoveExtension {
+            target,
+            extension,
+            manual_upgrade,
+        } => {
+            let (vars, name_var) = target_vars(target);
+            l.extend(vars);
+            if target.kind.is_vm() {
+                l.push(format!(
+                    "Remove-AzVMExtension -ResourceGroupName $resourceGroupName -VMName ${name_var} -Name {} -Force",
+                    ps_single(extension)
+                ));
+            } else {
+                l.push("# Remove-AzVmssExtension only edits the local object; Update-AzVmss -VirtualMachineScaleSet then sends a PUT of the whole model.".into());
+                l.push(format!(
+                    "$vmss = Get-AzVmss -ResourceGroupName $resourceGroupName -VMScaleSetName ${name_var}"
+                ));
+                l.push(format!(
+                    "$vmss = Remove-AzVmssExtension -VirtualMachineScaleSet $vmss -Name {}",
+                    ps_single(extension)
+                ));
+                l.push(format!(
+                    "Update-AzVmss -ResourceGroupName $resourceGroupName -VMScaleSetName ${name_var} -VirtualMachineScaleSet $vmss{if_match}"
+                ));
+                if *manual_upgrade {
+                    l.push("# upgradePolicy Manual: removing an extension changes the instance model, so upgrade the instances.".into());
+                    l.push(format!(
+                        "Update-AzVmssInstance -ResourceGroupName $resourceGroupName -VMScaleSetName ${name_var} -InstanceId '*'"
+                    ));
+                }
+            }
+        }
+    }
+    finish(l)
+}
+
+pub(crate) fn finish(lines: Vec<String>) -> String {
+    let mut s = lines.join("\n");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,115 @@
+//! Az PowerShell, exact: the very method, path, api-version, headers and body the app sends.
+
+use super::powershell::{az_sign_in, finish};
+use super::quote::{json_pretty, ps_single};
+use super::*;
+
+fn method_title(m: Method) -> &'static str {
+    match m {
+        Method::Get => "Get",
+        Method::Put => "Put",
+        Method::Patch => "Patch",
+        Method::Post => "Post",
+        Method::Delete => "Delete",
+    }
+}
+
+/// The request lines (no sign-in): used by the exact flavour and embedded in the idiomatic one
+/// where no cmdlet can express the change.
+pub(crate) fn exact_lines(plan: &ScriptPlan) -> Vec<String> {
+    let mut l = Vec::new();
+    let reqs = plan.requests();
+    let any_if_match = reqs.iter().any(|r| r.header("If-Match").is_some());
+    if any_if_match {
+        l.push("# Invoke-AzRestMethod has no header parameter and cannot send If-Match, so this uses Invoke-RestMethod".into());
+        l.push("# with an ARM token of the signed-in account (Get-AzAccessToken; its Token is a SecureString in Az.Accounts 5).".into());
+        l.push("$arm = (Get-AzContext).Environment.ResourceManagerUrl.TrimEnd('/')".into());
+        l.push("$accessToken = Get-AzAccessToken".into());
+        l.push(
+            "$token = [System.Net.NetworkCredential]::new('', $accessToken.Token).Password".into(),
+        );
+    }
+    for (i, r) in reqs.iter().enumerate() {
+        let n = if reqs.len() > 1 {
+            format!("{}", i + 1)
+        } else {
+            String::new()
+        };
+        l.push(format!(
+            "# {} {}",
+            r.method.as_str(),
+            comment_safe(&r.path_and_query())
+        ));
+        l.push(format!("$path{n} = {}", ps_single(&r.path_and_query())));
+        if let Some(b) = &r.body {
+            l.push(format!("$body{n} = {}", ps_single(&json_pretty(b))));
+        }
+        let headers: Vec<&(String, String)> = r
+            .headers
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("Authorization"))
+            .collect();
+        if !headers.is_empty() || any_if_match {
+            let mut h = String::from("@{ Authorization = \"Bearer $token\"");
+            for (k, v) in headers {
+                h.push_str(&format!("; {} = {}", ps_single(k), ps_single(v)));
+            }
+            h.push_str(" }");
+            l.push(format!("$headers{n} = {h}"));
+            let mut cmd = format!(
+                "$response{n} = Invoke-RestMethod -Method {} -Uri ($arm + $path{n}) -Headers $headers{n}",
+                method_title(r.method)
+            );
+            if r.body.is_some() {
+                cmd.push_str(&format!(" -ContentType 'application/json' -Body $body{n}"));
+            }
+            l.push(cmd);
+            if is_compute_write(r) && r.method != Method::Post {
+                l.push("# Invoke-RestMethod does not follow the long-running operation: wait until provisioning ends.".into());
+                l.push("do {".into());
+                l.push("    Start-Sleep -Seconds 5".into());
+                l.push(format!(
+                    "    $state = (Invoke-AzRestMethod -Method GET -Path $path{n}).Content | ConvertFrom-Json"
+                ));
+                l.push(
+                    "} while ($state.properties.provisioningState -in @('Updating', 'Creating'))"
+                        .into(),
+                );
+                l.push("$state.identity".into());
+            } else {
+                l.push(format!("$response{n}"));
+            }
+        } else {
+            let mut cmd = format!(
+                "$response{n} = Invoke-AzRestMethod -Method {} -Path $path{n}",
+                r.method.as_str()
+            );
+            if r.body.is_some() {
+                cmd.push_str(&format!(" -Payload $body{n}"));
+            }
+            if is_compute_write(r) || r.method == Method::Delete {
+                cmd.push_str(" -WaitForCompletion");
+            }
+            l.push(cmd);
+            l.push(format!(
+                "if ($response{n}.StatusCode -ge 300) {{ throw $response{n}.Content }}"
+            ));
+            l.push(format!("$response{n}.Content"));
+        }
+    }
+    l
+}
+
+pub(crate) fn az_exact(plan: &ScriptPlan) -> String {
+    let mut l = header_lines(
+        plan,
+        "Az PowerShell, exact REST: the same method, path, api-version, headers and body the app sends",
+    );
+    if let Some(n) = nothing_to_send(plan, Language::PowerShell) {
+        l.extend(n);
+        return finish(l);
+    }
+    l.extend(az_sign_in(plan.cloud, subscription_of(&plan.change)));
+    l.extend(exact_lines(plan));
+    finish(l)
+}

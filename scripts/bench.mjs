@@ -1,0 +1,116 @@
+// The benchmark: prints figures, asserts nothing (budgets are compared and reported, not enforced).
+//
+//   node scripts/bench.mjs [--runs 11] [--dist dist]      (scripts/bench builds first)
+//
+// 1. Every file in dist/: raw, gzip -9 and brotli q11 bytes; the total first-load transfer.
+// 2. First render: navigation start -> first node inside #app, over N cold loads (fresh browser
+//    context each) in headless Chromium at 1x and 4x CPU (CDP throttling), with an empty page (a
+//    module script that adds a div) measured in the same run as the baseline; also when the sign-in
+//    library (MSAL) finished loading, to show it does not delay the first paint.
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { startStaticServer } from './static-server.mjs';
+import { launch, guardedPage, ROOT } from '../e2e/lib/browser.mjs';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const RUNS = Number(arg('--runs', 11));
+const DIST = path.resolve(arg('--dist', path.join(ROOT, 'dist')));
+const BUDGET = { wasmGzip: 130_000, firstLoadGzip: 230_000, render1x: 200, render4x: 600 };
+
+// ---- sizes ----
+const files = fs.readdirSync(DIST).filter((f) => !f.startsWith('.') && fs.statSync(path.join(DIST, f)).isFile()).sort();
+const sizes = files.map((f) => {
+  const buf = fs.readFileSync(path.join(DIST, f));
+  return {
+    file: f,
+    raw: buf.length,
+    gzip: zlib.gzipSync(buf, { level: 9 }).length,
+    brotli: zlib.brotliCompressSync(buf, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+  };
+});
+const sum = (k) => sizes.reduce((a, s) => a + s[k], 0);
+const fmt = (n) => n.toLocaleString('en-US');
+console.log('\n## dist/ sizes (bytes)\n');
+console.log('| file | raw | gzip -9 | brotli 11 |\n|---|---:|---:|---:|');
+for (const s of sizes) console.log(`| ${s.file.replace(/-[0-9a-f]{12,16}(?=[._])/, '-<hash>')} | ${fmt(s.raw)} | ${fmt(s.gzip)} | ${fmt(s.brotli)} |`);
+console.log(`| **first load (all of the above)** | ${fmt(sum('raw'))} | ${fmt(sum('gzip'))} | ${fmt(sum('brotli'))} |`);
+const wasm = sizes.find((s) => s.file.endsWith('.wasm'));
+
+// ---- first render ----
+const baselineHtml = `<!doctype html><html><head><meta charset="utf-8"><title>baseline</title>
+<script type="module">const d = document.createElement('div'); d.textContent = 'baseline'; document.getElementById('app').appendChild(d);</script>
+</head><body><div id="app"></div></body></html>`;
+const baseline = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(baselineHtml));
+await new Promise((r) => baseline.listen(0, '127.0.0.1', r));
+const baselineUrl = `http://127.0.0.1:${baseline.address().port}/`;
+const app = await startStaticServer({ dist: DIST });
+
+const browser = await launch();
+async function measure(url, rate, withMsal) {
+  const { context, page } = await guardedPage(browser);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+  await page.addInitScript(() => {
+    new MutationObserver((_, obs) => {
+      if (document.querySelector('#app > *') && !window.__firstApp) {
+        window.__firstApp = performance.now();
+        obs.disconnect();
+      }
+    }).observe(document, { childList: true, subtree: true });
+  });
+  await page.goto(url);
+  await page.waitForFunction(() => window.__firstApp !== undefined, null, { timeout: 30_000 });
+  const first = await page.evaluate(() => window.__firstApp);
+  let msal = null;
+  if (withMsal) {
+    await page.waitForFunction(() => /MSAL|could not/.test(document.querySelector('#msal-status')?.textContent ?? ''), null, { timeout: 30_000 });
+    msal = await page.evaluate(() => {
+      const e = performance.getEntriesByType('resource').find((r) => r.name.includes('msal-browser'));
+      return e ? e.responseEnd : null;
+    });
+  }
+  await context.close();
+  return { first, msal };
+}
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
+};
+const rows = [];
+for (const rate of [1, 4]) {
+  const base = [];
+  const appT = [];
+  const msalT = [];
+  await measure(app.url, rate, true); // warm the server and the OS page cache, not the browser cache
+  for (let i = 0; i < RUNS; i++) {
+    base.push((await measure(baselineUrl, rate, false)).first);
+    const r = await measure(app.url, rate, true);
+    appT.push(r.first);
+    if (r.msal !== null) msalT.push(r.msal);
+  }
+  rows.push({ rate, baseline: stats(base), app: stats(appT), msal: msalT.length ? stats(msalT) : null });
+}
+await browser.close();
+await app.close();
+baseline.close();
+
+const ms = (x) => `${x.toFixed(0)} ms`;
+console.log(`\n## First render (navigation start -> first node in #app), ${RUNS} cold loads each\n`);
+console.log('| CPU | empty page (baseline) median [min–max] | app median [min–max] | app − baseline (median) | MSAL loaded at (median) |\n|---|---|---|---|---|');
+for (const r of rows) {
+  console.log(`| ${r.rate}x | ${ms(r.baseline.median)} [${ms(r.baseline.min)}–${ms(r.baseline.max)}] | ${ms(r.app.median)} [${ms(r.app.min)}–${ms(r.app.max)}] | ${ms(r.app.median - r.baseline.median)} | ${r.msal ? ms(r.msal.median) : 'n/a'} |`);
+}
+const firstLoadGzip = sum('gzip');
+console.log('\n## Budgets (production build)\n');
+const verdict = (ok) => (ok ? 'within' : 'OVER');
+console.log(`- wasm gzip ${fmt(wasm?.gzip ?? 0)} B vs ${fmt(BUDGET.wasmGzip)}: ${verdict((wasm?.gzip ?? 0) <= BUDGET.wasmGzip)}`);
+console.log(`- first load gzip ${fmt(firstLoadGzip)} B vs ${fmt(BUDGET.firstLoadGzip)}: ${verdict(firstLoadGzip <= BUDGET.firstLoadGzip)}`);
+console.log(`- first render 1x ${ms(rows[0].app.median)} vs ${BUDGET.render1x} ms: ${verdict(rows[0].app.median <= BUDGET.render1x)}`);
+console.log(`- first render 4x ${ms(rows[1].app.median)} vs ${BUDGET.render4x} ms: ${verdict(rows[1].app.median <= BUDGET.render4x)}`);
+fs.mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
+fs.writeFileSync(path.join(ROOT, 'bench-results', 'bench.json'), JSON.stringify({ sizes, rows, runs: RUNS }, null, 2));

@@ -1,0 +1,81 @@
+// A small static server for the built app (dist/) on 127.0.0.1: correct MIME types (application/wasm),
+// SPA fallback to index.html for extension-less paths, and the Content-Security-Policy from the
+// given config injected into index.html (see csp.mjs). Used by scripts/serve, the e2e tests and the
+// benchmark.
+//
+//   node scripts/static-server.mjs [--port N] [--dist DIR] [--config FILE]
+import http from 'node:http';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { injectCsp } from './csp.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+/**
+ * Start serving `dist` on 127.0.0.1:`port` (0 = ephemeral). `config` (object) is served as
+ * /config.json and decides the CSP. Returns { url, close() }.
+ */
+export async function startStaticServer({ dist = path.join(ROOT, 'dist'), port = 0, config } = {}) {
+  dist = path.resolve(dist);
+  const cfg = config ?? JSON.parse(await fs.readFile(path.join(dist, 'config.json'), 'utf8'));
+  const index = injectCsp(await fs.readFile(path.join(dist, 'index.html'), 'utf8'), cfg);
+  const server = http.createServer(async (req, res) => {
+    let rel;
+    try {
+      rel = decodeURIComponent(new URL(req.url, 'http://127.0.0.1').pathname);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    const send = (status, type, body) => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+      res.end(body);
+    };
+    if (rel === '/' || rel === '/index.html' || (!path.extname(rel) && !rel.startsWith('/.'))) {
+      send(200, TYPES['.html'], index);
+      return;
+    }
+    if (rel === '/config.json') {
+      send(200, TYPES['.json'], JSON.stringify(cfg));
+      return;
+    }
+    const file = path.join(dist, path.normalize(rel));
+    if (!file.startsWith(dist + path.sep)) {
+      send(403, 'text/plain', 'forbidden');
+      return;
+    }
+    try {
+      send(200, TYPES[path.extname(file)] ?? 'application/octet-stream', await fs.readFile(file));
+    } catch {
+      send(404, 'text/plain', 'not found');
+    }
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const url = `http://127.0.0.1:${server.address().port}/`;
+  return { url, server, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const arg = (name, dflt) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : dflt;
+  };
+  const configFile = arg('--config');
+  const config = configFile ? JSON.parse(await fs.readFile(configFile, 'utf8')) : undefined;
+  const { url } = await startStaticServer({ dist: arg('--dist', path.join(ROOT, 'dist')), port: Number(arg('--port', 8080)), config });
+  console.log(`identity-wizard is served at ${url}  (Ctrl-C to stop)`);
+}
