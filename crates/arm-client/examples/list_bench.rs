@@ -112,12 +112,16 @@ mod bench {
             in_sim.get()
         );
         count.set(0);
+        in_sim.set(std::time::Duration::ZERO);
+        bytes.set(0);
         let t = Instant::now();
         match graph(&c) {
             Ok(got) => println!(
-                "in-process, Resource Graph: {got} rows, {} requests, {:?}",
+                "in-process, Resource Graph: {got} rows, {} requests, {} response bytes, {:?} (inside armsim: {:?})",
                 count.get(),
-                t.elapsed()
+                bytes.get(),
+                t.elapsed(),
+                in_sim.get()
             ),
             Err(e) => println!("in-process, Resource Graph: not available in armsim ({e})"),
         }

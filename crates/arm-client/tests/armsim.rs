@@ -965,3 +965,201 @@ fn a_lost_answer_to_a_write_is_not_applied_twice() {
         assert!(e.hint().unwrap().contains("re-read"));
     }
 }
+
+#[test]
+fn resource_graph_pages_with_skip_token() {
+    for (mode, strict) in [(Mode::InProcess, false), (Mode::Http, true)] {
+        let env = Env::new(
+            mode,
+            strict,
+            Seed::generate_scale(1_200, 3),
+            SimConfig::default(),
+        );
+        let subs: Vec<Subscription> =
+            block_on(env.client.list(ops::list_subscriptions()).collect_all()).unwrap();
+        let ids: Vec<&str> = subs.iter().map(|s| s.subscription_id.as_str()).collect();
+        env.clear_log();
+        let mut p =
+            env.client
+                .graph::<Value>(ops::resource_graph(ops::SCALE_SETS_QUERY, &ids, 500));
+        let mut rows = Vec::new();
+        while let Some(page) = block_on(p.next_page()) {
+            rows.extend(page.unwrap());
+        }
+        assert_eq!(rows.len(), 1_200);
+        assert_eq!((p.requests(), p.total_records()), (3, Some(1_200)));
+        // the same scale sets, with the same orchestration mode, as the per-subscription lists
+        let log = env.log();
+        let mut listed = std::collections::BTreeMap::new();
+        for s in &ids {
+            let v: Vec<Value> =
+                block_on(env.client.list(ops::list_scale_sets(s, None)).collect_all()).unwrap();
+            for x in v {
+                listed.insert(
+                    x["id"].as_str().unwrap().to_ascii_lowercase(),
+                    x["properties"]["orchestrationMode"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                );
+            }
+        }
+        let graphed: std::collections::BTreeMap<_, _> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap().to_ascii_lowercase(),
+                    r["orchestrationMode"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(graphed.len(), 1_200, "no duplicates");
+        assert_eq!(graphed, listed);
+        assert!(
+            log.iter().all(
+                |e| e.method == "POST" && e.path.ends_with("Microsoft.ResourceGraph/resources")
+            )
+        );
+        assert_eq!(log.len(), 3);
+    }
+    // which resources use a given user-assigned identity
+    let env = Env::demo(Mode::InProcess, false);
+    let q = format!(
+        "Resources | where identity.userAssignedIdentities has '{}' | project id, name | order by id asc",
+        "/resourceGroups/rg-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web"
+    );
+    let users: Vec<Value> = block_on(
+        env.client
+            .graph(ops::resource_graph(&q, &[], 100))
+            .collect_all(),
+    )
+    .unwrap();
+    let names: Vec<&str> = users.iter().map(|u| u["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["vmss-flex", "vmss-web"]);
+}
+
+#[test]
+fn real_token_checks_an_expired_token_is_replaced_once() {
+    use std::cell::Cell;
+    struct Minter {
+        issuer: armsim::testing::TestIssuer,
+        now_s: Box<dyn Fn() -> u64>,
+        calls: Cell<u32>,
+    }
+    impl TokenSource for Minter {
+        fn token(&self, refresh: bool) -> LocalBoxFuture<'_, Result<String, ArmError>> {
+            self.calls.set(self.calls.get() + 1);
+            // the cached token expired an hour ago; a refresh mints a fresh one
+            let now = (self.now_s)();
+            let t = if refresh {
+                self.issuer
+                    .token("11111111-aaaa-4aaa-8aaa-000000000001", now)
+            } else {
+                self.issuer
+                    .token("11111111-aaaa-4aaa-8aaa-000000000001", now - 7_200)
+            };
+            Box::pin(async move { Ok(t) })
+        }
+    }
+    let issuer = armsim::testing::TestIssuer::with_bits(7, 1024);
+    for mode in [Mode::InProcess, Mode::Http] {
+        let cfg = SimConfig {
+            auth: Some(issuer.auth_config()),
+            ..Default::default()
+        };
+        let env = Env::new(mode, false, Seed::demo(), cfg);
+        let clock = env.clock.clone();
+        let now_s: Box<dyn Fn() -> u64> = match mode {
+            Mode::InProcess => Box::new(move || clock.now_ms() / 1000),
+            Mode::Http => Box::new(|| armsim::server::now_ms() / 1000),
+        };
+        let minter = Rc::new(Minter {
+            issuer: armsim::testing::TestIssuer::with_bits(7, 1024),
+            now_s,
+            calls: Cell::new(0),
+        });
+        let (transport, endpoint): (Rc<dyn Transport>, String) = match (&env.sim, &env.server) {
+            (Some(sim), _) => (Rc::new(sim.clone()), "https://management.azure.com".into()),
+            (_, Some(s)) => (Rc::new(TcpTransport::default()), s.url()),
+            _ => unreachable!(),
+        };
+        let c = ArmClient::builder(endpoint, transport, minter.clone())
+            .clock(Rc::new(env.clock.clone()))
+            .build()
+            .unwrap();
+        let subs: Vec<Subscription> =
+            block_on(c.list(ops::list_subscriptions()).collect_all()).unwrap();
+        assert_eq!(subs.len(), 2);
+        assert_eq!(minter.calls.get(), 2, "one cached token, one refresh");
+        let log = env.log();
+        assert_eq!(
+            log.iter().map(|e| e.status).collect::<Vec<_>>(),
+            [401, 200],
+            "{mode:?}"
+        );
+        // a token-less client is refused by armsim with ARM's 401
+        let e = block_on(env.client.send(&ops::list_subscriptions())).unwrap_err();
+        assert_eq!(e.status, Some(401));
+        assert!(e.hint().unwrap().contains("Sign in again"));
+    }
+}
+
+#[test]
+fn role_definitions_and_assignments_with_replication_delay() {
+    for strict in [false, true] {
+        let cfg = SimConfig {
+            principal_delay_ms: 30_000,
+            ..Default::default()
+        };
+        let env = Env::new(Mode::InProcess, strict, Seed::demo(), cfg);
+        let c = &env.client;
+        let scope = format!("/subscriptions/{SUB}/resourceGroups/rg-web");
+        let defs: Vec<RoleDefinition> = block_on(
+            c.list(ops::list_role_definitions(&scope, Some("Reader")).unwrap())
+                .collect_all(),
+        )
+        .unwrap();
+        assert_eq!(defs.len(), 1);
+        assert_eq!(defs[0].properties.role_name, "Reader");
+        // a new identity, then a role for its principal at once
+        let uai = format!(
+            "/subscriptions/{SUB}/resourceGroups/rg-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-new"
+        );
+        let created = block_on(c.execute(
+            &ops::put_create(&uai, json!({"location": "westeurope"})).unwrap(),
+            &mut |_| {},
+        ))
+        .unwrap();
+        let principal = created.response.body_json().unwrap()["properties"]["principalId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let assign = ops::create_role_assignment(
+            &scope,
+            "6f1e7c1a-0000-4000-8000-000000000001",
+            &defs[0].id,
+            &principal,
+        )
+        .unwrap();
+        let e = block_on(c.send(&assign)).unwrap_err();
+        assert_eq!(e.code.as_deref(), Some("PrincipalNotFound"));
+        assert!(e.hint().unwrap().contains("replicated"));
+        env.clock.advance(31_000);
+        let r = block_on(c.send(&assign)).unwrap();
+        assert!(r.status == 200 || r.status == 201);
+        let mine: Vec<Value> = block_on(
+            c.list(ops::list_role_assignments(&scope, Some(&principal)).unwrap())
+                .collect_all(),
+        )
+        .unwrap();
+        assert_eq!(mine.len(), 1);
+        let id = mine[0]["id"].as_str().unwrap().to_string();
+        block_on(c.send(&ops::delete_role_assignment(&id).unwrap())).unwrap();
+        let mine: Vec<Value> = block_on(
+            c.list(ops::list_role_assignments(&scope, Some(&principal)).unwrap())
+                .collect_all(),
+        )
+        .unwrap();
+        assert!(mine.is_empty());
+    }
+}
