@@ -1042,7 +1042,7 @@ fn resource_graph_pages_with_skip_token() {
 fn real_token_checks_an_expired_token_is_replaced_once() {
     use std::cell::Cell;
     struct Minter {
-        issuer: armsim::testing::TestIssuer,
+        issuer: Rc<armsim::testing::TestIssuer>,
         now_s: Box<dyn Fn() -> u64>,
         calls: Cell<u32>,
     }
@@ -1061,7 +1061,7 @@ fn real_token_checks_an_expired_token_is_replaced_once() {
             Box::pin(async move { Ok(t) })
         }
     }
-    let issuer = armsim::testing::TestIssuer::with_bits(7, 1024);
+    let issuer = Rc::new(armsim::testing::TestIssuer::with_bits(7, 1024));
     for mode in [Mode::InProcess, Mode::Http] {
         let cfg = SimConfig {
             auth: Some(issuer.auth_config()),
@@ -1074,7 +1074,7 @@ fn real_token_checks_an_expired_token_is_replaced_once() {
             Mode::Http => Box::new(|| armsim::server::now_ms() / 1000),
         };
         let minter = Rc::new(Minter {
-            issuer: armsim::testing::TestIssuer::with_bits(7, 1024),
+            issuer: issuer.clone(),
             now_s,
             calls: Cell::new(0),
         });
