@@ -140,6 +140,16 @@ pub struct ArmClient {
     on_retry: Option<WaitObserver>,
 }
 
+impl std::fmt::Debug for ArmClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArmClient")
+            .field("origin", &self.origin.as_url())
+            .field("retry", &self.retry)
+            .field("lro", &self.lro)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A successful response.
 pub type ArmResponse = HttpResponse;
 

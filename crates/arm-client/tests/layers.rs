@@ -481,6 +481,21 @@ fn paging_follows_next_links_and_detects_loops() {
     assert_eq!(all[9_999].id, "/x/9999");
     assert_eq!(t.requests().len(), 10);
 
+    // a two-page cycle is caught too
+    let t = Rc::new(ScriptedTransport::new());
+    t.fallback(|r| {
+        let other = if r.url.contains("page=b") { "a" } else { "b" };
+        Ok(ok(json!({"value": [1], "nextLink": format!("{ARM}/subscriptions/s/resourcegroups?page={other}")})))
+    });
+    let c = client_with(t.clone(), &VirtualClock::new(0));
+    let e = block_on(
+        c.list::<Value>(ops::list_resource_groups("s"))
+            .collect_all(),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Decode);
+    assert_eq!(t.requests().len(), 3);
+
     let t = Rc::new(ScriptedTransport::new());
     t.fallback(|r| Ok(ok(json!({"value": [], "nextLink": r.url.clone()}))));
     let c = client_with(t.clone(), &VirtualClock::new(0));
