@@ -29,6 +29,8 @@ OPTIONS:
     --auth-uri URI      authorization_uri in WWW-Authenticate (default: the first issuer without /v2.0)
     --roles FILE        role map: JSON [{"principalId": OID, "role": NAME|GUID, "scope": SCOPE}, ...]; with --jwks
                         every request is authorized against it (403 AuthorizationFailed / LinkedAuthorizationFailed)
+    --test-token-for OID  test support: require tokens of armsim's throw-away test issuer (unless --jwks is
+                        given) and print one for principal OID as the second stdout line: `token <JWT>`
     --principal-delay-ms N  new identities answer PrincipalNotFound to role assignments for N ms (default 0)
     --cors-origin ORIGIN    allow this browser origin (repeatable; `*` for any); CORS is off without it
     --cors-mode MODE    generous (default: exposes Azure-AsyncOperation, Location, Retry-After, ETag, x-ms-*)
@@ -58,6 +60,7 @@ fn run() -> Result<(), String> {
     let mut generate = None;
     let mut subs = 100usize;
     let mut out = None;
+    let mut test_token_for = None::<String>;
     let (mut tls, mut tls_ca_out, mut tls_cert, mut tls_key) =
         (false, None::<String>, None::<String>, None::<String>);
     let (mut jwks, mut issuers, mut audiences, mut auth_uri, mut roles) = (
@@ -98,6 +101,7 @@ fn run() -> Result<(), String> {
             "--auth-audience" => audiences.push(val(&mut i)?),
             "--auth-uri" => auth_uri = Some(val(&mut i)?),
             "--roles" => roles = Some(val(&mut i)?),
+            "--test-token-for" => test_token_for = Some(val(&mut i)?),
             "--principal-delay-ms" => {
                 cfg.principal_delay_ms = num(val(&mut i)?, "--principal-delay-ms")?
             }
@@ -144,6 +148,14 @@ fn run() -> Result<(), String> {
         }
         cfg.auth = Some(a);
     }
+    let mut test_token = None;
+    if let Some(oid) = test_token_for {
+        let iss = armsim::testing::TestIssuer::new(now_s());
+        if cfg.auth.is_none() {
+            cfg.auth = Some(iss.auth_config());
+        }
+        test_token = Some(iss.token(&oid, now_s()));
+    }
     if let Some(f) = roles {
         let text = std::fs::read_to_string(&f).map_err(|e| format!("{f}: {e}"))?;
         cfg.role_map = Some(serde_json::from_str(&text).map_err(|e| format!("{f}: {e}"))?);
@@ -159,6 +171,9 @@ fn run() -> Result<(), String> {
         Server::start(sim, port, keep).map_err(|e| format!("bind: {e}"))?
     };
     println!("{}", server.url());
+    if let Some(t) = test_token {
+        println!("token {t}");
+    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
     loop {
@@ -246,4 +261,8 @@ fn start_tls(
     _ca_out: Option<String>,
 ) -> Result<Server, String> {
     Err("this armsim was built without the `tls` feature (cargo run -p armsim --features tls -- --tls)".into())
+}
+
+fn now_s() -> u64 {
+    armsim::server::now_ms() / 1000
 }
