@@ -26,6 +26,8 @@ pub mod seed;
 mod sim;
 #[cfg(all(feature = "rs256", not(target_arch = "wasm32")))]
 pub mod testing;
+#[cfg(all(feature = "tls", not(target_arch = "wasm32")))]
+pub mod tls;
 
 #[cfg(all(feature = "server", not(target_arch = "wasm32")))]
 pub mod server;

@@ -11,6 +11,7 @@ USAGE:
     armsim [--port N] [--seed FILE] [--page-size N] [--lro-delay-ms N] [--control] [--base-url URL]
            [--jwks FILE|URL --auth-issuer ISS [--auth-audience AUD]... [--roles FILE] [--principal-delay-ms N]]
            [--cors-origin ORIGIN]... [--cors-mode generous|strict]
+           [--tls [--tls-ca-out FILE] | --tls-cert FILE --tls-key FILE]
     armsim --generate-scale N [--subscriptions M] [--out FILE]
 
 OPTIONS:
@@ -28,10 +29,16 @@ OPTIONS:
     --auth-uri URI      authorization_uri in WWW-Authenticate (default: the first issuer without /v2.0)
     --roles FILE        role map: JSON [{"principalId": OID, "role": NAME|GUID, "scope": SCOPE}, ...]; with --jwks
                         every request is authorized against it (403 AuthorizationFailed / LinkedAuthorizationFailed)
+    --test-token-for OID  test support: require tokens of armsim's throw-away test issuer (unless --jwks is
+                        given) and print one for principal OID as the second stdout line: `token <JWT>`
     --principal-delay-ms N  new identities answer PrincipalNotFound to role assignments for N ms (default 0)
     --cors-origin ORIGIN    allow this browser origin (repeatable; `*` for any); CORS is off without it
     --cors-mode MODE    generous (default: exposes Azure-AsyncOperation, Location, Retry-After, ETag, x-ms-*)
                         or strict (exposes no header)
+    --tls               serve HTTPS with a throw-away CA + 127.0.0.1/localhost certificate made at start
+                        (needs the `tls` feature: cargo run -p armsim --features tls -- --tls)
+    --tls-ca-out FILE   with --tls: write the CA certificate (PEM) for clients to trust
+    --tls-cert FILE / --tls-key FILE   serve HTTPS with this PEM chain and key instead
     --generate-scale N  print a seed with N scale sets (spread over --subscriptions M, default 100) and exit
     --out FILE          with --generate-scale: write the seed to FILE instead of stdout
     -h, --help          this text
@@ -53,6 +60,9 @@ fn run() -> Result<(), String> {
     let mut generate = None;
     let mut subs = 100usize;
     let mut out = None;
+    let mut test_token_for = None::<String>;
+    let (mut tls, mut tls_ca_out, mut tls_cert, mut tls_key) =
+        (false, None::<String>, None::<String>, None::<String>);
     let (mut jwks, mut issuers, mut audiences, mut auth_uri, mut roles) = (
         None::<String>,
         vec![],
@@ -91,9 +101,14 @@ fn run() -> Result<(), String> {
             "--auth-audience" => audiences.push(val(&mut i)?),
             "--auth-uri" => auth_uri = Some(val(&mut i)?),
             "--roles" => roles = Some(val(&mut i)?),
+            "--test-token-for" => test_token_for = Some(val(&mut i)?),
             "--principal-delay-ms" => {
                 cfg.principal_delay_ms = num(val(&mut i)?, "--principal-delay-ms")?
             }
+            "--tls" => tls = true,
+            "--tls-ca-out" => tls_ca_out = Some(val(&mut i)?),
+            "--tls-cert" => tls_cert = Some(val(&mut i)?),
+            "--tls-key" => tls_key = Some(val(&mut i)?),
             "--cors-origin" => cfg.cors.origins.push(val(&mut i)?),
             "--cors-mode" => {
                 let v = val(&mut i)?;
@@ -133,6 +148,14 @@ fn run() -> Result<(), String> {
         }
         cfg.auth = Some(a);
     }
+    let mut test_token = None;
+    if let Some(oid) = test_token_for {
+        let iss = armsim::testing::TestIssuer::new(now_s());
+        if cfg.auth.is_none() {
+            cfg.auth = Some(iss.auth_config());
+        }
+        test_token = Some(iss.token(&oid, now_s()));
+    }
     if let Some(f) = roles {
         let text = std::fs::read_to_string(&f).map_err(|e| format!("{f}: {e}"))?;
         cfg.role_map = Some(serde_json::from_str(&text).map_err(|e| format!("{f}: {e}"))?);
@@ -141,9 +164,16 @@ fn run() -> Result<(), String> {
     if let Some(b) = base_url {
         cfg.base_url = b;
     }
-    let server =
-        Server::start(Sim::with_config(seed, cfg), port, keep).map_err(|e| format!("bind: {e}"))?;
+    let sim = Sim::with_config(seed, cfg);
+    let server = if tls || tls_cert.is_some() {
+        start_tls(sim, port, keep, tls_cert, tls_key, tls_ca_out)?
+    } else {
+        Server::start(sim, port, keep).map_err(|e| format!("bind: {e}"))?
+    };
     println!("{}", server.url());
+    if let Some(t) = test_token {
+        println!("token {t}");
+    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
     loop {
@@ -198,4 +228,41 @@ fn read_jwks(src: &str) -> Result<serde_json::Value, String> {
         std::fs::read_to_string(src).map_err(|e| format!("{src}: {e}"))?
     };
     serde_json::from_str(&text).map_err(|e| format!("--jwks {src}: {e}"))
+}
+
+#[cfg(feature = "tls")]
+fn start_tls(
+    sim: Sim,
+    port: u16,
+    keep: bool,
+    cert: Option<String>,
+    key: Option<String>,
+    ca_out: Option<String>,
+) -> Result<Server, String> {
+    use armsim::tls::TlsIdentity;
+    let id = match (cert, key) {
+        (Some(c), Some(k)) => TlsIdentity::from_pem_files(&c, &k)?,
+        (None, None) => TlsIdentity::generate()?,
+        _ => return Err("--tls-cert and --tls-key go together".into()),
+    };
+    if let Some(f) = ca_out {
+        std::fs::write(&f, &id.ca_pem).map_err(|e| format!("{f}: {e}"))?;
+    }
+    armsim::tls::start_tls(sim, port, keep, &id).map_err(|e| format!("bind: {e}"))
+}
+
+#[cfg(not(feature = "tls"))]
+fn start_tls(
+    _sim: Sim,
+    _port: u16,
+    _keep: bool,
+    _cert: Option<String>,
+    _key: Option<String>,
+    _ca_out: Option<String>,
+) -> Result<Server, String> {
+    Err("this armsim was built without the `tls` feature (cargo run -p armsim --features tls -- --tls)".into())
+}
+
+fn now_s() -> u64 {
+    armsim::server::now_ms() / 1000
 }
