@@ -1,0 +1,361 @@
+//! [`ArmClient`]: the layers put together, in the order of azure-sdk's pipeline:
+//! confinement (per call) → retry → limiter, token and 401 re-acquire (per try) →
+//! transport.
+
+use crate::auth::{TokenSource, check_origin};
+use crate::clock::Clock;
+use crate::error::{ArmError, ErrorKind};
+use crate::http::{HttpRequest, HttpResponse, Method, Transport};
+use crate::limit::Limiter;
+use crate::lro::{self, LroOptions, LroOutcome, Progress};
+use crate::retry::{RetryPolicy, Safety};
+use crate::url::Origin;
+use identity_core::ArmRequest;
+use std::rc::Rc;
+
+/// One request/response as seen by the client (for a session change log, counters).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exchange {
+    /// Clock time when the response (or failure) arrived.
+    pub at_ms: u64,
+    /// Method.
+    pub method: Method,
+    /// Absolute URL.
+    pub url: String,
+    /// Status, `None` for a transport failure.
+    pub status: Option<u16>,
+    /// `x-ms-correlation-request-id`, when readable.
+    pub correlation_id: Option<String>,
+    /// `true` when an `Authorization` header was attached.
+    pub authorized: bool,
+}
+
+type Observer = Rc<dyn Fn(&Exchange)>;
+
+/// Builds an [`ArmClient`].
+pub struct ArmClientBuilder {
+    endpoint: String,
+    transport: Rc<dyn Transport>,
+    tokens: Rc<dyn TokenSource>,
+    clock: Option<Rc<dyn Clock>>,
+    retry: RetryPolicy,
+    lro: LroOptions,
+    limit: usize,
+    observer: Option<Observer>,
+}
+
+impl ArmClientBuilder {
+    /// The clock used for retries and polling (default: the platform's real clock).
+    pub fn clock(mut self, clock: Rc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+    /// Retry settings.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+    /// Long-running-operation settings.
+    pub fn lro(mut self, lro: LroOptions) -> Self {
+        self.lro = lro;
+        self
+    }
+    /// At most `n` requests in flight (default 4).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.limit = n;
+        self
+    }
+    /// Called after every exchange with the transport (each try, each poll).
+    pub fn observer(mut self, f: impl Fn(&Exchange) + 'static) -> Self {
+        self.observer = Some(Rc::new(f));
+        self
+    }
+    /// Build; fails when the endpoint is not an absolute http(s) URL.
+    pub fn build(self) -> Result<ArmClient, ArmError> {
+        let origin = Origin::parse(&self.endpoint).ok_or_else(|| {
+            ArmError::new(
+                ErrorKind::InvalidRequest,
+                format!("ARM endpoint is not an absolute URL: {}", self.endpoint),
+            )
+        })?;
+        let clock = match self.clock {
+            Some(c) => c,
+            None => default_clock(),
+        };
+        Ok(ArmClient {
+            origin,
+            transport: self.transport,
+            tokens: self.tokens,
+            clock,
+            retry: self.retry,
+            lro: self.lro,
+            limiter: Limiter::new(self.limit),
+            observer: self.observer,
+        })
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn default_clock() -> Rc<dyn Clock> {
+    Rc::new(crate::clock::BrowserClock)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn default_clock() -> Rc<dyn Clock> {
+    Rc::new(crate::clock::SystemClock::default())
+}
+
+/// The ARM client. Cheap to share behind an `Rc`; not `Send` (browser-first).
+///
+/// ```
+/// use arm_client::{ArmClient, StaticToken, VirtualClock, ops, testing::{ScriptedTransport, block_on}, HttpResponse};
+/// use std::rc::Rc;
+/// let t = Rc::new(ScriptedTransport::new());
+/// t.push(HttpResponse::json(200, &serde_json::json!({"value": [{"subscriptionId": "s1", "displayName": "Dev"}]})));
+/// let client = ArmClient::builder("https://management.azure.com/", t.clone(), Rc::new(StaticToken::new("tok")))
+///     .clock(Rc::new(VirtualClock::new(0)))
+///     .build().unwrap();
+/// let subs: Vec<arm_client::Subscription> = block_on(client.list(ops::list_subscriptions()).collect_all()).unwrap();
+/// assert_eq!(subs[0].subscription_id, "s1");
+/// assert_eq!(t.requests()[0].header("authorization"), Some("Bearer tok"));
+/// ```
+pub struct ArmClient {
+    origin: Origin,
+    transport: Rc<dyn Transport>,
+    tokens: Rc<dyn TokenSource>,
+    clock: Rc<dyn Clock>,
+    retry: RetryPolicy,
+    lro: LroOptions,
+    limiter: Limiter,
+    observer: Option<Observer>,
+}
+
+/// A successful response.
+pub type ArmResponse = HttpResponse;
+
+impl ArmClient {
+    /// Start building a client for `endpoint` (e.g. `https://management.azure.com/`).
+    pub fn builder(
+        endpoint: impl Into<String>,
+        transport: Rc<dyn Transport>,
+        tokens: Rc<dyn TokenSource>,
+    ) -> ArmClientBuilder {
+        ArmClientBuilder {
+            endpoint: endpoint.into(),
+            transport,
+            tokens,
+            clock: None,
+            retry: RetryPolicy::default(),
+            lro: LroOptions::default(),
+            limit: 4,
+            observer: None,
+        }
+    }
+
+    /// The ARM origin that alone receives the token.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// The clock in use.
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    /// The concurrency limiter (shared by every call of this client).
+    pub fn limiter(&self) -> &Limiter {
+        &self.limiter
+    }
+
+    /// The absolute URL of an [`ArmRequest`] on this endpoint.
+    pub fn url_of(&self, req: &ArmRequest) -> String {
+        format!("{}{}", self.origin.as_url(), req.path_and_query())
+    }
+
+    /// Turn an [`ArmRequest`] into the HTTP request sent (JSON body, `Content-Type`).
+    pub fn http_request(&self, req: &ArmRequest) -> HttpRequest {
+        let mut h = HttpRequest::new(req.method, self.url_of(req));
+        h.headers = req.headers.clone();
+        if let Some(body) = &req.body {
+            h.body = Some(serde_json::to_vec(body).unwrap_or_default());
+            if h.header("content-type").is_none() {
+                h.set_header("Content-Type", "application/json");
+            }
+        }
+        h
+    }
+
+    /// Send through every layer except the status check: the final response of the
+    /// retry layer, whatever its status.
+    pub async fn send_http_raw(&self, req: HttpRequest) -> Result<HttpResponse, ArmError> {
+        self.send_counted(req).await.0
+    }
+
+    async fn send_counted(&self, req: HttpRequest) -> (Result<HttpResponse, ArmError>, u32) {
+        let method = req.method.as_str();
+        if let Err(e) = check_origin(&self.origin, &req.url) {
+            return (Err(e.at(method, &req.url)), 0);
+        }
+        let safety = Safety::of(&req);
+        let (out, attempts) = self
+            .retry
+            .run(&*self.clock, safety, |_| self.try_once(req.clone()))
+            .await;
+        let out = out.map_err(|mut e| {
+            e.attempts = attempts;
+            e
+        });
+        (out, attempts)
+    }
+
+    /// Send, and turn a non-2xx status into an [`ArmError`].
+    pub async fn send_http(&self, req: HttpRequest) -> Result<HttpResponse, ArmError> {
+        let (method, url) = (req.method.as_str(), req.url.clone());
+        let (resp, attempts) = self.send_counted(req).await;
+        let resp = resp?;
+        if resp.is_success() {
+            Ok(resp)
+        } else {
+            let mut e = ArmError::from_response(method, &url, &resp);
+            e.attempts = attempts;
+            if attempts > 1 && resp.status == 412 {
+                e.message.push_str(
+                    " (this write was retried after a failure; the earlier attempt may have \
+                     been applied — re-read the resource)",
+                );
+            }
+            Err(e)
+        }
+    }
+
+    /// Send one [`ArmRequest`] (no long-running-operation handling).
+    pub async fn send(&self, req: &ArmRequest) -> Result<HttpResponse, ArmError> {
+        self.send_http(self.http_request(req)).await
+    }
+
+    /// Send and parse the JSON body.
+    pub async fn send_json<T: serde::de::DeserializeOwned>(
+        &self,
+        req: &ArmRequest,
+    ) -> Result<T, ArmError> {
+        let url = self.url_of(req);
+        let resp = self.send(req).await?;
+        serde_json::from_slice(&resp.body).map_err(|e| {
+            ArmError::new(ErrorKind::Decode, format!("unexpected response body: {e}"))
+                .at(req.method.as_str(), &url)
+        })
+    }
+
+    /// Send a request that may start a long-running operation, and follow it to its end
+    /// (see [`crate::lro`]). `progress` receives (state, elapsed) along the way.
+    pub async fn execute(
+        &self,
+        req: &ArmRequest,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<LroOutcome, ArmError> {
+        let http = self.http_request(req);
+        let resource_url = self.url_of(&ArmRequest {
+            method: Method::Get,
+            path: req.path.clone(),
+            query: req
+                .query
+                .iter()
+                .filter(|(k, _)| k == "api-version")
+                .cloned()
+                .collect(),
+            headers: vec![],
+            body: None,
+        });
+        let started = self.clock.now_ms();
+        let initial = self.send_http(http).await?;
+        lro::follow(
+            initial,
+            req.method,
+            &resource_url,
+            |url| self.send_http_raw(HttpRequest::new(Method::Get, url)),
+            &*self.clock,
+            &self.lro,
+            started,
+            progress,
+        )
+        .await
+    }
+
+    /// Resume following a resource whose change is under way (e.g. after the
+    /// connection dropped while polling): GET it, then poll its `provisioningState`
+    /// until terminal. `req` is the resource's GET (see [`crate::ops::get_resource`]).
+    pub async fn wait_for_resource(
+        &self,
+        req: &ArmRequest,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<LroOutcome, ArmError> {
+        let url = self.url_of(req);
+        let started = self.clock.now_ms();
+        let first = self.send(req).await?;
+        lro::follow(
+            first,
+            Method::Patch,
+            &url,
+            |u| self.send_http_raw(HttpRequest::new(Method::Get, u)),
+            &*self.clock,
+            &self.lro,
+            started,
+            progress,
+        )
+        .await
+    }
+
+    /// One try: limiter permit, token, send; on 401 a fresh token and one more send.
+    async fn try_once(&self, mut req: HttpRequest) -> Result<HttpResponse, ArmError> {
+        // defence in depth: a token is only ever attached after this check
+        check_origin(&self.origin, &req.url)?;
+        let method = req.method.as_str();
+        let url = req.url.clone();
+        let _permit = self.limiter.acquire().await;
+        let token = self
+            .tokens
+            .token(false)
+            .await
+            .map_err(|e| cred_err(e, method, &url))?;
+        req.set_header("Authorization", format!("Bearer {token}"));
+        let resp = self.transmit(req.clone()).await?;
+        if resp.status != 401 {
+            return Ok(resp);
+        }
+        let token = self
+            .tokens
+            .token(true)
+            .await
+            .map_err(|e| cred_err(e, method, &url))?;
+        req.set_header("Authorization", format!("Bearer {token}"));
+        self.transmit(req).await
+    }
+
+    async fn transmit(&self, req: HttpRequest) -> Result<HttpResponse, ArmError> {
+        let (method, url) = (req.method, req.url.clone());
+        let authorized = req.header("authorization").is_some();
+        let out = self.transport.send(req).await;
+        if let Some(obs) = &self.observer {
+            obs(&Exchange {
+                at_ms: self.clock.now_ms(),
+                method,
+                url: url.clone(),
+                status: out.as_ref().ok().map(|r| r.status),
+                correlation_id: out
+                    .as_ref()
+                    .ok()
+                    .and_then(|r| r.header("x-ms-correlation-request-id"))
+                    .map(str::to_string),
+                authorized,
+            });
+        }
+        out.map_err(|e| ArmError::from_transport(method.as_str(), &url, &e))
+    }
+}
+
+fn cred_err(mut e: ArmError, method: &str, url: &str) -> ArmError {
+    if e.kind != ErrorKind::Credential {
+        e.kind = ErrorKind::Credential;
+    }
+    e.at(method, url)
+}
