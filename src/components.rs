@@ -1,3 +1,4 @@
 pub mod footer;
 pub mod header;
 pub mod scenario_list;
+pub mod signin;

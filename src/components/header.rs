@@ -1,3 +1,4 @@
+use crate::components::signin::AccountMenu;
 use yew::prelude::*;
 
 #[component]
@@ -7,6 +8,7 @@ pub fn Header() -> Html {
             <a class="skip" href="#main">{ "Skip to content" }</a>
             <h1 class="brand">{ "identity-wizard" }</h1>
             <p class="tagline">{ "Managed identities for Azure scale sets and VMs — every request shown before it is sent." }</p>
+            <AccountMenu />
         </header>
     }
 }
