@@ -19,6 +19,7 @@ let idp;
 let check;
 let app;
 let appWrongAudience;
+let appUnconfigured;
 let browser;
 
 before(async () => {
@@ -33,14 +34,16 @@ before(async () => {
   app = await startStaticServer({ dist: DIST, config });
   // the same app configured for another cloud's ARM audience: its tokens are refused by this ARM
   appWrongAudience = await startStaticServer({ dist: DIST, config: { ...config, armAudience: 'https://management.usgovcloudapi.net' } });
-  idp.registerApp(app.url, appWrongAudience.url);
+  // no client id in config.json: the user sets it (and the tenant) in the settings panel
+  appUnconfigured = await startStaticServer({ dist: DIST, config: { ...config, clientId: '' } });
+  idp.registerApp(app.url, appWrongAudience.url, appUnconfigured.url);
   // trust exactly the provider's leaf key (narrower than ignoring every certificate error)
   browser = await launch([`--ignore-certificate-errors-spki-list=${idp.spki}`]);
 });
 
 after(async () => {
   await browser?.close();
-  await Promise.all([app?.close(), appWrongAudience?.close(), check?.close(), idp?.close()]);
+  await Promise.all([app?.close(), appWrongAudience?.close(), appUnconfigured?.close(), check?.close(), idp?.close()]);
 });
 
 const re = (s) => new RegExp(`^${s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`);
@@ -285,4 +288,26 @@ test('a token for the wrong audience: ARM answers 401 and the app says what to f
     assert.deepEqual(last.map((x) => x.code), ['InvalidAuthenticationTokenAudience', 'InvalidAuthenticationTokenAudience'], 'one retry with a fresh token, then the error');
     await screenshot(b.page, 'signin-wrong-audience');
   }, { expectedProblems: Array(2).fill('error: Failed to load resource: the server responded with a status of 401 (Unauthorized)') });
+});
+
+test('sign-in settings: a client id and tenant saved in the panel (localStorage) configure sign-in', async () => {
+  await session(async (b) => {
+    await b.page.goto(appUnconfigured.url);
+    await b.page.waitForFunction(() => document.querySelector('#auth-status')?.textContent === 'Sign-in not configured', null, { timeout: 30_000 });
+    assert.match(await b.page.textContent('#auth-notice'), /^Sign-in is not configured: set the application \(client\) id/);
+    assert.equal(await b.page.$('#auth-error'), null, 'not configured is not an error');
+    assert.equal(await b.page.$('#sign-in'), null);
+    await b.page.click('#signin-settings summary');
+    await b.page.fill('#settings-client-id', CLIENT_ID);
+    await b.page.fill('#settings-tenant', TENANT_B);
+    await screenshot(b.page, 'signin-settings-1-panel');
+    await Promise.all([b.page.waitForEvent('load'), b.page.click('#settings-save')]);
+    await b.page.locator('#sign-in').waitFor({ timeout: 30_000 });
+    assert.deepEqual(JSON.parse(await b.page.evaluate(() => localStorage.getItem('identity-wizard.signin'))), { clientId: CLIENT_ID, tenant: TENANT_B });
+    await popupSignIn(b);
+    assert.equal(await b.page.getAttribute('#account-tenant', 'title'), TENANT_B, 'signed in to the tenant from the settings');
+    const r = await checkArm(b.page);
+    assert.equal(r.notice, `ARM access works: 1 subscription(s) visible in tenant ${TENANT_B}.`);
+    await screenshot(b.page, 'signin-settings-2-signed-in');
+  });
 });

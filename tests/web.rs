@@ -115,8 +115,10 @@ const FAKE_MSAL: &str = r#"
     acquireTokenPopup(r) {
       calls.push(['acquireTokenPopup', r]);
       const tenant = r.authority.split('/').pop();
-      this.cached[tenant] = 'at-' + tenant;
-      return Promise.resolve({ account: alice(tenant), accessToken: 'at-' + tenant });
+      this.popups = (this.popups || 0) + 1;
+      const token = 'at-' + tenant + '-' + this.popups;
+      this.cached[tenant] = token;
+      return Promise.resolve({ account: alice(tenant), accessToken: token });
     }
   }
   window.msal = { PublicClientApplication, InteractionRequiredAuthError, version: 'fake' };
@@ -185,12 +187,12 @@ async fn session_drives_msal_with_config_silent_first_and_popup_fallback() {
     assert_eq!(account.username, "alice@contoso.test");
     assert_eq!(session.arm_token(false).await.unwrap(), "at-home");
     // forced refresh: silent fails with InteractionRequiredAuthError -> pop-up with a login hint
-    assert_eq!(session.arm_token(true).await.unwrap(), "at-tenant-a");
+    assert_eq!(session.arm_token(true).await.unwrap(), "at-tenant-a-1");
     // switch: silent for the target tenant's view of the account, then the pop-up
     let b = session.switch_tenant("tenant-b").await.unwrap();
     assert_eq!(b.tenant_id, "tenant-b");
     assert_eq!(session.tenant(), "tenant-b");
-    assert_eq!(session.arm_token(false).await.unwrap(), "at-tenant-b");
+    assert_eq!(session.arm_token(false).await.unwrap(), "at-tenant-b-2");
     assert!(session.switch_tenant("../evil").await.is_err());
     assert_eq!(
         session.tenant(),
@@ -207,6 +209,43 @@ async fn session_drives_msal_with_config_silent_first_and_popup_fallback() {
     assert!(
         calls.contains(r#""authority":"https://127.0.0.1:8443/tenant-b","account":{"username":"alice@contoso.test","name":"Alice","tenantId":"tenant-b""#),
         "switch asks with the target tenant's view of the account: {calls}"
+    );
+
+    // The session is the ARM client's token source: its token goes out as the bearer, and
+    // after a 401 the client asks once more with refresh = true (MSAL's cache is bypassed).
+    use arm_client::{ArmClient, HttpResponse, VirtualClock, ops, testing::ScriptedTransport};
+    use std::rc::Rc;
+    let t = Rc::new(ScriptedTransport::new());
+    t.push(HttpResponse::json(
+        401,
+        &serde_json::json!({"error": {"code": "ExpiredAuthenticationToken", "message": "expired"}}),
+    ));
+    t.push(HttpResponse::json(
+        200,
+        &serde_json::json!({"value": [{"subscriptionId": "s1", "displayName": "Dev"}]}),
+    ));
+    let session = Rc::new(session);
+    let client = ArmClient::builder("http://127.0.0.1:4000", t.clone(), session.clone())
+        .clock(Rc::new(VirtualClock::new(0)))
+        .build()
+        .unwrap();
+    let subs: Vec<arm_client::Subscription> = client
+        .list(ops::list_subscriptions())
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(subs.len(), 1);
+    let sent: Vec<_> = t
+        .requests()
+        .iter()
+        .map(|r| r.header("authorization").map(str::to_string))
+        .collect();
+    assert_eq!(
+        sent,
+        vec![
+            Some("Bearer at-tenant-b-2".to_string()),
+            Some("Bearer at-tenant-b-3".to_string())
+        ]
     );
     let _ = js_sys::Reflect::delete_property(&w, &JsValue::from_str("msal"));
 }

@@ -5,7 +5,9 @@
 pub enum AuthError {
     /// The sign-in library could not be loaded.
     Unavailable(String),
-    /// The configuration is missing or invalid (text says what).
+    /// No client id is configured yet (sign-in is optional: the snippets work without it).
+    NotConfigured,
+    /// The configuration is invalid (text says what).
     Config(String),
     /// No account is signed in.
     NotSignedIn,
@@ -149,6 +151,7 @@ impl AuthError {
     pub fn user_message(&self) -> String {
         match self {
             AuthError::Unavailable(m) => format!("Sign-in is unavailable: {m}"),
+            AuthError::NotConfigured => crate::auth::ConfigError::NoClientId.to_string(),
             AuthError::Config(m) => format!("Sign-in configuration error: {m}"),
             AuthError::NotSignedIn => "You are not signed in.".into(),
             AuthError::Cancelled => "Sign-in was cancelled.".into(),

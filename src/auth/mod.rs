@@ -199,7 +199,7 @@ pub async fn load_config() -> Result<AuthConfig, AuthError> {
     s.client_id = client_id.or(s.client_id);
     s.tenant = tenant.or(s.tenant);
     AuthConfig::resolve(&s).map_err(|e| match e {
-        ConfigError::NoClientId => AuthError::Config(e.to_string()),
+        ConfigError::NoClientId => AuthError::NotConfigured,
         ConfigError::Invalid(m) => AuthError::Config(m),
     })
 }

@@ -69,6 +69,8 @@ pub enum AuthAction {
     Started(Rc<Session>, Option<Account>, Option<String>),
     /// Sign-in cannot start: phase and reason.
     Failed(Phase, String),
+    /// No client id configured (shown as information, not as an error).
+    Unconfigured(String),
     /// An action started.
     Busy,
     /// Signed in (or switched tenant) as this account.
@@ -92,6 +94,10 @@ impl Reducible for AuthState {
             AuthAction::Failed(phase, reason) => {
                 s.phase = phase;
                 s.error = Some(reason);
+            }
+            AuthAction::Unconfigured(text) => {
+                s.phase = Phase::NotConfigured;
+                s.notice = Some(text);
             }
             AuthAction::Busy => {
                 s.busy = true;
@@ -136,6 +142,13 @@ pub fn AuthProvider(props: &ChildrenProps) -> Html {
             spawn_local(async move {
                 let config = match auth::load_config().await {
                     Ok(c) => c,
+                    Err(AuthError::NotConfigured) => {
+                        // not an error: sign-in is optional until a client id is set
+                        state.dispatch(AuthAction::Unconfigured(
+                            AuthError::NotConfigured.user_message(),
+                        ));
+                        return;
+                    }
                     Err(e) => {
                         state.dispatch(AuthAction::Failed(Phase::NotConfigured, e.user_message()));
                         return;
