@@ -311,3 +311,22 @@ test('sign-in settings: a client id and tenant saved in the panel (localStorage)
     await screenshot(b.page, 'signin-settings-2-signed-in');
   });
 });
+
+test('closing the sign-in pop-up: after MSAL\'s bridge timeout (clock moved 65 s) a text message, and sign-in works after', async () => {
+  await session(async (b) => {
+    await b.page.clock.install();
+    await open(b);
+    const [popup] = await Promise.all([b.page.waitForEvent('popup'), b.page.click('#sign-in')]);
+    await popup.waitForURL(re(idp.origin));
+    await popup.close();
+    assert.equal(await b.page.$eval('#sign-in', (e) => e.disabled), true, 'busy while MSAL waits for the bridge');
+    // MSAL v5 does not poll a closed pop-up on the bridge path: it gives up after popupBridgeTimeout (60 s)
+    await b.page.clock.fastForward('01:05');
+    await b.page.locator('#auth-error').waitFor({ timeout: 20_000 });
+    assert.equal(await b.page.textContent('#auth-error'), 'The sign-in did not finish in time, or its window was closed. Try again.');
+    assert.equal(await b.page.getAttribute('#auth-error', 'role'), 'alert');
+    await screenshot(b.page, 'signin-popup-closed');
+    await popupSignIn(b);
+    assert.equal(await b.page.$('#auth-error'), null, 'the error is cleared by the next action');
+  });
+});

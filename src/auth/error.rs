@@ -167,7 +167,9 @@ impl AuthError {
             AuthError::AuthorityUnreachable { code } => format!(
                 "The sign-in authority could not be reached or is not trusted ({code}). Check the cloud and authority settings and the network."
             ),
-            AuthError::Timeout => "The sign-in did not finish in time. Try again.".into(),
+            AuthError::Timeout => {
+                "The sign-in did not finish in time, or its window was closed. Try again.".into()
+            }
             AuthError::Network => {
                 "The network failed while talking to the sign-in authority. Try again.".into()
             }
