@@ -330,7 +330,14 @@ impl Session {
         if let Some(href) = window().and_then(|w| w.location().href().ok()) {
             set(&r, "redirectStartPage", href);
         }
-        wait(self.pca.login_redirect(&r.into())).await.map(|_| ())
+        let out = wait(self.pca.login_redirect(&r.into())).await.map(|_| ());
+        if out.is_err()
+            && let Some(s) = session_storage()
+        {
+            // the tab is not leaving: forget the deep link stored for the return
+            let _ = s.remove_item(RETURN_KEY);
+        }
+        out
     }
 
     /// An access token for `scope` in the current tenant: from the cache, renewed silently
