@@ -125,7 +125,7 @@ async function session(fn, { expectedProblems = [] } = {}) {
   try {
     await fn(b);
     assert.deepEqual(b.external, [], 'requests off loopback');
-    assert.deepEqual(b.problems, expectedProblems, 'console errors or failed requests');
+    assert.deepEqual([...b.problems].sort(), [...expectedProblems].sort(), 'console errors or failed requests');
   } finally {
     await b.context.close();
   }
@@ -328,5 +328,32 @@ test('closing the sign-in pop-up: after MSAL\'s bridge timeout (clock moved 65 s
     await screenshot(b.page, 'signin-popup-closed');
     await popupSignIn(b);
     assert.equal(await b.page.$('#auth-error'), null, 'the error is cleared by the next action');
+  });
+});
+
+test('tenant switch to a tenant the user does not belong to: the provider refuses, the app says why and keeps the tenant', async () => {
+  await session(async (b) => {
+    await open(b);
+    const [popup] = await Promise.all([b.page.waitForEvent('popup'), b.page.click('#sign-in')]);
+    await fillLogin(popup, 'bob@contoso.test');
+    await b.page.locator('#account-menu').waitFor({ timeout: 20_000 });
+    await openMenu(b.page);
+    await b.page.fill('#tenant-input', TENANT_B);
+    await b.page.click('#switch-tenant');
+    await b.page.locator('#auth-error').waitFor({ timeout: 30_000 });
+    const text = await b.page.textContent('#auth-error');
+    assert.match(text, /^Sign-in was refused \(invalid_grant\): This account is not a member or guest of that tenant\. \[AADSTS50020: User account 'bob@contoso\.test' from identity provider does not exist in tenant '33333333-3333-3333-3333-333333333333' and cannot access the application '22222222-2222-2222-2222-222222222222' in that tenant\.\]$/);
+    assert.equal(await b.page.getAttribute('#account-tenant', 'title'), TENANT_A, 'still in the tenant it was in');
+    await screenshot(b.page, 'signin-tenant-switch-refused');
+    const r = await checkArm(b.page);
+    assert.equal(r.notice, `ARM access works: 2 subscription(s) visible in tenant ${TENANT_A}.`);
+    assert.equal(check.received.at(-1).claims.upn, 'bob@contoso.test');
+  }, {
+    expectedProblems: [
+      // the provider's two refusals (refresh-token grant, then the code from the pop-up)
+      ...Array(2).fill('error: Failed to load resource: the server responded with a status of 400 (Bad Request)'),
+      // MSAL's hidden renewal iframe (tried between the two) is sandboxed with allow-scripts + allow-same-origin
+      ...Array(2).fill('warning: An iframe which has both allow-scripts and allow-same-origin for its sandbox attribute can escape its sandboxing.'),
+    ],
   });
 });

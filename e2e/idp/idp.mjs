@@ -196,6 +196,16 @@ export async function startIdp({ port = 0, tenants = [TENANT_A, TENANT_B], acces
       const tid = ctxTenant(ctx);
       // discovery names the tenant's own issuer
       if (ctx.oidc?.route === 'discovery' && ctx.body) ctx.body = { ...ctx.body, issuer: issuer(tid) };
+      // Entra refuses tokens for a tenant the user is neither member nor guest of (AADSTS50020).
+      // Simplified here: the token endpoint refuses, whatever grant led to it.
+      if (ctx.oidc?.route === 'token' && ctx.status === 200 && ctx.oidc.entities?.Account) {
+        const u = byOid[ctx.oidc.entities.Account.accountId];
+        if (u && !u.tenants.includes(tid)) {
+          ctx.status = 400;
+          ctx.body = { error: 'invalid_grant', error_description: `AADSTS50020: User account '${u.upn}' from identity provider does not exist in tenant '${tid}' and cannot access the application '${CLIENT_ID}' in that tenant.`, error_codes: [50020] };
+          return;
+        }
+      }
       // A3: client_info = {uid, utid} with the user's HOME tenant -> MSAL homeAccountId "<oid>.<home>"
       if (ctx.oidc?.route === 'token' && ctx.status === 200 && ctx.body?.access_token && ctx.oidc.entities?.Account) {
         const u = byOid[ctx.oidc.entities.Account.accountId];

@@ -82,6 +82,23 @@ fn aadsts_hint(message: &str) -> Option<&'static str> {
         .map(|(_, h)| *h)
 }
 
+/// The authority's own words from an MSAL server error message: MSAL formats it as
+/// `Error(s): 50020 - Timestamp: … - Description: AADSTS50020: … - Correlation ID: … - Trace ID: …`;
+/// Entra's descriptions continue with `Trace ID:` lines. The first line of the description.
+fn server_description(message: &str) -> &str {
+    let d = match message.find("Description: ") {
+        Some(i) => &message[i + "Description: ".len()..],
+        None => message,
+    };
+    let d = d.lines().next().unwrap_or("");
+    let end = [" - Correlation ID:", " - Trace ID:", " - Timestamp:"]
+        .iter()
+        .filter_map(|m| d.find(m))
+        .min()
+        .unwrap_or(d.len());
+    d[..end].trim()
+}
+
 impl AuthError {
     /// Map an MSAL error (its JS `name`, `errorCode` and `errorMessage`).
     ///
@@ -174,7 +191,7 @@ impl AuthError {
                 "The network failed while talking to the sign-in authority. Try again.".into()
             }
             AuthError::Server { code, message } => {
-                let first = message.lines().next().unwrap_or("").trim();
+                let first = server_description(message);
                 match aadsts_hint(message) {
                     Some(h) => format!("Sign-in was refused ({code}): {h} [{first}]"),
                     None if first.is_empty() => format!("Sign-in was refused ({code})."),
@@ -258,6 +275,19 @@ mod tests {
         assert_eq!(
             plain.user_message(),
             "Sign-in was refused (access_denied): nope"
+        );
+    }
+
+    #[test]
+    fn msal_formatted_server_messages_are_reduced_to_the_description() {
+        let e = AuthError::from_msal(
+            "ServerError",
+            "invalid_grant",
+            "Error(s): 50020 - Timestamp: 2026-11-27 05:41:00Z - Description: AADSTS50020: User account 'bob@contoso.test' does not exist in tenant 'b'. - Correlation ID: c - Trace ID: t",
+        );
+        assert_eq!(
+            e.user_message(),
+            "Sign-in was refused (invalid_grant): This account is not a member or guest of that tenant. [AADSTS50020: User account 'bob@contoso.test' does not exist in tenant 'b'.]"
         );
     }
 
