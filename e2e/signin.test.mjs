@@ -5,6 +5,7 @@
 // loopback, on console errors, and saves a screenshot per step into e2e-artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
@@ -355,5 +356,38 @@ test('tenant switch to a tenant the user does not belong to: the provider refuse
       // MSAL's hidden renewal iframe (tried between the two) is sandboxed with allow-scripts + allow-same-origin
       ...Array(2).fill('warning: An iframe which has both allow-scripts and allow-same-origin for its sandbox attribute can escape its sandboxing.'),
     ],
+  });
+});
+
+test('keyboard only: sign in, open the account menu and check ARM access; axe finds no serious issue in the sign-in area', async () => {
+  const axeSource = fs.readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+  const axe = async (page) => {
+    await page.evaluate(axeSource); // DevTools evaluation: not an inline script, so the page's CSP stays as it is
+    const r = await page.evaluate(() => window.axe.run('#signin', { resultTypes: ['violations'] }));
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(', ')}`);
+  };
+  const tabTo = async (page, id, max = 15) => {
+    for (let i = 0; i < max; i++) {
+      await page.keyboard.press('Tab');
+      if (await page.evaluate((x) => document.activeElement?.id === x, id)) return;
+    }
+    throw new Error(`#${id} not reached with Tab`);
+  };
+  await session(async (b) => {
+    await open(b);
+    assert.deepEqual(await axe(b.page), [], 'signed out');
+    await tabTo(b.page, 'sign-in');
+    const [popup] = await Promise.all([b.page.waitForEvent('popup'), b.page.keyboard.press('Enter')]);
+    await fillLogin(popup);
+    await b.page.locator('#account-menu').waitFor({ timeout: 20_000 });
+    await tabTo(b.page, 'account-summary');
+    await b.page.keyboard.press('Enter');
+    assert.equal(await b.page.$eval('#account-menu', (d) => d.open), true, 'Enter opens the menu');
+    await tabTo(b.page, 'check-arm');
+    await b.page.keyboard.press('Enter');
+    await b.page.locator('#auth-notice').waitFor({ timeout: 20_000 });
+    assert.match(await b.page.textContent('#auth-notice'), /^ARM access works/);
+    assert.deepEqual(await axe(b.page), [], 'signed in, menu open');
+    await screenshot(b.page, 'signin-keyboard');
   });
 });

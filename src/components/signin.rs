@@ -358,13 +358,15 @@ pub fn AccountMenu() -> Html {
             };
             html! {
                 <details class="account-menu" id="account-menu">
-                    <summary id="account-summary" aria-label={format!("Account menu: {} in {cloud}, tenant {tenant}", account.username)}>
+                    <summary id="account-summary">
+                        <span class="sr-only">{ "Account menu: " }</span>
                         <span id="account-name">{ who }</span>
                         <span class="account-where">
                             <span id="account-cloud">{ cloud.clone() }</span>
                             { " · tenant " }
                             <span id="account-tenant" title={tenant.clone()}>{ short(&tenant) }</span>
                         </span>
+                        <span class="sr-only">{ format!(" ({})", account.username) }</span>
                     </summary>
                     <div class="account-panel">
                         <dl>
