@@ -4,3 +4,4 @@ pub mod footer;
 pub mod header;
 pub mod review;
 pub mod scenario_list;
+pub mod signin;
