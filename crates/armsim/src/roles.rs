@@ -812,8 +812,20 @@ fn quoted_after(filter: &str, prefix: &str) -> Option<String> {
     let i = filter.to_ascii_lowercase().find(prefix)?;
     let rest = &filter[i + prefix.len()..];
     let a = rest.find('\'')?;
-    let b = rest[a + 1..].find('\'')?;
-    Some(rest[a + 1..a + 1 + b].to_string())
+    // OData string literal: '' stands for one quote
+    let mut out = String::new();
+    let mut chars = rest[a + 1..].chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            if chars.peek() == Some(&'\'') {
+                chars.next();
+            } else {
+                return Some(out);
+            }
+        }
+        out.push(c);
+    }
+    None
 }
 
 #[cfg(test)]
@@ -907,5 +919,10 @@ mod tests {
             quoted_after("roleName eq 'Key Vault Secrets User'", "rolename eq").as_deref(),
             Some("Key Vault Secrets User")
         );
+        assert_eq!(
+            quoted_after("principalId eq 'o''hara' and x", "principalid eq").as_deref(),
+            Some("o'hara")
+        );
+        assert_eq!(quoted_after("roleName eq 'open", "rolename eq"), None);
     }
 }
