@@ -218,7 +218,7 @@ fn unsupported_queries_get_args_error_shape() {
         "Resources | summarize count() by type",
         "ResourceContainers | project id",
         "Resources | where name ~~ 'x'",
-        "Resources | mv-expand identity",
+        "Resources | join (Resources) on id",
     ] {
         let r = post(&mut sim, 0, json!({"query": q}));
         assert_eq!(r.status, 400, "{q}");
@@ -393,4 +393,54 @@ fn the_clients_scale_set_query() {
         assert!(row["orchestrationMode"] == "Uniform" || row["orchestrationMode"] == "Flexible");
         assert!(["Manual", "Automatic", "Rolling"].contains(&row["upgradeMode"].as_str().unwrap()));
     }
+}
+
+/// The mv-expand form of "which resources use this identity" gives the same answer as the `has` form.
+#[test]
+fn mv_expand_form_matches_the_has_form() {
+    let mut sim = Sim::from_seed(Seed::demo());
+    let id = format!(
+        "/subscriptions/{SUB1}/resourceGroups/rg-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web"
+    );
+    let ids = |r: SimResponse| -> Vec<String> {
+        assert_eq!(r.status, 200, "{}", r.body);
+        let mut v: Vec<String> = r.json()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_str().unwrap().to_lowercase())
+            .collect();
+        v.sort();
+        v
+    };
+    let has = ids(post(
+        &mut sim,
+        0,
+        json!({"query": format!("Resources | where identity.userAssignedIdentities has '{id}' | project id")}),
+    ));
+    let mv = ids(post(
+        &mut sim,
+        0,
+        json!({"query": format!("Resources | where isnotnull(identity) | mv-expand ua = identity.userAssignedIdentities | extend uaId = tostring(bag_keys(ua)[0]) | where uaId =~ '{id}' | project id, uaId")}),
+    ));
+    assert!(has.len() >= 2);
+    assert_eq!(has, mv);
+    // one row per (resource, identity): vmss-web holds two user-assigned identities
+    let r = post(
+        &mut sim,
+        0,
+        json!({"query": "Resources | where name == 'vmss-web' | mv-expand ua = identity.userAssignedIdentities | project id, key = bag_keys(ua)[0]"}),
+    );
+    let rows = r.json()["data"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 2);
+    assert_ne!(rows[0]["key"], rows[1]["key"]);
+    // arrays expand per element; a resource without the value keeps one row with null
+    let r = post(
+        &mut sim,
+        0,
+        json!({"query": "Resources | where name == 'vmss-api' | mv-expand ua = identity.userAssignedIdentities | project id, ua"}),
+    );
+    let rows = r.json()["data"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0]["ua"].is_null());
 }
