@@ -486,6 +486,12 @@ impl Sim {
             let Some(id) = it["id"].as_str() else {
                 return true;
             };
+            if id
+                .to_ascii_lowercase()
+                .contains("/providers/microsoft.authorization/roledefinitions/")
+            {
+                return true; // role definitions are readable by every signed-in caller
+            }
             let segs: Vec<String> = id
                 .split('/')
                 .filter(|s| !s.is_empty())

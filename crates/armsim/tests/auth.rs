@@ -283,8 +283,16 @@ fn role_map_gives_403_authorization_failed_with_the_recorded_shape() {
         !ids.is_empty() && ids.iter().all(|i| i.contains("/resourcegroups/rg-web/")),
         "{ids:?}"
     );
-    // Carol has no role at all
+    // Carol has no role at all: 403 on resources, yet role definitions are readable by every signed-in caller
     assert_eq!(t.as_(CAROL, get(&url)).status, 403);
+    let defs = t.as_(
+        CAROL,
+        get(&format!(
+            "/subscriptions/{SUB1}/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01"
+        )),
+    );
+    assert_eq!(defs.status, 200);
+    assert!(defs.json()["value"].as_array().unwrap().len() >= 7);
 }
 
 #[test]
