@@ -734,3 +734,43 @@ fn request_bodies_are_checked_against_the_schemas() {
     let r = t.send(SimRequest::new("PATCH", &url).json(&json!({"identity": {"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {ua("rg-identity", "id-web"): {}}}, "tags": {"env": "x"}})));
     assert_eq!(r.status, 200, "{}", r.body);
 }
+
+#[test]
+fn roles_can_be_granted_and_revoked_at_run_time_over_the_control_endpoint() {
+    let mut t = T::new(SimConfig {
+        auth: Some(issuer().auth_config()),
+        control: true,
+        ..SimConfig::default()
+    });
+    let url = format!("{}?api-version=2024-11-01", vmss("rg-web", "vmss-web"));
+    // no role map yet: authentication only
+    assert_eq!(t.as_(BOB, get(&url)).status, 200);
+    let r = t.send(
+        SimRequest::new("POST", "/_armsim/roles")
+            .json(&json!({"principalId": ALICE, "role": "Reader", "scope": rg(SUB1, "rg-web")})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // now authorization is on: Alice reads, Bob (no grant) is refused
+    assert_eq!(t.as_(ALICE, get(&url)).status, 200);
+    assert_eq!(t.as_(BOB, get(&url)).status, 403);
+    let r = t.send(SimRequest::new("POST", "/_armsim/roles").json(&json!([{"principalId": BOB, "role": "Contributor", "scope": format!("/subscriptions/{SUB1}")}])));
+    assert_eq!(r.json()["value"].as_array().unwrap().len(), 2);
+    assert_eq!(t.as_(BOB, get(&url)).status, 200);
+    let r = t.send(
+        SimRequest::new("POST", "/_armsim/roles")
+            .json(&json!({"principalId": BOB, "role": "Chief", "scope": "/"})),
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        t.send(SimRequest::new(
+            "DELETE",
+            &format!("/_armsim/roles?principalId={BOB}")
+        ))
+        .status,
+        204
+    );
+    assert_eq!(t.as_(BOB, get(&url)).status, 403);
+    let g = t.send(get("/_armsim/roles")).json();
+    assert_eq!(g["value"][0]["principalId"], ALICE);
+    assert_eq!(g["value"][0]["role"], "Reader");
+}
