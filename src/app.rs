@@ -1,9 +1,10 @@
+use crate::components::retry::RetryBanner;
 use crate::components::signin::{AuthContext, AuthProvider, Phase};
 use crate::components::{footer::Footer, header::Header};
 use crate::config::AppConfig;
 use crate::nav::{NavProvider, use_nav};
 use crate::pages;
-use crate::session::{self, LogEntry, Mode, Session};
+use crate::session::{self, LogEntry, Mode, RetryNote, Session};
 use arm_client::ArmClient;
 use identity_core::route::Route;
 use std::cell::RefCell;
@@ -16,10 +17,11 @@ fn make_client(
     config: &AppConfig,
     auth: Option<Rc<crate::auth::Session>>,
     log: Rc<RefCell<Vec<LogEntry>>>,
+    on_retry: Callback<RetryNote>,
 ) -> (Mode, Option<Rc<ArmClient>>, Option<String>) {
     if config.demo && session::HAS_DEMO {
         #[cfg(feature = "demo")]
-        return match session::demo_client(log) {
+        return match session::demo_client(log, on_retry) {
             Ok(c) => (Mode::Demo, Some(Rc::new(c)), None),
             Err(e) => (
                 Mode::SnippetsOnly,
@@ -29,7 +31,7 @@ fn make_client(
         };
     }
     if let Some(auth) = auth {
-        return match session::live_client(auth, log) {
+        return match session::live_client(auth, log, on_retry) {
             Ok(c) => (Mode::SignedIn, Some(Rc::new(c)), None),
             Err(e) => (
                 Mode::SnippetsOnly,
@@ -87,11 +89,18 @@ fn WithSession() -> Html {
         });
     }
     let cfg = (*config).clone().unwrap_or_default();
+    let retry_note = use_state(|| None::<RetryNote>);
     let access = {
         let log = log.clone();
+        let on_retry = {
+            let retry_note = retry_note.clone();
+            Callback::from(move |n: RetryNote| retry_note.set(Some(n)))
+        };
         let key = (cfg.clone(), signed_in.as_ref().map(|(k, _)| k.clone()));
         let auth_session = signed_in.map(|(_, s)| s);
-        use_memo(key, move |(cfg, _)| make_client(cfg, auth_session, log))
+        use_memo(key, move |(cfg, _)| {
+            make_client(cfg, auth_session, log, on_retry)
+        })
     };
     let set_rw = {
         let read_write = read_write.clone();
@@ -115,6 +124,9 @@ fn WithSession() -> Html {
         <ContextProvider<Session> context={session}>
             <NavProvider>
                 <Header />
+                if let Some(n) = (*retry_note).clone() {
+                    <RetryBanner note={n} />
+                }
                 <main class="content" id="main" tabindex="-1">
                     <Page />
                 </main>

@@ -32,6 +32,33 @@ pub struct LogEntry {
     pub correlation_id: Option<String>,
 }
 
+/// A retry the client is waiting for (429 / 5xx / dropped connection), shown as a countdown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryNote {
+    /// `Date.now()` when the retry goes out.
+    pub at_ms: f64,
+    pub status: Option<u16>,
+    pub retry: u32,
+    /// The wait is the server's `Retry-After` (otherwise the client's own backoff).
+    pub from_retry_after: bool,
+    pub method: String,
+}
+
+/// The callback a client calls before each retry wait.
+pub fn retry_reporter(
+    cb: Callback<RetryNote>,
+) -> impl Fn(&Exchange, &arm_client::retry::RetryWait) + 'static {
+    move |x, w| {
+        cb.emit(RetryNote {
+            at_ms: js_sys::Date::now() + w.wait_ms as f64,
+            status: w.status,
+            retry: w.retry,
+            from_retry_after: w.from_retry_after,
+            method: x.method.as_str().to_string(),
+        })
+    }
+}
+
 /// The session context.
 #[derive(Clone)]
 pub struct Session {
@@ -92,7 +119,10 @@ pub fn log_observer(
 
 /// Build the demo tenant's client (armsim's core in this page).
 #[cfg(feature = "demo")]
-pub fn demo_client(log: Rc<RefCell<Vec<LogEntry>>>) -> Result<ArmClient, String> {
+pub fn demo_client(
+    log: Rc<RefCell<Vec<LogEntry>>>,
+    on_retry: Callback<RetryNote>,
+) -> Result<ArmClient, String> {
     use arm_client::clock::BrowserClock;
     use arm_client::transport::sim::SimTransport;
     let origin = "https://management.azure.com";
@@ -113,6 +143,7 @@ pub fn demo_client(log: Rc<RefCell<Vec<LogEntry>>>) -> Result<ArmClient, String>
     )
     .clock(clock)
     .observer(log_observer(log, origin.len()))
+    .on_retry(retry_reporter(on_retry))
     .build()
     .map_err(|e| e.to_string())
 }
@@ -123,6 +154,7 @@ pub fn demo_client(log: Rc<RefCell<Vec<LogEntry>>>) -> Result<ArmClient, String>
 pub fn live_client(
     auth: Rc<crate::auth::Session>,
     log: Rc<RefCell<Vec<LogEntry>>>,
+    on_retry: Callback<RetryNote>,
 ) -> Result<ArmClient, String> {
     let origin = auth.config().arm_endpoint.clone();
     let clock: Rc<dyn arm_client::Clock> = Rc::new(arm_client::clock::BrowserClock);
@@ -134,6 +166,7 @@ pub fn live_client(
     )
     .clock(clock)
     .observer(log_observer(log, origin.len()))
+    .on_retry(retry_reporter(on_retry))
     .build()
     .map_err(|e| e.to_string())
 }
@@ -143,6 +176,7 @@ pub fn live_client(
 pub fn live_client(
     _: Rc<crate::auth::Session>,
     _: Rc<RefCell<Vec<LogEntry>>>,
+    _: Callback<RetryNote>,
 ) -> Result<ArmClient, String> {
     Err("signing in needs a browser".into())
 }

@@ -35,7 +35,9 @@ where
     {
         let state = state.clone();
         let client = s.client.clone();
-        use_effect_with(key, move |_| match client {
+        // re-run when the way to ARM changes too (e.g. MSAL finished signing in after a reload)
+        let client_key = client.as_ref().map(|c| Rc::as_ptr(c) as usize);
+        use_effect_with((key, client_key), move |_| match client {
             None => state.set(Load::Offline),
             Some(c) => {
                 state.set(Load::Loading);

@@ -1,0 +1,267 @@
+// The wizards signed in, end to end: the production build (dist/) in Chromium, the real MSAL signing
+// in against the local Entra-shaped OpenID provider (e2e/idp), and the armsim server as ARM — it
+// verifies every token against the provider's JWKS and answers CORS in STRICT mode (no response
+// header readable by the page: no ETag, Azure-AsyncOperation or Retry-After). What armsim received
+// is read from its request log; faults (412, 409, 429, 403, a dropped connection while polling) are
+// injected through its control endpoint. Nothing leaves loopback.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import readline from 'node:readline';
+import { startStaticServer } from '../scripts/static-server.mjs';
+import { ROOT, launch, guardedPage, screenshot } from './lib/browser.mjs';
+import { ARM_AUDIENCE, CLIENT_ID, PASSWORD, TENANT_A, TENANT_B, USERS, startIdp } from './idp/idp.mjs';
+
+const DIST = path.resolve(process.env.DIST_DIR ?? path.join(ROOT, 'dist'));
+const ARMSIM = process.env.ARMSIM_BIN ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(ROOT, 'target'), 'debug', 'armsim');
+const ALICE = 'alice@contoso.test';
+const SUB = '11111111-1111-4111-8111-111111111111';
+const SUB2 = '22222222-2222-4222-8222-222222222222';
+const VMSS_WEB = `/subscriptions/${SUB}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web`;
+const VMSS_API = `/subscriptions/${SUB}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-api`;
+const VMSS_FLEX = `/subscriptions/${SUB}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-flex`;
+const VM_DEV1 = `/subscriptions/${SUB2}/resourceGroups/rg-dev/providers/Microsoft.Compute/virtualMachines/vm-dev-1`;
+
+let idp;
+let arm; // { url, proc }
+let app;
+let browser;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startArmsim(args) {
+  const proc = spawn(ARMSIM, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const rl = readline.createInterface({ input: proc.stdout });
+  const url = await new Promise((resolve, reject) => {
+    rl.once('line', resolve);
+    proc.once('exit', (c) => reject(new Error(`armsim exited ${c}`)));
+  });
+  return { url: url.trim(), proc };
+}
+
+const control = async (method, p, body) => {
+  const r = await fetch(`${arm.url}/_armsim/${p}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const t = await r.text();
+  return t ? JSON.parse(t) : null;
+};
+const armLog = async () => (await control('GET', 'requests')).value;
+
+before(async () => {
+  idp = await startIdp();
+  const tmp = fs.mkdtempSync(path.join(ROOT, 'target', 'e2e-tmp', 'live-'));
+  const jwks = path.join(tmp, 'jwks.json');
+  fs.writeFileSync(jwks, JSON.stringify(idp.jwks));
+  const appPort = await freePort();
+  const appOrigin = `http://127.0.0.1:${appPort}`;
+  arm = await startArmsim([
+    '--port', '0', '--control', '--lro-delay-ms', '1500',
+    '--jwks', jwks, '--auth-issuer', idp.issuer(TENANT_A), '--auth-issuer', idp.issuer(TENANT_B),
+    '--auth-audience', ARM_AUDIENCE,
+    '--cors-origin', appOrigin, '--cors-mode', 'strict',
+  ]);
+  const config = { cloud: 'Custom', clientId: CLIENT_ID, tenant: TENANT_A, authority: idp.origin, armEndpoint: arm.url, armAudience: ARM_AUDIENCE };
+  app = await startStaticServer({ dist: DIST, port: appPort, config });
+  idp.registerApp(app.url);
+  browser = await launch([`--ignore-certificate-errors-spki-list=${idp.spki}`]);
+});
+
+after(async () => {
+  await browser?.close();
+  arm?.proc.kill();
+  await Promise.all([app?.close(), idp?.close()]);
+});
+
+async function signedIn(t) {
+  const ctx = await guardedPage(browser, { viewport: { width: 1200, height: 900 } });
+  t.after(async () => {
+    await control('DELETE', 'faults');
+    assert.deepEqual(ctx.external, [], 'requests off loopback');
+    await ctx.context.close();
+  });
+  const { page } = ctx;
+  await page.goto(app.url);
+  await page.locator('#sign-in').waitFor({ timeout: 30_000 });
+  const [popup] = await Promise.all([page.waitForEvent('popup'), page.click('#sign-in')]);
+  await popup.locator('#username').waitFor({ timeout: 15_000 });
+  await popup.fill('#username', ALICE);
+  await popup.fill('#password', PASSWORD);
+  await popup.click('#submit');
+  await page.locator('#account-menu').waitFor({ timeout: 20_000 });
+  await page.waitForFunction(() => document.querySelector('#mode')?.textContent === 'Signed in');
+  return ctx;
+}
+
+const text = (page, sel) => page.locator(sel).innerText();
+const diffRows = (page) => page.$$eval('#diff tbody tr', (rows) => rows.map((r) => `${r.querySelector('th').textContent}:${r.dataset.change}`));
+const accessToken = (page) =>
+  page.evaluate(() => {
+    const k = Object.keys(sessionStorage).find((x) => x.includes('|accesstoken|'));
+    return JSON.parse(sessionStorage.getItem(k)).secret;
+  });
+
+async function openWizard(page, id, slug) {
+  await page.goto(`${app.url}${id.slice(1)}?wizard=${slug}`);
+  try { await page.locator('#wizard').waitFor({ timeout: 20_000 }); } catch (e) { await screenshot(page, 'debug-deeplink'); console.log(await page.evaluate(() => document.body.innerText)); throw e; }
+}
+
+test('signed in, strict CORS: pick through the pickers, assign a user-assigned identity, armsim received exactly the lossless PATCH', async (t) => {
+  const { page, problems } = await signedIn(t);
+  await control('DELETE', 'requests');
+  await page.click('li[data-slug="assign-user-assigned"] >> text=Pick a scale set or VM');
+  await page.click('#subscriptions >> text=Contoso Production');
+  await page.click('#groups >> text=rg-web');
+  await page.click('#resources >> text=vmss-web');
+  await page.click('li[data-wizard="assign-user-assigned"] a');
+  await page.locator('#choices .choice').first().waitFor({ timeout: 20_000 });
+  await page.fill('#identity-filter', 'id-batch');
+  await page.check('#choices input[type=checkbox]');
+  await page.click('#to-review');
+  assert.deepEqual((await diffRows(page)).filter((r) => r.endsWith(':added')), ['id-batch:added']);
+  assert.equal((await diffRows(page)).filter((r) => r.endsWith(':kept')).length, 3, 'system-assigned and both user-assigned kept');
+  await screenshot(page, 'live-1-review');
+  await page.check('#read-write');
+  await page.click('#apply');
+  await page.locator('#result').waitFor({ timeout: 30_000 });
+  await page.waitForFunction(() => document.querySelector('#identity-summary')?.textContent === 'system-assigned + 3 user-assigned');
+  await screenshot(page, 'live-2-done');
+
+  const log = await armLog();
+  const patches = log.filter((e) => e.method === 'PATCH');
+  assert.equal(patches.length, 1, JSON.stringify(log.map((e) => `${e.method} ${e.path} ${e.status}`)));
+  const p = patches[0];
+  assert.equal(p.path, VMSS_WEB);
+  assert.equal(p.status, 200);
+  const h = Object.fromEntries(p.headers.map(([k, v]) => [k.toLowerCase(), v]));
+  assert.equal(h['if-match'], '"1"', 'the etag from the body (the ETag header is unreadable in strict CORS)');
+  assert.equal(h.authorization, '<redacted>');
+  const body = typeof p.body === 'string' ? JSON.parse(p.body) : p.body;
+  assert.deepEqual(Object.keys(body), ['identity']);
+  assert.equal(body.identity.type, 'SystemAssigned, UserAssigned');
+  assert.deepEqual(Object.values(body.identity.userAssignedIdentities), [{}, {}, {}]);
+  // every request carried the signed-in user's token and got past armsim's JWKS check
+  assert.ok(log.every((e) => e.status !== 401), 'no 401');
+  // strict CORS: the operation was followed by reading the resource (provisioningState), not the unreadable header
+  assert.ok(log.filter((e) => e.method === 'GET' && e.path === VMSS_WEB).length >= 2);
+  assert.deepEqual(problems.filter((x) => !/status of 4\d\d|409|412/.test(x)), []);
+});
+
+test('412: a concurrent writer between review and apply → re-read, re-planned with the choice kept, then applied', async (t) => {
+  const { page } = await signedIn(t);
+  await openWizard(page, VMSS_API, 'enable-system-assigned');
+  await page.locator('#requests').waitFor();
+  assert.match(await text(page, '#requests pre'), /^If-Match: "1"$/m);
+  await control('POST', 'faults', { kind: 'concurrentWrite', resourceId: VMSS_API, change: { type: 'bumpEtag' }, trigger: 'now' });
+  await page.check('#read-write');
+  await page.click('#apply');
+  await page.locator('#wizard-notice').waitFor({ timeout: 20_000 });
+  assert.match(await text(page, '#wizard-notice'), /412/);
+  await page.waitForFunction(() => /If-Match: "2"/.test(document.querySelector('#requests pre')?.textContent ?? ''));
+  assert.deepEqual(await diffRows(page), ['System-assigned:added'], 'the same choice, re-planned');
+  await screenshot(page, 'live-412-replanned');
+  await page.click('#apply');
+  await page.locator('#result').waitFor({ timeout: 30_000 });
+  const statuses = (await armLog()).filter((e) => e.method === 'PATCH' && e.path === VMSS_API).map((e) => e.status);
+  assert.deepEqual(statuses.slice(-2), [412, 200]);
+});
+
+test('409: another operation is running → the reason and a retry that works once it ends', async (t) => {
+  const { page } = await signedIn(t);
+  // someone else starts a long change on the VM (with the user's own token, outside the app) just
+  // before the app reads it: the app's PATCH then arrives while that operation still runs
+  await control('POST', 'config', { lroDelayMs: 5000 });
+  t.after(() => control('POST', 'config', { lroDelayMs: 1500 }));
+  const token = await accessToken(page);
+  const started = await page.evaluate(async ({ url, token }) => {
+    const r = await fetch(url, { method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ identity: { type: 'UserAssigned', userAssignedIdentities: { '/subscriptions/22222222-2222-4222-8222-222222222222/resourceGroups/rg-dev/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-dev-ci': {} } } }) });
+    return r.status;
+  }, { url: `${arm.url}${VM_DEV1}?api-version=2024-11-01`, token });
+  assert.equal(started, 200);
+  const t0 = Date.now();
+  await openWizard(page, VM_DEV1, 'enable-system-assigned');
+  await page.locator('#requests').waitFor();
+  await page.check('#read-write');
+  await page.click('#apply');
+  await page.locator('#wizard .error').waitFor({ timeout: 20_000 });
+  assert.equal(await page.getAttribute('#wizard .error', 'data-status'), '409');
+  assert.match(await text(page, '#wizard .error'), /Another operation is running/);
+  await screenshot(page, 'live-409');
+  await page.waitForTimeout(Math.max(0, 5500 - (Date.now() - t0))); // the other operation ends
+  await page.click('#retry');
+  // re-read: the other change added a user-assigned identity; enabling system-assigned keeps it
+  await page.waitForFunction(() => [...document.querySelectorAll('#diff tbody tr')].some((r) => r.dataset.change === 'kept'));
+  await page.click('#apply');
+  await page.locator('#result').waitFor({ timeout: 30_000 });
+  await page.waitForFunction(() => document.querySelector('#identity-summary')?.textContent === 'system-assigned + 1 user-assigned');
+});
+
+test('429: throttled PATCH → a visible wait, then the change goes through', async (t) => {
+  const { page } = await signedIn(t);
+  await openWizard(page, VMSS_FLEX, 'remove-user-assigned');
+  await page.locator('#choices .choice').first().waitFor();
+  await page.check('#choices .choice >> nth=0 >> input');
+  await page.click('#to-review');
+  await control('POST', 'faults', { kind: 'throttle', count: 2, retryAfterSeconds: 1, match: { method: 'PATCH' } });
+  await page.check('#read-write');
+  await page.click('#apply');
+  await page.locator('#retry-wait').waitFor({ timeout: 10_000 });
+  assert.match(await text(page, '#retry-wait'), /throttling requests \(429\).*retried in \d+ s/);
+  await screenshot(page, 'live-429-wait');
+  await page.locator('#result').waitFor({ timeout: 40_000 });
+  const statuses = (await armLog()).filter((e) => e.method === 'PATCH' && e.path === VMSS_FLEX).map((e) => e.status);
+  assert.deepEqual(statuses.slice(-3), [429, 429, 200]);
+});
+
+test('403: without write permission the error names the missing authorization and the scope', async (t) => {
+  const { page } = await signedIn(t);
+  const grant = (role) => control('POST', 'roles', [SUB, SUB2].map((s) => ({ principalId: USERS[ALICE].oid, role, scope: `/subscriptions/${s}` })));
+  await grant('Reader');
+  // afterwards: authorization stays on in armsim, so give Alice back what she needs
+  t.after(async () => {
+    await control('DELETE', `roles?principalId=${USERS[ALICE].oid}`);
+    await grant('Owner');
+  });
+  await openWizard(page, VMSS_API, 'assign-user-assigned');
+  await page.locator('#choices .choice').first().waitFor({ timeout: 20_000 });
+  await page.check('#choices .choice >> nth=0 >> input');
+  await page.click('#to-review');
+  await page.check('#read-write');
+  await page.click('#apply');
+  await page.locator('#wizard .error').waitFor({ timeout: 20_000 });
+  assert.equal(await page.getAttribute('#wizard .error', 'data-code'), 'AuthorizationFailed');
+  const err = await text(page, '#wizard .error');
+  assert.match(err, /Microsoft\.Compute\/virtualMachineScaleSets\/write/);
+  assert.match(err, /vmss-api/);
+  await screenshot(page, 'live-403');
+});
+
+test('a dropped connection while following the operation is resumed by reading the resource', async (t) => {
+  const { page } = await signedIn(t);
+  await openWizard(page, VMSS_WEB, 'remove-system-assigned');
+  await page.locator('#requests').waitFor();
+  const before = await text(page, '#identity-summary');
+  // every poll of the resource drops for a while: more than the client's own retries
+  await control('POST', 'faults', { kind: 'drop', count: 9, match: { method: 'GET', pathContains: 'vmss-web' } });
+  await page.check('#read-write');
+  await page.click('#apply');
+  await page.locator('#result').waitFor({ timeout: 60_000 });
+  assert.match(await text(page, '#result'), /resumed after a dropped connection/);
+  await page.waitForFunction((b) => document.querySelector('#identity-summary')?.textContent !== b, before, { timeout: 20_000 });
+  const drops = (await armLog()).filter((e) => e.method === 'GET' && e.path === VMSS_WEB && e.status === 0).length;
+  assert.equal(drops, 9);
+  await screenshot(page, 'live-dropped');
+});
