@@ -15,6 +15,8 @@ pub struct ArmError {
     pub target: Option<String>,
     /// Extra response headers (e.g. `Retry-After`).
     pub headers: Vec<(String, String)>,
+    /// `error.details` (a JSON array; omitted when `None`). Boxed to keep the error small.
+    pub details: Option<Box<Value>>,
 }
 
 impl ArmError {
@@ -26,6 +28,7 @@ impl ArmError {
             message: message.into(),
             target: None,
             headers: vec![],
+            details: None,
         }
     }
 
@@ -40,6 +43,9 @@ impl ArmError {
         let mut e = json!({"code": self.code, "message": self.message});
         if let Some(t) = &self.target {
             e["target"] = json!(t);
+        }
+        if let Some(d) = &self.details {
+            e["details"] = (**d).clone();
         }
         json!({ "error": e })
     }

@@ -14,13 +14,20 @@
 //! ```
 
 mod apiver;
+pub mod auth;
 pub mod control;
+pub mod cors;
 pub mod error;
 pub mod http;
 pub mod identity;
 pub mod rng;
+pub mod schema;
 pub mod seed;
 mod sim;
+#[cfg(all(feature = "rs256", not(target_arch = "wasm32")))]
+pub mod testing;
+#[cfg(all(feature = "tls", not(target_arch = "wasm32")))]
+pub mod tls;
 
 #[cfg(all(feature = "server", not(target_arch = "wasm32")))]
 pub mod server;
@@ -29,4 +36,4 @@ pub use control::{Change, Fault, LogEntry, Matcher, Trigger};
 pub use error::ArmError;
 pub use http::{SimRequest, SimResponse};
 pub use seed::Seed;
-pub use sim::{LOG_CAPACITY, Sim, SimConfig};
+pub use sim::{LOG_CAPACITY, Sim, SimConfig, graph, roles};

@@ -15,6 +15,8 @@ pub struct Server {
     pub addr: std::net::SocketAddr,
     /// The simulator behind it (lock it to inspect state or inject faults in-process).
     pub sim: Arc<Mutex<Sim>>,
+    /// Whether it speaks HTTPS (feature `tls`, [`crate::tls::start_tls`]).
+    pub tls: bool,
 }
 
 impl Server {
@@ -43,12 +45,20 @@ impl Server {
                 });
             }
         });
-        Ok(Server { addr, sim })
+        Ok(Server {
+            addr,
+            sim,
+            tls: false,
+        })
     }
 
-    /// `http://127.0.0.1:{port}`.
+    /// `http://127.0.0.1:{port}` (`https://` when serving TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!(
+            "{}://{}",
+            if self.tls { "https" } else { "http" },
+            self.addr
+        )
     }
 }
 
@@ -62,8 +72,19 @@ pub fn now_ms() -> u64 {
 
 fn serve_connection(stream: TcpStream, sim: &Mutex<Sim>) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut out = stream;
+    let tcp = stream.try_clone()?;
+    serve_io(stream, sim, &move || {
+        let _ = tcp.shutdown(std::net::Shutdown::Both);
+    })
+}
+
+/// Serves HTTP/1.1 requests on any byte stream (plain TCP or TLS); `shutdown` closes the underlying socket.
+pub(crate) fn serve_io<S: Read + Write>(
+    io: S,
+    sim: &Mutex<Sim>,
+    shutdown: &dyn Fn(),
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(io);
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 {
@@ -97,7 +118,10 @@ fn serve_connection(stream: TcpStream, sim: &Mutex<Sim>) -> std::io::Result<()> 
                 .map(|(_, v)| v.clone())
         };
         if hv("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
-            out.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+            reader
+                .get_mut()
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+            reader.get_mut().flush()?;
         }
         let mut body = Vec::new();
         if hv("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
@@ -138,7 +162,7 @@ fn serve_connection(stream: TcpStream, sim: &Mutex<Sim>) -> std::io::Result<()> 
             std::thread::sleep(Duration::from_millis(resp.delay_ms));
         }
         if resp.drop_connection {
-            let _ = out.shutdown(std::net::Shutdown::Both);
+            shutdown();
             return Ok(());
         }
         let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
@@ -151,6 +175,7 @@ fn serve_connection(stream: TcpStream, sim: &Mutex<Sim>) -> std::io::Result<()> 
             head.push_str("Connection: close\r\n");
         }
         head.push_str("\r\n");
+        let out = reader.get_mut();
         out.write_all(head.as_bytes())?;
         out.write_all(resp.body.as_bytes())?;
         out.flush()?;

@@ -10,6 +10,13 @@ use crate::seed::{Seed, SeedCompute, SeedLocation, SeedVmSize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
+#[path = "ext.rs"]
+mod ext;
+#[path = "graph.rs"]
+pub mod graph;
+#[path = "roles.rs"]
+pub mod roles;
+
 /// Settings of one simulator.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimConfig {
@@ -21,6 +28,16 @@ pub struct SimConfig {
     pub lro_delay_ms: u64,
     /// Whether `/_armsim/…` control routes are answered by [`Sim::handle`] (the server's `--control`).
     pub control: bool,
+    /// Bearer-token authentication (off when `None`); see [`crate::auth`].
+    pub auth: Option<crate::auth::AuthConfig>,
+    /// CORS for browser origins (off when no origin is configured); see [`crate::cors`].
+    pub cors: crate::cors::CorsConfig,
+    /// The per-principal role map: with `auth`, every request is authorized against the role assignments
+    /// (these grants plus those made through the API); `None` = no authorization check.
+    pub role_map: Option<Vec<roles::RoleGrant>>,
+    /// How long a newly created principal (system- or user-assigned identity) answers `PrincipalNotFound` to
+    /// role assignments (Azure's replication delay).
+    pub principal_delay_ms: u64,
 }
 
 impl Default for SimConfig {
@@ -30,6 +47,10 @@ impl Default for SimConfig {
             page_size: 100,
             lro_delay_ms: 5_000,
             control: false,
+            auth: None,
+            cors: crate::cors::CorsConfig::default(),
+            role_map: None,
+            principal_delay_ms: 0,
         }
     }
 }
@@ -131,6 +152,10 @@ pub struct Sim {
     log: Vec<LogEntry>,
     seq: u64,
     buckets: BTreeMap<String, Bucket>,
+    rbac: roles::Rbac,
+    caller: Option<crate::auth::Claims>,
+    now_ms: u64,
+    graph_windows: BTreeMap<String, (u64, u32)>,
     compute_budgets: BTreeMap<String, (u64, u32)>,
 }
 
@@ -174,10 +199,15 @@ impl Sim {
             log: vec![],
             seq: 0,
             buckets: BTreeMap::new(),
+            rbac: roles::Rbac::default(),
+            caller: None,
+            now_ms: 0,
+            graph_windows: BTreeMap::new(),
             compute_budgets: BTreeMap::new(),
         };
         sim.cfg.base_url = sim.cfg.base_url.trim_end_matches('/').to_string();
         sim.load(&seed);
+        sim.load_role_map();
         sim
     }
 
@@ -263,9 +293,24 @@ impl Sim {
         if self.cfg.control && t.segments.first().is_some_and(|s| s == "_armsim") {
             return self.control_http(&req, &t);
         }
+        if let Some(r) = self.cfg.cors.preflight(&req) {
+            return r;
+        }
         self.seq += 1;
         self.complete_due(now_ms);
         let method = req.method.to_ascii_uppercase();
+        let caller = match self.gate(&req, &t, &method, now_ms) {
+            Ok(c) => c,
+            Err(e) => {
+                let mut resp = error_response(&e);
+                self.stamp(&mut resp, &req, &method, &t, now_ms);
+                self.cfg.cors.decorate(&req, &mut resp);
+                self.record(&req, &t, now_ms, resp.status, None);
+                return resp;
+            }
+        };
+        self.caller = caller.clone();
+        self.now_ms = now_ms;
         let mut delay_ms = 0;
         let mut fault_name: Option<String> = None;
         let mut drop_after = false;
@@ -390,7 +435,9 @@ impl Sim {
         if method == "GET" && resp.status == 200 {
             self.trigger_after_get(&t);
         }
+        self.after_dispatch(caller.as_ref(), &method, &t, &mut resp, now_ms);
         self.stamp(&mut resp, &req, &method, &t, now_ms);
+        self.cfg.cors.decorate(&req, &mut resp);
         resp.delay_ms = delay_ms;
         if drop_after {
             resp.drop_connection = true;
@@ -1214,6 +1261,9 @@ impl Sim {
     // ---------------------------------------------------------------- routing
 
     fn dispatch(&mut self, m: &str, t: &Target, req: &SimRequest, now: u64) -> R {
+        if let Some(r) = self.extension_route(m, t, req, now) {
+            return r;
+        }
         let seg = &t.segments;
         let lc: Vec<String> = seg.iter().map(|s| s.to_ascii_lowercase()).collect();
         if lc.len() == 1 && lc[0] == "tenants" {
@@ -1537,6 +1587,7 @@ impl Sim {
                     }
                     "PUT" => {
                         let b = parse_body(req)?;
+                        crate::schema::check_identity_put(&b)?;
                         let loc = b
                             .get("location")
                             .and_then(Value::as_str)
@@ -1736,6 +1787,7 @@ impl Sim {
         self.check_if_match(req, k)?;
         self.check_busy(k)?;
         let b = parse_body(req)?;
+        crate::schema::check_compute_patch(&b)?;
         let mut new_ident = None;
         if let Some(pi) = b.get("identity") {
             let mut rng = self.rng.clone();
@@ -1821,6 +1873,7 @@ impl Sim {
         if !b.is_object() {
             return Err(invalid_body("The request content must be a JSON object."));
         }
+        crate::schema::check_compute_put(&b)?;
         let loc = b
             .get("location")
             .and_then(Value::as_str)

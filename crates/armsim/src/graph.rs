@@ -1,0 +1,624 @@
+//! Azure Resource Graph: `POST /providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01` over the
+//! simulator's resources (the `Resources` table), for a small, documented subset of KQL.
+//!
+//! Supported (case-insensitive keywords): `Resources` (or `resources`) then any of
+//! - `| where COND` — `COND` is terms joined by `and` / `or` (and binds tighter), `not(COND)`, `(COND)`; a term is
+//!   `EXPR OP 'lit'` with `==`, `!=`, `=~`, `!~`, `has`, `!has`, `contains`, `!contains`, `startswith`,
+//!   `endswith`, `EXPR in~ ('a', …)` / `in (…)` / `!in~ (…)`, `isnull(EXPR)`, `isnotnull(EXPR)`,
+//!   `isempty(EXPR)`, `isnotempty(EXPR)`;
+//! - `| project A, B = EXPR, …`, `| extend B = EXPR, …`, `| project-away A, …`;
+//! - `| order by A [asc|desc]` (or `sort by`), `| limit N` / `| take N`.
+//!
+//! `EXPR` is a column or a dotted / bracketed path into it (`identity.userAssignedIdentities`,
+//! `properties['orchestrationMode']`), optionally wrapped in `tostring()`, `tolower()`, `toupper()`.
+//! `has` on an object compares against its JSON text, ignoring case (how the app asks which resources use a
+//! user-assigned identity: `| where identity.userAssignedIdentities has '<id>'`; KQL's term rules are
+//! simplified to a substring match). Anything else (e.g. `mv-expand`, `summarize`, `join`) is refused with a
+//! 400 in ARG's error shape (`BadRequest` with an `InvalidQuery` detail; the exact detail text is not recorded).
+//!
+//! Rows: every scale set, VM, user-assigned identity and virtual network, with `type` lower-cased as the spec
+//! example shows, and `resourceGroup` lower-cased (widely reported of ARG; not in the spec example). Paging: `options.$top` (1–1000, default 1000:
+//! not verified), `options.$skip`, `options.$skipToken` (only when `id` is in the result, as ARG requires;
+//! else `resultTruncated: "true"`). Quota headers `x-ms-user-quota-remaining` (15 per 5 s window per caller,
+//! as the throttling guidance describes) and `x-ms-user-quota-resets-after` (`hh:mm:ss`); reported, not
+//! enforced.
+
+use super::{Kind, Sim, Target, hex, ok, unhex};
+use crate::error::ArmError;
+use crate::http::{SimRequest, SimResponse};
+use serde_json::{Map, Value, json};
+
+/// api-versions of Microsoft.ResourceGraph/resources the simulator accepts.
+pub const GRAPH_VERSIONS: &[&str] = &[
+    "2019-04-01",
+    "2020-04-01-preview",
+    "2021-03-01",
+    "2022-10-01",
+    "2024-04-01",
+];
+
+fn query_error(msg: &str) -> ArmError {
+    let mut e = ArmError::new(
+        400,
+        "BadRequest",
+        "Please provide below info when asking for support: timestamp = <armsim>, correlationId = <armsim>.",
+    );
+    e.details = Some(Box::new(json!([
+        {"code": "InvalidQuery", "message": "Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying."},
+        {"code": "UnsupportedQuery", "message": format!("armsim supports a subset of KQL (see crates/armsim/src/graph.rs): {msg}")}
+    ])));
+    e
+}
+
+#[derive(Debug, Clone)]
+enum Expr {
+    Path(Vec<String>),
+    Func(String, Box<Expr>),
+}
+
+#[derive(Debug, Clone)]
+enum Cond {
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
+    Cmp(Expr, String, Vec<String>),
+    Test(String, Expr),
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Where(Cond),
+    Project(Vec<(String, Expr)>),
+    Extend(Vec<(String, Expr)>),
+    Away(Vec<String>),
+    Order(String, bool),
+    Limit(usize),
+}
+
+/// Splits at `sep` outside quotes and parentheses.
+fn split_top(s: &str, sep: &str, ci: bool) -> Vec<String> {
+    let (mut out, mut depth, mut quote, mut last) = (vec![], 0i32, None::<char>, 0usize);
+    let low = if ci {
+        s.to_ascii_lowercase()
+    } else {
+        s.to_string()
+    };
+    let chars: Vec<(usize, char)> = s.char_indices().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let (bi, c) = chars[i];
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' => quote = Some(c),
+                '(' | '[' => depth += 1,
+                ')' | ']' => depth -= 1,
+                _ if depth == 0 && low[bi..].starts_with(sep) => {
+                    out.push(s[last..bi].to_string());
+                    last = bi + sep.len();
+                    while i + 1 < chars.len() && chars[i + 1].0 < last {
+                        i += 1;
+                    }
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    out.push(s[last..].to_string());
+    out
+}
+
+fn lit(s: &str) -> Result<String, ArmError> {
+    let s = s.trim();
+    let q = s.chars().next().filter(|c| *c == '\'' || *c == '"');
+    match q {
+        Some(q) if s.len() >= 2 && s.ends_with(q) => Ok(s[1..s.len() - 1].to_string()),
+        _ => Err(query_error(&format!(
+            "expected a quoted string, found `{s}`"
+        ))),
+    }
+}
+
+fn parse_expr(s: &str) -> Result<Expr, ArmError> {
+    let s = s.trim();
+    let lc = s.to_ascii_lowercase();
+    for f in ["tostring", "tolower", "toupper"] {
+        if lc.starts_with(&format!("{f}(")) && s.ends_with(')') {
+            return Ok(Expr::Func(
+                f.into(),
+                Box::new(parse_expr(&s[f.len() + 1..s.len() - 1])?),
+            ));
+        }
+    }
+    let mut path = vec![];
+    let mut cur = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '.' => path.push(std::mem::take(&mut cur)),
+            '[' => {
+                if !cur.is_empty() {
+                    path.push(std::mem::take(&mut cur));
+                }
+                let inner: String = chars.by_ref().take_while(|c| *c != ']').collect();
+                path.push(lit(&inner)?);
+            }
+            c if c.is_ascii_alphanumeric() || c == '_' => cur.push(c),
+            _ => return Err(query_error(&format!("unsupported expression `{s}`"))),
+        }
+    }
+    if !cur.is_empty() {
+        path.push(cur);
+    }
+    if path.is_empty() || path.iter().any(String::is_empty) {
+        return Err(query_error(&format!("unsupported expression `{s}`")));
+    }
+    Ok(Expr::Path(path))
+}
+
+fn parse_cond(s: &str) -> Result<Cond, ArmError> {
+    let s = s.trim();
+    let ors = split_top(s, " or ", true);
+    if ors.len() > 1 {
+        return Ok(Cond::Or(
+            ors.iter()
+                .map(|x| parse_cond(x))
+                .collect::<Result<_, _>>()?,
+        ));
+    }
+    let ands = split_top(s, " and ", true);
+    if ands.len() > 1 {
+        return Ok(Cond::And(
+            ands.iter()
+                .map(|x| parse_cond(x))
+                .collect::<Result<_, _>>()?,
+        ));
+    }
+    let lc = s.to_ascii_lowercase();
+    if s.starts_with('(')
+        && s.ends_with(')')
+        && split_top(&s[1..s.len() - 1], ")", false).len() == 1
+    {
+        return parse_cond(&s[1..s.len() - 1]);
+    }
+    if lc.starts_with("not(") && s.ends_with(')') {
+        return Ok(Cond::Not(Box::new(parse_cond(&s[4..s.len() - 1])?)));
+    }
+    for f in ["isnotnull", "isnull", "isnotempty", "isempty"] {
+        if lc.starts_with(&format!("{f}(")) && s.ends_with(')') {
+            return Ok(Cond::Test(
+                f.into(),
+                parse_expr(&s[f.len() + 1..s.len() - 1])?,
+            ));
+        }
+    }
+    for op in ["!in~", "in~", "!in", "in"] {
+        let parts = split_top(s, &format!(" {op} "), true);
+        if parts.len() == 2 {
+            let list = parts[1].trim();
+            if !(list.starts_with('(') && list.ends_with(')')) {
+                return Err(query_error("`in` needs a parenthesised list"));
+            }
+            let items = split_top(&list[1..list.len() - 1], ",", false)
+                .iter()
+                .map(|x| lit(x))
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(Cond::Cmp(parse_expr(&parts[0])?, op.into(), items));
+        }
+    }
+    for op in [
+        "==",
+        "!=",
+        "=~",
+        "!~",
+        "!has",
+        "has",
+        "!contains",
+        "contains",
+        "startswith",
+        "endswith",
+    ] {
+        let sep = if op.chars().all(|c| c.is_ascii_alphabetic() || c == '!') {
+            format!(" {op} ")
+        } else {
+            op.to_string()
+        };
+        let parts = split_top(s, &sep, true);
+        if parts.len() == 2 {
+            return Ok(Cond::Cmp(
+                parse_expr(&parts[0])?,
+                op.into(),
+                vec![lit(&parts[1])?],
+            ));
+        }
+    }
+    Err(query_error(&format!("unsupported condition `{s}`")))
+}
+
+fn parse_assignments(s: &str) -> Result<Vec<(String, Expr)>, ArmError> {
+    split_top(s, ",", false)
+        .iter()
+        .map(|p| {
+            let parts = split_top(p, "=", false);
+            match parts.as_slice() {
+                [one] => {
+                    let e = parse_expr(one)?;
+                    let name = match &e {
+                        Expr::Path(p) => p.last().cloned().unwrap_or_default(),
+                        Expr::Func(..) => {
+                            return Err(query_error("a computed column needs a name"));
+                        }
+                    };
+                    Ok((name, e))
+                }
+                [n, e] => Ok((n.trim().to_string(), parse_expr(e)?)),
+                _ => Err(query_error(&format!("unsupported column `{p}`"))),
+            }
+        })
+        .collect()
+}
+
+fn parse_query(q: &str) -> Result<Vec<Op>, ArmError> {
+    let stages = split_top(q, "|", false);
+    let table = stages[0].trim();
+    if !table.eq_ignore_ascii_case("resources") {
+        return Err(query_error(&format!(
+            "only the Resources table is simulated, not `{table}`"
+        )));
+    }
+    let mut ops = vec![];
+    for st in &stages[1..] {
+        let st = st.trim();
+        let (kw, rest) = st.split_once(char::is_whitespace).unwrap_or((st, ""));
+        let kw = kw.to_ascii_lowercase();
+        let rest = rest.trim();
+        ops.push(match kw.as_str() {
+            "where" => Op::Where(parse_cond(rest)?),
+            "project" => Op::Project(parse_assignments(rest)?),
+            "extend" => Op::Extend(parse_assignments(rest)?),
+            "project-away" => Op::Away(rest.split(',').map(|x| x.trim().to_string()).collect()),
+            "order" | "sort" => {
+                let r = rest
+                    .strip_prefix("by ")
+                    .or_else(|| rest.strip_prefix("BY "))
+                    .ok_or_else(|| query_error("expected `order by`"))?;
+                let mut w = r.split_whitespace();
+                let col = w
+                    .next()
+                    .ok_or_else(|| query_error("`order by` needs a column"))?;
+                let desc = !w.next().is_some_and(|d| d.eq_ignore_ascii_case("asc"));
+                Op::Order(col.to_string(), desc)
+            }
+            "limit" | "take" => Op::Limit(
+                rest.parse()
+                    .map_err(|_| query_error(&format!("`{kw}` needs a number")))?,
+            ),
+            other => {
+                return Err(query_error(&format!(
+                    "the operator `{other}` is not simulated"
+                )));
+            }
+        });
+    }
+    Ok(ops)
+}
+
+fn get_ci<'a>(o: &'a Map<String, Value>, k: &str) -> Option<&'a Value> {
+    o.get(k).or_else(|| {
+        o.iter()
+            .find(|(x, _)| x.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v)
+    })
+}
+
+fn eval(e: &Expr, row: &Map<String, Value>) -> Value {
+    match e {
+        Expr::Path(p) => {
+            let mut v = match get_ci(row, &p[0]) {
+                Some(v) => v.clone(),
+                None => return Value::Null,
+            };
+            for k in &p[1..] {
+                v = match v.as_object().and_then(|o| get_ci(o, k)) {
+                    Some(x) => x.clone(),
+                    None => return Value::Null,
+                };
+            }
+            v
+        }
+        Expr::Func(f, inner) => {
+            let v = eval(inner, row);
+            let s = text(&v);
+            match f.as_str() {
+                "tolower" => json!(s.to_lowercase()),
+                "toupper" => json!(s.to_uppercase()),
+                _ => json!(s),
+            }
+        }
+    }
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn test(c: &Cond, row: &Map<String, Value>) -> bool {
+    match c {
+        Cond::And(v) => v.iter().all(|x| test(x, row)),
+        Cond::Or(v) => v.iter().any(|x| test(x, row)),
+        Cond::Not(x) => !test(x, row),
+        Cond::Test(f, e) => {
+            let v = eval(e, row);
+            let empty = v.is_null() || text(&v).is_empty();
+            match f.as_str() {
+                "isnull" => v.is_null(),
+                "isnotnull" => !v.is_null(),
+                "isempty" => empty,
+                _ => !empty,
+            }
+        }
+        Cond::Cmp(e, op, lits) => {
+            let s = text(&eval(e, row));
+            let (sl, l0) = (s.to_lowercase(), lits[0].to_lowercase());
+            match op.as_str() {
+                "==" => s == lits[0],
+                "!=" => s != lits[0],
+                "=~" => sl == l0,
+                "!~" => sl != l0,
+                "has" | "contains" => sl.contains(&l0),
+                "!has" | "!contains" => !sl.contains(&l0),
+                "startswith" => sl.starts_with(&l0),
+                "endswith" => sl.ends_with(&l0),
+                "in" => lits.contains(&s),
+                "!in" => !lits.contains(&s),
+                "in~" => lits.iter().any(|l| l.eq_ignore_ascii_case(&s)),
+                _ => !lits.iter().any(|l| l.eq_ignore_ascii_case(&s)),
+            }
+        }
+    }
+}
+
+impl Sim {
+    fn graph_rows(&self, subs: Option<&[String]>) -> Vec<Map<String, Value>> {
+        let caller = self.caller.clone();
+        self.res
+            .iter()
+            .filter(|(_, r)| matches!(r.kind, Kind::Vmss | Kind::Vm | Kind::Uai | Kind::Vnet))
+            .filter_map(|(k, _)| {
+                let segs: Vec<&str> = k.split('/').filter(|s| !s.is_empty()).collect();
+                let sid = *segs.get(1)?;
+                let sub = self.subs.iter().find(|s| s.id.eq_ignore_ascii_case(sid))?;
+                if subs.is_some_and(|l| !l.iter().any(|x| x.eq_ignore_ascii_case(&sub.id))) {
+                    return None;
+                }
+                let b = self.render(k, None);
+                let id = b["id"].as_str().unwrap_or_default().to_string();
+                if let Some(c) = &caller
+                    && self.cfg.role_map.is_some()
+                {
+                    let ids: Vec<String> = id
+                        .split('/')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect();
+                    let (action, scope) = super::roles::action_of("GET", &ids)?;
+                    if !self.permitted(&c.oid, &action, &scope) {
+                        return None;
+                    }
+                }
+                let mut row = Map::new();
+                row.insert("id".into(), json!(id));
+                row.insert("name".into(), b["name"].clone());
+                row.insert(
+                    "type".into(),
+                    json!(b["type"].as_str().unwrap_or_default().to_lowercase()),
+                );
+                row.insert("tenantId".into(), json!(self.tenant_id));
+                row.insert("kind".into(), json!(""));
+                row.insert("location".into(), b["location"].clone());
+                row.insert(
+                    "resourceGroup".into(),
+                    json!(segs.get(3).copied().unwrap_or_default()),
+                );
+                row.insert("subscriptionId".into(), json!(sub.id));
+                row.insert("managedBy".into(), json!(""));
+                row.insert("sku".into(), b.get("sku").cloned().unwrap_or(Value::Null));
+                row.insert("plan".into(), b.get("plan").cloned().unwrap_or(Value::Null));
+                row.insert(
+                    "properties".into(),
+                    b.get("properties").cloned().unwrap_or(json!({})),
+                );
+                row.insert("tags".into(), b.get("tags").cloned().unwrap_or(json!({})));
+                row.insert(
+                    "identity".into(),
+                    b.get("identity").cloned().unwrap_or(Value::Null),
+                );
+                row.insert(
+                    "zones".into(),
+                    b.get("zones").cloned().unwrap_or(Value::Null),
+                );
+                row.insert("extendedLocation".into(), Value::Null);
+                Some(row)
+            })
+            .collect()
+    }
+
+    pub(super) fn graph_query(
+        &mut self,
+        m: &str,
+        t: &Target,
+        req: &SimRequest,
+    ) -> Result<SimResponse, ArmError> {
+        super::only(m, &["POST"])?;
+        let v = t
+            .param("api-version")
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                ArmError::new(
+                    400,
+                    "MissingApiVersionParameter",
+                    "The api-version query parameter (?api-version=) is required for all requests.",
+                )
+            })?;
+        if !GRAPH_VERSIONS.contains(&v) {
+            return Err(ArmError::new(
+                400,
+                "InvalidApiVersionParameter",
+                format!(
+                    "The api-version '{v}' is invalid. The supported versions are '{}'.",
+                    GRAPH_VERSIONS.join(",")
+                ),
+            ));
+        }
+        let b = super::parse_body(req)?;
+        let q = b["query"]
+            .as_str()
+            .ok_or_else(|| query_error("the request needs a `query` string"))?;
+        let subs: Option<Vec<String>> = b["subscriptions"].as_array().map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        });
+        let opts = &b["options"];
+        let top = opts["$top"].as_u64().unwrap_or(1000);
+        if !(1..=1000).contains(&top) {
+            return Err(ArmError::new(
+                400,
+                "BadRequest",
+                "The $top option must be between 1 and 1000.",
+            )
+            .target("$top"));
+        }
+        let ops = parse_query(q)?;
+        let mut rows = self.graph_rows(subs.as_deref());
+        for op in &ops {
+            match op {
+                Op::Where(c) => rows.retain(|r| test(c, r)),
+                Op::Project(cols) => {
+                    rows = rows
+                        .iter()
+                        .map(|r| cols.iter().map(|(n, e)| (n.clone(), eval(e, r))).collect())
+                        .collect()
+                }
+                Op::Extend(cols) => {
+                    for r in rows.iter_mut() {
+                        for (n, e) in cols {
+                            let v = eval(e, r);
+                            r.insert(n.clone(), v);
+                        }
+                    }
+                }
+                Op::Away(cols) => {
+                    for r in rows.iter_mut() {
+                        r.retain(|k, _| !cols.iter().any(|c| c.eq_ignore_ascii_case(k)));
+                    }
+                }
+                Op::Order(col, desc) => {
+                    rows.sort_by(|a, b| {
+                        let x = text(a.get(col).unwrap_or(&Value::Null)).to_lowercase();
+                        let y = text(b.get(col).unwrap_or(&Value::Null)).to_lowercase();
+                        if *desc { y.cmp(&x) } else { x.cmp(&y) }
+                    });
+                }
+                Op::Limit(n) => rows.truncate(*n),
+            }
+        }
+        let total = rows.len();
+        let has_id = rows.first().is_none_or(|r| r.contains_key("id"));
+        let mut start = opts["$skip"].as_u64().unwrap_or(0) as usize;
+        if let Some(tok) = opts["$skipToken"].as_str() {
+            start = unhex(tok)
+                .strip_prefix("armsim-offset:")
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| {
+                    ArmError::new(400, "BadRequest", "The $skipToken is invalid.")
+                        .target("$skipToken")
+                })?;
+        }
+        let start = start.min(total);
+        let end = (start + top as usize).min(total);
+        let more = end < total;
+        let page: Vec<Value> = rows[start..end]
+            .iter()
+            .map(|r| Value::Object(r.clone()))
+            .collect();
+        let data = if opts["resultFormat"]
+            .as_str()
+            .is_some_and(|f| f.eq_ignore_ascii_case("table"))
+        {
+            let cols: Vec<String> = rows
+                .first()
+                .map(|r| r.keys().cloned().collect())
+                .unwrap_or_default();
+            json!({"columns": cols.iter().map(|c| json!({"name": c, "type": "string"})).collect::<Vec<_>>(),
+                "rows": page.iter().map(|r| cols.iter().map(|c| r[c].clone()).collect::<Vec<_>>()).collect::<Vec<_>>()})
+        } else {
+            json!(page)
+        };
+        let mut body = json!({"totalRecords": total, "count": end - start,
+            "resultTruncated": if more && !has_id { "true" } else { "false" }, "facets": [], "data": data});
+        if more && has_id {
+            body["$skipToken"] = json!(hex(&format!("armsim-offset:{end}")));
+        }
+        let mut resp = ok(200, &body);
+        let (remaining, resets) = self.graph_quota();
+        resp.headers
+            .push(("x-ms-user-quota-remaining".into(), remaining.to_string()));
+        resp.headers
+            .push(("x-ms-user-quota-resets-after".into(), resets));
+        Ok(resp)
+    }
+
+    /// 15 queries per 5-second window per caller (reported only).
+    fn graph_quota(&mut self) -> (u32, String) {
+        let who = self
+            .caller
+            .as_ref()
+            .map(|c| c.oid.clone())
+            .unwrap_or_default();
+        let now = self.now_ms;
+        let e = self.graph_windows.entry(who).or_insert((now, 0));
+        if now >= e.0 + 5_000 {
+            *e = (now, 0);
+        }
+        e.1 += 1;
+        let remaining = 15u32.saturating_sub(e.1);
+        let left_ms = (e.0 + 5_000).saturating_sub(now);
+        let s = left_ms.div_ceil(1000);
+        (
+            remaining,
+            format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_apps_queries() {
+        let q = "resources | where type in~ ('microsoft.compute/virtualmachinescalesets','microsoft.compute/virtualmachines') | project id, name, type, resourceGroup, subscriptionId, location, identity";
+        assert_eq!(parse_query(q).unwrap().len(), 2);
+        let q = "Resources | where identity.userAssignedIdentities has '/subscriptions/x/resourcegroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a' and type =~ 'microsoft.compute/virtualmachinescalesets' | project id, identityType = tostring(identity.type) | order by id asc";
+        assert_eq!(parse_query(q).unwrap().len(), 3);
+        assert!(parse_query("Resources | summarize count() by type").is_err());
+        assert!(parse_query("ResourceContainers").is_err());
+        assert!(parse_query("Resources | where name").is_err());
+    }
+
+    #[test]
+    fn split_respects_quotes_and_parens() {
+        assert_eq!(split_top("a | b '|' | (c|d)", "|", false).len(), 3);
+        assert_eq!(
+            split_top("x == 'a and b' and y == 'c'", " and ", true).len(),
+            2
+        );
+    }
+}

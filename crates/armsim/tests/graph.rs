@@ -1,0 +1,284 @@
+//! Resource Graph: the app's queries, paging with $top / $skipToken, totals, quota headers, scoping by
+//! subscriptions and by the caller's roles, and refusal of KQL outside the simulated subset.
+
+use armsim::roles::RoleGrant;
+use armsim::testing::TestIssuer;
+use armsim::{Seed, Sim, SimConfig, SimRequest, SimResponse};
+use serde_json::{Value, json};
+
+const SUB1: &str = "11111111-1111-4111-8111-111111111111";
+const SUB2: &str = "22222222-2222-4222-8222-222222222222";
+const URL: &str = "/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01";
+const VMS_AND_SCALE_SETS: &str = "resources | where type in~ ('microsoft.compute/virtualmachinescalesets','microsoft.compute/virtualmachines') | project id, name, type, resourceGroup, subscriptionId, location, identity";
+
+fn post(sim: &mut Sim, now: u64, body: Value) -> SimResponse {
+    sim.handle(SimRequest::new("POST", URL).json(&body), now)
+}
+
+/// Every scale set and VM, read the ordinary way (per-subscription lists), as (lower-cased id, identity).
+fn listed(sim: &mut Sim) -> Vec<(String, Value)> {
+    let mut out = vec![];
+    for sub in [SUB1, SUB2] {
+        for ty in ["virtualMachineScaleSets", "virtualMachines"] {
+            let r = sim.handle(SimRequest::new("GET", &format!("/subscriptions/{sub}/providers/Microsoft.Compute/{ty}?api-version=2024-11-01")), 0);
+            for v in r.json()["value"].as_array().unwrap() {
+                out.push((
+                    v["id"].as_str().unwrap().to_lowercase(),
+                    v.get("identity").cloned().unwrap_or(Value::Null),
+                ));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn scale_sets_and_vms_with_identities_match_the_resource_lists() {
+    let mut sim = Sim::from_seed(Seed::demo());
+    let r = post(&mut sim, 0, json!({"query": VMS_AND_SCALE_SETS}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let b = r.json();
+    let rows = b["data"].as_array().unwrap();
+    let mut got: Vec<(String, Value)> = rows
+        .iter()
+        .map(|x| {
+            (
+                x["id"].as_str().unwrap().to_lowercase(),
+                x["identity"].clone(),
+            )
+        })
+        .collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(got, listed(&mut sim));
+    assert_eq!(b["totalRecords"].as_u64().unwrap() as usize, rows.len());
+    assert_eq!(b["count"].as_u64().unwrap() as usize, rows.len());
+    assert_eq!(b["resultTruncated"], "false");
+    for row in rows {
+        let keys: Vec<&String> = row.as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 7, "{row}");
+        let ty = row["type"].as_str().unwrap();
+        assert_eq!(ty, ty.to_lowercase());
+        assert_eq!(
+            row["resourceGroup"],
+            row["id"]
+                .as_str()
+                .unwrap()
+                .split('/')
+                .nth(4)
+                .unwrap()
+                .to_lowercase()
+        );
+    }
+    let remaining: u32 = r
+        .header("x-ms-user-quota-remaining")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(remaining, 14);
+    let resets = r.header("x-ms-user-quota-resets-after").unwrap();
+    assert_eq!(resets.len(), 8);
+    assert_eq!(&resets[..6], "00:00:");
+    let r2 = post(&mut sim, 1_000, json!({"query": VMS_AND_SCALE_SETS}));
+    assert_eq!(r2.header("x-ms-user-quota-remaining"), Some("13"));
+    let r3 = post(&mut sim, 6_000, json!({"query": VMS_AND_SCALE_SETS}));
+    assert_eq!(r3.header("x-ms-user-quota-remaining"), Some("14"));
+}
+
+#[test]
+fn which_resources_use_a_user_assigned_identity() {
+    let mut sim = Sim::from_seed(Seed::demo());
+    let id_web = format!(
+        "/subscriptions/{SUB1}/resourcegroups/rg-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web"
+    );
+    let q = format!(
+        "Resources | where type in~ ('microsoft.compute/virtualmachinescalesets','microsoft.compute/virtualmachines') and identity.userAssignedIdentities has '{id_web}' | project id, name | order by id asc"
+    );
+    let r = post(&mut sim, 0, json!({"query": q}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let got: Vec<String> = r.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap().to_lowercase())
+        .collect();
+    // expected from the resource lists: every scale set / VM whose identity map names id-web (ignoring case)
+    let want: Vec<String> = listed(&mut sim)
+        .into_iter()
+        .filter(|(_, i)| {
+            i["userAssignedIdentities"]
+                .as_object()
+                .is_some_and(|m| m.keys().any(|k| k.eq_ignore_ascii_case(&id_web)))
+        })
+        .map(|(id, _)| id)
+        .collect();
+    assert!(want.len() >= 2);
+    assert_eq!(got, want);
+    // after removing it from one scale set, that one is no longer reported
+    // (vmss-web holds SA + id-web + id-keyvault-reader)
+    let first = format!(
+        "/subscriptions/{SUB1}/resourcegroups/rg-web/providers/microsoft.compute/virtualmachinescalesets/vmss-web"
+    );
+    assert!(got.contains(&first));
+    let p = sim.handle(SimRequest::new("PATCH", &format!("{first}?api-version=2024-11-01")).json(&json!({"identity": {"userAssignedIdentities": {id_web.clone(): null}, "type": "SystemAssigned, UserAssigned"}})), 10);
+    assert_eq!(p.status, 200, "{}", p.body);
+    let r = post(&mut sim, 20, json!({"query": q}));
+    let after: Vec<String> = r.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap().to_lowercase())
+        .collect();
+    assert!(!after.contains(&first), "{after:?}");
+    assert_eq!(after.len(), got.len() - 1);
+    // projections with functions and bracket paths; subscription scoping
+    let q = "Resources | where type =~ 'Microsoft.Compute/virtualMachineScaleSets' | project id, mode = tostring(properties['orchestrationMode']), identityType = tolower(identity.type)";
+    let r = post(&mut sim, 30, json!({"query": q, "subscriptions": [SUB2]}));
+    let rows = r.json()["data"].as_array().unwrap().clone();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|x| x["id"].as_str().unwrap().contains(SUB2))
+    );
+    assert!(
+        rows.iter()
+            .all(|x| x["mode"] == "Uniform" || x["mode"] == "Flexible")
+    );
+    assert!(rows.iter().any(|x| x["identityType"] == "userassigned"));
+}
+
+#[test]
+fn paging_with_top_and_skip_token_over_a_scale_fixture() {
+    let mut sim = Sim::from_seed(Seed::generate_scale(2_500, 10));
+    let q =
+        "Resources | where type =~ 'microsoft.compute/virtualmachinescalesets' | project id, name";
+    let mut seen = std::collections::BTreeSet::new();
+    let mut tok: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut opts = json!({"$top": 1000});
+        if let Some(t) = &tok {
+            opts["$skipToken"] = json!(t);
+        }
+        let r = post(&mut sim, pages * 10, json!({"query": q, "options": opts}));
+        assert_eq!(r.status, 200, "{}", r.body);
+        let b = r.json();
+        assert_eq!(b["totalRecords"], 2_500);
+        let data = b["data"].as_array().unwrap();
+        assert_eq!(b["count"].as_u64().unwrap() as usize, data.len());
+        for d in data {
+            assert!(
+                seen.insert(d["id"].as_str().unwrap().to_string()),
+                "duplicate"
+            );
+        }
+        pages += 1;
+        match b.get("$skipToken").and_then(Value::as_str) {
+            Some(t) => tok = Some(t.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!((pages, seen.len()), (3, 2_500));
+    // without id, no skip token: the result is marked truncated
+    let r = post(
+        &mut sim,
+        100,
+        json!({"query": "Resources | project name", "options": {"$top": 10}}),
+    );
+    let b = r.json();
+    assert_eq!(
+        (b["resultTruncated"].as_str(), b.get("$skipToken")),
+        (Some("true"), None)
+    );
+    // table format
+    let r = post(
+        &mut sim,
+        110,
+        json!({"query": q, "options": {"$top": 2, "resultFormat": "table"}}),
+    );
+    let b = r.json();
+    assert_eq!(b["data"]["columns"].as_array().unwrap().len(), 2);
+    assert_eq!(b["data"]["rows"].as_array().unwrap().len(), 2);
+    // out-of-range $top
+    assert_eq!(
+        post(
+            &mut sim,
+            120,
+            json!({"query": q, "options": {"$top": 5000}})
+        )
+        .status,
+        400
+    );
+}
+
+#[test]
+fn unsupported_queries_get_args_error_shape() {
+    let mut sim = Sim::from_seed(Seed::demo());
+    for q in [
+        "Resources | summarize count() by type",
+        "ResourceContainers | project id",
+        "Resources | where name ~~ 'x'",
+        "Resources | mv-expand identity",
+    ] {
+        let r = post(&mut sim, 0, json!({"query": q}));
+        assert_eq!(r.status, 400, "{q}");
+        let e = &r.json()["error"];
+        assert_eq!(e["code"], "BadRequest");
+        assert_eq!(e["details"][0]["code"], "InvalidQuery");
+    }
+    assert_eq!(post(&mut sim, 0, json!({})).status, 400);
+    let r = sim.handle(
+        SimRequest::new(
+            "POST",
+            "/providers/Microsoft.ResourceGraph/resources?api-version=2000-01-01",
+        )
+        .json(&json!({"query": "Resources"})),
+        0,
+    );
+    assert_eq!(r.status, 400);
+    let r = sim.handle(SimRequest::new("GET", URL), 0);
+    assert_eq!(r.status, 405);
+}
+
+#[test]
+fn rows_are_limited_to_what_the_caller_may_read() {
+    let iss = TestIssuer::with_bits(5, 1024);
+    let who = "0000b0b0-0000-4000-8000-000000000002";
+    let mut sim = Sim::with_config(
+        Seed::demo(),
+        SimConfig {
+            auth: Some(iss.auth_config()),
+            role_map: Some(vec![RoleGrant {
+                principal_id: who.into(),
+                role: "Reader".into(),
+                scope: format!("/subscriptions/{SUB1}/resourceGroups/rg-web"),
+            }]),
+            ..SimConfig::default()
+        },
+    );
+    let now = 1_780_000_000_000u64;
+    let tok = iss.token(who, now / 1000);
+    let r = sim.handle(
+        SimRequest::new("POST", URL)
+            .header("Authorization", &format!("Bearer {tok}"))
+            .json(&json!({"query": VMS_AND_SCALE_SETS})),
+        now,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let ids: Vec<String> = r.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap().to_lowercase())
+        .collect();
+    assert!(!ids.is_empty());
+    assert!(
+        ids.iter().all(|i| i.contains("/resourcegroups/rg-web/")),
+        "{ids:?}"
+    );
+    let r = sim.handle(
+        SimRequest::new("POST", URL).json(&json!({"query": VMS_AND_SCALE_SETS})),
+        now,
+    );
+    assert_eq!(r.status, 401);
+}
