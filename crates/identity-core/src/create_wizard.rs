@@ -497,6 +497,61 @@ impl CreateReview {
     }
 }
 
+/// The scopes a role can be granted at for a resource (or group, or subscription) id, narrowest
+/// last: `("subscription", …)`, `("resource group", …)`, `("resource", …)`.
+///
+/// ```
+/// use identity_core::create_wizard::grant_scopes;
+/// let s = grant_scopes("/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachineScaleSets/v");
+/// assert_eq!(s.iter().map(|(k, _)| *k).collect::<Vec<_>>(), ["subscription", "resource group", "resource"]);
+/// assert_eq!(s[1].1, "/subscriptions/s/resourceGroups/g");
+/// ```
+pub fn grant_scopes(id: &str) -> Vec<(&'static str, String)> {
+    let Ok(r) = ResourceId::parse(id) else {
+        return Vec::new();
+    };
+    let mut out = vec![(
+        "subscription",
+        format!("/subscriptions/{}", r.subscription()),
+    )];
+    if let Some(g) = r.resource_group() {
+        out.push((
+            "resource group",
+            format!("/subscriptions/{}/resourceGroups/{g}", r.subscription()),
+        ));
+        if r.resource_type().is_some() {
+            out.push(("resource", r.as_str().to_string()));
+        }
+    }
+    out
+}
+
+/// Role definitions whose name or description contains every word of `query` (ignoring case),
+/// names that start with the query first. `roles` are `(name, description)`; the result holds
+/// indices into it.
+///
+/// ```
+/// use identity_core::create_wizard::search_roles;
+/// let roles = [("Reader", "View all resources"), ("Storage Blob Data Reader", "Read blobs"), ("Owner", "Full access")];
+/// assert_eq!(search_roles(&roles, "reader"), vec![0, 1]);
+/// assert_eq!(search_roles(&roles, "blob read"), vec![1]);
+/// ```
+pub fn search_roles(roles: &[(&str, &str)], query: &str) -> Vec<usize> {
+    let q = query.trim().to_lowercase();
+    let words: Vec<&str> = q.split_whitespace().collect();
+    let mut hits: Vec<(bool, usize)> = roles
+        .iter()
+        .enumerate()
+        .filter(|(_, (n, d))| {
+            let hay = format!("{} {}", n.to_lowercase(), d.to_lowercase());
+            words.iter().all(|w| hay.contains(w))
+        })
+        .map(|(i, (n, _))| (!n.to_lowercase().starts_with(&q), i))
+        .collect();
+    hits.sort();
+    hits.into_iter().map(|(_, i)| i).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -700,5 +755,31 @@ mod tests {
         assert_eq!(w.error(Field::UpgradeMode), None);
         assert_eq!(w.spec_unchecked().capacity, 3);
         assert_eq!(w.spec_unchecked().orchestration, Orchestration::Uniform);
+    }
+
+    #[test]
+    fn grant_scopes_follow_the_id_and_reject_garbage() {
+        let s = grant_scopes(&subnet());
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[0].1, format!("/subscriptions/{SUB}"));
+        assert_eq!(s[2].1, subnet());
+        assert_eq!(
+            grant_scopes(&format!("/subscriptions/{SUB}/resourceGroups/g")).len(),
+            2
+        );
+        assert!(grant_scopes("not an id").is_empty());
+    }
+
+    #[test]
+    fn role_search_matches_words_anywhere_and_prefers_name_prefixes() {
+        let roles = [
+            ("Storage Blob Data Reader", "Allows read access to blobs"),
+            ("Reader", "View all resources"),
+            ("Contributor", "Manage everything except access"),
+        ];
+        assert_eq!(search_roles(&roles, "READER"), vec![1, 0]);
+        assert_eq!(search_roles(&roles, "access"), vec![0, 2]);
+        assert_eq!(search_roles(&roles, "  "), vec![0, 1, 2]);
+        assert!(search_roles(&roles, "owner").is_empty());
     }
 }
