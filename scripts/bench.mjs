@@ -23,22 +23,32 @@ const DIST = path.resolve(arg('--dist', path.join(ROOT, 'dist')));
 const BUDGET = { wasmGzip: 130_000, firstLoadGzip: 230_000, render1x: 200, render4x: 600 };
 
 // ---- sizes ----
-const files = fs.readdirSync(DIST).filter((f) => !f.startsWith('.') && fs.statSync(path.join(DIST, f)).isFile()).sort();
-const sizes = files.map((f) => {
-  const buf = fs.readFileSync(path.join(DIST, f));
-  return {
-    file: f,
-    raw: buf.length,
-    gzip: zlib.gzipSync(buf, { level: 9 }).length,
-    brotli: zlib.brotliCompressSync(buf, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
-  };
-});
-const sum = (k) => sizes.reduce((a, s) => a + s[k], 0);
+function sizesOf(dir) {
+  const files = fs.readdirSync(dir).filter((f) => !f.startsWith('.') && fs.statSync(path.join(dir, f)).isFile()).sort();
+  return files.map((f) => {
+    const buf = fs.readFileSync(path.join(dir, f));
+    return {
+      file: f,
+      raw: buf.length,
+      gzip: zlib.gzipSync(buf, { level: 9 }).length,
+      brotli: zlib.brotliCompressSync(buf, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+    };
+  });
+}
 const fmt = (n) => n.toLocaleString('en-US');
-console.log('\n## dist/ sizes (bytes)\n');
-console.log('| file | raw | gzip -9 | brotli 11 |\n|---|---:|---:|---:|');
-for (const s of sizes) console.log(`| ${s.file.replace(/-[0-9a-f]{12,16}(?=[._])/, '-<hash>')} | ${fmt(s.raw)} | ${fmt(s.gzip)} | ${fmt(s.brotli)} |`);
-console.log(`| **first load (all of the above)** | ${fmt(sum('raw'))} | ${fmt(sum('gzip'))} | ${fmt(sum('brotli'))} |`);
+const total = (sz, k) => sz.reduce((a, s) => a + s[k], 0);
+function printSizes(title, sz) {
+  console.log(`\n## ${title} (bytes)\n`);
+  console.log('| file | raw | gzip -9 | brotli 11 |\n|---|---:|---:|---:|');
+  for (const s of sz) console.log(`| ${s.file.replace(/-[0-9a-f]{12,16}(?=[._])/, '-<hash>')} | ${fmt(s.raw)} | ${fmt(s.gzip)} | ${fmt(s.brotli)} |`);
+  console.log(`| **first load (all of the above)** | ${fmt(total(sz, 'raw'))} | ${fmt(total(sz, 'gzip'))} | ${fmt(total(sz, 'brotli'))} |`);
+}
+const sizes = sizesOf(DIST);
+const sum = (k) => total(sizes, k);
+printSizes('Production build, dist/', sizes);
+const DEMO = path.join(path.dirname(DIST), 'dist-demo');
+const demoSizes = fs.existsSync(DEMO) ? sizesOf(DEMO) : [];
+if (demoSizes.length) printSizes('Demo-tenant build, dist-demo/ (served by scripts/serve; not what a deployment ships)', demoSizes);
 const wasm = sizes.find((s) => s.file.endsWith('.wasm'));
 
 // ---- first render ----
@@ -113,4 +123,4 @@ console.log(`- first load gzip ${fmt(firstLoadGzip)} B vs ${fmt(BUDGET.firstLoad
 console.log(`- first render 1x ${ms(rows[0].app.median)} vs ${BUDGET.render1x} ms: ${verdict(rows[0].app.median <= BUDGET.render1x)}`);
 console.log(`- first render 4x ${ms(rows[1].app.median)} vs ${BUDGET.render4x} ms: ${verdict(rows[1].app.median <= BUDGET.render4x)}`);
 fs.mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
-fs.writeFileSync(path.join(ROOT, 'bench-results', 'bench.json'), JSON.stringify({ sizes, rows, runs: RUNS }, null, 2));
+fs.writeFileSync(path.join(ROOT, 'bench-results', 'bench.json'), JSON.stringify({ sizes, demoSizes, rows, runs: RUNS }, null, 2));

@@ -41,7 +41,8 @@ export function cspFor(html, config) {
     "img-src 'self' data:",
     "font-src 'self'",
     `connect-src 'self' ${authority} ${arm}`,
-    `frame-src ${authority}`,
+    // the hidden-iframe token renewal: the authority, and the redirect-bridge page it returns to
+    `frame-src 'self' ${authority}`,
     "base-uri 'none'",
     "form-action 'none'",
     "object-src 'none'",

@@ -1,65 +1,72 @@
+use crate::components::signin::{AuthContext, AuthProvider, Phase};
 use crate::components::{footer::Footer, header::Header};
 use crate::config::AppConfig;
 use crate::nav::{NavProvider, use_nav};
 use crate::pages;
 use crate::session::{self, LogEntry, Mode, Session};
+use arm_client::ArmClient;
 use identity_core::route::Route;
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
 
-/// Build the session for a configuration.
-fn make_session(
-    config: AppConfig,
+/// How the app reaches ARM for a configuration and a sign-in state (built once per change of
+/// either, so switching read-only / read-write never resets the demo tenant).
+fn make_client(
+    config: &AppConfig,
+    auth: Option<Rc<crate::auth::Session>>,
     log: Rc<RefCell<Vec<LogEntry>>>,
-    read_write: bool,
-    set_rw: Callback<bool>,
-) -> Session {
-    let cloud = Rc::new(config.cloud());
-    let (mode, client, notice) = if config.demo && session::HAS_DEMO {
+) -> (Mode, Option<Rc<ArmClient>>, Option<String>) {
+    if config.demo && session::HAS_DEMO {
         #[cfg(feature = "demo")]
-        {
-            match session::demo_client(log.clone()) {
-                Ok(c) => (Mode::Demo, Some(Rc::new(c)), None),
-                Err(e) => (
-                    Mode::SnippetsOnly,
-                    None,
-                    Some(format!("The demo tenant could not start: {e}")),
-                ),
-            }
-        }
-        #[cfg(not(feature = "demo"))]
-        {
-            (Mode::SnippetsOnly, None, None)
-        }
-    } else if config.demo {
-        (
-            Mode::SnippetsOnly,
-            None,
-            Some("This build has no demo tenant (scripts/serve serves the one that has). Wizards run in snippet-only mode.".into()),
-        )
+        return match session::demo_client(log) {
+            Ok(c) => (Mode::Demo, Some(Rc::new(c)), None),
+            Err(e) => (
+                Mode::SnippetsOnly,
+                None,
+                Some(format!("The demo tenant could not start: {e}")),
+            ),
+        };
+    }
+    if let Some(auth) = auth {
+        return match session::live_client(auth, log) {
+            Ok(c) => (Mode::SignedIn, Some(Rc::new(c)), None),
+            Err(e) => (
+                Mode::SnippetsOnly,
+                None,
+                Some(format!(
+                    "Signed in, but the ARM client could not start: {e}"
+                )),
+            ),
+        };
+    }
+    let notice = if config.demo {
+        "This build has no demo tenant (scripts/serve serves the one that has). Sign in, or use the wizards in snippet-only mode."
     } else {
-        (
-            Mode::SnippetsOnly,
-            None,
-            Some("Not signed in: wizards run in snippet-only mode and send nothing.".into()),
-        )
+        "Not signed in: wizards run in snippet-only mode and send nothing. Sign in to pick a scale set or VM."
     };
-    Session {
-        config: Rc::new(config),
-        cloud,
-        mode,
-        client,
-        log,
-        read_write,
-        set_read_write: set_rw,
-        notice,
+    (Mode::SnippetsOnly, None, Some(notice.into()))
+}
+
+/// The application: sign-in, session and navigation contexts, header, the page, footer.
+#[component]
+pub fn App() -> Html {
+    html! {
+        <AuthProvider>
+            <WithSession />
+        </AuthProvider>
     }
 }
 
-/// The application: session and navigation contexts, header, the page for the route, footer.
 #[component]
-pub fn App() -> Html {
+fn WithSession() -> Html {
+    let auth = use_context::<AuthContext>();
+    let signed_in = auth.as_ref().and_then(|a| match (&a.phase, &a.session) {
+        (Phase::SignedIn(acc), Some(s)) => {
+            Some((format!("{}|{}", acc.username, s.tenant()), s.clone()))
+        }
+        _ => None,
+    });
     let log = use_memo((), |_| Rc::new(RefCell::new(Vec::<LogEntry>::new())));
     let log: Rc<RefCell<Vec<LogEntry>>> = (*log).clone();
     let read_write = use_state(session::stored_read_write);
@@ -79,6 +86,13 @@ pub fn App() -> Html {
             });
         });
     }
+    let cfg = (*config).clone().unwrap_or_default();
+    let access = {
+        let log = log.clone();
+        let key = (cfg.clone(), signed_in.as_ref().map(|(k, _)| k.clone()));
+        let auth_session = signed_in.map(|(_, s)| s);
+        use_memo(key, move |(cfg, _)| make_client(cfg, auth_session, log))
+    };
     let set_rw = {
         let read_write = read_write.clone();
         Callback::from(move |on: bool| {
@@ -86,16 +100,19 @@ pub fn App() -> Html {
             read_write.set(on);
         })
     };
-    let session = {
-        let cfg = (*config).clone();
-        let log = log.clone();
-        let rw = *read_write;
-        use_memo((cfg, rw), move |(cfg, rw)| {
-            make_session(cfg.clone().unwrap_or_default(), log, *rw, set_rw)
-        })
+    let (mode, client, notice) = (*access).clone();
+    let session = Session {
+        cloud: Rc::new(cfg.cloud()),
+        config: Rc::new(cfg),
+        mode,
+        client,
+        log,
+        read_write: *read_write,
+        set_read_write: set_rw,
+        notice,
     };
     html! {
-        <ContextProvider<Session> context={(*session).clone()}>
+        <ContextProvider<Session> context={session}>
             <NavProvider>
                 <Header />
                 <main class="content" id="main" tabindex="-1">

@@ -5,3 +5,4 @@ pub mod grant;
 pub mod header;
 pub mod review;
 pub mod scenario_list;
+pub mod signin;

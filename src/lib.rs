@@ -1,6 +1,7 @@
 //! identity-wizard: the Yew app (thin; the logic lives in `identity-core`).
 
 pub mod app;
+pub mod auth;
 pub mod components;
 pub mod config;
 pub mod loader;

@@ -119,6 +119,36 @@ pub fn demo_client(log: Rc<RefCell<Vec<LogEntry>>>) -> Result<ArmClient, String>
     .map_err(|e| e.to_string())
 }
 
+/// The client for a signed-in user: the browser's fetch to the configured ARM endpoint, with the
+/// user's token (only ever attached to that origin).
+#[cfg(target_arch = "wasm32")]
+pub fn live_client(
+    auth: Rc<crate::auth::Session>,
+    log: Rc<RefCell<Vec<LogEntry>>>,
+) -> Result<ArmClient, String> {
+    let origin = auth.config().arm_endpoint.clone();
+    let clock: Rc<dyn arm_client::Clock> = Rc::new(arm_client::clock::BrowserClock);
+    let tokens: Rc<dyn arm_client::TokenSource> = auth;
+    ArmClient::builder(
+        &origin,
+        Rc::new(arm_client::transport::browser::FetchTransport),
+        tokens,
+    )
+    .clock(clock)
+    .observer(log_observer(log, origin.len()))
+    .build()
+    .map_err(|e| e.to_string())
+}
+
+/// Outside a browser (server-side rendering in tests) nobody is signed in.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn live_client(
+    _: Rc<crate::auth::Session>,
+    _: Rc<RefCell<Vec<LogEntry>>>,
+) -> Result<ArmClient, String> {
+    Err("signing in needs a browser".into())
+}
+
 /// Whether this build carries the demo tenant.
 pub const HAS_DEMO: bool = cfg!(feature = "demo");
 

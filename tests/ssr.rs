@@ -65,3 +65,20 @@ async fn identity_diff_shows_kept_rows_and_escapes_names() {
         "names from Azure are text: {html}"
     );
 }
+
+#[tokio::test]
+async fn header_has_the_sign_in_area_before_msal_loads() {
+    let html = yew::ServerRenderer::<identity_wizard::app::App>::new()
+        .render()
+        .await;
+    // MSAL loads after the first paint: the first render shows the sign-in area's loading state
+    assert!(
+        html.contains(r#"<div id="signin" aria-busy="false" class="signin">"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<span id="auth-status" class="auth-status">Sign-in: loading…</span>"#),
+        "{html}"
+    );
+    assert!(!html.contains("id=\"account-menu\""), "{html}");
+}

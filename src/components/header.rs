@@ -1,3 +1,4 @@
+use crate::components::signin::AccountMenu;
 use crate::nav::Link;
 use crate::session::{Mode, use_session};
 use identity_core::route::Route;
@@ -41,6 +42,7 @@ pub fn Header() -> Html {
                         { if s.read_write { " read-write" } else { " read-only" } }
                     </label>
                 }
+                <AccountMenu />
                 <Link to={Route::ChangeLog} class="loglink">{ "Change log" }</Link>
             </div>
         </header>

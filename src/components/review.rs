@@ -80,7 +80,7 @@ pub fn Requests(props: &RequestsProps) -> Html {
                         <figcaption>{ format!("Request {} of {}", i + 1, props.requests.len()) }
                             <CopyButton text={text.clone()} label={format!("request {}", i + 1)} />
                         </figcaption>
-                        <pre class="http"><code>{ text }</code></pre>
+                        <pre class="http" tabindex="0" aria-label={format!("Request {}", i + 1)}><code>{ text }</code></pre>
                     </figure>
                 }
             }) }
@@ -121,7 +121,7 @@ pub fn ScriptTabs(props: &ScriptTabsProps) -> Html {
             </div>
             <div role="tabpanel" id="script-panel" aria-labelledby={format!("tab-{}", current.flavour.slug())} data-flavour={current.flavour.slug()}>
                 <CopyButton text={current.text.clone()} label={current.flavour.title()} />
-                <pre class="script"><code>{ &current.text }</code></pre>
+                <pre class="script" tabindex="0" aria-label={current.flavour.title()}><code>{ &current.text }</code></pre>
             </div>
         </div>
     }

@@ -8,7 +8,7 @@ use crate::error::{ArmError, ErrorKind};
 use crate::http::{HttpRequest, HttpResponse, Method, Transport};
 use crate::limit::Limiter;
 use crate::lro::{self, LroOptions, LroOutcome, Progress};
-use crate::retry::{RetryPolicy, Safety};
+use crate::retry::{RetryPolicy, RetryWait, Safety};
 use crate::url::Origin;
 use identity_core::ArmRequest;
 use std::rc::Rc;
@@ -31,6 +31,7 @@ pub struct Exchange {
 }
 
 type Observer = Rc<dyn Fn(&Exchange)>;
+type WaitObserver = Rc<dyn Fn(&Exchange, &RetryWait)>;
 
 /// Builds an [`ArmClient`].
 pub struct ArmClientBuilder {
@@ -42,9 +43,16 @@ pub struct ArmClientBuilder {
     lro: LroOptions,
     limit: usize,
     observer: Option<Observer>,
+    on_retry: Option<WaitObserver>,
 }
 
 impl ArmClientBuilder {
+    /// Called before each retry wait with the request and the wait (a UI shows a
+    /// countdown when `from_retry_after`).
+    pub fn on_retry(mut self, f: impl Fn(&Exchange, &RetryWait) + 'static) -> Self {
+        self.on_retry = Some(Rc::new(f));
+        self
+    }
     /// The clock used for retries and polling (default: the platform's real clock).
     pub fn clock(mut self, clock: Rc<dyn Clock>) -> Self {
         self.clock = Some(clock);
@@ -91,6 +99,7 @@ impl ArmClientBuilder {
             lro: self.lro,
             limiter: Limiter::new(self.limit),
             observer: self.observer,
+            on_retry: self.on_retry,
         })
     }
 }
@@ -128,6 +137,17 @@ pub struct ArmClient {
     lro: LroOptions,
     limiter: Limiter,
     observer: Option<Observer>,
+    on_retry: Option<WaitObserver>,
+}
+
+impl std::fmt::Debug for ArmClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArmClient")
+            .field("origin", &self.origin.as_url())
+            .field("retry", &self.retry)
+            .field("lro", &self.lro)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A successful response.
@@ -149,6 +169,7 @@ impl ArmClient {
             lro: LroOptions::default(),
             limit: 4,
             observer: None,
+            on_retry: None,
         }
     }
 
@@ -197,9 +218,29 @@ impl ArmClient {
             return (Err(e.at(method, &req.url)), 0);
         }
         let safety = Safety::of(&req);
+        let mut on_wait = |w: &RetryWait| {
+            if let Some(f) = &self.on_retry {
+                f(
+                    &Exchange {
+                        at_ms: self.clock.now_ms(),
+                        method: req.method,
+                        url: req.url.clone(),
+                        status: w.status,
+                        correlation_id: None,
+                        authorized: true,
+                    },
+                    w,
+                );
+            }
+        };
         let (out, attempts) = self
             .retry
-            .run(&*self.clock, safety, |_| self.try_once(req.clone()))
+            .run_observed(
+                &*self.clock,
+                safety,
+                |_| self.try_once(req.clone()),
+                &mut on_wait,
+            )
             .await;
         let out = out.map_err(|mut e| {
             e.attempts = attempts;

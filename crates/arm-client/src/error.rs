@@ -132,7 +132,7 @@ impl ArmError {
         e.correlation_id = resp
             .header("x-ms-correlation-request-id")
             .map(str::to_string);
-        e.retry_after_ms = resp.header("retry-after").and_then(parse_retry_after_ms);
+        e.retry_after_ms = retry_after_ms(resp);
         if let Some(v) = resp.json_opt() {
             let env = if v.get("error").is_some_and(|x| x.is_object()) {
                 &v["error"]
@@ -189,6 +189,10 @@ impl ArmError {
             _ if is("AuthorizationFailed") => {
                 "Your account lacks the role for this action on this scope (e.g. Virtual Machine \
                  Contributor). If access was granted just now, sign in again."
+            }
+            _ if (is("PreconditionFailed") || self.status == Some(412)) && self.attempts > 1 => {
+                "The answer to an earlier attempt was lost and that attempt was probably applied. \
+                 Re-read the resource to see its current state."
             }
             _ if is("PreconditionFailed") || self.status == Some(412) => {
                 "The resource was changed by someone else since it was read. Re-read it and \
@@ -257,8 +261,63 @@ pub(crate) fn fill_from_envelope(e: &mut ArmError, env: &serde_json::Value) {
     }
 }
 
-/// Parse `Retry-After` as delta-seconds (ARM's form; fractions accepted). HTTP-dates
-/// are not used by ARM and read as "not readable".
+/// The wait a response asks for: `Retry-After` as delta-seconds (ARM's form), or as
+/// an HTTP-date measured from the response's own `Date` header (no local wall clock
+/// needed). `None` when not readable.
+///
+/// ```
+/// use arm_client::{HttpResponse, error::retry_after_ms};
+/// let r = HttpResponse::default().with_header("Retry-After", "3");
+/// assert_eq!(retry_after_ms(&r), Some(3_000));
+/// let r = HttpResponse::default()
+///     .with_header("Date", "Wed, 21 Oct 2015 07:28:00 GMT")
+///     .with_header("Retry-After", "Wed, 21 Oct 2015 07:28:30 GMT");
+/// assert_eq!(retry_after_ms(&r), Some(30_000));
+/// ```
+pub fn retry_after_ms(resp: &HttpResponse) -> Option<u64> {
+    let v = resp.header("retry-after")?;
+    if let Some(ms) = parse_retry_after_ms(v) {
+        return Some(ms);
+    }
+    let at = parse_http_date(v)?;
+    let now = parse_http_date(resp.header("date")?)?;
+    Some(at.saturating_sub(now) * 1000)
+}
+
+/// Seconds since the Unix epoch of an IMF-fixdate (`Wed, 21 Oct 2015 07:28:00 GMT`).
+fn parse_http_date(s: &str) -> Option<u64> {
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    let [_, day, mon, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    let day: u64 = day.parse().ok()?;
+    let year: i64 = year.parse().ok()?;
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mon = MONTHS.iter().position(|m| m == mon)? as i64 + 1;
+    let hms: Vec<u64> = time
+        .split(':')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, m, sec] = hms.as_slice() else {
+        return None;
+    };
+    if !(1..=31).contains(&day) || *h > 23 || *m > 59 || *sec > 60 {
+        return None;
+    }
+    // days from civil (Howard Hinnant's algorithm)
+    let y = if mon <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (mon + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days * 86_400 + (*h * 3600 + *m * 60 + *sec) as i64).ok()
+}
+
+/// Parse `Retry-After` as delta-seconds (ARM's form; fractions accepted).
 pub fn parse_retry_after_ms(v: &str) -> Option<u64> {
     let s: f64 = v.trim().parse().ok()?;
     if !s.is_finite() || s < 0.0 {
@@ -399,5 +458,23 @@ mod tests {
         assert_eq!(parse_retry_after_ms(" 0.5 "), Some(500));
         assert_eq!(parse_retry_after_ms("-1"), None);
         assert_eq!(parse_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(
+            parse_http_date("Sat, 29 Feb 2020 12:00:01 GMT"),
+            Some(1_582_977_601)
+        );
+        assert_eq!(
+            parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(1_445_412_480)
+        );
+        assert_eq!(parse_http_date("Wed, 21 Foo 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_http_date("Wed, 21 Oct 2015 07:28 GMT"), None);
+        // a date in the past means "now"; a date without the server's Date is unreadable
+        let r = HttpResponse::default()
+            .with_header("Date", "Wed, 21 Oct 2015 07:28:00 GMT")
+            .with_header("Retry-After", "Wed, 21 Oct 2015 07:27:00 GMT");
+        assert_eq!(retry_after_ms(&r), Some(0));
+        let r = HttpResponse::default().with_header("Retry-After", "Wed, 21 Oct 2015 07:27:00 GMT");
+        assert_eq!(retry_after_ms(&r), None);
     }
 }

@@ -60,7 +60,7 @@ pub use http::{HttpRequest, HttpResponse, LocalBoxFuture, Method, Transport, Tra
 pub use identity_core::ArmRequest;
 pub use limit::Limiter;
 pub use lro::{LroOptions, LroOutcome, PollVia, Progress};
-pub use ops::{Location, ResourceGroup, RoleDefinition, Subscription};
+pub use ops::{Location, ResourceGroup, RoleDefinition, Subscription, Tenant};
 pub use paging::Pager;
-pub use retry::{RetryPolicy, Safety};
+pub use retry::{RetryPolicy, RetryWait, Safety};
 pub use url::Origin;

@@ -311,8 +311,7 @@ where
 }
 
 fn retry_after(r: &HttpResponse) -> Option<u64> {
-    r.header("retry-after")
-        .and_then(crate::error::parse_retry_after_ms)
+    crate::error::retry_after_ms(r)
 }
 
 fn op_failed(state: &str, body: Option<&serde_json::Value>, url: &str, polls: u32) -> ArmError {

@@ -81,6 +81,16 @@ pub fn list_subscriptions() -> ArmRequest {
     ArmRequest::new(Method::Get, "/subscriptions", v::SUBSCRIPTIONS)
 }
 
+/// `GET /tenants` (paged): the directories the signed-in user can reach (tenant switch
+/// for guest users).
+///
+/// ```
+/// assert_eq!(arm_client::ops::list_tenants().path_and_query(), "/tenants?api-version=2022-12-01");
+/// ```
+pub fn list_tenants() -> ArmRequest {
+    ArmRequest::new(Method::Get, "/tenants", v::SUBSCRIPTIONS)
+}
+
 /// `GET /subscriptions/{sub}/resourcegroups` (paged).
 pub fn list_resource_groups(sub: &str) -> ArmRequest {
     ArmRequest::new(
@@ -400,6 +410,20 @@ pub struct Subscription {
     /// `Enabled`, `Disabled`, …
     #[serde(default)]
     pub state: Option<String>,
+}
+
+/// A directory (from [`list_tenants`]).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tenant {
+    /// The tenant GUID.
+    pub tenant_id: String,
+    /// Display name, when ARM gives one.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Primary domain, when ARM gives one.
+    #[serde(default)]
+    pub default_domain: Option<String>,
 }
 
 /// A resource group (from [`list_resource_groups`]).

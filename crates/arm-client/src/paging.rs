@@ -43,7 +43,7 @@ pub struct Pager<'c, T> {
     client: &'c ArmClient,
     cursor: Cursor,
     requests: u32,
-    last_url: Option<String>,
+    seen: std::collections::HashSet<String>,
     total: Option<u64>,
     _t: PhantomData<fn() -> T>,
 }
@@ -55,7 +55,7 @@ impl ArmClient {
             client: self,
             cursor: Cursor::First(self.http_request(&req)),
             requests: 0,
-            last_url: None,
+            seen: Default::default(),
             total: None,
             _t: PhantomData,
         }
@@ -70,7 +70,7 @@ impl ArmClient {
                 skip_token: None,
             },
             requests: 0,
-            last_url: None,
+            seen: Default::default(),
             total: None,
             _t: PhantomData,
         }
@@ -118,7 +118,7 @@ impl<T: DeserializeOwned> Pager<'_, T> {
             Ok(r) => r,
             Err(e) => return Some(Err(e)),
         };
-        let v: serde_json::Value = match serde_json::from_slice(&resp.body) {
+        let mut v: serde_json::Value = match serde_json::from_slice(&resp.body) {
             Ok(v) => v,
             Err(e) => return Some(Err(decode(&url, e.to_string()))),
         };
@@ -127,11 +127,11 @@ impl<T: DeserializeOwned> Pager<'_, T> {
         } else {
             "value"
         };
-        let items = match v.get(items_key) {
-            Some(serde_json::Value::Array(a)) => a.clone(),
+        let items = match v.get_mut(items_key).map(serde_json::Value::take) {
+            Some(serde_json::Value::Array(a)) => a,
             Some(serde_json::Value::Object(o)) if graph_first.is_some() => {
                 // resultFormat "table": {columns, rows}
-                match table_rows(o) {
+                match table_rows(&o) {
                     Some(rows) => rows,
                     None => return Some(Err(decode(&url, "unreadable table result".into()))),
                 }
@@ -174,14 +174,17 @@ impl<T: DeserializeOwned> Pager<'_, T> {
                     .filter(|n| !n.is_empty());
                 if let Some(next) = next {
                     let next = resolve(self.client.origin(), next);
-                    if Some(&next) == self.last_url.as_ref() || next == url {
-                        return Some(Err(decode(&url, "nextLink points to the same page".into())));
+                    if self.seen.contains(&next) || next == url {
+                        return Some(Err(decode(
+                            &url,
+                            "nextLink points to a page already read".into(),
+                        )));
                     }
                     self.cursor = Cursor::Next(next);
                 }
             }
         }
-        self.last_url = Some(url);
+        self.seen.insert(url);
         Some(Ok(parsed))
     }
 

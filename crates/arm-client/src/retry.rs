@@ -56,6 +56,19 @@ impl Safety {
     }
 }
 
+/// A wait before a retry, as told to [`RetryPolicy::run_observed`]'s callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryWait {
+    /// The retry about to happen (1 = first retry).
+    pub retry: u32,
+    /// How long the client waits before it.
+    pub wait_ms: u64,
+    /// Status that caused it (`None` for a dropped connection).
+    pub status: Option<u16>,
+    /// `true` when the wait is the server's `Retry-After` (a countdown the user can trust).
+    pub from_retry_after: bool,
+}
+
 /// Retry settings. The jitter generator is seeded, so a test can fix it.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -150,10 +163,7 @@ impl RetryPolicy {
                 if !retryable {
                     return None;
                 }
-                match resp
-                    .header("retry-after")
-                    .and_then(crate::error::parse_retry_after_ms)
-                {
+                match crate::error::retry_after_ms(resp) {
                     Some(ms) if ms > self.max_retry_after_ms => None,
                     Some(ms) => Some(ms),
                     None => Some(self.backoff_ms(retry)),
@@ -171,7 +181,23 @@ impl RetryPolicy {
         &self,
         clock: &dyn Clock,
         safety: Safety,
+        attempt: F,
+    ) -> (Result<HttpResponse, ArmError>, u32)
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<HttpResponse, ArmError>>,
+    {
+        self.run_observed(clock, safety, attempt, &mut |_| {}).await
+    }
+
+    /// [`RetryPolicy::run`], telling `on_wait` before each wait (for a visible
+    /// countdown).
+    pub async fn run_observed<F, Fut>(
+        &self,
+        clock: &dyn Clock,
+        safety: Safety,
         mut attempt: F,
+        on_wait: &mut dyn FnMut(&RetryWait),
     ) -> (Result<HttpResponse, ArmError>, u32)
     where
         F: FnMut(u32) -> Fut,
@@ -182,6 +208,16 @@ impl RetryPolicy {
             let outcome = attempt(n).await;
             match self.decide(safety, n, &outcome) {
                 Some(wait) => {
+                    on_wait(&RetryWait {
+                        retry: n + 1,
+                        wait_ms: wait,
+                        status: outcome.as_ref().ok().map(|r| r.status),
+                        from_retry_after: outcome
+                            .as_ref()
+                            .ok()
+                            .and_then(crate::error::retry_after_ms)
+                            == Some(wait),
+                    });
                     clock.sleep(wait).await;
                     n += 1;
                 }

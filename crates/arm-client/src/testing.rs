@@ -18,6 +18,24 @@ impl std::task::Wake for ThreadWaker {
     }
 }
 
+/// Run a future to completion on the current thread (native tests and tools). On
+/// wasm32 it spins, so it only suits futures that never wait for the browser (e.g. the
+/// in-process simulator on a virtual clock).
+///
+/// ```
+/// assert_eq!(arm_client::testing::block_on(async { 1 + 1 }), 2);
+/// ```
+#[cfg(target_arch = "wasm32")]
+pub fn block_on<F: Future>(fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
 /// Run a future to completion on the current thread (native tests and tools).
 ///
 /// ```

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Against armsim: in-process (virtual clock: operations progress in virtual time)
 //! and over HTTP to armsim's server on 127.0.0.1 (faults through its control
 //! endpoint), each also in a strict-CORS-like mode where no ARM response header is
@@ -593,6 +594,14 @@ fn typed_lists_and_reads_against_the_demo_tenant() {
     for (mode, strict) in MODES {
         let env = Env::demo(mode, strict);
         let c = &env.client;
+        let tenants: Vec<Tenant> = block_on(c.list(ops::list_tenants()).collect_all()).unwrap();
+        assert_eq!(tenants.len(), 1);
+        let subs: Vec<Subscription> =
+            block_on(c.list(ops::list_subscriptions()).collect_all()).unwrap();
+        assert!(
+            subs.iter()
+                .all(|s| s.tenant_id.as_deref() == Some(tenants[0].tenant_id.as_str()))
+        );
         let locs: Vec<Location> = block_on(c.list(ops::list_locations(SUB)).collect_all()).unwrap();
         assert!(
             locs.iter()
@@ -618,5 +627,539 @@ fn typed_lists_and_reads_against_the_demo_tenant() {
                 "{e:?}"
             );
         }
+    }
+}
+
+/// The same change against the real `armsim` binary (its own process, its own
+/// clock, operations lasting 300 ms of real time). Run with
+/// `ARMSIM_BIN=path/to/armsim cargo test -p arm-client --test armsim -- --ignored`.
+#[test]
+#[ignore = "needs ARMSIM_BIN (a built armsim binary)"]
+fn over_the_armsim_binary() {
+    use std::io::BufRead;
+    let bin = std::env::var("ARMSIM_BIN").expect("set ARMSIM_BIN to the armsim binary");
+    let mut child = std::process::Command::new(bin)
+        .args(["--port", "0", "--control", "--lro-delay-ms", "300"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().to_string();
+    // real time here: the server's operations end after 300 ms of wall clock
+    let client = ArmClient::builder(
+        &url,
+        Rc::new(TcpTransport::default()),
+        Rc::new(StaticToken::new("t")),
+    )
+    .lro(LroOptions {
+        poll_ms: 100,
+        max_poll_ms: 200,
+        ..Default::default()
+    })
+    .build()
+    .unwrap();
+    let fault =
+        json!({"kind": "throttle", "count": 2, "retryAfterSeconds": 0, "match": {"method": "GET"}});
+    let mut r = HttpRequest::new(Method::Post, format!("{url}/_armsim/faults"));
+    r.body = Some(fault.to_string().into_bytes());
+    assert_eq!(
+        TcpTransport::default().send_blocking(&r).unwrap().status,
+        200
+    );
+    let mut states = Vec::new();
+    let ch = block_on(identity::change_identity(
+        &client,
+        VMSS_API,
+        &Operation::EnableSystemAssigned,
+        &mut |p| states.push(p.state.clone()),
+    ));
+    let log = TcpTransport::default()
+        .send_blocking(&HttpRequest::new(
+            Method::Get,
+            format!("{url}/_armsim/requests"),
+        ))
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let ch = ch.unwrap();
+    let log: Vec<LogEntry> =
+        serde_json::from_value(log.body_json().unwrap()["value"].clone()).unwrap();
+    let s = summary(&log);
+    assert_eq!(
+        log.iter().map(|e| e.status).take(3).collect::<Vec<_>>(),
+        [429, 429, 200],
+        "{s:?}"
+    );
+    assert_eq!(
+        log.iter().filter(|e| e.method == "PATCH").count(),
+        1,
+        "{s:?}"
+    );
+    assert!(states.iter().any(|s| s == "InProgress"), "{states:?}");
+    assert!(ch.after.unwrap().identity.system_assigned);
+    eprintln!("armsim binary: {} requests: {s:#?}", log.len());
+}
+
+#[test]
+fn removing_the_legacy_extension_follows_delete_and_manualupgrade() {
+    const LEGACY: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-batch/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-legacy";
+    for (mode, strict) in MODES {
+        let env = Env::demo(mode, strict);
+        let before = env.state(LEGACY);
+        assert!(before.legacy_extension.is_some());
+        env.clear_log();
+        let op = Operation::RemoveLegacyExtension {
+            upgrade_instances: true,
+        };
+        let ch = block_on(identity::change_identity(
+            &env.client,
+            LEGACY,
+            &op,
+            &mut |_| {},
+        ))
+        .unwrap_or_else(|e| panic!("{mode:?} strict={strict}: {e}"));
+        let log = env.log();
+        let s = summary(&log);
+        let writes: Vec<&str> = log
+            .iter()
+            .filter(|e| e.method != "GET")
+            .map(|e| e.method.as_str())
+            .collect();
+        let planned: Vec<&str> = ch
+            .plan
+            .requests()
+            .iter()
+            .map(|r| r.method.as_str())
+            .collect();
+        assert_eq!(writes, planned, "{s:?}");
+        assert_eq!(ch.outcomes.len(), planned.len());
+        assert!(
+            ch.outcomes
+                .iter()
+                .all(|o| o.state == "Succeeded" || (strict && o.state == "Accepted")),
+            "{:?}",
+            ch.outcomes
+                .iter()
+                .map(|o| (&o.state, o.via))
+                .collect::<Vec<_>>()
+        );
+        if strict {
+            assert_eq!(
+                ch.outcomes[0].via,
+                PollVia::ResourceGone,
+                "DELETE followed until 404"
+            );
+        }
+        assert!(env.state(LEGACY).legacy_extension.is_none(), "{s:?}");
+    }
+}
+
+#[test]
+fn each_lro_terminal_state_against_armsim() {
+    for (mode, strict) in MODES {
+        for terminal in ["Succeeded", "Failed", "Canceled"] {
+            let env = Env::demo(mode, strict);
+            match terminal {
+                "Failed" => env.inject(Fault::FailOperation {
+                    count: 1,
+                    code: "InternalExecutionError".into(),
+                    message: "boom".into(),
+                }),
+                "Canceled" => env.inject(Fault::CancelOperation { count: 1 }),
+                _ => {}
+            }
+            let mut states = Vec::new();
+            let out = block_on(identity::change_identity(
+                &env.client,
+                VMSS_API,
+                &Operation::EnableSystemAssigned,
+                &mut |p| states.push(p.state.clone()),
+            ));
+            assert_eq!(
+                states.last().map(String::as_str),
+                Some(terminal),
+                "{mode:?} strict={strict}"
+            );
+            match out {
+                Ok(ch) => {
+                    assert_eq!(terminal, "Succeeded");
+                    assert!(ch.after.unwrap().identity.system_assigned);
+                }
+                Err(e) => {
+                    assert_eq!(e.kind, ErrorKind::OperationFailed, "{e}");
+                    assert!(e.message.contains(terminal), "{e}");
+                    if !strict && terminal == "Canceled" {
+                        assert_eq!(e.code.as_deref(), Some("OperationCanceled"));
+                    }
+                }
+            }
+            assert_eq!(env.log().iter().filter(|e| e.method == "PATCH").count(), 1);
+        }
+    }
+}
+
+#[test]
+fn forbidden_writes_explain_the_missing_role() {
+    for (mode, strict) in MODES {
+        for linked in [false, true] {
+            let env = Env::demo(mode, strict);
+            env.inject(Fault::Forbidden {
+                count: 1,
+                linked,
+                matcher: m("PATCH", "vmss-api"),
+            });
+            let op = Operation::AddUserAssigned {
+                ids: vec![ID_BATCH.into()],
+            };
+            let e = block_on(identity::change_identity(
+                &env.client,
+                VMSS_API,
+                &op,
+                &mut |_| {},
+            ))
+            .unwrap_err();
+            assert_eq!(e.status, Some(403));
+            let want = if linked {
+                "LinkedAuthorizationFailed"
+            } else {
+                "AuthorizationFailed"
+            };
+            assert_eq!(e.code.as_deref(), Some(want));
+            let hint = e.hint().unwrap();
+            assert!(
+                hint.contains(if linked {
+                    "Managed Identity Operator"
+                } else {
+                    "role"
+                }),
+                "{hint}"
+            );
+            assert_eq!(e.attempts, 1, "403 is not retried");
+            assert!(
+                !env.state(VMSS_API)
+                    .identity
+                    .user_assigned
+                    .iter()
+                    .any(|u| u.id.eq_ignore_ascii_case(ID_BATCH))
+            );
+        }
+    }
+}
+
+#[test]
+fn an_expired_token_is_refreshed_once() {
+    use std::cell::Cell;
+    struct Counting(Cell<u32>);
+    impl TokenSource for Counting {
+        fn token(&self, refresh: bool) -> LocalBoxFuture<'_, Result<String, ArmError>> {
+            if refresh {
+                self.0.set(self.0.get() + 1);
+            }
+            let t = format!("token-{}", self.0.get());
+            Box::pin(async move { Ok(t) })
+        }
+    }
+    for (mode, strict) in MODES {
+        let env = Env::demo(mode, strict);
+        let tokens = Rc::new(Counting(Cell::new(0)));
+        let transport: Rc<dyn Transport> = match (mode, &env.sim, &env.server) {
+            (Mode::InProcess, Some(sim), _) => Rc::new(sim.clone()),
+            (_, _, Some(_)) => Rc::new(TcpTransport::default()),
+            _ => unreachable!(),
+        };
+        let transport: Rc<dyn Transport> = if strict {
+            Rc::new(StrictCors(transport))
+        } else {
+            transport
+        };
+        let endpoint = env
+            .server
+            .as_ref()
+            .map(|s| s.url())
+            .unwrap_or_else(|| "https://management.azure.com".into());
+        let c = ArmClient::builder(endpoint, transport, tokens.clone())
+            .clock(Rc::new(env.clock.clone()))
+            .build()
+            .unwrap();
+        env.inject(Fault::Unauthorized {
+            count: 1,
+            matcher: Matcher::default(),
+        });
+        block_on(c.send(&ops::list_subscriptions())).unwrap();
+        assert_eq!(tokens.0.get(), 1);
+        assert_eq!(
+            env.log().iter().map(|e| e.status).collect::<Vec<_>>(),
+            [401, 200]
+        );
+        // twice in a row: one refresh only, then the error
+        env.inject(Fault::Unauthorized {
+            count: 2,
+            matcher: Matcher::default(),
+        });
+        let e = block_on(c.send(&ops::list_subscriptions())).unwrap_err();
+        assert_eq!(
+            (e.status, e.code.as_deref()),
+            (Some(401), Some("ExpiredAuthenticationToken"))
+        );
+        assert!(e.hint().unwrap().contains("Sign in again"));
+        assert_eq!(tokens.0.get(), 2);
+    }
+}
+
+#[test]
+fn a_lost_answer_to_a_write_is_not_applied_twice() {
+    for (mode, strict) in MODES {
+        let env = Env::demo(mode, strict);
+        // the PATCH takes effect but its answer is lost
+        env.inject(Fault::Drop {
+            count: 1,
+            after_processing: true,
+            matcher: m("PATCH", "vmss-api"),
+        });
+        let op = Operation::EnableSystemAssigned;
+        let e = block_on(identity::change_identity(
+            &env.client,
+            VMSS_API,
+            &op,
+            &mut |_| {},
+        ))
+        .unwrap_err();
+        // the If-Match retry meets the etag the lost write produced
+        assert_eq!(
+            (e.status, e.attempts),
+            (Some(412), 2),
+            "{mode:?} strict={strict}: {e}"
+        );
+        assert!(e.message.contains("earlier attempt may have been applied"));
+        assert!(e.hint().unwrap().contains("probably applied"));
+        let log = env.log();
+        assert_eq!(
+            log.iter()
+                .filter(|e| e.method == "PATCH")
+                .map(|e| e.status)
+                .collect::<Vec<_>>(),
+            [0, 412]
+        );
+        // re-reading shows the change was applied; planning again is a no-op
+        let ch = block_on(identity::change_identity(
+            &env.client,
+            VMSS_API,
+            &op,
+            &mut |_| {},
+        ))
+        .unwrap();
+        assert!(ch.before.identity.system_assigned);
+        assert!(ch.outcomes.is_empty(), "nothing sent twice");
+        // an unguarded write is not repeated at all
+        env.inject(Fault::Drop {
+            count: 1,
+            after_processing: true,
+            matcher: m("PATCH", "vmss-api"),
+        });
+        let unguarded = ops::patch_identity(VMSS_API, json!({"type": "None"}), None).unwrap();
+        let e = block_on(env.client.send(&unguarded)).unwrap_err();
+        assert_eq!((e.kind, e.attempts), (ErrorKind::Network, 1));
+        assert!(e.hint().unwrap().contains("re-read"));
+    }
+}
+
+#[test]
+fn resource_graph_pages_with_skip_token() {
+    for (mode, strict) in [(Mode::InProcess, false), (Mode::Http, true)] {
+        let env = Env::new(
+            mode,
+            strict,
+            Seed::generate_scale(1_200, 3),
+            SimConfig::default(),
+        );
+        let subs: Vec<Subscription> =
+            block_on(env.client.list(ops::list_subscriptions()).collect_all()).unwrap();
+        let ids: Vec<&str> = subs.iter().map(|s| s.subscription_id.as_str()).collect();
+        env.clear_log();
+        let mut p =
+            env.client
+                .graph::<Value>(ops::resource_graph(ops::SCALE_SETS_QUERY, &ids, 500));
+        let mut rows = Vec::new();
+        while let Some(page) = block_on(p.next_page()) {
+            rows.extend(page.unwrap());
+        }
+        assert_eq!(rows.len(), 1_200);
+        assert_eq!((p.requests(), p.total_records()), (3, Some(1_200)));
+        // the same scale sets, with the same orchestration mode, as the per-subscription lists
+        let log = env.log();
+        let mut listed = std::collections::BTreeMap::new();
+        for s in &ids {
+            let v: Vec<Value> =
+                block_on(env.client.list(ops::list_scale_sets(s, None)).collect_all()).unwrap();
+            for x in v {
+                listed.insert(
+                    x["id"].as_str().unwrap().to_ascii_lowercase(),
+                    x["properties"]["orchestrationMode"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                );
+            }
+        }
+        let graphed: std::collections::BTreeMap<_, _> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap().to_ascii_lowercase(),
+                    r["orchestrationMode"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(graphed.len(), 1_200, "no duplicates");
+        assert_eq!(graphed, listed);
+        assert!(
+            log.iter().all(
+                |e| e.method == "POST" && e.path.ends_with("Microsoft.ResourceGraph/resources")
+            )
+        );
+        assert_eq!(log.len(), 3);
+    }
+    // which resources use a given user-assigned identity
+    let env = Env::demo(Mode::InProcess, false);
+    let q = format!(
+        "Resources | where identity.userAssignedIdentities has '{}' | project id, name | order by id asc",
+        "/resourceGroups/rg-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web"
+    );
+    let users: Vec<Value> = block_on(
+        env.client
+            .graph(ops::resource_graph(&q, &[], 100))
+            .collect_all(),
+    )
+    .unwrap();
+    let names: Vec<&str> = users.iter().map(|u| u["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["vmss-flex", "vmss-web"]);
+}
+
+#[test]
+fn real_token_checks_an_expired_token_is_replaced_once() {
+    use std::cell::Cell;
+    struct Minter {
+        issuer: Rc<armsim::testing::TestIssuer>,
+        now_s: Box<dyn Fn() -> u64>,
+        calls: Cell<u32>,
+    }
+    impl TokenSource for Minter {
+        fn token(&self, refresh: bool) -> LocalBoxFuture<'_, Result<String, ArmError>> {
+            self.calls.set(self.calls.get() + 1);
+            // the cached token expired an hour ago; a refresh mints a fresh one
+            let now = (self.now_s)();
+            let t = if refresh {
+                self.issuer
+                    .token("11111111-aaaa-4aaa-8aaa-000000000001", now)
+            } else {
+                self.issuer
+                    .token("11111111-aaaa-4aaa-8aaa-000000000001", now - 7_200)
+            };
+            Box::pin(async move { Ok(t) })
+        }
+    }
+    let issuer = Rc::new(armsim::testing::TestIssuer::with_bits(7, 1024));
+    for mode in [Mode::InProcess, Mode::Http] {
+        let cfg = SimConfig {
+            auth: Some(issuer.auth_config()),
+            ..Default::default()
+        };
+        let env = Env::new(mode, false, Seed::demo(), cfg);
+        let clock = env.clock.clone();
+        let now_s: Box<dyn Fn() -> u64> = match mode {
+            Mode::InProcess => Box::new(move || clock.now_ms() / 1000),
+            Mode::Http => Box::new(|| armsim::server::now_ms() / 1000),
+        };
+        let minter = Rc::new(Minter {
+            issuer: issuer.clone(),
+            now_s,
+            calls: Cell::new(0),
+        });
+        let (transport, endpoint): (Rc<dyn Transport>, String) = match (&env.sim, &env.server) {
+            (Some(sim), _) => (Rc::new(sim.clone()), "https://management.azure.com".into()),
+            (_, Some(s)) => (Rc::new(TcpTransport::default()), s.url()),
+            _ => unreachable!(),
+        };
+        let c = ArmClient::builder(endpoint, transport, minter.clone())
+            .clock(Rc::new(env.clock.clone()))
+            .build()
+            .unwrap();
+        let subs: Vec<Subscription> =
+            block_on(c.list(ops::list_subscriptions()).collect_all()).unwrap();
+        assert_eq!(subs.len(), 2);
+        assert_eq!(minter.calls.get(), 2, "one cached token, one refresh");
+        let log = env.log();
+        assert_eq!(
+            log.iter().map(|e| e.status).collect::<Vec<_>>(),
+            [401, 200],
+            "{mode:?}"
+        );
+        // a token-less client is refused by armsim with ARM's 401
+        let e = block_on(env.client.send(&ops::list_subscriptions())).unwrap_err();
+        assert_eq!(e.status, Some(401));
+        assert!(e.hint().unwrap().contains("Sign in again"));
+    }
+}
+
+#[test]
+fn role_definitions_and_assignments_with_replication_delay() {
+    for strict in [false, true] {
+        let cfg = SimConfig {
+            principal_delay_ms: 30_000,
+            ..Default::default()
+        };
+        let env = Env::new(Mode::InProcess, strict, Seed::demo(), cfg);
+        let c = &env.client;
+        let scope = format!("/subscriptions/{SUB}/resourceGroups/rg-web");
+        let defs: Vec<RoleDefinition> = block_on(
+            c.list(ops::list_role_definitions(&scope, Some("Reader")).unwrap())
+                .collect_all(),
+        )
+        .unwrap();
+        assert_eq!(defs.len(), 1);
+        assert_eq!(defs[0].properties.role_name, "Reader");
+        // a new identity, then a role for its principal at once
+        let uai = format!(
+            "/subscriptions/{SUB}/resourceGroups/rg-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-new"
+        );
+        let created = block_on(c.execute(
+            &ops::put_create(&uai, json!({"location": "westeurope"})).unwrap(),
+            &mut |_| {},
+        ))
+        .unwrap();
+        let principal = created.response.body_json().unwrap()["properties"]["principalId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let assign = ops::create_role_assignment(
+            &scope,
+            "6f1e7c1a-0000-4000-8000-000000000001",
+            &defs[0].id,
+            &principal,
+        )
+        .unwrap();
+        let e = block_on(c.send(&assign)).unwrap_err();
+        assert_eq!(e.code.as_deref(), Some("PrincipalNotFound"));
+        assert!(e.hint().unwrap().contains("replicated"));
+        env.clock.advance(31_000);
+        let r = block_on(c.send(&assign)).unwrap();
+        assert!(r.status == 200 || r.status == 201);
+        let mine: Vec<Value> = block_on(
+            c.list(ops::list_role_assignments(&scope, Some(&principal)).unwrap())
+                .collect_all(),
+        )
+        .unwrap();
+        assert_eq!(mine.len(), 1);
+        let id = mine[0]["id"].as_str().unwrap().to_string();
+        block_on(c.send(&ops::delete_role_assignment(&id).unwrap())).unwrap();
+        let mine: Vec<Value> = block_on(
+            c.list(ops::list_role_assignments(&scope, Some(&principal)).unwrap())
+                .collect_all(),
+        )
+        .unwrap();
+        assert!(mine.is_empty());
     }
 }

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Each layer exercised through the assembled client with a scripted transport (no
 //! network, virtual clock).
 
@@ -480,6 +481,21 @@ fn paging_follows_next_links_and_detects_loops() {
     assert_eq!(all[9_999].id, "/x/9999");
     assert_eq!(t.requests().len(), 10);
 
+    // a two-page cycle is caught too
+    let t = Rc::new(ScriptedTransport::new());
+    t.fallback(|r| {
+        let other = if r.url.contains("page=b") { "a" } else { "b" };
+        Ok(ok(json!({"value": [1], "nextLink": format!("{ARM}/subscriptions/s/resourcegroups?page={other}")})))
+    });
+    let c = client_with(t.clone(), &VirtualClock::new(0));
+    let e = block_on(
+        c.list::<Value>(ops::list_resource_groups("s"))
+            .collect_all(),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Decode);
+    assert_eq!(t.requests().len(), 3);
+
     let t = Rc::new(ScriptedTransport::new());
     t.fallback(|r| Ok(ok(json!({"value": [], "nextLink": r.url.clone()}))));
     let c = client_with(t.clone(), &VirtualClock::new(0));
@@ -683,4 +699,70 @@ fn a_412_after_our_own_retry_says_so() {
     let e = block_on(c.send(&req)).unwrap_err();
     assert_eq!((e.message.as_str(), e.attempts), ("Etag mismatch", 1));
     assert!(e.hint().unwrap().contains("changed by someone else"));
+}
+
+struct NoToken;
+impl TokenSource for NoToken {
+    fn token(&self, _refresh: bool) -> LocalBoxFuture<'_, Result<String, ArmError>> {
+        Box::pin(async { Err(ArmError::new(ErrorKind::Credential, "interaction required")) })
+    }
+}
+
+#[test]
+fn a_token_source_failure_sends_nothing() {
+    let t = Rc::new(ScriptedTransport::new());
+    let c = ArmClient::builder(ARM, t.clone(), Rc::new(NoToken))
+        .clock(Rc::new(VirtualClock::new(0)))
+        .build()
+        .unwrap();
+    let e = block_on(c.send(&ops::list_subscriptions())).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Credential);
+    assert_eq!((e.attempts, t.requests().len()), (1, 0));
+    assert!(e.url.ends_with("/subscriptions?api-version=2022-12-01"));
+    assert!(e.hint().unwrap().contains("Sign in"));
+    assert!(
+        ArmClient::builder("management.azure.com", t, Rc::new(NoToken))
+            .build()
+            .is_err()
+    );
+}
+
+#[test]
+fn retry_waits_are_announced_for_a_countdown() {
+    let t = Rc::new(ScriptedTransport::new());
+    t.push(HttpResponse::json(429, &json!({})).with_header("Retry-After", "12"));
+    t.push_err(TransportError::Network("reset".into()));
+    t.push(ok(json!({"value": []})));
+    let waits = Rc::new(RefCell::new(Vec::new()));
+    let w2 = waits.clone();
+    let c = ArmClient::builder(ARM, t.clone(), Rc::new(StaticToken::new("x")))
+        .clock(Rc::new(VirtualClock::new(0)))
+        .on_retry(move |ex, w| w2.borrow_mut().push((ex.url.clone(), w.clone())))
+        .build()
+        .unwrap();
+    block_on(c.send(&ops::list_subscriptions())).unwrap();
+    let waits = waits.borrow();
+    assert_eq!(waits.len(), 2);
+    assert_eq!(
+        (
+            waits[0].1.retry,
+            waits[0].1.wait_ms,
+            waits[0].1.status,
+            waits[0].1.from_retry_after
+        ),
+        (1, 12_000, Some(429), true)
+    );
+    assert_eq!(
+        (
+            waits[1].1.retry,
+            waits[1].1.status,
+            waits[1].1.from_retry_after
+        ),
+        (2, None, false)
+    );
+    assert!(
+        waits[0]
+            .0
+            .ends_with("/subscriptions?api-version=2022-12-01")
+    );
 }

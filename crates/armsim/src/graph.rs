@@ -27,6 +27,7 @@ use super::{Kind, Sim, Target, hex, ok, unhex};
 use crate::error::ArmError;
 use crate::http::{SimRequest, SimResponse};
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 
 /// api-versions of Microsoft.ResourceGraph/resources the simulator accepts.
 pub const GRAPH_VERSIONS: &[&str] = &[
@@ -313,20 +314,104 @@ fn get_ci<'a>(o: &'a Map<String, Value>, k: &str) -> Option<&'a Value> {
     })
 }
 
-fn eval(e: &Expr, row: &Map<String, Value>) -> Value {
+/// A `Resources` row still backed by the resource's body (nothing cloned until a column is read).
+struct VRow<'a> {
+    id: &'a str,
+    sub: &'a str,
+    rg: &'a str,
+    tenant: &'a str,
+    body: &'a Value,
+}
+
+/// A row before (`V`) or after (`M`) a projection.
+enum Row<'a> {
+    V(VRow<'a>),
+    M(Map<String, Value>),
+}
+
+const COLUMNS: [&str; 16] = [
+    "id",
+    "name",
+    "type",
+    "tenantId",
+    "kind",
+    "location",
+    "resourceGroup",
+    "subscriptionId",
+    "managedBy",
+    "sku",
+    "plan",
+    "properties",
+    "tags",
+    "identity",
+    "zones",
+    "extendedLocation",
+];
+
+impl Row<'_> {
+    fn col(&self, k: &str) -> Option<Cow<'_, Value>> {
+        match self {
+            Row::M(m) => get_ci(m, k).map(Cow::Borrowed),
+            Row::V(v) => {
+                let owned = |x: Value| Some(Cow::Owned(x));
+                let field = |f: &str, default: Value| match v.body.get(f) {
+                    Some(x) => Some(Cow::Borrowed(x)),
+                    None => Some(Cow::Owned(default)),
+                };
+                match k.to_ascii_lowercase().as_str() {
+                    "id" => owned(json!(v.id)),
+                    "name" => field("name", Value::Null),
+                    "type" => owned(json!(
+                        v.body["type"].as_str().unwrap_or_default().to_lowercase()
+                    )),
+                    "tenantid" => owned(json!(v.tenant)),
+                    "kind" | "managedby" => owned(json!("")),
+                    "location" => field("location", Value::Null),
+                    "resourcegroup" => owned(json!(v.rg.to_lowercase())),
+                    "subscriptionid" => owned(json!(v.sub)),
+                    "sku" => field("sku", Value::Null),
+                    "plan" => field("plan", Value::Null),
+                    "properties" => field("properties", json!({})),
+                    "tags" => field("tags", json!({})),
+                    "identity" => field("identity", Value::Null),
+                    "zones" => field("zones", Value::Null),
+                    "extendedlocation" => owned(Value::Null),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    fn into_map(self) -> Map<String, Value> {
+        match self {
+            Row::M(m) => m,
+            Row::V(_) => COLUMNS
+                .iter()
+                .map(|c| {
+                    (
+                        c.to_string(),
+                        self.col(c).map(Cow::into_owned).unwrap_or(Value::Null),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+fn eval(e: &Expr, row: &Row) -> Value {
     match e {
         Expr::Path(p) => {
-            let mut v = match get_ci(row, &p[0]) {
-                Some(v) => v.clone(),
-                None => return Value::Null,
+            let Some(first) = row.col(&p[0]) else {
+                return Value::Null;
             };
+            let mut v: &Value = &first;
             for k in &p[1..] {
                 v = match v.as_object().and_then(|o| get_ci(o, k)) {
-                    Some(x) => x.clone(),
+                    Some(x) => x,
                     None => return Value::Null,
                 };
             }
-            v
+            v.clone()
         }
         Expr::Func(f, inner) => {
             let v = eval(inner, row);
@@ -348,7 +433,7 @@ fn text(v: &Value) -> String {
     }
 }
 
-fn test(c: &Cond, row: &Map<String, Value>) -> bool {
+fn test(c: &Cond, row: &Row) -> bool {
     match c {
         Cond::And(v) => v.iter().all(|x| test(x, row)),
         Cond::Or(v) => v.iter().any(|x| test(x, row)),
@@ -385,23 +470,20 @@ fn test(c: &Cond, row: &Map<String, Value>) -> bool {
 }
 
 impl Sim {
-    fn graph_rows(&self, subs: Option<&[String]>) -> Vec<Map<String, Value>> {
-        let caller = self.caller.clone();
+    fn graph_rows(&self, subs: Option<&[String]>) -> Vec<Row<'_>> {
+        let caller = self.caller.as_ref().filter(|_| self.cfg.role_map.is_some());
         self.res
             .iter()
             .filter(|(_, r)| matches!(r.kind, Kind::Vmss | Kind::Vm | Kind::Uai | Kind::Vnet))
-            .filter_map(|(k, _)| {
+            .filter_map(|(k, r)| {
                 let segs: Vec<&str> = k.split('/').filter(|s| !s.is_empty()).collect();
                 let sid = *segs.get(1)?;
                 let sub = self.subs.iter().find(|s| s.id.eq_ignore_ascii_case(sid))?;
                 if subs.is_some_and(|l| !l.iter().any(|x| x.eq_ignore_ascii_case(&sub.id))) {
                     return None;
                 }
-                let b = self.render(k, None);
-                let id = b["id"].as_str().unwrap_or_default().to_string();
-                if let Some(c) = &caller
-                    && self.cfg.role_map.is_some()
-                {
+                let id = r.body["id"].as_str().unwrap_or_default();
+                if let Some(c) = caller {
                     let ids: Vec<String> = id
                         .split('/')
                         .filter(|s| !s.is_empty())
@@ -412,39 +494,14 @@ impl Sim {
                         return None;
                     }
                 }
-                let mut row = Map::new();
-                row.insert("id".into(), json!(id));
-                row.insert("name".into(), b["name"].clone());
-                row.insert(
-                    "type".into(),
-                    json!(b["type"].as_str().unwrap_or_default().to_lowercase()),
-                );
-                row.insert("tenantId".into(), json!(self.tenant_id));
-                row.insert("kind".into(), json!(""));
-                row.insert("location".into(), b["location"].clone());
-                row.insert(
-                    "resourceGroup".into(),
-                    json!(segs.get(3).copied().unwrap_or_default()),
-                );
-                row.insert("subscriptionId".into(), json!(sub.id));
-                row.insert("managedBy".into(), json!(""));
-                row.insert("sku".into(), b.get("sku").cloned().unwrap_or(Value::Null));
-                row.insert("plan".into(), b.get("plan").cloned().unwrap_or(Value::Null));
-                row.insert(
-                    "properties".into(),
-                    b.get("properties").cloned().unwrap_or(json!({})),
-                );
-                row.insert("tags".into(), b.get("tags").cloned().unwrap_or(json!({})));
-                row.insert(
-                    "identity".into(),
-                    b.get("identity").cloned().unwrap_or(Value::Null),
-                );
-                row.insert(
-                    "zones".into(),
-                    b.get("zones").cloned().unwrap_or(Value::Null),
-                );
-                row.insert("extendedLocation".into(), Value::Null);
-                Some(row)
+                let rg = id.split('/').nth(4).unwrap_or_default();
+                Some(Row::V(VRow {
+                    id,
+                    sub: &sub.id,
+                    rg,
+                    tenant: &self.tenant_id,
+                    body: &r.body,
+                }))
             })
             .collect()
     }
@@ -503,34 +560,45 @@ impl Sim {
                 Op::Project(cols) => {
                     rows = rows
                         .iter()
-                        .map(|r| cols.iter().map(|(n, e)| (n.clone(), eval(e, r))).collect())
+                        .map(|r| {
+                            Row::M(cols.iter().map(|(n, e)| (n.clone(), eval(e, r))).collect())
+                        })
                         .collect()
                 }
                 Op::Extend(cols) => {
-                    for r in rows.iter_mut() {
-                        for (n, e) in cols {
-                            let v = eval(e, r);
-                            r.insert(n.clone(), v);
-                        }
-                    }
+                    rows = rows
+                        .into_iter()
+                        .map(|r| {
+                            let vals: Vec<(String, Value)> =
+                                cols.iter().map(|(n, e)| (n.clone(), eval(e, &r))).collect();
+                            let mut m = r.into_map();
+                            m.extend(vals);
+                            Row::M(m)
+                        })
+                        .collect()
                 }
                 Op::Away(cols) => {
-                    for r in rows.iter_mut() {
-                        r.retain(|k, _| !cols.iter().any(|c| c.eq_ignore_ascii_case(k)));
-                    }
+                    rows = rows
+                        .into_iter()
+                        .map(|r| {
+                            let mut m = r.into_map();
+                            m.retain(|k, _| !cols.iter().any(|c| c.eq_ignore_ascii_case(k)));
+                            Row::M(m)
+                        })
+                        .collect()
                 }
                 Op::Order(col, desc) => {
-                    rows.sort_by(|a, b| {
-                        let x = text(a.get(col).unwrap_or(&Value::Null)).to_lowercase();
-                        let y = text(b.get(col).unwrap_or(&Value::Null)).to_lowercase();
-                        if *desc { y.cmp(&x) } else { x.cmp(&y) }
-                    });
+                    let key = Expr::Path(vec![col.clone()]);
+                    rows.sort_by_cached_key(|r| text(&eval(&key, r)).to_lowercase());
+                    if *desc {
+                        rows.reverse();
+                    }
                 }
                 Op::Limit(n) => rows.truncate(*n),
             }
         }
         let total = rows.len();
-        let has_id = rows.first().is_none_or(|r| r.contains_key("id"));
+        let has_id = rows.first().is_none_or(|r| r.col("id").is_some());
         let mut start = opts["$skip"].as_u64().unwrap_or(0) as usize;
         if let Some(tok) = opts["$skipToken"].as_str() {
             start = unhex(tok)
@@ -544,15 +612,12 @@ impl Sim {
         let start = start.min(total);
         let end = (start + top as usize).min(total);
         let more = end < total;
-        let page: Vec<Value> = rows[start..end]
-            .iter()
-            .map(|r| Value::Object(r.clone()))
-            .collect();
+        let page: Vec<Map<String, Value>> = rows.drain(start..end).map(Row::into_map).collect();
         let data = if opts["resultFormat"]
             .as_str()
             .is_some_and(|f| f.eq_ignore_ascii_case("table"))
         {
-            let cols: Vec<String> = rows
+            let cols: Vec<String> = page
                 .first()
                 .map(|r| r.keys().cloned().collect())
                 .unwrap_or_default();

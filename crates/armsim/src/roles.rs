@@ -624,7 +624,7 @@ impl Sim {
                     .rbac
                     .assignments
                     .get(&key(&assignment_id(&scope, &n)))
-                    .ok_or_else(assignment_not_found)?;
+                    .ok_or_else(|| assignment_not_found(&n))?;
                 Ok(ok(200, &self.assignment_json(a)))
             }
             ("roleassignments", Some(n), "DELETE") => {
@@ -799,11 +799,11 @@ impl Sim {
     }
 }
 
-fn assignment_not_found() -> ArmError {
+fn assignment_not_found(name: &str) -> ArmError {
     ArmError::new(
         404,
         "RoleAssignmentNotFound",
-        "The role assignment '' is not found.",
+        format!("The role assignment '{name}' is not found."),
     )
 }
 

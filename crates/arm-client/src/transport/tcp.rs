@@ -65,8 +65,9 @@ impl TcpTransport {
             head.push_str(&format!("Content-Length: {}\r\n", body.len()));
         }
         head.push_str("\r\n");
-        s.write_all(head.as_bytes()).map_err(net)?;
-        s.write_all(body).map_err(net)?;
+        let mut wire = head.into_bytes();
+        wire.extend_from_slice(body);
+        s.write_all(&wire).map_err(net)?;
         s.flush().map_err(net)?;
         read_response(BufReader::new(s)).map_err(net)
     }
@@ -155,10 +156,28 @@ mod tests {
         let url = format!("http://{}", l.local_addr().unwrap());
         let h = std::thread::spawn(move || {
             let (mut s, _) = l.accept().unwrap();
-            let mut buf = vec![0u8; 4096];
-            let n = s.read(&mut buf).unwrap();
+            // read the head, then as many body bytes as Content-Length says
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = s.read(&mut buf).unwrap();
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got).into_owned();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text[..end]
+                        .lines()
+                        .find_map(|l| l.strip_prefix("Content-Length: "))
+                        .map(|v| v.trim().parse::<usize>().unwrap())
+                        .unwrap_or(0);
+                    if got.len() >= end + 4 + len || n == 0 {
+                        break;
+                    }
+                } else if n == 0 {
+                    break;
+                }
+            }
             s.write_all(reply).unwrap();
-            String::from_utf8_lossy(&buf[..n]).into_owned()
+            String::from_utf8_lossy(&got).into_owned()
         });
         (url, h)
     }

@@ -22,10 +22,16 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.authorization.models import RoleAssignmentCreateParameters
 from azure.mgmt.compute import ComputeManagementClient
-from azure.mgmt.compute.models import VirtualMachineScaleSetIdentity, VirtualMachineScaleSetUpdate
+from azure.mgmt.compute.models import (
+    UserAssignedIdentitiesValue,
+    VirtualMachineScaleSetIdentity,
+    VirtualMachineScaleSetUpdate,
+)
 from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.msi.models import Identity
 from azure.mgmt.resource.subscriptions import SubscriptionClient
+from azure.mgmt.resourcegraph import ResourceGraphClient
+from azure.mgmt.resourcegraph.models import QueryRequest, QueryRequestOptions
 
 SUB1 = "11111111-1111-4111-8111-111111111111"
 SUB2 = "22222222-2222-4222-8222-222222222222"
@@ -163,3 +169,51 @@ def test_create_a_role_assignment(armsim):
     assert [a.name for a in listed] == [name]
     auth.role_assignments.delete(scope, name)
     assert list(auth.role_assignments.list_for_scope(scope, filter=f"principalId eq '{ident.principal_id}'")) == []
+
+
+def test_assign_a_user_assigned_identity_keeping_the_others(armsim):
+    compute = client(ComputeManagementClient, armsim, SUB1)
+    msi = client(ManagedServiceIdentityClient, armsim, SUB1)
+    before = compute.virtual_machine_scale_sets.get("rg-web", "vmss-web")
+    batch = msi.user_assigned_identities.get("rg-identity", "id-batch")
+    kept = {k: UserAssignedIdentitiesValue() for k in before.identity.user_assigned_identities}
+    kept[batch.id] = UserAssignedIdentitiesValue()
+    result = compute.virtual_machine_scale_sets.begin_update(
+        "rg-web", "vmss-web",
+        VirtualMachineScaleSetUpdate(identity=VirtualMachineScaleSetIdentity(
+            type="SystemAssigned, UserAssigned", user_assigned_identities=kept)),
+        etag=before.etag, match_condition=MatchConditions.IfNotModified).result(timeout=30)
+    ids = {k.lower(): v for k, v in result.identity.user_assigned_identities.items()}
+    assert len(ids) == len(before.identity.user_assigned_identities) + 1
+    assert ids[batch.id.lower()].principal_id == batch.principal_id
+    assert ids[batch.id.lower()].client_id == batch.client_id
+    assert result.identity.principal_id == before.identity.principal_id
+
+
+def test_resource_graph_pages_match_the_resource_lists(armsim):
+    compute = {s: client(ComputeManagementClient, armsim, s) for s in (SUB1, SUB2)}
+    want = sorted(v.id.lower() for c in compute.values() for v in c.virtual_machine_scale_sets.list_all())
+    graph = client(ResourceGraphClient, armsim)
+    query = ("resources | where type =~ 'microsoft.compute/virtualmachinescalesets' "
+             "| project id, name, type, resourceGroup, subscriptionId, location, identity")
+    got, token, pages = [], None, 0
+    while True:
+        r = graph.resources(QueryRequest(subscriptions=[SUB1, SUB2], query=query,
+                                         options=QueryRequestOptions(top=3, skip_token=token)))
+        pages += 1
+        assert r.total_records == len(want)
+        assert r.count == len(r.data) <= 3
+        got += [row["id"].lower() for row in r.data]
+        token = r.skip_token
+        if not token:
+            break
+    assert sorted(got) == want
+    assert pages == -(-len(want) // 3)
+    uses = graph.resources(QueryRequest(subscriptions=[SUB1], query=(
+        "Resources | where identity.userAssignedIdentities has "
+        f"'/subscriptions/{SUB1}/resourcegroups/rg-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web' "
+        "| project id")))
+    assert uses.total_records >= 1
+    with pytest.raises(HttpResponseError) as e:
+        graph.resources(QueryRequest(query="Resources | summarize count() by type"))
+    assert e.value.status_code == 400

@@ -1,0 +1,383 @@
+//! Sign-in configuration: `static/config.json` (+ the client id and tenant a user saved in the
+//! settings panel) → the authority, ARM endpoint and scope MSAL and the ARM client use. Pure.
+
+use identity_core::clouds;
+
+/// The raw settings, as read from `config.json` and the settings panel (every field optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// `AzureCloud` (default), `AzureUSGovernment`, `AzureChinaCloud`; ignored for the
+    /// endpoints when `authority` / `armEndpoint` are given.
+    pub cloud: Option<String>,
+    /// The application (client) id of the single-page app registration.
+    pub client_id: Option<String>,
+    /// Tenant id or domain; `organizations` (default), `common`.
+    pub tenant: Option<String>,
+    /// Custom sign-in authority origin (e.g. `https://login.contoso.test`), without the tenant.
+    pub authority: Option<String>,
+    /// Custom ARM endpoint origin.
+    pub arm_endpoint: Option<String>,
+    /// The resource (audience) whose `user_impersonation` scope is asked for; default: the ARM
+    /// endpoint of the cloud.
+    pub arm_audience: Option<String>,
+    /// Hosts MSAL may trust without instance discovery (`host[:port]`); default: the authority's
+    /// host for every authority but the public cloud's.
+    pub known_authorities: Option<Vec<String>>,
+}
+
+/// A resolved sign-in configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// The cloud's name (`AzureCloud` …) or `Custom`.
+    pub cloud: String,
+    /// A label for the header (`Azure (public)`, `Custom (login.contoso.test)`).
+    pub cloud_label: String,
+    /// Application (client) id.
+    pub client_id: String,
+    /// The tenant the user signs in to first.
+    pub tenant: String,
+    /// Authority origin, no trailing slash, no tenant.
+    pub authority_host: String,
+    /// ARM endpoint origin, no trailing slash.
+    pub arm_endpoint: String,
+    /// The delegated ARM scope, e.g. `https://management.azure.com/user_impersonation`.
+    pub arm_scope: String,
+    /// MSAL `knownAuthorities` (`host[:port]`).
+    pub known_authorities: Vec<String>,
+}
+
+/// Why a configuration cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// No client id yet: the app works without sign-in (snippets) until one is set.
+    NoClientId,
+    /// A field is invalid; the text says which and why.
+    Invalid(String),
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigError::NoClientId => f.write_str(
+                "Sign-in is not configured: set the application (client) id in config.json or in the sign-in settings.",
+            ),
+            ConfigError::Invalid(m) => write!(f, "Sign-in configuration error: {m}"),
+        }
+    }
+}
+
+/// The origin (`scheme://host[:port]`) of an absolute http(s) URL, lower-cased; `None` when
+/// it is not one or carries user info.
+fn origin_of(url: &str) -> Option<(String, String)> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return None;
+    }
+    let host_port = rest.split(['/', '?', '#']).next()?.to_ascii_lowercase();
+    if host_port.is_empty() || host_port.contains('@') || host_port.contains(char::is_whitespace) {
+        return None;
+    }
+    Some((format!("{scheme}://{host_port}"), host_port))
+}
+
+/// Whether `t` may be put into an authority path: a GUID, a domain, or `common` /
+/// `organizations` / `consumers`.
+///
+/// ```
+/// use identity_wizard::auth::config::valid_tenant;
+/// assert!(valid_tenant("72f988bf-86f1-41af-91ab-2d7cd011db47"));
+/// assert!(valid_tenant("contoso.onmicrosoft.com"));
+/// assert!(!valid_tenant("a/../b"));
+/// ```
+pub fn valid_tenant(t: &str) -> bool {
+    !t.is_empty()
+        && t.len() <= 256
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        && !t.starts_with('.')
+        && !t.contains("..")
+}
+
+fn non_empty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl AuthConfig {
+    /// Resolve settings into a configuration.
+    ///
+    /// ```
+    /// use identity_wizard::auth::config::{AuthConfig, Settings};
+    /// let c = AuthConfig::resolve(&Settings {
+    ///     cloud: Some("AzureUSGovernment".into()),
+    ///     client_id: Some("22222222-2222-2222-2222-222222222222".into()),
+    ///     ..Settings::default()
+    /// }).unwrap();
+    /// assert_eq!(c.authority(), "https://login.microsoftonline.us/organizations");
+    /// assert_eq!(c.arm_scope, "https://management.usgovcloudapi.net/user_impersonation");
+    /// assert_eq!(c.known_authorities, vec!["login.microsoftonline.us".to_string()]);
+    /// ```
+    pub fn resolve(s: &Settings) -> Result<AuthConfig, ConfigError> {
+        let cloud_name = non_empty(&s.cloud).unwrap_or("AzureCloud");
+        let cloud = clouds::by_name(cloud_name);
+        let custom = non_empty(&s.authority).is_some() || non_empty(&s.arm_endpoint).is_some();
+        if cloud.is_none() && !custom {
+            return Err(ConfigError::Invalid(format!(
+                "unknown cloud '{cloud_name}': use AzureCloud, AzureUSGovernment, AzureChinaCloud, or give authority and armEndpoint"
+            )));
+        }
+        let authority = non_empty(&s.authority)
+            .map(str::to_string)
+            .or_else(|| cloud.map(|c| c.authority.clone()))
+            .ok_or_else(|| ConfigError::Invalid("a custom cloud needs 'authority'".into()))?;
+        let arm = non_empty(&s.arm_endpoint)
+            .map(str::to_string)
+            .or_else(|| cloud.map(|c| c.arm_endpoint.clone()))
+            .ok_or_else(|| ConfigError::Invalid("a custom cloud needs 'armEndpoint'".into()))?;
+        let (authority_host, authority_hostport) = origin_of(&authority)
+            .ok_or_else(|| ConfigError::Invalid(format!("authority '{authority}' is not a URL")))?;
+        if !authority_host.starts_with("https://") {
+            return Err(ConfigError::Invalid(format!(
+                "authority '{authority}' must use https (MSAL refuses anything else)"
+            )));
+        }
+        let (arm_endpoint, _) = origin_of(&arm)
+            .ok_or_else(|| ConfigError::Invalid(format!("armEndpoint '{arm}' is not a URL")))?;
+        let audience = non_empty(&s.arm_audience)
+            .map(|a| a.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| arm_endpoint.clone());
+        let client_id = non_empty(&s.client_id).ok_or(ConfigError::NoClientId)?;
+        if !client_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(ConfigError::Invalid(format!(
+                "client id '{client_id}' is not an application id (a GUID)"
+            )));
+        }
+        let tenant = non_empty(&s.tenant).unwrap_or("organizations");
+        if !valid_tenant(tenant) {
+            return Err(ConfigError::Invalid(format!(
+                "tenant '{tenant}' is not a tenant id or domain"
+            )));
+        }
+        let known_authorities = match &s.known_authorities {
+            Some(list) => list.clone(),
+            // The public cloud's host is built into MSAL. Every other host is listed, so that MSAL
+            // neither asks login.microsoftonline.com for instance discovery nor swaps the host for
+            // its "preferred network" alias (China: login.partner.microsoftonline.cn), which the
+            // page's Content-Security-Policy would block.
+            None if authority_hostport == "login.microsoftonline.com" => Vec::new(),
+            None => vec![authority_hostport.clone()],
+        };
+        let (cloud, cloud_label) = match (custom, cloud) {
+            (false, Some(c)) => (c.name.clone(), c.label.clone()),
+            _ => (
+                "Custom".to_string(),
+                format!("Custom ({authority_hostport})"),
+            ),
+        };
+        Ok(AuthConfig {
+            cloud,
+            cloud_label,
+            client_id: client_id.to_string(),
+            tenant: tenant.to_string(),
+            authority_host,
+            arm_endpoint,
+            arm_scope: format!("{audience}/user_impersonation"),
+            known_authorities,
+        })
+    }
+
+    /// The authority of the configured tenant (`https://login.microsoftonline.com/organizations`).
+    pub fn authority(&self) -> String {
+        self.authority_for(&self.tenant)
+    }
+
+    /// The authority of another tenant (tenant switch).
+    pub fn authority_for(&self, tenant: &str) -> String {
+        format!("{}/{}", self.authority_host, tenant)
+    }
+}
+
+/// A path to return to after a redirect sign-in: only same-origin absolute paths
+/// (`/…`, not `//host…` or `/\host`), and never the bridge page itself.
+///
+/// ```
+/// use identity_wizard::auth::config::safe_return_path;
+/// assert_eq!(safe_return_path("/vmss/x?tab=review#top"), Some("/vmss/x?tab=review#top"));
+/// assert_eq!(safe_return_path("//evil.example/"), None);
+/// assert_eq!(safe_return_path("https://evil.example/"), None);
+/// ```
+pub fn safe_return_path(p: &str) -> Option<&str> {
+    let ok = p.starts_with('/')
+        && !p.starts_with("//")
+        && !p.starts_with("/\\")
+        && !p.starts_with("/redirect.html")
+        && !p.chars().any(char::is_control);
+    ok.then_some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_client(s: Settings) -> Settings {
+        Settings {
+            client_id: Some("22222222-2222-2222-2222-222222222222".into()),
+            ..s
+        }
+    }
+
+    #[test]
+    fn every_known_cloud_resolves_to_its_own_endpoints() {
+        for c in clouds::all() {
+            let cfg = AuthConfig::resolve(&with_client(Settings {
+                cloud: Some(c.name.to_ascii_lowercase()),
+                tenant: Some("contoso.onmicrosoft.com".into()),
+                ..Settings::default()
+            }))
+            .unwrap();
+            assert_eq!(cfg.cloud, c.name);
+            assert_eq!(cfg.cloud_label, c.label);
+            assert_eq!(
+                cfg.authority(),
+                format!("{}/contoso.onmicrosoft.com", c.authority)
+            );
+            assert_eq!(cfg.arm_endpoint, c.arm_endpoint);
+            assert_eq!(cfg.arm_scope, c.arm_scope());
+            let host = c.authority.trim_start_matches("https://").to_string();
+            if c.is_public() {
+                assert!(cfg.known_authorities.is_empty(), "built into MSAL");
+            } else {
+                assert_eq!(cfg.known_authorities, vec![host]);
+            }
+        }
+    }
+
+    #[test]
+    fn defaults_are_public_cloud_and_organizations() {
+        let cfg = AuthConfig::resolve(&with_client(Settings::default())).unwrap();
+        assert_eq!(cfg.cloud, "AzureCloud");
+        assert_eq!(
+            cfg.authority(),
+            "https://login.microsoftonline.com/organizations"
+        );
+        assert_eq!(
+            cfg.arm_scope,
+            "https://management.azure.com/user_impersonation"
+        );
+    }
+
+    #[test]
+    fn custom_authority_is_trusted_by_host_and_port_and_audience_can_differ() {
+        let cfg = AuthConfig::resolve(&with_client(Settings {
+            authority: Some("https://127.0.0.1:8443/".into()),
+            arm_endpoint: Some("http://127.0.0.1:4000/ignored/path".into()),
+            arm_audience: Some("https://management.azure.com/".into()),
+            tenant: Some("11111111-1111-1111-1111-111111111111".into()),
+            ..Settings::default()
+        }))
+        .unwrap();
+        assert_eq!(cfg.cloud, "Custom");
+        assert_eq!(cfg.cloud_label, "Custom (127.0.0.1:8443)");
+        assert_eq!(
+            cfg.authority(),
+            "https://127.0.0.1:8443/11111111-1111-1111-1111-111111111111"
+        );
+        assert_eq!(cfg.known_authorities, vec!["127.0.0.1:8443".to_string()]);
+        assert_eq!(cfg.arm_endpoint, "http://127.0.0.1:4000");
+        assert_eq!(
+            cfg.arm_scope,
+            "https://management.azure.com/user_impersonation"
+        );
+        assert_eq!(
+            cfg.authority_for("33333333-3333-3333-3333-333333333333"),
+            "https://127.0.0.1:8443/33333333-3333-3333-3333-333333333333"
+        );
+    }
+
+    #[test]
+    fn explicit_known_authorities_win() {
+        let cfg = AuthConfig::resolve(&with_client(Settings {
+            known_authorities: Some(vec!["login.contoso.test".into()]),
+            ..Settings::default()
+        }))
+        .unwrap();
+        assert_eq!(
+            cfg.known_authorities,
+            vec!["login.contoso.test".to_string()]
+        );
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        assert_eq!(
+            AuthConfig::resolve(&Settings::default()),
+            Err(ConfigError::NoClientId)
+        );
+        let e = |s: Settings| match AuthConfig::resolve(&with_client(s)) {
+            Err(ConfigError::Invalid(m)) => m,
+            other => panic!("expected an error, got {other:?}"),
+        };
+        assert!(
+            e(Settings {
+                cloud: Some("AzureGermanCloud".into()),
+                ..Settings::default()
+            })
+            .contains("unknown cloud")
+        );
+        assert!(
+            e(Settings {
+                authority: Some("http://127.0.0.1:8443".into()),
+                ..Settings::default()
+            })
+            .contains("https")
+        );
+        assert!(
+            e(Settings {
+                authority: Some("https://user@evil.example".into()),
+                ..Settings::default()
+            })
+            .contains("not a URL")
+        );
+        assert!(
+            e(Settings {
+                tenant: Some("x/../../common".into()),
+                ..Settings::default()
+            })
+            .contains("tenant")
+        );
+        let bad_client = AuthConfig::resolve(&Settings {
+            client_id: Some("abc def".into()),
+            ..Settings::default()
+        });
+        assert!(matches!(bad_client, Err(ConfigError::Invalid(m)) if m.contains("client id")));
+        let custom_without_arm = AuthConfig::resolve(&with_client(Settings {
+            cloud: Some("Nowhere".into()),
+            authority: Some("https://login.contoso.test".into()),
+            ..Settings::default()
+        }));
+        assert!(
+            matches!(custom_without_arm, Err(ConfigError::Invalid(m)) if m.contains("armEndpoint"))
+        );
+    }
+
+    #[test]
+    fn return_paths_stay_on_this_origin() {
+        for ok in ["/", "/a/b?c=d#e", "/vmss/%2F"] {
+            assert_eq!(safe_return_path(ok), Some(ok));
+        }
+        for bad in [
+            "",
+            "a/b",
+            "//evil.example",
+            "/\\evil.example",
+            "https://x/",
+            "/redirect.html#code=1",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_return_path(bad), None, "{bad:?}");
+        }
+    }
+}
