@@ -110,7 +110,7 @@ test('create a Uniform scale set with system-assigned + a new user-assigned iden
 
   // the review: the identity's PUT first, then the scale set's PUT with both identities
   assert.match(await text(page, '#outcome'), /^2 request\(s\) will be sent/);
-  const reqs = await page.$$eval('#requests pre', (p) => p.map((x) => x.textContent));
+  const reqs = await page.$$eval('#uai-requests pre, #requests pre', (p) => p.map((x) => x.textContent));
   assert.equal(reqs.length, 2);
   assert.match(reqs[0], new RegExp(`^PUT https://management\\.azure\\.com/subscriptions/${SUB}/resourceGroups/rg-web/providers/Microsoft\\.ManagedIdentity/userAssignedIdentities/id-created\\?api-version=`));
   assert.match(reqs[1], new RegExp(`^PUT https://management\\.azure\\.com/subscriptions/${SUB}/resourceGroups/rg-web/providers/Microsoft\\.Compute/virtualMachineScaleSets/${name}\\?api-version=`));
@@ -125,10 +125,9 @@ test('create a Uniform scale set with system-assigned + a new user-assigned iden
   assert.equal(body.properties.virtualMachineProfile.osProfile.linuxConfiguration.ssh.publicKeys[0].keyData, SSH);
   // scripts: the identity's (New-AzUserAssignedIdentity), then the scale set's exact PUT with the
   // password never inside; the CLI form waits for the creation
-  const panels = page.locator('#scripts');
-  assert.equal(await panels.count(), 2);
-  assert.match(await panels.nth(0).locator('pre').innerText(), /New-AzUserAssignedIdentity/);
-  const vmssScripts = panels.nth(1);
+  assert.match(await page.locator('#uai-script-panel pre').innerText(), /New-AzUserAssignedIdentity/);
+  assert.equal(await page.locator('#scripts').count(), 1, 'ids stay unique');
+  const vmssScripts = page.locator('#scripts');
   assert.match(await vmssScripts.locator('pre').innerText(), /New-AzVmss|Invoke-AzRestMethod|Invoke-RestMethod/);
   await vmssScripts.locator('#tab-cli-bash').click();
   const cli = await vmssScripts.locator('pre').innerText();
@@ -157,14 +156,14 @@ test('create a Uniform scale set with system-assigned + a new user-assigned iden
   assert.equal(roles[0], 'Reader', 'a name starting with the query comes first');
   await page.check('#grant-roles .choice[data-role="Reader"] input');
   await page.check('#grant-scope-resource-group');
-  const grantReq = await page.locator('#grant #requests pre').innerText();
+  const grantReq = await page.locator('#grant-requests pre').innerText();
   assert.match(grantReq, new RegExp(`^PUT https://management\\.azure\\.com/subscriptions/${SUB}/resourceGroups/rg-web/providers/Microsoft\\.Authorization/roleAssignments/[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\\?api-version=`));
   const grantBody = JSON.parse(grantReq.slice(grantReq.indexOf('\n{')));
   assert.equal(grantBody.properties.principalType, 'ServicePrincipal');
   assert.match(grantBody.properties.roleDefinitionId, /\/roleDefinitions\/acdd72a7-3385-48ef-bd42-f606fba81ae7$/);
-  assert.match(await page.locator('#grant #script-panel pre').innerText(), /New-AzRoleAssignment[\s\S]*-ObjectType ServicePrincipal|New-AzRoleAssignment/);
-  await page.locator('#grant #tab-cli-bash').click();
-  assert.match(await page.locator('#grant #script-panel pre').innerText(), /az role assignment create/);
+  assert.match(await page.locator('#grant-script-panel pre').innerText(), /New-AzRoleAssignment[\s\S]*-ObjectType ServicePrincipal|New-AzRoleAssignment/);
+  await page.locator('#grant-tab-cli-bash').click();
+  assert.match(await page.locator('#grant-script-panel pre').innerText(), /az role assignment create/);
   await screenshot(page, 'create-Uniform-9-grant-review');
   await page.click('#grant-apply');
   await page.locator('#grant-countdown').waitFor({ timeout: 15_000 });
@@ -227,8 +226,8 @@ test('create a user-assigned identity inline from the assign wizard: it appears 
   await page.fill('#uai-name', '-bad');
   assert.match(await text(page, '#uai-name-error'), /start/);
   await page.fill('#uai-name', 'id-inline');
-  assert.match(await page.locator('#new-identity #requests pre').innerText(), /^PUT .*\/userAssignedIdentities\/id-inline\?/);
-  assert.match(await page.locator('#new-identity #script-panel pre').innerText(), /New-AzUserAssignedIdentity/);
+  assert.match(await page.locator('#uai-requests pre').innerText(), /^PUT .*\/userAssignedIdentities\/id-inline\?/);
+  assert.match(await page.locator('#uai-script-panel pre').innerText(), /New-AzUserAssignedIdentity/);
   await page.check('#read-write');
   await screenshot(page, 'create-inline-1-form');
   await page.click('#uai-create');

@@ -290,8 +290,8 @@ pub fn GrantAccess(props: &GrantProps) -> Html {
                             if !plan.warnings.is_empty() {
                                 <ul class="warnings">{ for plan.warnings.iter().map(|x| html! { <li>{ &x.message }</li> }) }</ul>
                             }
-                            <Requests origin={origin.clone()} requests={plan.requests().to_vec()} />
-                            <ScriptTabs scripts={generate_all(&ScriptPlan::from_role_assignment(s.config.script_cloud(), spec, &plan))} />
+                            <Requests prefix="grant-" origin={origin.clone()} requests={plan.requests().to_vec()} />
+                            <ScriptTabs prefix="grant-" scripts={generate_all(&ScriptPlan::from_role_assignment(s.config.script_cloud(), spec, &plan))} />
                             if s.client.is_some() && plan.refusal().is_none() {
                                 <button type="button" class="button primary" id="grant-apply" onclick={onsend} disabled={!s.read_write || busy}>
                                     { format!("Assign {}", role.as_ref().map(|(_, n)| n.as_str()).unwrap_or("")) }

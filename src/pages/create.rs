@@ -652,8 +652,8 @@ fn review(s: &Session, w: &CreateWizard, apply: &UseStateHandle<Apply>) -> Html 
             }
             if let Some((ispec, iplan)) = &r.identity {
                 <h4>{ format!("First: create the user-assigned identity {}", ispec.name) }</h4>
-                <Requests origin={origin.clone()} requests={iplan.requests().to_vec()} />
-                <ScriptTabs scripts={generate_all(&ScriptPlan::from_user_assigned_identity(cloud, ispec, iplan))} />
+                <Requests prefix="uai-" origin={origin.clone()} requests={iplan.requests().to_vec()} />
+                <ScriptTabs prefix="uai-" scripts={generate_all(&ScriptPlan::from_user_assigned_identity(cloud, ispec, iplan))} />
             }
             if refusal.is_none() {
                 <h4>{ "The scale set's exact request" }</h4>
@@ -788,8 +788,8 @@ pub fn NewIdentityForm(props: &NewIdentityProps) -> Html {
             { select_input("uai-location", "Region", &spec.location, &options(&locs), None, setter(|x, v| x.location = v)) }
             { text_input("uai-name", "Identity name", &spec.name, "text", name_err, Some("3–128 characters: letters, digits, '-' and '_', starting with a letter or digit."), setter(|x, v| x.name = v)) }
             if ready {
-                <Requests origin={origin(&s)} requests={plan.requests().to_vec()} />
-                <ScriptTabs scripts={generate_all(&ScriptPlan::from_user_assigned_identity(s.config.script_cloud(), &spec, &plan))} />
+                <Requests prefix="uai-" origin={origin(&s)} requests={plan.requests().to_vec()} />
+                <ScriptTabs prefix="uai-" scripts={generate_all(&ScriptPlan::from_user_assigned_identity(s.config.script_cloud(), &spec, &plan))} />
                 if s.client.is_some() {
                     <button type="button" class="button primary" id="uai-create" onclick={oncreate} disabled={!s.read_write || *made == Made::Sending}>{ "Create identity" }</button>
                     if !s.read_write { <span class="note">{ "Read-only: switch to read-write in the header to create it." }</span> }
