@@ -7,13 +7,17 @@
 //!   `endswith`, `EXPR in~ ('a', …)` / `in (…)` / `!in~ (…)`, `isnull(EXPR)`, `isnotnull(EXPR)`,
 //!   `isempty(EXPR)`, `isnotempty(EXPR)`;
 //! - `| project A, B = EXPR, …`, `| extend B = EXPR, …`, `| project-away A, …`;
-//! - `| order by A [asc|desc]` (or `sort by`), `| limit N` / `| take N`.
+//! - `| order by A [asc|desc]` (or `sort by`), `| limit N` / `| take N`;
+//! - `| mv-expand [Name =] EXPR` (one column: an array gives a row per element, a property bag a row per entry
+//!   holding `{key: value}`; an empty or null value keeps the row with null — not verified).
 //!
 //! `EXPR` is a column or a dotted / bracketed path into it (`identity.userAssignedIdentities`,
-//! `properties['orchestrationMode']`), optionally wrapped in `tostring()`, `tolower()`, `toupper()`.
+//! `properties['orchestrationMode']`, `a[0]`), optionally wrapped in `tostring()`, `tolower()`, `toupper()`, or
+//! `bag_keys(EXPR)` / `bag_keys(EXPR)[n]`.
 //! `has` on an object compares against its JSON text, ignoring case (how the app asks which resources use a
 //! user-assigned identity: `| where identity.userAssignedIdentities has '<id>'`; KQL's term rules are
-//! simplified to a substring match). Anything else (e.g. `mv-expand`, `summarize`, `join`) is refused with a
+//! simplified to a substring match), or in the `mv-expand` form (`| mv-expand ua = identity.userAssignedIdentities
+//! | extend uaId = tostring(bag_keys(ua)[0]) | where uaId =~ '<id>'`). Anything else (e.g. `summarize`, `join`) is refused with a
 //! 400 in ARG's error shape (`BadRequest` with an `InvalidQuery` detail; the exact detail text is not recorded).
 //!
 //! Rows: every scale set, VM, user-assigned identity and virtual network, with `type` lower-cased as the spec
@@ -55,6 +59,8 @@ fn query_error(msg: &str) -> ArmError {
 enum Expr {
     Path(Vec<String>),
     Func(String, Box<Expr>),
+    /// `bag_keys(EXPR)`, optionally indexed: `bag_keys(EXPR)[n]`.
+    Keys(Box<Expr>, Option<usize>),
 }
 
 #[derive(Debug, Clone)]
@@ -74,6 +80,8 @@ enum Op {
     Away(Vec<String>),
     Order(String, bool),
     Limit(usize),
+    /// `mv-expand [Name =] EXPR`: one row per array element / per property-bag entry (`{key: value}`).
+    MvExpand(String, Expr),
 }
 
 /// Splits at `sep` outside quotes and parentheses.
@@ -133,6 +141,25 @@ fn parse_expr(s: &str) -> Result<Expr, ArmError> {
             ));
         }
     }
+    if lc.starts_with("bag_keys(") {
+        let close = s
+            .rfind(')')
+            .filter(|&i| i > 9)
+            .ok_or_else(|| query_error("unbalanced `bag_keys(`"))?;
+        let inner = parse_expr(&s[9..close])?;
+        let tail = s[close + 1..].trim();
+        let idx = if tail.is_empty() {
+            None
+        } else {
+            let n = tail
+                .strip_prefix('[')
+                .and_then(|t| t.strip_suffix(']'))
+                .and_then(|t| t.trim().parse().ok())
+                .ok_or_else(|| query_error(&format!("unsupported expression `{s}`")))?;
+            Some(n)
+        };
+        return Ok(Expr::Keys(Box::new(inner), idx));
+    }
     let mut path = vec![];
     let mut cur = String::new();
     let mut chars = s.chars().peekable();
@@ -144,7 +171,10 @@ fn parse_expr(s: &str) -> Result<Expr, ArmError> {
                     path.push(std::mem::take(&mut cur));
                 }
                 let inner: String = chars.by_ref().take_while(|c| *c != ']').collect();
-                path.push(lit(&inner)?);
+                match inner.trim().parse::<usize>() {
+                    Ok(n) => path.push(format!("[{n}]")),
+                    Err(_) => path.push(lit(&inner)?),
+                }
             }
             c if c.is_ascii_alphanumeric() || c == '_' => cur.push(c),
             _ => return Err(query_error(&format!("unsupported expression `{s}`"))),
@@ -248,7 +278,7 @@ fn parse_assignments(s: &str) -> Result<Vec<(String, Expr)>, ArmError> {
                     let e = parse_expr(one)?;
                     let name = match &e {
                         Expr::Path(p) => p.last().cloned().unwrap_or_default(),
-                        Expr::Func(..) => {
+                        Expr::Func(..) | Expr::Keys(..) => {
                             return Err(query_error("a computed column needs a name"));
                         }
                     };
@@ -291,6 +321,14 @@ fn parse_query(q: &str) -> Result<Vec<Op>, ArmError> {
                     .ok_or_else(|| query_error("`order by` needs a column"))?;
                 let desc = !w.next().is_some_and(|d| d.eq_ignore_ascii_case("asc"));
                 Op::Order(col.to_string(), desc)
+            }
+            "mv-expand" => {
+                let mut a = parse_assignments(rest)?;
+                if a.len() != 1 {
+                    return Err(query_error("`mv-expand` of one column is simulated"));
+                }
+                let (n, e) = a.remove(0);
+                Op::MvExpand(n, e)
             }
             "limit" | "take" => Op::Limit(
                 rest.parse()
@@ -406,12 +444,30 @@ fn eval(e: &Expr, row: &Row) -> Value {
             };
             let mut v: &Value = &first;
             for k in &p[1..] {
-                v = match v.as_object().and_then(|o| get_ci(o, k)) {
+                let idx = k
+                    .strip_prefix('[')
+                    .and_then(|t| t.strip_suffix(']'))
+                    .and_then(|t| t.parse::<usize>().ok());
+                let next = match (v, idx) {
+                    (Value::Array(a), Some(i)) => a.get(i),
+                    _ => v.as_object().and_then(|o| get_ci(o, k)),
+                };
+                v = match next {
                     Some(x) => x,
                     None => return Value::Null,
                 };
             }
             v.clone()
+        }
+        Expr::Keys(inner, idx) => {
+            let keys: Vec<Value> = match eval(inner, row) {
+                Value::Object(o) => o.keys().map(|k| json!(k)).collect(),
+                _ => return Value::Null,
+            };
+            match idx {
+                Some(i) => keys.get(*i).cloned().unwrap_or(Value::Null),
+                None => Value::Array(keys),
+            }
         }
         Expr::Func(f, inner) => {
             let v = eval(inner, row);
@@ -554,7 +610,12 @@ impl Sim {
         }
         let ops = parse_query(q)?;
         let mut rows = self.graph_rows(subs.as_deref());
-        for op in &ops {
+        // A trailing projection is applied to the returned page only (same result, far less copying).
+        let (ops, last_project) = match ops.split_last() {
+            Some((Op::Project(cols), head)) => (head, Some(cols)),
+            _ => (&ops[..], None),
+        };
+        for op in ops {
             match op {
                 Op::Where(c) => rows.retain(|r| test(c, r)),
                 Op::Project(cols) => {
@@ -595,10 +656,38 @@ impl Sim {
                     }
                 }
                 Op::Limit(n) => rows.truncate(*n),
+                Op::MvExpand(name, e) => {
+                    let mut out = Vec::with_capacity(rows.len());
+                    for r in rows {
+                        let items: Vec<Value> = match eval(e, &r) {
+                            Value::Array(a) => a,
+                            Value::Object(o) => {
+                                o.into_iter().map(|(k, v)| json!({ k: v })).collect()
+                            }
+                            other => vec![other],
+                        };
+                        let base = r.into_map();
+                        // Not verified: an empty array or bag keeps the row with a null value.
+                        let items = if items.is_empty() {
+                            vec![Value::Null]
+                        } else {
+                            items
+                        };
+                        for it in items {
+                            let mut m = base.clone();
+                            m.insert(name.clone(), it);
+                            out.push(Row::M(m));
+                        }
+                    }
+                    rows = out;
+                }
             }
         }
         let total = rows.len();
-        let has_id = rows.first().is_none_or(|r| r.col("id").is_some());
+        let has_id = match last_project {
+            Some(cols) => cols.iter().any(|(n, _)| n == "id"),
+            None => rows.first().is_none_or(|r| r.col("id").is_some()),
+        };
         let mut start = opts["$skip"].as_u64().unwrap_or(0) as usize;
         if let Some(tok) = opts["$skipToken"].as_str() {
             start = unhex(tok)
@@ -612,7 +701,13 @@ impl Sim {
         let start = start.min(total);
         let end = (start + top as usize).min(total);
         let more = end < total;
-        let page: Vec<Map<String, Value>> = rows.drain(start..end).map(Row::into_map).collect();
+        let page: Vec<Map<String, Value>> = rows
+            .drain(start..end)
+            .map(|r| match last_project {
+                Some(cols) => cols.iter().map(|(n, e)| (n.clone(), eval(e, &r))).collect(),
+                None => r.into_map(),
+            })
+            .collect();
         let data = if opts["resultFormat"]
             .as_str()
             .is_some_and(|f| f.eq_ignore_ascii_case("table"))

@@ -21,8 +21,9 @@ OPTIONS:
     --lro-delay-ms N    how long operations stay InProgress (default 5000)
     --control           enable the control endpoint /_armsim/faults and /_armsim/requests
     --base-url URL      origin used in nextLink / Azure-AsyncOperation / Location (default: the bound URL)
-    --jwks FILE|URL     require a bearer JWT (RS256) verified against this JWKS: a file, or an http:// URL on
+    --jwks FILE|URL     require a bearer JWT (RS256) verified against this JWKS: a file, or an http(s):// URL on
                         127.0.0.1/localhost read once at start (auth is off without it)
+    --jwks-ca FILE      the CA (PEM) that an https JWKS URL's certificate chains to (needs the `tls` feature)
     --auth-issuer ISS   accepted `iss` (repeatable; required with --jwks)
     --auth-audience AUD accepted `aud` (repeatable); default: https://management.core.windows.net/,
                         https://management.core.windows.net, https://management.azure.com/, https://management.azure.com
@@ -61,6 +62,7 @@ fn run() -> Result<(), String> {
     let mut subs = 100usize;
     let mut out = None;
     let mut test_token_for = None::<String>;
+    let mut jwks_ca = None::<String>;
     let (mut tls, mut tls_ca_out, mut tls_cert, mut tls_key) =
         (false, None::<String>, None::<String>, None::<String>);
     let (mut jwks, mut issuers, mut audiences, mut auth_uri, mut roles) = (
@@ -97,6 +99,7 @@ fn run() -> Result<(), String> {
             "--subscriptions" => subs = num(val(&mut i)?, "--subscriptions")? as usize,
             "--out" => out = Some(val(&mut i)?),
             "--jwks" => jwks = Some(val(&mut i)?),
+            "--jwks-ca" => jwks_ca = Some(val(&mut i)?),
             "--auth-issuer" => issuers.push(val(&mut i)?),
             "--auth-audience" => audiences.push(val(&mut i)?),
             "--auth-uri" => auth_uri = Some(val(&mut i)?),
@@ -133,7 +136,7 @@ fn run() -> Result<(), String> {
         None => Seed::demo(),
     };
     if let Some(j) = jwks {
-        let doc = read_jwks(&j)?;
+        let doc = read_jwks(&j, jwks_ca.as_deref())?;
         let first = issuers
             .first()
             .cloned()
@@ -181,53 +184,119 @@ fn run() -> Result<(), String> {
     }
 }
 
-/// Reads a JWKS from a file or from an `http://` URL on the loopback interface.
-fn read_jwks(src: &str) -> Result<serde_json::Value, String> {
-    let text = if let Some(rest) = src.strip_prefix("http://") {
-        let (hostport, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let host = hostport.rsplit_once(':').map(|h| h.0).unwrap_or(hostport);
-        if !["127.0.0.1", "localhost", "[::1]"].contains(&host) {
-            return Err(format!("--jwks {src}: only loopback URLs are fetched"));
+/// Reads a JWKS from a file, or from an `http://` / `https://` URL on the loopback interface (https needs the
+/// `tls` feature and `--jwks-ca FILE`, the CA that signed the provider's certificate).
+fn read_jwks(src: &str, ca: Option<&str>) -> Result<serde_json::Value, String> {
+    let (https, rest) = match (src.strip_prefix("http://"), src.strip_prefix("https://")) {
+        (Some(r), _) => (false, r),
+        (_, Some(r)) => (true, r),
+        _ => {
+            let text = std::fs::read_to_string(src).map_err(|e| format!("{src}: {e}"))?;
+            return serde_json::from_str(&text).map_err(|e| format!("--jwks {src}: {e}"));
         }
-        let addr = if hostport.contains(':') {
-            hostport.to_string()
-        } else {
-            format!("{hostport}:80")
-        };
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(addr.replace("localhost", "127.0.0.1"))
-            .map_err(|e| format!("--jwks {src}: {e}"))?;
-        write!(
-            s,
-            "GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nConnection: close\r\n\r\n"
-        )
-        .map_err(|e| e.to_string())?;
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).map_err(|e| e.to_string())?;
-        let (head, body) = resp.split_once("\r\n\r\n").ok_or("--jwks: no HTTP body")?;
-        if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
-            return Err(format!(
-                "--jwks {src}: {}",
-                head.lines().next().unwrap_or("")
-            ));
-        }
-        if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            return Err(format!(
-                "--jwks {src}: chunked answers are not supported; save the JWKS to a file"
-            ));
-        }
-        body.to_string()
-    } else if src.starts_with("https://") {
-        return Err(format!(
-            "--jwks {src}: save an https JWKS to a file first (e.g. curl -k … > jwks.json)"
-        ));
-    } else {
-        std::fs::read_to_string(src).map_err(|e| format!("{src}: {e}"))?
     };
+    let (hostport, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = hostport.rsplit_once(':').map(|h| h.0).unwrap_or(hostport);
+    if !["127.0.0.1", "localhost", "[::1]"].contains(&host) {
+        return Err(format!("--jwks {src}: only loopback URLs are fetched"));
+    }
+    let addr = if hostport.contains(':') {
+        hostport.to_string()
+    } else {
+        format!("{hostport}:{}", if https { 443 } else { 80 })
+    };
+    let tcp = std::net::TcpStream::connect(addr.replace("localhost", "127.0.0.1"))
+        .map_err(|e| format!("--jwks {src}: {e}"))?;
+    let request = format!(
+        "GET /{path} HTTP/1.1\r\nHost: {hostport}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+    );
+    let raw = if https {
+        fetch_tls(tcp, host, ca, &request).map_err(|e| format!("--jwks {src}: {e}"))?
+    } else {
+        use std::io::{Read, Write};
+        let mut s = tcp;
+        s.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).map_err(|e| e.to_string())?;
+        out
+    };
+    let text = http_body(&raw).map_err(|e| format!("--jwks {src}: {e}"))?;
     serde_json::from_str(&text).map_err(|e| format!("--jwks {src}: {e}"))
+}
+
+/// The body of a raw HTTP/1.1 200 answer (Content-Length or chunked).
+fn http_body(raw: &[u8]) -> Result<String, String> {
+    let resp = String::from_utf8_lossy(raw);
+    let (head, body) = resp.split_once("\r\n\r\n").ok_or("no HTTP body")?;
+    if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
+        return Err(head.lines().next().unwrap_or("").to_string());
+    }
+    if !head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        return Ok(body.to_string());
+    }
+    let (mut out, mut rest) = (String::new(), body);
+    loop {
+        let (size, after) = rest.split_once("\r\n").ok_or("bad chunk")?;
+        let n = usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16)
+            .map_err(|_| "bad chunk size")?;
+        if n == 0 {
+            return Ok(out);
+        }
+        out.push_str(after.get(..n).ok_or("short chunk")?);
+        rest = after.get(n + 2..).ok_or("short chunk")?;
+    }
+}
+
+#[cfg(feature = "tls")]
+fn fetch_tls(
+    tcp: std::net::TcpStream,
+    host: &str,
+    ca: Option<&str>,
+    request: &str,
+) -> Result<Vec<u8>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    use std::io::{Read, Write};
+    let ca = ca.ok_or("an https JWKS needs --jwks-ca FILE (the provider's CA, PEM)")?;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(ca).map_err(|e| format!("{ca}: {e}"))? {
+        roots
+            .add(c.map_err(|e| format!("{ca}: {e}"))?)
+            .map_err(|e| format!("{ca}: {e}"))?;
+    }
+    let cfg = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = ServerName::try_from(host.trim_matches(|c| c == '[' || c == ']').to_string())
+        .map_err(|e| e.to_string())?;
+    let conn =
+        rustls::ClientConnection::new(std::sync::Arc::new(cfg), name).map_err(|e| e.to_string())?;
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    tls.write_all(request.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    match tls.read_to_end(&mut out) {
+        Ok(_) => Ok(out),
+        Err(e) if !out.is_empty() && e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(out),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+#[cfg(not(feature = "tls"))]
+fn fetch_tls(
+    _tcp: std::net::TcpStream,
+    _host: &str,
+    _ca: Option<&str>,
+    _request: &str,
+) -> Result<Vec<u8>, String> {
+    Err("an https JWKS needs the `tls` feature (cargo run -p armsim --features tls), or save it to a file".into())
 }
 
 #[cfg(feature = "tls")]

@@ -339,27 +339,110 @@ pub(crate) fn action_of(method: &str, segs: &[String]) -> Option<(String, String
 impl Sim {
     /// Seeds the role map's grants as role assignments (called once at construction).
     pub(crate) fn load_role_map(&mut self) {
-        let Some(map) = self.cfg.role_map.clone() else {
+        for g in self.cfg.role_map.clone().unwrap_or_default() {
+            self.add_grant(&g);
+        }
+    }
+
+    fn add_grant(&mut self, g: &RoleGrant) {
+        let Some(role) = builtin_role(&g.role) else {
             return;
         };
-        for g in map {
-            let Some(role) = builtin_role(&g.role) else {
-                continue;
-            };
-            self.rbac.users.insert(g.principal_id.to_ascii_lowercase());
-            let name = self.rng.uuid();
-            let a = Assignment {
-                name: name.clone(),
-                scope: g.scope.trim_end_matches('/').to_string(),
-                role_guid: role.guid.to_string(),
-                principal_id: g.principal_id.clone(),
-                principal_type: "User".into(),
-                created_ms: 0,
-            };
-            self.rbac
-                .assignments
-                .insert(key(&assignment_id(&a.scope, &name)), a);
+        self.rbac.users.insert(g.principal_id.to_ascii_lowercase());
+        let name = self.rng.uuid();
+        let a = Assignment {
+            name: name.clone(),
+            scope: g.scope.trim_end_matches('/').to_string(),
+            role_guid: role.guid.to_string(),
+            principal_id: g.principal_id.clone(),
+            principal_type: "User".into(),
+            created_ms: 0,
+        };
+        self.rbac
+            .assignments
+            .insert(key(&assignment_id(&a.scope, &name)), a);
+    }
+
+    /// Adds a grant of the role map at run time (a role assignment named by a generated GUID) and turns
+    /// authorization on if it was off. Unknown roles are refused.
+    ///
+    /// ```
+    /// use armsim::{Seed, Sim};
+    /// use armsim::roles::RoleGrant;
+    /// let mut sim = Sim::from_seed(Seed::demo());
+    /// let g = RoleGrant { principal_id: "p1".into(), role: "Reader".into(), scope: "/subscriptions/x".into() };
+    /// assert!(sim.grant(g).is_ok());
+    /// assert_eq!(sim.grants().len(), 1);
+    /// ```
+    pub fn grant(&mut self, g: RoleGrant) -> Result<(), String> {
+        builtin_role(&g.role).ok_or_else(|| format!("unknown role '{}'", g.role))?;
+        self.add_grant(&g);
+        self.cfg.role_map.get_or_insert_with(Vec::new).push(g);
+        Ok(())
+    }
+
+    /// The role assignments held, as grants (principal, role name, scope).
+    pub fn grants(&self) -> Vec<RoleGrant> {
+        self.rbac
+            .assignments
+            .values()
+            .map(|a| RoleGrant {
+                principal_id: a.principal_id.clone(),
+                role: builtin_role(&a.role_guid)
+                    .map(|r| r.name.to_string())
+                    .unwrap_or_else(|| a.role_guid.clone()),
+                scope: a.scope.clone(),
+            })
+            .collect()
+    }
+
+    /// Removes every role assignment of `principal` (all of them when `None`).
+    pub fn revoke(&mut self, principal: Option<&str>) {
+        self.rbac
+            .assignments
+            .retain(|_, a| principal.is_some_and(|p| !a.principal_id.eq_ignore_ascii_case(p)));
+    }
+
+    /// Control routes `/_armsim/roles`: GET lists the grants, POST adds one grant or an array, DELETE
+    /// (`?principalId=…` or all) revokes.
+    pub(crate) fn control_roles(
+        &mut self,
+        req: &SimRequest,
+        t: &crate::http::Target,
+    ) -> Option<SimResponse> {
+        if t.segments.get(1).map(String::as_str) != Some("roles") {
+            return None;
         }
+        let bad =
+            |m: String| super::error_response(&ArmError::new(400, "InvalidRequestContent", m));
+        Some(match req.method.to_ascii_uppercase().as_str() {
+            "GET" => ok(200, &json!({"value": self.grants()})),
+            "POST" => {
+                let v: Value = match serde_json::from_str(&req.body) {
+                    Ok(v) => v,
+                    Err(e) => return Some(bad(e.to_string())),
+                };
+                let list = if v.is_array() { v } else { json!([v]) };
+                let grants: Vec<RoleGrant> = match serde_json::from_value(list) {
+                    Ok(g) => g,
+                    Err(e) => return Some(bad(format!("invalid grant: {e}"))),
+                };
+                for g in grants {
+                    if let Err(e) = self.grant(g) {
+                        return Some(bad(e));
+                    }
+                }
+                ok(200, &json!({"value": self.grants()}))
+            }
+            "DELETE" => {
+                self.revoke(t.param("principalId"));
+                SimResponse {
+                    status: 204,
+                    ..Default::default()
+                }
+            }
+            _ => super::error_response(&super::method_not_allowed(&req.method)),
+        })
     }
 
     /// Whether `principal` may perform `action` at `scope` (an assignment at the scope or above grants it).
@@ -486,6 +569,12 @@ impl Sim {
             let Some(id) = it["id"].as_str() else {
                 return true;
             };
+            if id
+                .to_ascii_lowercase()
+                .contains("/providers/microsoft.authorization/roledefinitions/")
+            {
+                return true; // role definitions are readable by every signed-in caller
+            }
             let segs: Vec<String> = id
                 .split('/')
                 .filter(|s| !s.is_empty())
@@ -812,8 +901,20 @@ fn quoted_after(filter: &str, prefix: &str) -> Option<String> {
     let i = filter.to_ascii_lowercase().find(prefix)?;
     let rest = &filter[i + prefix.len()..];
     let a = rest.find('\'')?;
-    let b = rest[a + 1..].find('\'')?;
-    Some(rest[a + 1..a + 1 + b].to_string())
+    // OData string literal: '' stands for one quote
+    let mut out = String::new();
+    let mut chars = rest[a + 1..].chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            if chars.peek() == Some(&'\'') {
+                chars.next();
+            } else {
+                return Some(out);
+            }
+        }
+        out.push(c);
+    }
+    None
 }
 
 #[cfg(test)]
@@ -907,5 +1008,10 @@ mod tests {
             quoted_after("roleName eq 'Key Vault Secrets User'", "rolename eq").as_deref(),
             Some("Key Vault Secrets User")
         );
+        assert_eq!(
+            quoted_after("principalId eq 'o''hara' and x", "principalid eq").as_deref(),
+            Some("o'hara")
+        );
+        assert_eq!(quoted_after("roleName eq 'open", "rolename eq"), None);
     }
 }

@@ -291,6 +291,9 @@ impl Sim {
     pub fn handle(&mut self, req: SimRequest, now_ms: u64) -> SimResponse {
         let t = Target::parse(&req.url);
         if self.cfg.control && t.segments.first().is_some_and(|s| s == "_armsim") {
+            if let Some(r) = self.control_roles(&req, &t) {
+                return r;
+            }
             return self.control_http(&req, &t);
         }
         if let Some(r) = self.cfg.cors.preflight(&req) {

@@ -283,8 +283,16 @@ fn role_map_gives_403_authorization_failed_with_the_recorded_shape() {
         !ids.is_empty() && ids.iter().all(|i| i.contains("/resourcegroups/rg-web/")),
         "{ids:?}"
     );
-    // Carol has no role at all
+    // Carol has no role at all: 403 on resources, yet role definitions are readable by every signed-in caller
     assert_eq!(t.as_(CAROL, get(&url)).status, 403);
+    let defs = t.as_(
+        CAROL,
+        get(&format!(
+            "/subscriptions/{SUB1}/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01"
+        )),
+    );
+    assert_eq!(defs.status, 200);
+    assert!(defs.json()["value"].as_array().unwrap().len() >= 7);
 }
 
 #[test]
@@ -725,4 +733,44 @@ fn request_bodies_are_checked_against_the_schemas() {
     assert_eq!(r.status, 400);
     let r = t.send(SimRequest::new("PATCH", &url).json(&json!({"identity": {"type": "SystemAssigned,UserAssigned", "userAssignedIdentities": {ua("rg-identity", "id-web"): {}}}, "tags": {"env": "x"}})));
     assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[test]
+fn roles_can_be_granted_and_revoked_at_run_time_over_the_control_endpoint() {
+    let mut t = T::new(SimConfig {
+        auth: Some(issuer().auth_config()),
+        control: true,
+        ..SimConfig::default()
+    });
+    let url = format!("{}?api-version=2024-11-01", vmss("rg-web", "vmss-web"));
+    // no role map yet: authentication only
+    assert_eq!(t.as_(BOB, get(&url)).status, 200);
+    let r = t.send(
+        SimRequest::new("POST", "/_armsim/roles")
+            .json(&json!({"principalId": ALICE, "role": "Reader", "scope": rg(SUB1, "rg-web")})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // now authorization is on: Alice reads, Bob (no grant) is refused
+    assert_eq!(t.as_(ALICE, get(&url)).status, 200);
+    assert_eq!(t.as_(BOB, get(&url)).status, 403);
+    let r = t.send(SimRequest::new("POST", "/_armsim/roles").json(&json!([{"principalId": BOB, "role": "Contributor", "scope": format!("/subscriptions/{SUB1}")}])));
+    assert_eq!(r.json()["value"].as_array().unwrap().len(), 2);
+    assert_eq!(t.as_(BOB, get(&url)).status, 200);
+    let r = t.send(
+        SimRequest::new("POST", "/_armsim/roles")
+            .json(&json!({"principalId": BOB, "role": "Chief", "scope": "/"})),
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        t.send(SimRequest::new(
+            "DELETE",
+            &format!("/_armsim/roles?principalId={BOB}")
+        ))
+        .status,
+        204
+    );
+    assert_eq!(t.as_(BOB, get(&url)).status, 403);
+    let g = t.send(get("/_armsim/roles")).json();
+    assert_eq!(g["value"][0]["principalId"], ALICE);
+    assert_eq!(g["value"][0]["role"], "Reader");
 }

@@ -218,7 +218,7 @@ fn unsupported_queries_get_args_error_shape() {
         "Resources | summarize count() by type",
         "ResourceContainers | project id",
         "Resources | where name ~~ 'x'",
-        "Resources | mv-expand identity",
+        "Resources | join (Resources) on id",
     ] {
         let r = post(&mut sim, 0, json!({"query": q}));
         assert_eq!(r.status, 400, "{q}");
@@ -338,4 +338,109 @@ fn figures_resource_graph_vs_lists_10000_scale_sets() {
     println!(
         "figures: Resource Graph {n} scale sets in {requests} requests, {graph:?}; per-subscription lists {m} in {lreq} requests, {lists:?}"
     );
+}
+
+/// The query arm-client sends for scale sets (crates/arm-client `SCALE_SETS_QUERY`): computed columns, a map
+/// column and `order by id asc`.
+#[test]
+fn the_clients_scale_set_query() {
+    let q = "Resources | where type =~ 'microsoft.compute/virtualmachinescalesets' | project id, name, subscriptionId, resourceGroup, location, identityType = tostring(identity.type), principalId = tostring(identity.principalId), userAssigned = identity.userAssignedIdentities, orchestrationMode = tostring(properties.orchestrationMode), upgradeMode = tostring(properties.upgradePolicy.mode) | order by id asc";
+    let mut sim = Sim::from_seed(Seed::demo());
+    let mut got = vec![];
+    let mut tok: Option<String> = None;
+    loop {
+        let mut opts = json!({"$top": 4, "resultFormat": "objectArray"});
+        if let Some(t) = &tok {
+            opts["$skipToken"] = json!(t);
+        }
+        let r = post(&mut sim, 0, json!({"query": q, "options": opts}));
+        assert_eq!(r.status, 200, "{}", r.body);
+        let b = r.json();
+        got.extend(b["data"].as_array().unwrap().iter().cloned());
+        match b.get("$skipToken").and_then(Value::as_str) {
+            Some(t) => tok = Some(t.to_string()),
+            None => break,
+        }
+    }
+    let ids: Vec<String> = got
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_lowercase())
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted);
+    let listed: Vec<(String, Value)> = listed(&mut sim)
+        .into_iter()
+        .filter(|(id, _)| id.contains("/virtualmachinescalesets/"))
+        .collect();
+    assert_eq!(
+        ids,
+        listed.iter().map(|(i, _)| i.clone()).collect::<Vec<_>>()
+    );
+    for (row, (_, identity)) in got.iter().zip(&listed) {
+        assert_eq!(row["identityType"], identity["type"].as_str().unwrap_or(""));
+        assert_eq!(
+            row["principalId"],
+            identity["principalId"].as_str().unwrap_or("")
+        );
+        assert_eq!(
+            row["userAssigned"],
+            identity
+                .get("userAssignedIdentities")
+                .cloned()
+                .unwrap_or(Value::Null)
+        );
+        assert!(row["orchestrationMode"] == "Uniform" || row["orchestrationMode"] == "Flexible");
+        assert!(["Manual", "Automatic", "Rolling"].contains(&row["upgradeMode"].as_str().unwrap()));
+    }
+}
+
+/// The mv-expand form of "which resources use this identity" gives the same answer as the `has` form.
+#[test]
+fn mv_expand_form_matches_the_has_form() {
+    let mut sim = Sim::from_seed(Seed::demo());
+    let id = format!(
+        "/subscriptions/{SUB1}/resourceGroups/rg-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web"
+    );
+    let ids = |r: SimResponse| -> Vec<String> {
+        assert_eq!(r.status, 200, "{}", r.body);
+        let mut v: Vec<String> = r.json()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_str().unwrap().to_lowercase())
+            .collect();
+        v.sort();
+        v
+    };
+    let has = ids(post(
+        &mut sim,
+        0,
+        json!({"query": format!("Resources | where identity.userAssignedIdentities has '{id}' | project id")}),
+    ));
+    let mv = ids(post(
+        &mut sim,
+        0,
+        json!({"query": format!("Resources | where isnotnull(identity) | mv-expand ua = identity.userAssignedIdentities | extend uaId = tostring(bag_keys(ua)[0]) | where uaId =~ '{id}' | project id, uaId")}),
+    ));
+    assert!(has.len() >= 2);
+    assert_eq!(has, mv);
+    // one row per (resource, identity): vmss-web holds two user-assigned identities
+    let r = post(
+        &mut sim,
+        0,
+        json!({"query": "Resources | where name == 'vmss-web' | mv-expand ua = identity.userAssignedIdentities | project id, key = bag_keys(ua)[0]"}),
+    );
+    let rows = r.json()["data"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 2);
+    assert_ne!(rows[0]["key"], rows[1]["key"]);
+    // arrays expand per element; a resource without the value keeps one row with null
+    let r = post(
+        &mut sim,
+        0,
+        json!({"query": "Resources | where name == 'vmss-api' | mv-expand ua = identity.userAssignedIdentities | project id, ua"}),
+    );
+    let rows = r.json()["data"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0]["ua"].is_null());
 }
