@@ -238,3 +238,44 @@ test('create a user-assigned identity inline from the assign wizard: it appears 
   const rows = await page.$$eval('#diff tbody tr', (r) => r.map((x) => `${x.querySelector('th').textContent}:${x.dataset.change}`));
   assert.ok(rows.includes('id-inline:added'), `${rows}`);
 });
+
+test('Windows: the password is checked against the complexity rules, sent, and never shown or put into a script', async (t) => {
+  const { page } = await open(t);
+  const secret = 'Tr1cky-Pa$$word';
+  await page.goto(server.url);
+  await page.click('li[data-slug="create-scale-set"] a:text-is("Create a scale set")');
+  await choose(page, '#create-subscription', SUB);
+  await choose(page, '#create-group', 'rg-web');
+  await page.fill('#create-name', 'vmsswin');
+  await choose(page, '#create-location', 'westeurope');
+  await page.click('#create-next');
+  await page.check('#image-windows');
+  await choose(page, '#create-size', 'Standard_B2s');
+  await page.click('#create-next');
+  const subnets = await page.$$eval('#create-subnet option', (o) => o.map((x) => x.value).filter(Boolean));
+  await page.selectOption('#create-subnet', subnets[0]);
+  await page.click('#create-next');
+  assert.equal(await step(page), 'admin');
+  assert.equal(await page.locator('#create-ssh').count(), 0, 'no SSH key for Windows');
+  assert.equal(await page.getAttribute('#create-password', 'type'), 'password');
+  await page.fill('#create-password', 'short');
+  assert.match(await text(page, '#create-password-error'), /12-123 characters/);
+  await page.fill('#create-password', 'alllowercaseletters');
+  assert.match(await text(page, '#create-password-error'), /three of/);
+  await page.fill('#create-password', secret);
+  await screenshot(page, 'create-Windows-4-admin');
+  await page.click('#create-next');
+  await page.click('#create-next');
+  assert.equal(await step(page), 'review');
+  const req = await page.locator('#requests pre').innerText();
+  const body = JSON.parse(req.slice(req.indexOf('\n{')));
+  assert.equal(body.properties.virtualMachineProfile.storageProfile.imageReference.publisher, 'MicrosoftWindowsServer');
+  assert.match(body.properties.virtualMachineProfile.osProfile.adminPassword, /never shown/);
+  for (const tab of await page.$$eval('#scripts [role=tab]', (els) => els.map((e) => e.id))) {
+    await page.click(`#${tab}`);
+    const script = await page.locator('#script-panel pre').innerText();
+    assert.ok(!script.includes(secret), `${tab} must not contain the password`);
+  }
+  assert.ok(!(await page.content()).includes(secret), 'the password is nowhere in the page');
+  await screenshot(page, 'create-Windows-6-review');
+});
