@@ -148,6 +148,8 @@ fn Page() -> Html {
         Route::Resource { id, wizard } => html! { <pages::resource::ResourcePage {id} {wizard} /> },
         Route::Snippets { slug } => html! { <pages::snippets::Snippets {slug} /> },
         Route::ChangeLog => html! { <pages::log::ChangeLog /> },
+        Route::CreateScaleSet => html! { <pages::create::CreateScaleSet /> },
+        Route::CreateIdentity => html! { <pages::create::CreateIdentity /> },
         Route::NotFound(path) => html! {
             <section>
                 <h2>{ "Not found" }</h2>

@@ -1,6 +1,7 @@
 pub mod copy;
 pub mod error;
 pub mod footer;
+pub mod grant;
 pub mod header;
 pub mod retry;
 pub mod review;

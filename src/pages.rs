@@ -1,3 +1,4 @@
+pub mod create;
 pub mod home;
 pub mod log;
 pub mod pickers;

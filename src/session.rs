@@ -129,6 +129,8 @@ pub fn demo_client(
     let cfg = armsim::SimConfig {
         base_url: origin.into(),
         lro_delay_ms: 2_500,
+        // a new principal is "not found" by role assignments for a while, as in Azure
+        principal_delay_ms: 12_000,
         ..Default::default()
     };
     let clock: Rc<dyn arm_client::Clock> = Rc::new(BrowserClock);

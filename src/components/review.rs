@@ -66,13 +66,16 @@ pub fn request_text(origin: &str, r: &ArmRequest) -> String {
 pub struct RequestsProps {
     pub origin: AttrValue,
     pub requests: Vec<ArmRequest>,
+    /// Prefix of the element id (`{prefix}requests`), for a second list on the same page.
+    #[prop_or_default]
+    pub prefix: AttrValue,
 }
 
 /// The exact HTTP request(s) the app will send.
 #[component]
 pub fn Requests(props: &RequestsProps) -> Html {
     html! {
-        <div class="requests" id="requests">
+        <div class="requests" id={format!("{}requests", props.prefix)}>
             { for props.requests.iter().enumerate().map(|(i, r)| {
                 let text = request_text(&props.origin, r);
                 html! {
@@ -91,6 +94,10 @@ pub fn Requests(props: &RequestsProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct ScriptTabsProps {
     pub scripts: Vec<Script>,
+    /// Prefix of the element ids (`{prefix}scripts`, `{prefix}tab-…`, `{prefix}script-panel`),
+    /// for a second set on the same page.
+    #[prop_or_default]
+    pub prefix: AttrValue,
 }
 
 /// Scripts in tabs (Az PowerShell first), each with a copy button.
@@ -105,21 +112,22 @@ pub fn ScriptTabs(props: &ScriptTabsProps) -> Html {
     let Some(current) = current else {
         return html! {};
     };
+    let pre = props.prefix.as_str();
     html! {
-        <div class="scripts" id="scripts">
+        <div class="scripts" id={format!("{pre}scripts")}>
             <div role="tablist" aria-label="Equivalent scripts" class="tabs">
                 { for props.scripts.iter().map(|s| {
                     let on = s.flavour == current.flavour;
                     let pick = { let selected = selected.clone(); let f = s.flavour; Callback::from(move |_: MouseEvent| selected.set(f)) };
                     html! {
-                        <button type="button" role="tab" id={format!("tab-{}", s.flavour.slug())} aria-selected={on.to_string()}
-                            aria-controls="script-panel" tabindex={if on { "0" } else { "-1" }} class={classes!("tab", on.then_some("on"))} onclick={pick}>
+                        <button type="button" role="tab" id={format!("{pre}tab-{}", s.flavour.slug())} aria-selected={on.to_string()}
+                            aria-controls={format!("{pre}script-panel")} tabindex={if on { "0" } else { "-1" }} class={classes!("tab", on.then_some("on"))} onclick={pick}>
                             { s.flavour.title() }
                         </button>
                     }
                 }) }
             </div>
-            <div role="tabpanel" id="script-panel" aria-labelledby={format!("tab-{}", current.flavour.slug())} data-flavour={current.flavour.slug()}>
+            <div role="tabpanel" id={format!("{pre}script-panel")} aria-labelledby={format!("{pre}tab-{}", current.flavour.slug())} data-flavour={current.flavour.slug()}>
                 <CopyButton text={current.text.clone()} label={current.flavour.title()} />
                 <pre class="script" tabindex="0" aria-label={current.flavour.title()}><code>{ &current.text }</code></pre>
             </div>

@@ -28,7 +28,12 @@ pub fn ScenarioList() -> Html {
                                 }
                                 <Link to={Route::Snippets { slug: sc.slug.to_string() }} class="button secondary">{ "Scripts only" }</Link>
                             } else {
-                                <span class="note">{ "The creation wizard is not built yet." }</span>
+                                if live {
+                                    <Link to={Route::CreateScaleSet} class="button">{ "Create a scale set" }</Link>
+                                    <Link to={Route::CreateIdentity} class="button secondary">{ "Create a user-assigned identity" }</Link>
+                                } else {
+                                    <span class="note">{ "Creating needs ARM access: sign in, or use the demo tenant (scripts/serve)." }</span>
+                                }
                             }
                         </div>
                     </li>

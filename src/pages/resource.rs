@@ -73,6 +73,9 @@ pub fn ResourcePage(props: &ResourceProps) -> Html {
                 <>
                     if refreshing { <p class="loading" role="status">{ "Reading the resource again…" }</p> }
                     <ResourceFacts state={st.clone()} />
+                    if props.wizard.is_none() {
+                    <crate::components::grant::GrantAccess principals={crate::components::grant::principals_of(&st.identity)} scope={st.id.as_str().to_string()} />
+                    }
                     <WizardMenu state={st.clone()} open={props.wizard.clone()} />
                     if let Some(kind) = props.wizard.as_deref().and_then(WizardKind::from_slug) {
                         <WizardPanel key={format!("{}{}", props.id, kind.slug())} {kind} state={st.clone()} reload={reload.clone()} />

@@ -113,8 +113,10 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
     let w = &model.0;
     let st = props.state.clone();
     let needs_list = props.kind == WizardKind::AssignUserAssigned;
+    // bumped when an identity is created inline, so the list is read again
+    let listed = use_state(|| 0u32);
     let visible = use_arm(
-        format!("uai:{needs_list}"),
+        format!("uai:{needs_list}:{}", *listed),
         move |c: Rc<ArmClient>| async move {
             if needs_list {
                 visible_identities(c).await
@@ -195,6 +197,19 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
                             }
                         }) }
                     </fieldset>
+                    if needs_list && s.client.is_some() {
+                        <details class="inline-create" id="inline-create">
+                            <summary>{ "Create a new identity" }</summary>
+                            <crate::pages::create::NewIdentityForm inline=true
+                                subscription={st.id.subscription().to_string()}
+                                resource_group={st.id.resource_group().unwrap_or_default().to_string()}
+                                location={st.location.clone().unwrap_or_default()}
+                                on_created={{ let model = model.clone(); let listed = listed.clone(); Callback::from(move |id: String| {
+                                    listed.set(*listed + 1);
+                                    model.dispatch(WizardAction::Toggle(id));
+                                }) }} />
+                        </details>
+                    }
                     if let Some(e) = &w.error { <p class="error" role="alert" id="wizard-error">{ e }</p> }
                     <button type="button" class="button primary" id="to-review" onclick={on_review}>{ format!("Review ({} selected)", w.selected.len()) }</button>
                 </div>
@@ -384,7 +399,10 @@ fn review(
                 Apply::Done { elapsed_ms, before, after, resumed } => html! {
                     <div class="done" role="status" id="result">
                         <p>{ format!("Succeeded in {:.1} s{}. The identities read back:", *elapsed_ms as f64 / 1000.0, if *resumed { " (resumed after a dropped connection)" } else { "" }) }</p>
-                        if let Some(a) = after { <IdentityDiff before={before.clone()} after={a.clone()} /> }
+                        if let Some(a) = after {
+                            <IdentityDiff before={before.clone()} after={a.clone()} />
+                            <crate::components::grant::GrantAccess principals={crate::components::grant::principals_of(a)} scope={st.id.as_str().to_string()} />
+                        }
                     </div>
                 },
                 Apply::Failed { error, why } => html! {

@@ -31,6 +31,7 @@ pub mod api_versions;
 pub mod catalogue;
 pub mod clouds;
 pub mod create;
+pub mod create_wizard;
 pub mod identity;
 pub mod naming;
 pub mod operation;

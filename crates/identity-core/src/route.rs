@@ -21,6 +21,10 @@ pub enum Route {
     Snippets { slug: String },
     /// `/log`: every request sent in this session.
     ChangeLog,
+    /// `/create/scale-set`: the create-a-scale-set-with-identities wizard.
+    CreateScaleSet,
+    /// `/create/identity`: create a user-assigned identity on its own.
+    CreateIdentity,
     /// Anything else (the path as given).
     NotFound(String),
 }
@@ -90,6 +94,8 @@ impl Route {
         match l.as_slice() {
             [] => Route::Home,
             ["log"] => Route::ChangeLog,
+            ["create", "scale-set"] => Route::CreateScaleSet,
+            ["create", "identity"] => Route::CreateIdentity,
             ["snippets", _] => Route::Snippets {
                 slug: segs[1].clone(),
             },
@@ -138,6 +144,8 @@ impl Route {
             }
             Route::Snippets { slug } => format!("/snippets/{}", encode(slug)),
             Route::ChangeLog => "/log".into(),
+            Route::CreateScaleSet => "/create/scale-set".into(),
+            Route::CreateIdentity => "/create/identity".into(),
             Route::NotFound(p) => p.clone(),
         }
     }
@@ -179,6 +187,8 @@ mod tests {
             },
             Route::Snippets { slug: "enable-system-assigned".into() },
             Route::ChangeLog,
+            Route::CreateScaleSet,
+            Route::CreateIdentity,
         ];
         for r in routes {
             assert_eq!(Route::parse(&r.path(), &r.query()), r, "{}", r.href());
@@ -204,6 +214,24 @@ mod tests {
             Route::parse("/subscriptions/s/", "?wizard=x"),
             Route::Subscription { sub: "s".into() }
         );
+    }
+
+    #[test]
+    fn create_routes_ignore_case_and_trailing_slash_but_not_extra_segments() {
+        assert_eq!(
+            Route::parse("/Create/Scale-Set/", ""),
+            Route::CreateScaleSet
+        );
+        assert_eq!(
+            Route::parse("/create/identity", "?x=1"),
+            Route::CreateIdentity
+        );
+        assert!(matches!(Route::parse("/create", ""), Route::NotFound(_)));
+        assert!(matches!(Route::parse("/create/vm", ""), Route::NotFound(_)));
+        assert!(matches!(
+            Route::parse("/create/scale-set/x", ""),
+            Route::NotFound(_)
+        ));
     }
 
     #[test]

@@ -1,0 +1,825 @@
+//! Create with identity: a scale set with system- and/or user-assigned identities (the steps and
+//! validation are identity-core's [`CreateWizard`] reducer), and a user-assigned identity on its
+//! own or inline from the assign wizard ([`NewIdentityForm`]). Lists come from ARM: subscriptions,
+//! groups, regions, VM sizes of the region, virtual networks with their subnets, identities.
+
+use crate::components::error::{ErrorBox, ErrorView};
+use crate::components::grant::GrantAccess;
+use crate::components::review::{Requests, ScriptTabs};
+use crate::nav::Link;
+use crate::pages::pickers::{Load, use_arm};
+use crate::session::{Session, use_session};
+use arm_client::{ArmClient, ArmError, ops};
+use identity_core::api_versions;
+use identity_core::create::{
+    ImagePreset, Orchestration, UserAssignedIdentitySpec, create_user_assigned_identity,
+};
+use identity_core::create_wizard::{CreateAction, CreateStep, CreateWizard, Field};
+use identity_core::naming::{self, OsType};
+use identity_core::route::Route;
+use identity_core::scripts::{ScriptPlan, generate_all};
+use identity_core::{ArmRequest, Method, ResourceState};
+use std::rc::Rc;
+use yew::prelude::*;
+
+#[derive(Clone, PartialEq)]
+struct Model(CreateWizard);
+
+impl Reducible for Model {
+    type Action = CreateAction;
+    fn reduce(self: Rc<Self>, action: CreateAction) -> Rc<Self> {
+        Rc::new(Model(self.0.reduce(action)))
+    }
+}
+
+/// A subnet of a virtual network, as listed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubnetChoice {
+    pub id: String,
+    pub label: String,
+    pub location: String,
+}
+
+/// VM sizes offered when a region's list cannot be read: general-purpose sizes available in
+/// most regions (Azure's "Sizes for virtual machines" page, B, D and F series).
+pub const FALLBACK_SIZES: &[&str] = &[
+    "Standard_B2s",
+    "Standard_B2ms",
+    "Standard_D2s_v3",
+    "Standard_D2s_v5",
+    "Standard_D4s_v5",
+    "Standard_F2s_v2",
+];
+
+fn str_at(v: &serde_json::Value, ptr: &str) -> String {
+    v.pointer(ptr)
+        .and_then(|x| x.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn list_values(c: &ArmClient, req: ArmRequest) -> Result<Vec<serde_json::Value>, ArmError> {
+    c.list(req).collect_all().await
+}
+
+/// Every subnet of every virtual network in a subscription.
+async fn subnets(c: Rc<ArmClient>, sub: String) -> Result<Rc<Vec<SubnetChoice>>, ArmError> {
+    if sub.is_empty() {
+        return Ok(Rc::new(Vec::new()));
+    }
+    let req = ArmRequest::new(
+        Method::Get,
+        format!("/subscriptions/{sub}/providers/Microsoft.Network/virtualNetworks"),
+        api_versions::NETWORK,
+    );
+    let mut out = Vec::new();
+    for v in list_values(&c, req).await? {
+        let vnet = str_at(&v, "/name");
+        let location = str_at(&v, "/location");
+        let group = identity_core::ResourceId::parse(&str_at(&v, "/id"))
+            .ok()
+            .and_then(|i| i.resource_group().map(str::to_string))
+            .unwrap_or_default();
+        for s in v
+            .pointer("/properties/subnets")
+            .and_then(|x| x.as_array())
+            .into_iter()
+            .flatten()
+        {
+            out.push(SubnetChoice {
+                id: str_at(s, "/id"),
+                label: format!(
+                    "{vnet} / {} ({}, {group}, {location})",
+                    str_at(s, "/name"),
+                    str_at(s, "/properties/addressPrefix")
+                ),
+                location: location.clone(),
+            });
+        }
+    }
+    Ok(Rc::new(out))
+}
+
+async fn sizes(c: Rc<ArmClient>, sub: String, loc: String) -> Result<Rc<Vec<String>>, ArmError> {
+    if sub.is_empty() || loc.is_empty() {
+        return Ok(Rc::new(Vec::new()));
+    }
+    let req = ArmRequest::new(
+        Method::Get,
+        format!("/subscriptions/{sub}/providers/Microsoft.Compute/locations/{loc}/vmSizes"),
+        api_versions::COMPUTE,
+    );
+    let v = list_values(&c, req).await?;
+    Ok(Rc::new(v.iter().map(|s| str_at(s, "/name")).collect()))
+}
+
+/// `(value, label)` options, as read from ARM.
+type Options = UseStateHandle<Load<Rc<Vec<(String, String)>>>>;
+
+/// Subscriptions as (id, label).
+#[hook]
+fn use_subscriptions() -> Options {
+    use_arm("create:subs".to_string(), |c: Rc<ArmClient>| async move {
+        let subs: Vec<arm_client::Subscription> =
+            c.list(ops::list_subscriptions()).collect_all().await?;
+        Ok(Rc::new(
+            subs.into_iter()
+                .map(|s| {
+                    let label = if s.display_name.is_empty() {
+                        s.subscription_id.clone()
+                    } else {
+                        format!("{} ({})", s.display_name, s.subscription_id)
+                    };
+                    (s.subscription_id, label)
+                })
+                .collect::<Vec<_>>(),
+        ))
+    })
+}
+
+/// Groups of a subscription as (name, label).
+#[hook]
+fn use_groups(sub: String) -> Options {
+    use_arm(
+        format!("create:groups:{sub}"),
+        move |c: Rc<ArmClient>| async move {
+            if sub.is_empty() {
+                return Ok(Rc::new(Vec::new()));
+            }
+            let g: Vec<arm_client::ResourceGroup> = c
+                .list(ops::list_resource_groups(&sub))
+                .collect_all()
+                .await?;
+            Ok(Rc::new(
+                g.into_iter()
+                    .map(|g| (g.name.clone(), format!("{} ({})", g.name, g.location)))
+                    .collect::<Vec<_>>(),
+            ))
+        },
+    )
+}
+
+/// Regions of a subscription as (name, label).
+#[hook]
+fn use_locations(sub: String) -> Options {
+    use_arm(
+        format!("create:loc:{sub}"),
+        move |c: Rc<ArmClient>| async move {
+            if sub.is_empty() {
+                return Ok(Rc::new(Vec::new()));
+            }
+            let l: Vec<arm_client::Location> =
+                c.list(ops::list_locations(&sub)).collect_all().await?;
+            Ok(Rc::new(
+                l.into_iter()
+                    .map(|l| {
+                        let label = if l.display_name.is_empty() {
+                            l.name.clone()
+                        } else {
+                            format!("{} ({})", l.display_name, l.name)
+                        };
+                        (l.name, label)
+                    })
+                    .collect::<Vec<_>>(),
+            ))
+        },
+    )
+}
+
+fn options(load: &Load<Rc<Vec<(String, String)>>>) -> Vec<(String, String)> {
+    match load {
+        Load::Ready(v) => (**v).clone(),
+        _ => Vec::new(),
+    }
+}
+
+fn load_note(load: &Load<impl Clone>, what: &str) -> Html {
+    match load {
+        Load::Loading => {
+            html! { <p class="loading" role="status">{ format!("Reading {what}…") }</p> }
+        }
+        Load::Failed(e) => html! { <ErrorBox error={e.clone()} /> },
+        _ => html! {},
+    }
+}
+
+/// A labelled text input bound to a setter; its error (if any) is linked by `aria-describedby`.
+fn text_input(
+    id: &str,
+    label: &str,
+    value: &str,
+    kind: &str,
+    error: Option<String>,
+    hint: Option<&str>,
+    set: Callback<String>,
+) -> Html {
+    let oninput = Callback::from(move |e: InputEvent| {
+        set.emit(
+            e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                .value(),
+        )
+    });
+    let err_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described = match (&error, hint) {
+        (Some(_), Some(_)) => format!("{err_id} {hint_id}"),
+        (Some(_), None) => err_id.clone(),
+        (None, Some(_)) => hint_id.clone(),
+        (None, None) => String::new(),
+    };
+    html! {
+        <div class={classes!("field", error.is_some().then_some("invalid"))}>
+            <label for={id.to_string()}>{ label }</label>
+            <input id={id.to_string()} type={kind.to_string()} value={value.to_string()} {oninput} autocomplete="off"
+                aria-invalid={error.is_some().to_string()} aria-describedby={(!described.is_empty()).then_some(described)} />
+            if let Some(h) = hint { <p class="hint" id={hint_id}>{ h }</p> }
+            if let Some(e) = error { <p class="field-error" id={err_id}>{ e }</p> }
+        </div>
+    }
+}
+
+/// A labelled select over `(value, label)` options with an empty first choice.
+fn select_input(
+    id: &str,
+    label: &str,
+    value: &str,
+    opts: &[(String, String)],
+    error: Option<String>,
+    set: Callback<String>,
+) -> Html {
+    let onchange = Callback::from(move |e: Event| {
+        set.emit(
+            e.target_unchecked_into::<web_sys::HtmlSelectElement>()
+                .value(),
+        )
+    });
+    let err_id = format!("{id}-error");
+    html! {
+        <div class={classes!("field", error.is_some().then_some("invalid"))}>
+            <label for={id.to_string()}>{ label }</label>
+            <select id={id.to_string()} {onchange} aria-invalid={error.is_some().to_string()}
+                aria-describedby={error.is_some().then(|| err_id.clone())}>
+                <option value="" selected={value.is_empty()}>{ "— choose —" }</option>
+                { for opts.iter().map(|(v, l)| html! { <option value={v.clone()} selected={v.eq_ignore_ascii_case(value)}>{ l }</option> }) }
+            </select>
+            if let Some(e) = error { <p class="field-error" id={err_id}>{ e }</p> }
+        </div>
+    }
+}
+
+/// Radio buttons in a fieldset.
+fn radios(
+    name: &str,
+    legend: &str,
+    value: &str,
+    opts: &[(&str, &str)],
+    set: Callback<String>,
+) -> Html {
+    html! {
+        <fieldset class="radios" id={format!("{name}-group")}>
+            <legend>{ legend }</legend>
+            { for opts.iter().map(|(v, l)| {
+                let set = set.clone();
+                let v2 = v.to_string();
+                let onchange = Callback::from(move |_: Event| set.emit(v2.clone()));
+                let id = format!("{name}-{}", v.to_ascii_lowercase());
+                html! {
+                    <label for={id.clone()} class="radio">
+                        <input type="radio" id={id} name={name.to_string()} value={v.to_string()} checked={*v == value} {onchange} />
+                        { format!(" {l}") }
+                    </label>
+                }
+            }) }
+        </fieldset>
+    }
+}
+
+/// Where an apply stands.
+#[derive(Debug, Clone, PartialEq)]
+enum Apply {
+    Idle,
+    Running {
+        what: String,
+        state: String,
+        elapsed_ms: u64,
+    },
+    Done {
+        id: String,
+        state: Rc<ResourceState>,
+        elapsed_ms: u64,
+    },
+    Failed {
+        what: String,
+        error: ErrorView,
+    },
+}
+
+/// The body shown on the page: the password replaced by a placeholder (it is sent, not shown).
+fn shown_request(r: &ArmRequest) -> ArmRequest {
+    let mut r = r.clone();
+    if let Some(pw) = r
+        .body
+        .as_mut()
+        .and_then(|b| b.pointer_mut("/properties/virtualMachineProfile/osProfile/adminPassword"))
+    {
+        *pw = serde_json::Value::String("(the password you typed: sent, never shown)".into());
+    }
+    r
+}
+
+fn origin(s: &Session) -> String {
+    s.client
+        .as_ref()
+        .map(|c| c.origin().to_string())
+        .unwrap_or_else(|| s.cloud.arm_endpoint.clone())
+}
+
+/// `/create/scale-set`: the create-a-scale-set wizard.
+#[component]
+pub fn CreateScaleSet() -> Html {
+    let s = use_session();
+    let model = use_reducer(|| Model(CreateWizard::default()));
+    let apply = use_state(|| Apply::Idle);
+    let w = &model.0;
+    let subs = use_subscriptions();
+    let groups = use_groups(w.subscription.clone());
+    let locs = use_locations(w.subscription.clone());
+    let (sub, loc) = (w.subscription.clone(), w.location.clone());
+    let size_list = use_arm(format!("create:sizes:{sub}:{loc}"), move |c| {
+        sizes(c, sub, loc)
+    });
+    let sub = w.subscription.clone();
+    let nets = use_arm(format!("create:vnets:{sub}"), move |c| subnets(c, sub));
+    let sub = w.subscription.clone();
+    let uais = use_arm(
+        format!("create:uai:{sub}"),
+        move |c: Rc<ArmClient>| async move {
+            if sub.is_empty() {
+                return Ok(Rc::new(Vec::new()));
+            }
+            list_values(&c, ops::list_user_assigned_identities(&sub, None))
+                .await
+                .map(Rc::new)
+        },
+    );
+
+    let set = |f: Field| {
+        let model = model.clone();
+        Callback::from(move |v: String| model.dispatch(CreateAction::Set(f, v)))
+    };
+    let dispatch = |a: CreateAction| {
+        let model = model.clone();
+        Callback::from(move |_: MouseEvent| model.dispatch(a.clone()))
+    };
+    let running = matches!(*apply, Apply::Running { .. });
+
+    let steps = html! {
+        <ol class="steps" id="create-steps" aria-label="Steps">
+            { for CreateStep::ALL.iter().map(|st| {
+                let current = *st == w.step;
+                let reachable = *st < w.step && !running;
+                html! {
+                    <li data-step={st.slug()} aria-current={current.then_some("step")} class={classes!(current.then_some("on"))}>
+                        if reachable {
+                            <button type="button" class="link" onclick={dispatch(CreateAction::GoTo(*st))}>{ st.title() }</button>
+                        } else {
+                            <span>{ st.title() }</span>
+                        }
+                    </li>
+                }
+            }) }
+        </ol>
+    };
+
+    let body = match w.step {
+        CreateStep::Basics => html! {
+            <>
+                { load_note(&*subs, "subscriptions") }
+                { select_input("create-subscription", "Subscription", &w.subscription, &options(&subs), w.error(Field::Subscription), set(Field::Subscription)) }
+                { load_note(&*groups, "resource groups") }
+                { select_input("create-group", "Resource group", &w.resource_group, &options(&groups), w.error(Field::ResourceGroup), set(Field::ResourceGroup)) }
+                { text_input("create-name", "Scale set name", &w.name, "text", w.error(Field::Name), Some("1–64 characters for Linux, 1–15 for Windows; letters, digits and '-'."), set(Field::Name)) }
+                { load_note(&*locs, "regions") }
+                { select_input("create-location", "Region", &w.location, &options(&locs), w.error(Field::Location), set(Field::Location)) }
+            </>
+        },
+        CreateStep::Instances => {
+            let (size_opts, fallback) = match &*size_list {
+                Load::Ready(v) if !v.is_empty() => (
+                    v.iter().map(|n| (n.clone(), n.clone())).collect::<Vec<_>>(),
+                    false,
+                ),
+                Load::Loading => (Vec::new(), false),
+                _ => (
+                    FALLBACK_SIZES
+                        .iter()
+                        .map(|n| (n.to_string(), n.to_string()))
+                        .collect(),
+                    true,
+                ),
+            };
+            html! {
+                <>
+                    { radios("orchestration", "Orchestration mode", match w.orchestration { Orchestration::Uniform => "Uniform", Orchestration::Flexible => "Flexible" },
+                        &[("Uniform", "Uniform (identical instances, system-assigned identity supported)"), ("Flexible", "Flexible (user-assigned identities only)")], set(Field::Orchestration)) }
+                    { radios("image", "Image", match w.image { ImagePreset::UbuntuLts => "ubuntu", ImagePreset::WindowsServer => "windows" },
+                        &[("ubuntu", "Ubuntu Server 24.04 LTS (Linux, SSH key)"), ("windows", "Windows Server 2022 Datacenter Azure Edition (password)")], set(Field::Image)) }
+                    if let Some(e) = w.step_errors(CreateStep::Instances).into_iter().find(|(f, _)| *f == Field::Name).map(|(_, e)| e) {
+                        <p class="field-error" id="create-name-error" role="alert">{ e }</p>
+                    }
+                    { load_note(&*size_list, "VM sizes of the region") }
+                    { select_input("create-size", &format!("VM size (in {})", w.location), &w.sku, &size_opts, w.error(Field::Sku), set(Field::Sku)) }
+                    if fallback { <p class="note" id="size-fallback">{ "The region's size list could not be read: these general-purpose sizes are offered instead." }</p> }
+                    { text_input("create-capacity", "Instance count", &w.capacity, "number", w.error(Field::Capacity), None, set(Field::Capacity)) }
+                    { radios("upgrade", "Upgrade policy", w.upgrade_mode.as_str(),
+                        &[("Manual", "Manual"), ("Automatic", "Automatic"), ("Rolling", "Rolling")], set(Field::UpgradeMode)) }
+                    if let Some(e) = w.error(Field::UpgradeMode) { <p class="field-error" id="create-upgrade-error">{ e }</p> }
+                </>
+            }
+        }
+        CreateStep::Network => {
+            let (opts, other_region) = match &*nets {
+                Load::Ready(v) => {
+                    let here: Vec<(String, String)> = v
+                        .iter()
+                        .filter(|n| n.location.eq_ignore_ascii_case(&w.location))
+                        .map(|n| (n.id.clone(), n.label.clone()))
+                        .collect();
+                    (here, v.len())
+                }
+                _ => (Vec::new(), 0),
+            };
+            html! {
+                <>
+                    { load_note(&*nets, "virtual networks") }
+                    { select_input("create-subnet", &format!("Virtual network and subnet (in {})", w.location), &w.subnet_id, &opts, w.error(Field::SubnetId), set(Field::SubnetId)) }
+                    if matches!(&*nets, Load::Ready(_)) && opts.is_empty() {
+                        <p class="note" id="no-subnet">{ format!("No virtual network of this subscription is in {} ({} subnet(s) elsewhere): a scale set's subnet must be in its region. Create one first, or choose another region.", w.location, other_region) }</p>
+                    }
+                </>
+            }
+        }
+        CreateStep::Admin => html! {
+            <>
+                { text_input("create-admin", "Admin user name", &w.admin_username, "text", w.error(Field::AdminUsername), None, set(Field::AdminUsername)) }
+                if w.os() == OsType::Linux {
+                    { text_input("create-ssh", "SSH public key (one OpenSSH line)", &w.ssh_key, "text", w.error(Field::SshKey), Some("e.g. the content of ~/.ssh/id_ed25519.pub; password sign-in stays disabled."), set(Field::SshKey)) }
+                } else {
+                    { text_input("create-password", "Admin password", &w.password, "password", w.error(Field::Password), Some("12–123 characters with three of: lower-case, upper-case, digit, special character. Sent in the request, never shown or put into the scripts."), set(Field::Password)) }
+                }
+            </>
+        },
+        CreateStep::Identity => {
+            let sa_toggle = {
+                let model = model.clone();
+                let on = w.system_assigned;
+                Callback::from(move |_: Event| {
+                    model.dispatch(CreateAction::Set(Field::SystemAssigned, (!on).to_string()))
+                })
+            };
+            let list: Vec<serde_json::Value> = match &*uais {
+                Load::Ready(v) => (**v).clone(),
+                _ => Vec::new(),
+            };
+            html! {
+                <>
+                    <div class={classes!("field", w.error(Field::SystemAssigned).is_some().then_some("invalid"))}>
+                        <label class="option" for="create-sa">
+                            <input type="checkbox" id="create-sa" checked={w.system_assigned} onchange={sa_toggle}
+                                aria-describedby={w.error(Field::SystemAssigned).map(|_| "create-sa-error")} />
+                            { " System-assigned identity (lives and dies with the scale set)" }
+                        </label>
+                        if let Some(e) = w.error(Field::SystemAssigned) { <p class="field-error refusal" id="create-sa-error" role="alert">{ e }</p> }
+                    </div>
+                    { load_note(&*uais, "user-assigned identities") }
+                    <fieldset class="choices" id="create-ua">
+                        <legend>{ format!("Existing user-assigned identities in this subscription ({})", list.len()) }</legend>
+                        { for list.iter().map(|v| {
+                            let id = str_at(v, "/id");
+                            let input_id = format!("ua-{}", id.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
+                            let toggle = { let model = model.clone(); let id = id.clone(); Callback::from(move |_: Event| model.dispatch(CreateAction::ToggleUserAssigned(id.clone()))) };
+                            let checked = w.user_assigned.iter().any(|x| x.eq_ignore_ascii_case(&id));
+                            html! {
+                                <div class="choice" data-id={id.clone()}>
+                                    <input type="checkbox" id={input_id.clone()} {checked} onchange={toggle} />
+                                    <label for={input_id}><strong>{ str_at(v, "/name") }</strong>
+                                        <span class="detail">{ format!(" · {} · {}", identity_core::wizard::Candidate::from_id(&id).resource_group, str_at(v, "/location")) }</span></label>
+                                </div>
+                            }
+                        }) }
+                    </fieldset>
+                    { text_input("create-new-identity", "New user-assigned identity to create first (optional name)", &w.new_identity_name, "text", w.error(Field::NewIdentityName),
+                        Some("Created in the same subscription, group and region, just before the scale set."), set(Field::NewIdentityName)) }
+                </>
+            }
+        }
+        CreateStep::Review => review(&s, w, &apply),
+    };
+
+    let onsubmit = {
+        let model = model.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            model.dispatch(CreateAction::Next)
+        })
+    };
+    let errors = w.step_errors(w.step);
+    let attempted = w.attempted.contains(&w.step);
+    html! {
+        <section aria-labelledby="create-title" id="create" data-step={w.step.slug()}>
+            <nav aria-label="Breadcrumb" class="crumbs"><Link to={Route::Home}>{ "Start" }</Link>{ " / " }<span aria-current="page">{ "Create a scale set" }</span></nav>
+            <h2 id="create-title">{ "Create a scale set with an identity" }</h2>
+            if s.client.is_none() {
+                <p class="note">{ "Not signed in: nothing can be listed or created here. The scripts of this scenario are produced from the review once signed in, or try the demo tenant." }</p>
+            }
+            { steps }
+            <form class="create-form" {onsubmit} novalidate=true>
+                <fieldset class="step" id={format!("step-{}", w.step.slug())}>
+                    <legend>{ format!("{}. {}", w.step as usize + 1, w.step.title()) }</legend>
+                    { body }
+                </fieldset>
+                if attempted && !errors.is_empty() && w.step != CreateStep::Review {
+                    <p class="error" role="alert" id="step-errors">{ format!("{} problem(s) on this step: fix them to continue.", errors.len()) }</p>
+                }
+                <div class="apply-bar">
+                    if w.step != CreateStep::Basics {
+                        <button type="button" class="button secondary" id="create-back" onclick={dispatch(CreateAction::Back)} disabled={running}>{ "Back" }</button>
+                    }
+                    if w.step != CreateStep::Review {
+                        <button type="submit" class="button primary" id="create-next">{ if w.step == CreateStep::Identity { "Review" } else { "Next" } }</button>
+                    }
+                </div>
+            </form>
+        </section>
+    }
+}
+
+fn review(s: &Session, w: &CreateWizard, apply: &UseStateHandle<Apply>) -> Html {
+    let r = w.review();
+    let cloud = s.config.script_cloud();
+    let origin = origin(s);
+    let refusal = r.refusal();
+    let (spec, plan) = r.scale_set.clone();
+    let running = matches!(**apply, Apply::Running { .. });
+    let onapply = {
+        let apply = apply.clone();
+        let client = s.client.clone();
+        let r = r.clone();
+        Callback::from(move |_: MouseEvent| {
+            let Some(client) = client.clone() else { return };
+            let (apply, r) = (apply.clone(), r.clone());
+            apply.set(Apply::Running {
+                what: "Sending".into(),
+                state: String::new(),
+                elapsed_ms: 0,
+            });
+            wasm_bindgen_futures::spawn_local(async move {
+                let mut total = 0u64;
+                if let Some((ispec, iplan)) = &r.identity {
+                    let what = format!("Creating identity {}", ispec.name);
+                    let h = apply.clone();
+                    let w2 = what.clone();
+                    let mut progress = move |p: &arm_client::Progress| {
+                        h.set(Apply::Running {
+                            what: w2.clone(),
+                            state: p.state.clone(),
+                            elapsed_ms: p.elapsed_ms,
+                        })
+                    };
+                    match arm_client::identity::apply(&client, iplan, &mut progress).await {
+                        Ok(o) => total += o.iter().map(|x| x.elapsed_ms).sum::<u64>(),
+                        Err(e) => {
+                            apply.set(Apply::Failed {
+                                what,
+                                error: ErrorView::from(&e),
+                            });
+                            return;
+                        }
+                    }
+                }
+                let (sspec, splan) = &r.scale_set;
+                let what = format!("Creating scale set {}", sspec.name);
+                let h = apply.clone();
+                let w2 = what.clone();
+                let mut progress = move |p: &arm_client::Progress| {
+                    h.set(Apply::Running {
+                        what: w2.clone(),
+                        state: p.state.clone(),
+                        elapsed_ms: p.elapsed_ms,
+                    })
+                };
+                let id = sspec.id().as_str().to_string();
+                match arm_client::identity::apply(&client, splan, &mut progress).await {
+                    Ok(o) => {
+                        total += o.iter().map(|x| x.elapsed_ms).sum::<u64>();
+                        // read it back: the identities with their principal and client ids
+                        match arm_client::identity::read_state(&client, &id).await {
+                            Ok(st) => apply.set(Apply::Done {
+                                id,
+                                state: Rc::new(st),
+                                elapsed_ms: total,
+                            }),
+                            Err(e) => apply.set(Apply::Failed {
+                                what: "Reading the new scale set".into(),
+                                error: ErrorView::from(&e),
+                            }),
+                        }
+                    }
+                    Err(e) => apply.set(Apply::Failed {
+                        what,
+                        error: ErrorView::from(&e),
+                    }),
+                }
+            });
+        })
+    };
+    let can_send = s.client.is_some() && refusal.is_none();
+    html! {
+        <div class="review" id="create-review">
+            if let Some(why) = &refusal {
+                <p class="refusal" role="alert" id="outcome" data-outcome="refused">{ format!("Not possible: {why}") }</p>
+            } else {
+                <p id="outcome" data-outcome="requests">{ format!("{} request(s) will be sent, in this order, after you apply.", plan.requests().len() + r.identity.as_ref().map(|(_, p)| p.requests().len()).unwrap_or(0)) }</p>
+            }
+            <dl class="summary" id="create-summary">
+                <dt>{ "Scale set" }</dt><dd>{ spec.id().as_str().to_string() }</dd>
+                <dt>{ "Orchestration" }</dt><dd>{ format!("{:?}", spec.orchestration) }</dd>
+                <dt>{ "Size × count" }</dt><dd>{ format!("{} × {}", spec.sku, spec.capacity) }</dd>
+                <dt>{ "Identities" }</dt><dd id="create-identities">{ crate::pages::pickers::identity_summary(&plan.after) }</dd>
+            </dl>
+            if !plan.warnings.is_empty() {
+                <ul class="warnings" id="warnings">{ for plan.warnings.iter().map(|x| html! { <li>{ &x.message }</li> }) }</ul>
+            }
+            if let Some((ispec, iplan)) = &r.identity {
+                <h4>{ format!("First: create the user-assigned identity {}", ispec.name) }</h4>
+                <Requests prefix="uai-" origin={origin.clone()} requests={iplan.requests().to_vec()} />
+                <ScriptTabs prefix="uai-" scripts={generate_all(&ScriptPlan::from_user_assigned_identity(cloud, ispec, iplan))} />
+            }
+            if refusal.is_none() {
+                <h4>{ "The scale set's exact request" }</h4>
+                <Requests origin={origin.clone()} requests={plan.requests().iter().map(shown_request).collect::<Vec<_>>()} />
+                <h4>{ "Equivalent scripts" }</h4>
+                <ScriptTabs scripts={generate_all(&ScriptPlan::from_scale_set(cloud, &spec, &plan))} />
+            }
+            <div class="apply-bar">
+                if can_send {
+                    <button type="button" class="button primary" id="apply" onclick={onapply} disabled={!s.read_write || running || matches!(**apply, Apply::Done { .. })}>{ "Create" }</button>
+                    if !s.read_write { <span class="note" id="read-only-note">{ "Read-only: switch to read-write in the header to send these requests." }</span> }
+                }
+            </div>
+            { match &**apply {
+                Apply::Idle => html! {},
+                Apply::Running { what, state, elapsed_ms } => html! {
+                    <p class="progress" role="status" id="progress" aria-live="polite">
+                        <progress aria-label="Operation in progress"></progress>
+                        { format!(" {what}: {} · {:.1} s", if state.is_empty() { "sending" } else { state }, *elapsed_ms as f64 / 1000.0) }
+                    </p>
+                },
+                Apply::Done { id, state, elapsed_ms } => html! {
+                    <div class="done" role="status" id="result">
+                        <p>{ format!("Created in {:.1} s: {} with {}.", *elapsed_ms as f64 / 1000.0, state.id.name(), crate::pages::pickers::identity_summary(&state.identity)) }</p>
+                        <p><Link to={Route::Resource { id: id.clone(), wizard: None }} id="open-created">{ "Open the new scale set" }</Link></p>
+                        <GrantAccess principals={crate::components::grant::principals_of(&state.identity)} scope={id.clone()} />
+                    </div>
+                },
+                Apply::Failed { what, error } => html! {
+                    <ErrorBox error={error.clone()}><p>{ format!("{what} failed.") }</p></ErrorBox>
+                },
+            } }
+        </div>
+    }
+}
+
+/// Where the new-identity form stands.
+#[derive(Debug, Clone, PartialEq)]
+enum Made {
+    Idle,
+    Sending,
+    Done(String),
+    Failed(ErrorView),
+}
+
+#[derive(Properties, PartialEq)]
+pub struct NewIdentityProps {
+    /// Preselected subscription, group and region (e.g. those of the scale set being changed).
+    #[prop_or_default]
+    pub subscription: String,
+    #[prop_or_default]
+    pub resource_group: String,
+    #[prop_or_default]
+    pub location: String,
+    /// Called with the new identity's id once it exists.
+    #[prop_or_default]
+    pub on_created: Callback<String>,
+    /// Heading level 3 (inline) or 2 (own page).
+    #[prop_or_default]
+    pub inline: bool,
+}
+
+/// "Create a new identity": name, group, region → PUT (read-write only), with the request and
+/// scripts shown before it is sent.
+#[component]
+pub fn NewIdentityForm(props: &NewIdentityProps) -> Html {
+    let s = use_session();
+    let spec = use_state(|| UserAssignedIdentitySpec {
+        subscription: props.subscription.clone(),
+        resource_group: props.resource_group.clone(),
+        name: String::new(),
+        location: props.location.clone(),
+    });
+    let made = use_state(|| Made::Idle);
+    let subs = use_subscriptions();
+    let groups = use_groups(spec.subscription.clone());
+    let locs = use_locations(spec.subscription.clone());
+    let setter = |f: fn(&mut UserAssignedIdentitySpec, String)| {
+        let spec = spec.clone();
+        let made = made.clone();
+        Callback::from(move |v: String| {
+            let mut x = (*spec).clone();
+            f(&mut x, v);
+            spec.set(x);
+            if matches!(*made, Made::Done(_) | Made::Failed(_)) {
+                made.set(Made::Idle);
+            }
+        })
+    };
+    let name_err = (!spec.name.is_empty())
+        .then(|| naming::validate_user_assigned_identity_name(&spec.name).err())
+        .flatten()
+        .map(|e| e.to_string());
+    let plan = create_user_assigned_identity(&spec);
+    let ready = plan.refusal().is_none();
+    let oncreate = {
+        let (client, plan, made, cb) = (
+            s.client.clone(),
+            plan.clone(),
+            made.clone(),
+            props.on_created.clone(),
+        );
+        let id = identity_core::ResourceId::user_assigned_identity(
+            &spec.subscription,
+            &spec.resource_group,
+            &spec.name,
+        )
+        .as_str()
+        .to_string();
+        Callback::from(move |_: MouseEvent| {
+            let Some(client) = client.clone() else { return };
+            let (plan, made, cb, id) = (plan.clone(), made.clone(), cb.clone(), id.clone());
+            made.set(Made::Sending);
+            wasm_bindgen_futures::spawn_local(async move {
+                match arm_client::identity::apply(&client, &plan, &mut |_| {}).await {
+                    Ok(_) => {
+                        made.set(Made::Done(id.clone()));
+                        cb.emit(id);
+                    }
+                    Err(e) => made.set(Made::Failed(ErrorView::from(&e))),
+                }
+            });
+        })
+    };
+    let title = "Create a new user-assigned identity";
+    html! {
+        <section class="new-identity" id="new-identity" aria-labelledby="new-identity-title">
+            if props.inline { <h4 id="new-identity-title">{ title }</h4> } else { <h2 id="new-identity-title">{ title }</h2> }
+            { load_note(&*subs, "subscriptions") }
+            { select_input("uai-subscription", "Subscription", &spec.subscription, &options(&subs), None, setter(|x, v| { if x.subscription != v { x.resource_group.clear(); } x.subscription = v; })) }
+            { select_input("uai-group", "Resource group", &spec.resource_group, &options(&groups), None, setter(|x, v| x.resource_group = v)) }
+            { select_input("uai-location", "Region", &spec.location, &options(&locs), None, setter(|x, v| x.location = v)) }
+            { text_input("uai-name", "Identity name", &spec.name, "text", name_err, Some("3–128 characters: letters, digits, '-' and '_', starting with a letter or digit."), setter(|x, v| x.name = v)) }
+            if ready {
+                <Requests prefix="uai-" origin={origin(&s)} requests={plan.requests().to_vec()} />
+                <ScriptTabs prefix="uai-" scripts={generate_all(&ScriptPlan::from_user_assigned_identity(s.config.script_cloud(), &spec, &plan))} />
+                if s.client.is_some() {
+                    <button type="button" class="button primary" id="uai-create" onclick={oncreate} disabled={!s.read_write || *made == Made::Sending}>{ "Create identity" }</button>
+                    if !s.read_write { <span class="note">{ "Read-only: switch to read-write in the header to create it." }</span> }
+                }
+            }
+            { match &*made {
+                Made::Idle => html! {},
+                Made::Sending => html! { <p class="progress" role="status" id="uai-progress">{ "Creating…" }</p> },
+                Made::Done(id) => html! { <p class="done" role="status" id="uai-result">{ format!("Created {}.", id) }</p> },
+                Made::Failed(e) => html! { <ErrorBox error={e.clone()} /> },
+            } }
+        </section>
+    }
+}
+
+/// `/create/identity`: a user-assigned identity on its own, then optionally a role for it.
+#[component]
+pub fn CreateIdentity() -> Html {
+    let created = use_state(|| None::<String>);
+    let on_created = {
+        let created = created.clone();
+        Callback::from(move |id: String| created.set(Some(id)))
+    };
+    html! {
+        <section>
+            <nav aria-label="Breadcrumb" class="crumbs"><Link to={Route::Home}>{ "Start" }</Link>{ " / " }<span aria-current="page">{ "Create an identity" }</span></nav>
+            <NewIdentityForm {on_created} />
+            if let Some(id) = &*created {
+                <crate::components::grant::IdentityGrant id={id.clone()} />
+            }
+        </section>
+    }
+}
