@@ -68,7 +68,12 @@ export async function guardedPage(browser, { viewport = { width: 1100, height: 8
     problems.push(`${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
+  // net::ERR_ABORTED is a request cut short by the test's own navigation or close (e.g. the MSAL
+  // bundle still loading when the test moves on); anything else is a problem.
+  page.on('requestfailed', (r) => {
+    const why = r.failure()?.errorText ?? '';
+    if (why !== 'net::ERR_ABORTED') problems.push(`requestfailed: ${r.url()} ${why}`);
+  });
   return { context, page, problems, external };
 }
 
