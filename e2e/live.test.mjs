@@ -68,8 +68,14 @@ before(async () => {
   fs.writeFileSync(jwks, JSON.stringify(idp.jwks));
   const appPort = await freePort();
   const appOrigin = `http://127.0.0.1:${appPort}`;
+  // the demo tenant, as the provider's tenant A, with tenant B listed as a guest directory
+  const seed = JSON.parse(fs.readFileSync(path.join(ROOT, 'crates/armsim/seeds/demo.json'), 'utf8'));
+  seed.tenantId = TENANT_A;
+  seed.guestTenants = [{ tenantId: TENANT_B, displayName: 'Fabrikam' }];
+  const seedFile = path.join(tmp, 'seed.json');
+  fs.writeFileSync(seedFile, JSON.stringify(seed));
   arm = await startArmsim([
-    '--port', '0', '--control', '--lro-delay-ms', '1500',
+    '--port', '0', '--control', '--lro-delay-ms', '1500', '--seed', seedFile,
     '--jwks', jwks, '--auth-issuer', idp.issuer(TENANT_A), '--auth-issuer', idp.issuer(TENANT_B),
     '--auth-audience', ARM_AUDIENCE,
     '--cors-origin', appOrigin, '--cors-mode', 'strict',
@@ -264,4 +270,23 @@ test('a dropped connection while following the operation is resumed by reading t
   const drops = (await armLog()).filter((e) => e.method === 'GET' && e.path === VMSS_WEB && e.status === 0).length;
   assert.equal(drops, 9);
   await screenshot(page, 'live-dropped');
+});
+
+test('directories from ARM /tenants: a guest switches to the other tenant and the lists follow with its token', async (t) => {
+  const { page } = await signedIn(t);
+  await control('DELETE', 'requests');
+  await page.goto(`${app.url}subscriptions`);
+  await page.locator('#tenants li').first().waitFor({ timeout: 20_000 });
+  const rows = await page.$$eval('#tenants li', (els) => els.map((e) => [e.dataset.tenant, !!e.querySelector('.badge'), !!e.querySelector('button')]));
+  assert.deepEqual(rows, [[TENANT_A, true, false], [TENANT_B, false, true]]);
+  await screenshot(page, 'live-tenants');
+  await page.click(`#tenants li[data-tenant="${TENANT_B}"] button`);
+  await page.waitForFunction((b) => document.querySelector(`#tenants li[data-tenant="${b}"] .badge`), TENANT_B, { timeout: 20_000 });
+  await page.locator('#subscriptions').waitFor({ timeout: 20_000 });
+  // the lists were read again, with a token for tenant B (tid), which armsim accepted
+  const gets = (await armLog()).filter((e) => e.path === '/subscriptions' && e.status === 200);
+  assert.ok(gets.length >= 2, 'listed once per tenant');
+  const tokens = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.includes('|accesstoken|')).map((k) => JSON.parse(sessionStorage.getItem(k)).realm));
+  assert.ok(tokens.includes(TENANT_B), String(tokens));
+  await screenshot(page, 'live-tenant-switched');
 });

@@ -65,6 +65,18 @@ impl AppConfig {
         if let Some(a) = &self.arm_endpoint {
             c.arm_endpoint = a.trim_end_matches('/').to_string();
         }
+        if clouds::by_name(&self.cloud).is_none()
+            || self.authority.is_some()
+            || self.arm_endpoint.is_some()
+        {
+            let host = c
+                .arm_endpoint
+                .split("://")
+                .nth(1)
+                .unwrap_or(&c.arm_endpoint)
+                .to_string();
+            c.label = format!("Custom ({host})");
+        }
         c
     }
 
@@ -98,6 +110,11 @@ mod tests {
         .unwrap();
         assert_eq!(c.cloud().arm_endpoint, "http://127.0.0.1:9");
         assert_eq!(c.cloud().authority, "https://127.0.0.1:8443");
+        assert_eq!(c.cloud().label, "Custom (127.0.0.1:9)");
+        assert_eq!(
+            AppConfig::parse("{}").unwrap().cloud().label,
+            "Azure (public)"
+        );
         assert!(AppConfig::parse("{").is_err());
     }
 }

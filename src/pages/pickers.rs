@@ -2,6 +2,7 @@
 //! ARM client (all `nextLink` pages), filtered as you type.
 
 use crate::components::error::{ErrorBox, ErrorView};
+use crate::components::signin::{AuthAction, AuthContext, Phase};
 use crate::nav::Link;
 use crate::session::use_session;
 use arm_client::{ArmClient, ArmError, ops};
@@ -137,6 +138,65 @@ fn crumbs(items: Vec<(String, Route)>, here: String) -> Html {
     }
 }
 
+/// The directories (tenants) the account can use, from ARM `/tenants`; signed in, a guest user
+/// switches to another one here (a token for that tenant's authority; the lists follow).
+#[component]
+pub fn Tenants() -> Html {
+    let auth = use_context::<AuthContext>();
+    let current = auth.as_ref().and_then(|a| match &a.phase {
+        Phase::SignedIn(acc) => Some(acc.tenant_id.clone()),
+        _ => None,
+    });
+    let load = use_arm("tenants".to_string(), |c: Rc<ArmClient>| async move {
+        let t: Vec<arm_client::ops::Tenant> = c.list(ops::list_tenants()).collect_all().await?;
+        Ok(Rc::new(t))
+    });
+    let switch = |tenant: String| -> Callback<MouseEvent> {
+        let auth = auth.clone();
+        Callback::from(move |_: MouseEvent| {
+            let Some(state) = auth.clone() else { return };
+            let Some(session) = state.session.clone() else {
+                return;
+            };
+            let target = tenant.clone();
+            state.dispatch(AuthAction::Busy);
+            wasm_bindgen_futures::spawn_local(async move {
+                state.dispatch(match session.switch_tenant(&target).await {
+                    Ok(a) => AuthAction::SignedIn(a, Some(format!("Switched to tenant {target}."))),
+                    Err(e) => AuthAction::Error(e.user_message()),
+                })
+            });
+        })
+    };
+    show(&load, "directories", |tenants| {
+        if tenants.is_empty() {
+            return html! {};
+        }
+        html! {
+            <section class="tenants" id="tenants" aria-labelledby="tenants-title">
+                <h3 id="tenants-title">{ "Directory" }</h3>
+                <ul class="items">
+                    { for tenants.iter().map(|t| {
+                        let is_current = current.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(&t.tenant_id));
+                        let name = t.display_name.clone().unwrap_or_else(|| t.tenant_id.clone());
+                        html! {
+                            <li data-tenant={t.tenant_id.clone()}>
+                                <strong>{ name }</strong>
+                                <span class="detail">{ format!("{}{}", t.tenant_id, t.default_domain.as_ref().map(|d| format!(" · {d}")).unwrap_or_default()) }</span>
+                                if is_current {
+                                    <span class="badge">{ "current" }</span>
+                                } else if current.is_some() {
+                                    <button type="button" class="button secondary switch-tenant" onclick={switch(t.tenant_id.clone())}>{ "Switch to this directory" }</button>
+                                }
+                            </li>
+                        }
+                    }) }
+                </ul>
+            </section>
+        }
+    })
+}
+
 /// Pick a subscription.
 #[component]
 pub fn Subscriptions() -> Html {
@@ -162,6 +222,7 @@ pub fn Subscriptions() -> Html {
     html! {
         <section>
             { crumbs(vec![], "Subscriptions".into()) }
+            <Tenants />
             <h2>{ "Pick a subscription" }</h2>
             { show(&load, "subscriptions", |items| html! { <FilterList label="subscriptions" id="subscriptions" items={items.clone()} /> }) }
         </section>

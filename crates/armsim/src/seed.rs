@@ -13,6 +13,10 @@ pub struct Seed {
     /// Name of the tenant answered by `GET /tenants` (default `Contoso`).
     #[serde(default)]
     pub tenant_display_name: Option<String>,
+    /// Further tenants the caller is a guest in, also answered by `GET /tenants` (no resources of
+    /// their own here: subscriptions are not scoped by tenant in the simulator).
+    #[serde(default)]
+    pub guest_tenants: Vec<SeedTenant>,
     /// Seed of the PRNG that makes principal ids, client ids, operation ids and request ids.
     #[serde(default)]
     pub rng_seed: u64,
@@ -25,6 +29,15 @@ pub struct Seed {
     /// Subscriptions with their resource groups and resources.
     #[serde(default)]
     pub subscriptions: Vec<SeedSubscription>,
+}
+
+/// A guest tenant listed by `GET /tenants`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedTenant {
+    pub tenant_id: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
 }
 
 fn default_tenant() -> String {
@@ -274,6 +287,7 @@ impl Seed {
         let mut seed = Seed {
             tenant_id: default_tenant(),
             tenant_display_name: None,
+            guest_tenants: Vec::new(),
             rng_seed: 1,
             locations: vec![SeedLocation {
                 name: "westeurope".into(),

@@ -1006,6 +1006,42 @@ fn vm_identity_round_trip_and_tenants() {
 }
 
 #[test]
+fn guest_tenants_are_listed_after_the_home_tenant() {
+    let mut seed = Seed::demo();
+    seed.guest_tenants = vec![armsim::seed::SeedTenant {
+        tenant_id: "33333333-3333-3333-3333-333333333333".into(),
+        display_name: Some("Fabrikam".into()),
+    }];
+    let mut sim = Sim::from_seed(seed);
+    let r = sim.handle(
+        SimRequest::new(
+            "GET",
+            "https://management.azure.com/tenants?api-version=2022-12-01",
+        ),
+        0,
+    );
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let ids: Vec<_> = v["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["tenantId"].as_str().unwrap(),
+                t["tenantCategory"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            ("c0c0c0c0-0000-4000-8000-00000000de30", Some("Home")),
+            ("33333333-3333-3333-3333-333333333333", None)
+        ]
+    );
+}
+
+#[test]
 fn raw_arm_bodies_seed_resources() {
     let sub = "33333333-3333-4333-8333-333333333333";
     let ua_id = format!(
