@@ -25,6 +25,7 @@ pub mod quote;
 
 mod azurerm;
 mod cli;
+mod create_vmss;
 mod powershell;
 mod rest;
 mod snippet;
@@ -472,6 +473,15 @@ impl ScriptPlan {
             Outcome::Requests(rs) => rs.iter().find_map(|r| r.header("If-Match")),
             _ => None,
         }
+    }
+
+    /// The body of the first request (`Null` when none): the create PUT's body.
+    fn create_body(&self) -> &serde_json::Value {
+        static NULL: serde_json::Value = serde_json::Value::Null;
+        self.requests()
+            .first()
+            .and_then(|r| r.body.as_ref())
+            .unwrap_or(&NULL)
     }
 
     fn requests(&self) -> &[ArmRequest] {
