@@ -1604,3 +1604,115 @@ fn cli_bash_vmss_create_carries_the_plans_body() {
     }
     assert!(n >= 6, "{n}");
 }
+
+/// The words PowerShell passes to each `az` call, decoded from the parse tree: single-quoted
+/// literals by PowerShell's rules, bare words as written, `"…$var…"` with `vars` substituted.
+fn ps_native_az_args(src: &str, vars: &[(&str, &str)]) -> Vec<Vec<String>> {
+    let tree = parse(src);
+    let mut out = Vec::new();
+    walk(tree.root_node(), &mut |n| {
+        if n.kind() != "command" {
+            return;
+        }
+        let Some(name) = n.child_by_field_name("command_name") else {
+            return;
+        };
+        if &src[name.byte_range()] != "az" {
+            return;
+        }
+        let mut args = Vec::new();
+        if let Some(elems) = n.child_by_field_name("command_elements") {
+            let mut c = elems.walk();
+            for k in elems.children(&mut c) {
+                if matches!(k.kind(), "command_argument_sep" | "comment") {
+                    continue;
+                }
+                let t = &src[k.byte_range()];
+                let v = if let Some(v) = ps_unquote(t) {
+                    v
+                } else if let Some(inner) = t.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
+                    let (mut s, mut bare) = (inner.to_string(), inner.to_string());
+                    for (var, val) in vars {
+                        s = s.replace(&format!("${var}"), val);
+                        bare = bare.replace(&format!("${var}"), "");
+                    }
+                    assert!(!bare.contains(['$', '`', '"']), "not modelled: {t}");
+                    s
+                } else {
+                    t.to_string()
+                };
+                args.push(v);
+            }
+        }
+        out.push(args);
+    });
+    out
+}
+
+/// The PowerShell form of `az vmss create` passes exactly the words of the bash form (which is
+/// checked against the body above), the password included once read at run time.
+#[test]
+fn cli_powershell_vmss_create_passes_the_same_words_as_bash() {
+    let mut n = 0;
+    for (name, spec) in create_specs_for_equivalence() {
+        let p = create_scale_set(&spec);
+        if p.refusal().is_some() {
+            continue;
+        }
+        let sp = ScriptPlan::from_scale_set(Cloud::AzureCloud, &spec, &p);
+        let sh = generate(&sp, Flavour::CliBash).text;
+        let ps = generate(&sp, Flavour::CliPowerShell).text;
+        assert!(!ps.contains("P@ss"), "{name}");
+        let bash_calls = run_bash_full(&sh, None, &[], "", &format!("{TEST_PASSWORD}\n"));
+        let bash = bash_calls
+            .iter()
+            .find(|c| c[0] == "vmss" && c[1] == "create")
+            .unwrap();
+        let ps_calls = ps_native_az_args(&ps, &[("adminPasswordPlain", TEST_PASSWORD)]);
+        let pwsh = ps_calls
+            .iter()
+            .find(|c| c.len() > 1 && c[0] == "vmss" && c[1] == "create")
+            .unwrap_or_else(|| panic!("{name}: {ps_calls:?}"));
+        assert_eq!(pwsh, bash, "{name}\n{ps}");
+        if spec.identity.system_assigned {
+            assert!(pwsh.contains(&"[system]".to_string()));
+        }
+        n += 1;
+    }
+    assert!(n >= 6, "{n}");
+}
+
+/// Every `--option` the generated `az vmss create` passes (bash and PowerShell) is one that
+/// azure-cli 2.91.0 defines for the command (tests/support/az-vmss-create-options.json).
+#[test]
+fn vmss_create_uses_only_options_az_defines() {
+    let path = format!(
+        "{}/tests/support/az-vmss-create-options.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let known: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let known = known["options"].as_object().unwrap();
+    let mut n = 0;
+    for (name, spec) in create_specs_for_equivalence() {
+        let p = create_scale_set(&spec);
+        if p.refusal().is_some() {
+            continue;
+        }
+        let sp = ScriptPlan::from_scale_set(Cloud::AzureCloud, &spec, &p);
+        let ps = generate(&sp, Flavour::CliPowerShell).text;
+        for call in ps_native_az_args(&ps, &[("adminPasswordPlain", "pw")]) {
+            if call.len() < 2 || call[0] != "vmss" || call[1] != "create" {
+                continue;
+            }
+            for a in call.iter().filter(|a| a.starts_with("--")) {
+                let opt = a.split('=').next().unwrap();
+                assert!(
+                    known.contains_key(opt),
+                    "{name}: {opt} is not an az vmss create option"
+                );
+                n += 1;
+            }
+        }
+    }
+    assert!(n > 60, "{n}");
+}

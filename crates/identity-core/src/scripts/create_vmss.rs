@@ -415,3 +415,79 @@ pub(crate) fn cli(
     l.extend(check_exit(lang));
     l
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::create::*;
+    use crate::resource::UpgradeMode;
+
+    fn spec() -> ScaleSetSpec {
+        ScaleSetSpec {
+            subscription: "00000000-0000-0000-0000-000000000000".into(),
+            resource_group: "rg".into(),
+            name: "vmss1".into(),
+            location: "westeurope".into(),
+            orchestration: Orchestration::Uniform,
+            sku: "Standard_B2s".into(),
+            capacity: 3,
+            image: ImagePreset::UbuntuLts,
+            subnet_id: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s".into(),
+            admin_username: "azureuser".into(),
+            admin_auth: AdminAuth::SshPublicKey("ssh-ed25519 AAAAC3Nza me@host".into()),
+            upgrade_mode: UpgradeMode::Automatic,
+            identity: IdentityRequest {
+                system_assigned: true,
+                user_assigned: vec![],
+            },
+        }
+    }
+
+    #[test]
+    fn the_model_reads_every_part_of_the_body() {
+        let body = spec().body();
+        let m = VmssModel::from_body(&body).unwrap();
+        assert_eq!(m.capacity, 3);
+        assert_eq!(m.upgrade_mode, "Automatic");
+        assert_eq!(m.linux_disable_password, Some(true));
+        assert_eq!(m.ssh_keys.len(), 1);
+        assert_eq!(m.overprovision, Some(false));
+        assert_eq!(m.fault_domains, None);
+        assert!(!m.password);
+    }
+
+    /// A body with a part the generators do not express is not modelled, so the idiomatic
+    /// flavours fall back to the exact PUT instead of silently dropping it.
+    #[test]
+    fn an_unknown_part_of_the_body_falls_back_to_the_exact_put() {
+        for (ptr, key) in [
+            ("", "zones"),
+            ("/properties", "singlePlacementGroup"),
+            ("/properties/virtualMachineProfile", "extensionProfile"),
+            ("/properties/virtualMachineProfile/osProfile", "customData"),
+            (
+                "/properties/virtualMachineProfile/networkProfile",
+                "healthProbe",
+            ),
+        ] {
+            let mut body = spec().body();
+            body.pointer_mut(ptr).unwrap()[key] = serde_json::json!("x");
+            assert_eq!(VmssModel::from_body(&body), None, "{ptr}/{key}");
+            let s = spec();
+            let mut plan = create_scale_set(&s);
+            if let crate::plan::Outcome::Requests(r) = &mut plan.outcome {
+                r[0].body = Some(body);
+            }
+            let sp = ScriptPlan::from_scale_set(Cloud::AzureCloud, &s, &plan);
+            let ps = generate(&sp, Flavour::AzPowerShell).text;
+            assert!(!ps.contains("= New-AzVmssConfig"), "{key}");
+            assert!(ps.contains("Invoke-RestMethod -Method Put"), "{key}");
+            let sh = generate(&sp, Flavour::CliBash).text;
+            assert!(
+                !sh.lines().any(|l| l.starts_with("az vmss create")),
+                "{key}"
+            );
+            assert!(sh.contains("az rest --method put"), "{key}");
+        }
+    }
+}

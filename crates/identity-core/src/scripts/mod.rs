@@ -414,6 +414,12 @@ impl ScriptPlan {
     /// let ps = generate(&sp, Flavour::AzPowerShellExact).text;
     /// assert!(!ps.contains("S3cret!Passw0rd"));
     /// assert!(ps.contains("Read-Host"));
+    /// // the idiomatic forms: the New-AzVmssConfig chain and az vmss create
+    /// let az = generate(&sp, Flavour::AzPowerShell).text;
+    /// assert!(az.contains("New-AzVmssConfig") && az.contains("-IdentityType SystemAssigned"));
+    /// assert!(az.contains("-IfNoneMatch '*'") && !az.contains("S3cret!Passw0rd"));
+    /// let cli = generate(&sp, Flavour::CliBash).text;
+    /// assert!(cli.contains("az vmss create") && cli.contains("--assign-identity '[system]'"));
     /// ```
     pub fn from_scale_set(cloud: Cloud, spec: &ScaleSetSpec, plan: &Plan) -> Self {
         let password = matches!(spec.admin_auth, AdminAuth::Password(_));
