@@ -290,7 +290,8 @@ pub(crate) fn az_powershell(
         ));
     }
     l.push("# -IfNoneMatch '*': like the app's If-None-Match, an existing scale set of that name is never overwritten (412 instead).".into());
-    l.push("# Differs from the PUT: New-AzVmss sends the object the cmdlets built, with Az.Compute's own api-version; the body's values are the same.".into());
+    l.push("# Still different from the PUT: New-AzVmss sends the object built here with Az.Compute's own api-version, and without -SecurityType".into());
+    l.push("# it enables Trusted Launch (securityProfile TrustedLaunch, secure boot, vTPM: New-AzVmss help, example 6), which the PUT does not set.".into());
     l.push("New-AzVmss -ResourceGroupName $resourceGroupName -VMScaleSetName $vmssName -VirtualMachineScaleSet $vmssConfig -IfNoneMatch '*'".into());
     l
 }
@@ -316,14 +317,15 @@ pub(crate) fn cli(
             "lb=",
             "--public-ip-address="
         ),
-        "# Still different from the PUT (az has no option for these):".into(),
+        "# Still different from the PUT:".into(),
         "#   - no If-None-Match: an existing scale set of this name is updated by the deployment instead of refused;".into(),
         format!(
-            "#   - the NIC and IP configuration get az's names (<prefix>Nic, <prefix>IPConfig), not '{}' / '{}';",
+            "#   - the NIC and IP configuration are named {0}Nic / {0}IPConfig by az (from --computer-name-prefix), not '{1}' / '{2}';",
+            comment_safe(&m.computer_name_prefix),
             comment_safe(&m.nic_name),
             comment_safe(&m.ip_config_name)
         ),
-        "#   - for these Gen2 images az adds securityProfile TrustedLaunch (secure boot, vTPM), which the PUT leaves to Azure's default;".into(),
+        "#   - for these Gen2 images az adds securityProfile TrustedLaunch (secure boot, vTPM), not in the PUT (--security-type Standard would add securityType Standard instead);".into(),
         "#   - the request goes through Microsoft.Resources/deployments with az's own Compute api-version.".into(),
     ];
     let mut a = vec![
