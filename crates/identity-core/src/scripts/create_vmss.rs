@@ -312,11 +312,7 @@ pub(crate) fn cli(
     let empty = |flag: &str| q(&format!("{flag}="));
     let mut l = vec![
         "# az vmss create deploys an ARM template built from these options; they are chosen to give the body the app PUTs.".to_string(),
-        format!(
-            "# --{} {}: no load balancer and no public IP (the PUT has neither); the subnet is given by id (an existing one, nothing is created).",
-            "lb=",
-            "--public-ip-address="
-        ),
+        "# --lb= --public-ip-address=: no load balancer and no public IP (the PUT has neither); the subnet is given by id (an existing one, nothing is created).".into(),
         "# Still different from the PUT:".into(),
         "#   - no If-None-Match: an existing scale set of this name is updated by the deployment instead of refused;".into(),
         format!(
