@@ -147,8 +147,14 @@ pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
             }
             l.push(format!("az {g} identity show {rn}"));
         }
+        Change::CreateScaleSet { target, after, .. }
+            if create_vmss::VmssModel::from_body(plan.create_body()).is_some() =>
+        {
+            let m = create_vmss::VmssModel::from_body(plan.create_body()).expect("checked");
+            l.extend(create_vmss::cli(&m, target, after, lang));
+        }
         Change::CreateScaleSet { .. } => {
-            l.push("# az vmss create is not generated here (it also creates a load balancer and more by default); the exact PUT follows.".into());
+            l.push("# The create body has parts the az vmss create options here do not express; the exact PUT follows.".into());
             for (i, r) in plan.requests().iter().enumerate() {
                 l.extend(az_rest_lines(
                     lang,

@@ -25,6 +25,7 @@ pub mod quote;
 
 mod azurerm;
 mod cli;
+mod create_vmss;
 mod powershell;
 mod rest;
 mod snippet;
@@ -413,6 +414,12 @@ impl ScriptPlan {
     /// let ps = generate(&sp, Flavour::AzPowerShellExact).text;
     /// assert!(!ps.contains("S3cret!Passw0rd"));
     /// assert!(ps.contains("Read-Host"));
+    /// // the idiomatic forms: the New-AzVmssConfig chain and az vmss create
+    /// let az = generate(&sp, Flavour::AzPowerShell).text;
+    /// assert!(az.contains("New-AzVmssConfig") && az.contains("-IdentityType SystemAssigned"));
+    /// assert!(az.contains("-IfNoneMatch '*'") && !az.contains("S3cret!Passw0rd"));
+    /// let cli = generate(&sp, Flavour::CliBash).text;
+    /// assert!(cli.contains("az vmss create") && cli.contains("--assign-identity '[system]'"));
     /// ```
     pub fn from_scale_set(cloud: Cloud, spec: &ScaleSetSpec, plan: &Plan) -> Self {
         let password = matches!(spec.admin_auth, AdminAuth::Password(_));
@@ -472,6 +479,15 @@ impl ScriptPlan {
             Outcome::Requests(rs) => rs.iter().find_map(|r| r.header("If-Match")),
             _ => None,
         }
+    }
+
+    /// The body of the first request (`Null` when none): the create PUT's body.
+    fn create_body(&self) -> &serde_json::Value {
+        static NULL: serde_json::Value = serde_json::Value::Null;
+        self.requests()
+            .first()
+            .and_then(|r| r.body.as_ref())
+            .unwrap_or(&NULL)
     }
 
     fn requests(&self) -> &[ArmRequest] {

@@ -111,10 +111,14 @@ pub(crate) fn az(plan: &ScriptPlan) -> String {
                 l.push(cmd);
             }
         }
-        Change::CreateScaleSet { .. } => {
-            l.push("# The New-AzVmssConfig / Set-AzVmssOsProfile / Set-AzVmssStorageProfile / Add-AzVmssNetworkInterfaceConfiguration".into());
-            l.push("# chain is not generated here (those cmdlets' parameter sets are not in the checked cmdlet data); the exact PUT follows.".into());
-            l.extend(rest::exact_lines(plan));
+        Change::CreateScaleSet { target, after, .. } => {
+            match create_vmss::VmssModel::from_body(plan.create_body()) {
+                Some(m) => l.extend(create_vmss::az_powershell(&m, target, after, &plan.change)),
+                None => {
+                    l.push("# The create body has parts the New-AzVmssConfig chain here does not express; the exact PUT follows.".into());
+                    l.extend(rest::exact_lines(plan));
+                }
+            }
         }
         Change::CreateUserAssigned {
             resource_group,

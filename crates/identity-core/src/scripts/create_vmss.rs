@@ -1,0 +1,491 @@
+//! The idiomatic forms of a create-scale-set plan: the `New-AzVmssConfig … -IdentityType …`
+//! chain with `New-AzVmss` (Az PowerShell) and `az vmss create --assign-identity …` (Azure CLI).
+//!
+//! Both are derived from the plan's PUT body (the very request the app sends), so they cannot
+//! drift from it; what a tool cannot express exactly is said in a comment of the script.
+
+use super::cli::{check_exit, kv};
+use super::quote::{ps_single, sh_single};
+use super::*;
+use serde_json::Value;
+
+/// The parts of a create body the scripts express. `None` when the body has a shape the
+/// generators do not know (they then fall back to the exact PUT).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct VmssModel {
+    pub location: String,
+    pub sku_name: String,
+    pub sku_tier: Option<String>,
+    pub capacity: u64,
+    pub orchestration: String,
+    pub overprovision: Option<bool>,
+    pub fault_domains: Option<u64>,
+    pub network_api_version: Option<String>,
+    pub upgrade_mode: String,
+    pub computer_name_prefix: String,
+    pub admin_username: String,
+    /// `Some(disablePasswordAuthentication)` for Linux.
+    pub linux_disable_password: Option<bool>,
+    /// `(path, keyData)` of each SSH public key.
+    pub ssh_keys: Vec<(String, String)>,
+    /// `(provisionVMAgent, enableAutomaticUpdates)` for Windows.
+    pub windows: Option<(bool, bool)>,
+    /// The body carries an admin password (the slot; the scripts read it at run time).
+    pub password: bool,
+    pub image: (String, String, String, String),
+    pub os_disk_create: String,
+    pub os_disk_caching: Option<String>,
+    pub os_disk_storage: Option<String>,
+    pub nic_name: String,
+    pub nic_primary: Option<bool>,
+    pub ip_config_name: String,
+    pub subnet_id: String,
+}
+
+fn s(v: &Value, p: &str) -> Option<String> {
+    v.pointer(p)?.as_str().map(str::to_string)
+}
+
+fn b(v: &Value, p: &str) -> Option<bool> {
+    v.pointer(p)?.as_bool()
+}
+
+/// Top-level and profile keys the model expresses; anything else makes [`VmssModel::from_body`]
+/// return `None`, so that no script silently drops a part of the body.
+const KNOWN: &[(&str, &[&str])] = &[
+    ("", &["identity", "location", "sku", "properties"]),
+    (
+        "/properties",
+        &[
+            "orchestrationMode",
+            "overprovision",
+            "platformFaultDomainCount",
+            "upgradePolicy",
+            "virtualMachineProfile",
+        ],
+    ),
+    (
+        "/properties/virtualMachineProfile",
+        &["osProfile", "storageProfile", "networkProfile"],
+    ),
+    (
+        "/properties/virtualMachineProfile/osProfile",
+        &[
+            "computerNamePrefix",
+            "adminUsername",
+            "adminPassword",
+            "linuxConfiguration",
+            "windowsConfiguration",
+        ],
+    ),
+    (
+        "/properties/virtualMachineProfile/networkProfile",
+        &["networkApiVersion", "networkInterfaceConfigurations"],
+    ),
+];
+
+impl VmssModel {
+    pub(crate) fn from_body(body: &Value) -> Option<Self> {
+        for (p, keys) in KNOWN {
+            let o = body.pointer(p)?.as_object()?;
+            if o.keys().any(|k| !keys.contains(&k.as_str())) {
+                return None;
+            }
+        }
+        let vmp = "/properties/virtualMachineProfile";
+        let os = format!("{vmp}/osProfile");
+        let nics = body
+            .pointer(&format!(
+                "{vmp}/networkProfile/networkInterfaceConfigurations"
+            ))?
+            .as_array()?;
+        let [nic] = nics.as_slice() else {
+            return None;
+        };
+        let ipcs = nic.pointer("/properties/ipConfigurations")?.as_array()?;
+        let [ipc] = ipcs.as_slice() else {
+            return None;
+        };
+        let linux = body.pointer(&format!("{os}/linuxConfiguration"));
+        let mut ssh_keys = Vec::new();
+        if let Some(keys) = linux.and_then(|l| l.pointer("/ssh/publicKeys")) {
+            for k in keys.as_array()? {
+                ssh_keys.push((s(k, "/path")?, s(k, "/keyData")?));
+            }
+        }
+        let windows = body
+            .pointer(&format!("{os}/windowsConfiguration"))
+            .map(|w| {
+                (
+                    b(w, "/provisionVMAgent").unwrap_or(true),
+                    b(w, "/enableAutomaticUpdates").unwrap_or(true),
+                )
+            });
+        let img = format!("{vmp}/storageProfile/imageReference");
+        let disk = format!("{vmp}/storageProfile/osDisk");
+        Some(VmssModel {
+            location: s(body, "/location")?,
+            sku_name: s(body, "/sku/name")?,
+            sku_tier: s(body, "/sku/tier"),
+            capacity: body.pointer("/sku/capacity")?.as_u64()?,
+            orchestration: s(body, "/properties/orchestrationMode")
+                .unwrap_or_else(|| "Uniform".into()),
+            overprovision: b(body, "/properties/overprovision"),
+            fault_domains: body
+                .pointer("/properties/platformFaultDomainCount")
+                .and_then(Value::as_u64),
+            network_api_version: s(body, &format!("{vmp}/networkProfile/networkApiVersion")),
+            upgrade_mode: s(body, "/properties/upgradePolicy/mode")?,
+            computer_name_prefix: s(body, &format!("{os}/computerNamePrefix"))?,
+            admin_username: s(body, &format!("{os}/adminUsername"))?,
+            linux_disable_password: linux
+                .map(|l| b(l, "/disablePasswordAuthentication").unwrap_or(false)),
+            ssh_keys,
+            windows,
+            password: body.pointer(&format!("{os}/adminPassword")).is_some(),
+            image: (
+                s(body, &format!("{img}/publisher"))?,
+                s(body, &format!("{img}/offer"))?,
+                s(body, &format!("{img}/sku"))?,
+                s(body, &format!("{img}/version"))?,
+            ),
+            os_disk_create: s(body, &format!("{disk}/createOption"))?,
+            os_disk_caching: s(body, &format!("{disk}/caching")),
+            os_disk_storage: s(body, &format!("{disk}/managedDisk/storageAccountType")),
+            nic_name: s(nic, "/name")?,
+            nic_primary: b(nic, "/properties/primary"),
+            ip_config_name: s(ipc, "/name")?,
+            subnet_id: s(ipc, "/properties/subnet/id")?,
+        })
+    }
+
+    fn urn(&self) -> String {
+        let (p, o, s, v) = &self.image;
+        format!("{p}:{o}:{s}:{v}")
+    }
+}
+
+fn ps_bool(v: bool) -> &'static str {
+    if v { "$true" } else { "$false" }
+}
+
+/// The Az PowerShell chain (after sign-in): `New-AzVmssConfig -IdentityType …`, the profile
+/// cmdlets, `New-AzVmss -IfNoneMatch '*'`.
+pub(crate) fn az_powershell(
+    m: &VmssModel,
+    target: &Resource,
+    after: &Identities,
+    change: &Change,
+) -> Vec<String> {
+    let mut l = vec![
+        "# Built with New-AzVmssConfig and the profile cmdlets from the very body the app PUTs (exact form: the Az PowerShell exact script).".to_string(),
+        format!("$resourceGroupName = {}", ps_single(&target.resource_group)),
+        format!("$vmssName = {}", ps_single(&target.name)),
+    ];
+    let mut cfg = format!(
+        "$vmssConfig = New-AzVmssConfig -Location {} -SkuName {}",
+        ps_single(&m.location),
+        ps_single(&m.sku_name)
+    );
+    if let Some(t) = &m.sku_tier {
+        cfg.push_str(&format!(" -SkuTier {}", ps_single(t)));
+    }
+    cfg.push_str(&format!(
+        " -SkuCapacity {} -UpgradePolicyMode {} -OrchestrationMode {}",
+        m.capacity,
+        ps_single(&m.upgrade_mode),
+        ps_single(&m.orchestration)
+    ));
+    if let Some(o) = m.overprovision {
+        cfg.push_str(&format!(" -Overprovision {}", ps_bool(o)));
+    }
+    if let Some(n) = m.fault_domains {
+        cfg.push_str(&format!(" -PlatformFaultDomainCount {n}"));
+    }
+    if after.system || !after.user.is_empty() {
+        // -IdentityType takes the enum member name (SystemAssignedUserAssigned), not the ARM string.
+        cfg.push_str(&format!(" -IdentityType {}", after.ps_enum()));
+        if !after.user.is_empty() {
+            l.extend(super::powershell::ps_array("identityIds", &after.user));
+            cfg.push_str(" -IdentityId $identityIds");
+        }
+    }
+    l.push(cfg);
+
+    // OS profile
+    let mut osp = format!(
+        "$vmssConfig = Set-AzVmssOsProfile -VirtualMachineScaleSet $vmssConfig -ComputerNamePrefix {} -AdminUsername {}",
+        ps_single(&m.computer_name_prefix),
+        ps_single(&m.admin_username)
+    );
+    if m.password {
+        l.extend(super::rest::ps_read_password(change).into_iter().take(2));
+        l.push("# Set-AzVmssOsProfile takes -AdminPassword as a plain String: it is converted here, at run time, and never written into the script.".into());
+        l.push(
+            "$adminPasswordPlain = [System.Net.NetworkCredential]::new('', $adminPassword).Password"
+                .into(),
+        );
+        osp.push_str(" -AdminPassword $adminPasswordPlain");
+    }
+    if let Some(d) = m.linux_disable_password {
+        osp.push_str(&format!(
+            " -LinuxConfigurationDisablePasswordAuthentication {}",
+            ps_bool(d)
+        ));
+    }
+    if let Some((agent, updates)) = m.windows {
+        osp.push_str(&format!(
+            " -WindowsConfigurationProvisionVMAgent {} -WindowsConfigurationEnableAutomaticUpdate {}",
+            ps_bool(agent),
+            ps_bool(updates)
+        ));
+    }
+    l.push(osp);
+    for (path, key) in &m.ssh_keys {
+        l.push(format!(
+            "$vmssConfig = Add-AzVmssSshPublicKey -VirtualMachineScaleSet $vmssConfig -Path {} -KeyData {}",
+            ps_single(path),
+            ps_single(key)
+        ));
+    }
+
+    // storage profile
+    let (p, o, sk, v) = &m.image;
+    let mut sp = format!(
+        "$vmssConfig = Set-AzVmssStorageProfile -VirtualMachineScaleSet $vmssConfig -ImageReferencePublisher {} -ImageReferenceOffer {} -ImageReferenceSku {} -ImageReferenceVersion {} -OsDiskCreateOption {}",
+        ps_single(p),
+        ps_single(o),
+        ps_single(sk),
+        ps_single(v),
+        ps_single(&m.os_disk_create)
+    );
+    if let Some(c) = &m.os_disk_caching {
+        sp.push_str(&format!(" -OsDiskCaching {}", ps_single(c)));
+    }
+    if let Some(t) = &m.os_disk_storage {
+        sp.push_str(&format!(" -ManagedDisk {}", ps_single(t)));
+    }
+    l.push(sp);
+
+    // network profile
+    l.push(format!(
+        "$ipConfig = New-AzVmssIpConfig -Name {} -SubnetId {}",
+        ps_single(&m.ip_config_name),
+        ps_single(&m.subnet_id)
+    ));
+    let mut nic = format!(
+        "$vmssConfig = Add-AzVmssNetworkInterfaceConfiguration -VirtualMachineScaleSet $vmssConfig -Name {}",
+        ps_single(&m.nic_name)
+    );
+    if let Some(pr) = m.nic_primary {
+        nic.push_str(&format!(" -Primary {}", ps_bool(pr)));
+    }
+    nic.push_str(" -IpConfiguration $ipConfig");
+    l.push(nic);
+    if let Some(nv) = &m.network_api_version {
+        l.push("# A Flexible scale set needs networkProfile.networkApiVersion; no cmdlet parameter sets it, so it is set on the object.".into());
+        l.push(format!(
+            "$vmssConfig.VirtualMachineProfile.NetworkProfile.NetworkApiVersion = {}",
+            ps_single(nv)
+        ));
+    }
+    l.push("# -IfNoneMatch '*': like the app's If-None-Match, an existing scale set of that name is never overwritten (412 instead).".into());
+    l.push("# Still different from the PUT: New-AzVmss sends the object built here with Az.Compute's own api-version, and without -SecurityType".into());
+    l.push("# it enables Trusted Launch (securityProfile TrustedLaunch, secure boot, vTPM: New-AzVmss help, example 6), which the PUT does not set.".into());
+    l.push("New-AzVmss -ResourceGroupName $resourceGroupName -VMScaleSetName $vmssName -VirtualMachineScaleSet $vmssConfig -IfNoneMatch '*'".into());
+    l
+}
+
+/// `az vmss create` (after sign-in), for bash or PowerShell.
+pub(crate) fn cli(
+    m: &VmssModel,
+    target: &Resource,
+    after: &Identities,
+    lang: Language,
+) -> Vec<String> {
+    let q = |s: &str| match lang {
+        Language::Bash => sh_single(s),
+        Language::PowerShell => ps_single(s),
+    };
+    // `--flag=` with an empty value, one word: Windows PowerShell 5.1 drops an empty '' argument
+    // to a native command, which would make the next word the value.
+    let empty = |flag: &str| q(&format!("{flag}="));
+    let mut l = vec![
+        "# az vmss create deploys an ARM template built from these options; they are chosen to give the body the app PUTs.".to_string(),
+        "# --lb= --public-ip-address=: no load balancer and no public IP (the PUT has neither); the subnet is given by id (an existing one, nothing is created).".into(),
+        "# Still different from the PUT:".into(),
+        "#   - no If-None-Match: an existing scale set of this name is updated by the deployment instead of refused;".into(),
+        format!(
+            "#   - the NIC and IP configuration are named {0}Nic / {0}IPConfig by az (from --computer-name-prefix), not '{1}' / '{2}';",
+            comment_safe(&m.computer_name_prefix),
+            comment_safe(&m.nic_name),
+            comment_safe(&m.ip_config_name)
+        ),
+        "#   - for these Gen2 images az adds securityProfile TrustedLaunch (secure boot, vTPM), not in the PUT (--security-type Standard would add securityType Standard instead);".into(),
+        "#   - the request goes through Microsoft.Resources/deployments with az's own Compute api-version.".into(),
+    ];
+    let mut a = vec![
+        "az vmss create".to_string(),
+        kv(lang, "--resource-group", &target.resource_group),
+        kv(lang, "--name", &target.name),
+        kv(lang, "--location", &m.location),
+        kv(lang, "--orchestration-mode", &m.orchestration),
+        kv(lang, "--vm-sku", &m.sku_name),
+        format!("--instance-count {}", m.capacity),
+        kv(lang, "--image", &m.urn()),
+        kv(lang, "--subnet", &m.subnet_id),
+        empty("--lb"),
+        empty("--public-ip-address"),
+        "--accelerated-networking false".into(),
+        kv(lang, "--upgrade-policy-mode", &m.upgrade_mode),
+        kv(lang, "--computer-name-prefix", &m.computer_name_prefix),
+        kv(lang, "--admin-username", &m.admin_username),
+    ];
+    if m.password {
+        match lang {
+            Language::Bash => {
+                l.push("# The admin password is read when the script runs; it is never written into the script.".into());
+                l.push("read -rs -p 'Admin password: ' admin_password; echo >&2".into());
+                a.push(
+                    "--authentication-type password \"--admin-password=$admin_password\"".into(),
+                );
+            }
+            Language::PowerShell => {
+                l.push("# The admin password is read when the script runs; it is never written into the script.".into());
+                l.push(format!(
+                    "$adminPassword = Read-Host -AsSecureString -Prompt {}",
+                    ps_single(&format!("Password for {}", m.admin_username))
+                ));
+                l.push("# Windows PowerShell 5.1 passes a native argument with double quotes unescaped: there, avoid '\"' in the password or use the az rest script.".into());
+                l.push(
+                    "$adminPasswordPlain = [System.Net.NetworkCredential]::new('', $adminPassword).Password"
+                        .into(),
+                );
+                a.push(
+                    "--authentication-type password \"--admin-password=$adminPasswordPlain\""
+                        .into(),
+                );
+            }
+        }
+    } else {
+        a.push("--authentication-type ssh".into());
+    }
+    if !m.ssh_keys.is_empty() {
+        let keys: Vec<String> = m.ssh_keys.iter().map(|(_, k)| q(k)).collect();
+        a.push(format!("--ssh-key-values {}", keys.join(" ")));
+    }
+    if let Some(t) = &m.os_disk_storage {
+        a.push(kv(lang, "--storage-sku", t));
+    }
+    if let Some(c) = &m.os_disk_caching {
+        a.push(kv(lang, "--os-disk-caching", c));
+    }
+    if m.overprovision == Some(false) {
+        a.push("--disable-overprovision".into());
+    }
+    if let Some(n) = m.fault_domains {
+        a.push(format!("--platform-fault-domain-count {n}"));
+    }
+    if let Some(nv) = &m.network_api_version {
+        a.push(kv(lang, "--network-api-version", nv));
+    }
+    if let Some((agent, updates)) = m.windows {
+        a.push(format!(
+            "--enable-agent {agent} --enable-auto-update {updates}"
+        ));
+    }
+    if after.system || !after.user.is_empty() {
+        let mut ids: Vec<String> = Vec::new();
+        if after.system {
+            // quoted: a bare [system] is a glob pattern in bash
+            ids.push(q("[system]"));
+        }
+        ids.extend(after.user.iter().map(|u| q(u)));
+        a.push(format!("--assign-identity {}", ids.join(" ")));
+    }
+    l.push(a.join(" "));
+    l.extend(check_exit(lang));
+    l.push(format!(
+        "az vmss identity show {} {}",
+        kv(lang, "--resource-group", &target.resource_group),
+        kv(lang, "--name", &target.name)
+    ));
+    l.extend(check_exit(lang));
+    l
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::create::*;
+    use crate::resource::UpgradeMode;
+
+    fn spec() -> ScaleSetSpec {
+        ScaleSetSpec {
+            subscription: "00000000-0000-0000-0000-000000000000".into(),
+            resource_group: "rg".into(),
+            name: "vmss1".into(),
+            location: "westeurope".into(),
+            orchestration: Orchestration::Uniform,
+            sku: "Standard_B2s".into(),
+            capacity: 3,
+            image: ImagePreset::UbuntuLts,
+            subnet_id: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s".into(),
+            admin_username: "azureuser".into(),
+            admin_auth: AdminAuth::SshPublicKey("ssh-ed25519 AAAAC3Nza me@host".into()),
+            upgrade_mode: UpgradeMode::Automatic,
+            identity: IdentityRequest {
+                system_assigned: true,
+                user_assigned: vec![],
+            },
+        }
+    }
+
+    #[test]
+    fn the_model_reads_every_part_of_the_body() {
+        let body = spec().body();
+        let m = VmssModel::from_body(&body).unwrap();
+        assert_eq!(m.capacity, 3);
+        assert_eq!(m.upgrade_mode, "Automatic");
+        assert_eq!(m.linux_disable_password, Some(true));
+        assert_eq!(m.ssh_keys.len(), 1);
+        assert_eq!(m.overprovision, Some(false));
+        assert_eq!(m.fault_domains, None);
+        assert!(!m.password);
+    }
+
+    /// A body with a part the generators do not express is not modelled, so the idiomatic
+    /// flavours fall back to the exact PUT instead of silently dropping it.
+    #[test]
+    fn an_unknown_part_of_the_body_falls_back_to_the_exact_put() {
+        for (ptr, key) in [
+            ("", "zones"),
+            ("/properties", "singlePlacementGroup"),
+            ("/properties/virtualMachineProfile", "extensionProfile"),
+            ("/properties/virtualMachineProfile/osProfile", "customData"),
+            (
+                "/properties/virtualMachineProfile/networkProfile",
+                "healthProbe",
+            ),
+        ] {
+            let mut body = spec().body();
+            body.pointer_mut(ptr).unwrap()[key] = serde_json::json!("x");
+            assert_eq!(VmssModel::from_body(&body), None, "{ptr}/{key}");
+            let s = spec();
+            let mut plan = create_scale_set(&s);
+            if let crate::plan::Outcome::Requests(r) = &mut plan.outcome {
+                r[0].body = Some(body);
+            }
+            let sp = ScriptPlan::from_scale_set(Cloud::AzureCloud, &s, &plan);
+            let ps = generate(&sp, Flavour::AzPowerShell).text;
+            assert!(!ps.contains("= New-AzVmssConfig"), "{key}");
+            assert!(ps.contains("Invoke-RestMethod -Method Put"), "{key}");
+            let sh = generate(&sp, Flavour::CliBash).text;
+            assert!(
+                !sh.lines().any(|l| l.starts_with("az vmss create")),
+                "{key}"
+            );
+            assert!(sh.contains("az rest --method put"), "{key}");
+        }
+    }
+}
