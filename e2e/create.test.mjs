@@ -128,12 +128,18 @@ test('create a Uniform scale set with system-assigned + a new user-assigned iden
   assert.match(await page.locator('#uai-script-panel pre').innerText(), /New-AzUserAssignedIdentity/);
   assert.equal(await page.locator('#scripts').count(), 1, 'ids stay unique');
   const vmssScripts = page.locator('#scripts');
-  assert.match(await vmssScripts.locator('pre').innerText(), /New-AzVmss|Invoke-AzRestMethod|Invoke-RestMethod/);
+  const ps = await vmssScripts.locator('pre').innerText();
+  assert.match(ps, /New-AzVmssConfig .*-IdentityType SystemAssignedUserAssigned/);
+  assert.match(ps, /New-AzVmss .*-IfNoneMatch '\*'/);
   await vmssScripts.locator('#tab-cli-bash').click();
   const cli = await vmssScripts.locator('pre').innerText();
-  assert.match(cli, /az rest --method put/);
-  assert.match(cli, /"userAssignedIdentities":\{"[^"]*\/userAssignedIdentities\/id-created":\{\}\}/);
-  assert.match(cli, /az vmss wait .*--created/);
+  assert.match(cli, /az vmss create /);
+  assert.match(cli, /--assign-identity '\[system\]' '[^']*\/userAssignedIdentities\/id-created'/);
+  await vmssScripts.locator('#tab-cli-rest-bash').click();
+  const rest = await vmssScripts.locator('pre').innerText();
+  assert.match(rest, /az rest --method put/);
+  assert.match(rest, /"userAssignedIdentities":\{"[^"]*\/userAssignedIdentities\/id-created":\{\}\}/);
+  assert.match(rest, /az vmss wait .*--created/);
   assert.equal(await page.isDisabled('#apply'), true, 'read-only by default');
   await screenshot(page, 'create-Uniform-6-review');
 
