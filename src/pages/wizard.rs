@@ -350,10 +350,12 @@ fn review(
             reload.emit(());
         })
     };
+    let applied = matches!(**apply, Apply::Done { .. });
     html! {
         <div class="review" data-step="review">
             if let Some(n) = &**notice { <p class="notice" role="status" id="wizard-notice">{ n }</p> }
             { match &p.outcome {
+                Outcome::Noop(why) if applied => html! { <p class="noop" role="status" id="outcome" data-outcome="noop">{ format!("Applied. Planned again against the state read back, there is nothing left to send: {why}") }</p> },
                 Outcome::Noop(why) => html! { <p class="noop" role="status" id="outcome" data-outcome="noop">{ format!("Nothing to send: {why}") }</p> },
                 Outcome::Refused(why) => html! { <p class="refusal" role="alert" id="outcome" data-outcome="refused">{ format!("Not possible: {why}") }</p> },
                 Outcome::Requests(r) => html! { <p id="outcome" data-outcome="requests">{ format!("{} request{} will be sent, after you apply.", r.len(), if r.len() == 1 { "" } else { "s" }) }</p> },
