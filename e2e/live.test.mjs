@@ -28,6 +28,7 @@ const VM_DEV1 = `/subscriptions/${SUB2}/resourceGroups/rg-dev/providers/Microsof
 let idp;
 let arm; // { url, proc }
 let app;
+let appWrong;
 let browser;
 
 function freePort() {
@@ -68,6 +69,7 @@ before(async () => {
   fs.writeFileSync(jwks, JSON.stringify(idp.jwks));
   const appPort = await freePort();
   const appOrigin = `http://127.0.0.1:${appPort}`;
+  const wrongPort = await freePort();
   // the demo tenant, as the provider's tenant A, with tenant B listed as a guest directory
   const seed = JSON.parse(fs.readFileSync(path.join(ROOT, 'crates/armsim/seeds/demo.json'), 'utf8'));
   seed.tenantId = TENANT_A;
@@ -78,21 +80,23 @@ before(async () => {
     '--port', '0', '--control', '--lro-delay-ms', '1500', '--seed', seedFile,
     '--jwks', jwks, '--auth-issuer', idp.issuer(TENANT_A), '--auth-issuer', idp.issuer(TENANT_B),
     '--auth-audience', ARM_AUDIENCE,
-    '--cors-origin', appOrigin, '--cors-mode', 'strict',
+    '--cors-origin', appOrigin, '--cors-origin', `http://127.0.0.1:${wrongPort}`, '--cors-mode', 'strict',
   ]);
   const config = { cloud: 'Custom', clientId: CLIENT_ID, tenant: TENANT_A, authority: idp.origin, armEndpoint: arm.url, armAudience: ARM_AUDIENCE };
   app = await startStaticServer({ dist: DIST, port: appPort, config });
-  idp.registerApp(app.url);
+  // the same app configured for another cloud's ARM audience: armsim refuses its tokens
+  appWrong = await startStaticServer({ dist: DIST, port: wrongPort, config: { ...config, armAudience: 'https://management.usgovcloudapi.net' } });
+  idp.registerApp(app.url, appWrong.url);
   browser = await launch([`--ignore-certificate-errors-spki-list=${idp.spki}`]);
 });
 
 after(async () => {
   await browser?.close();
   arm?.proc.kill();
-  await Promise.all([app?.close(), idp?.close()]);
+  await Promise.all([app?.close(), appWrong?.close(), idp?.close()]);
 });
 
-async function signedIn(t) {
+async function signedIn(t, url = app.url) {
   const ctx = await guardedPage(browser, { viewport: { width: 1200, height: 900 } });
   t.after(async () => {
     await control('DELETE', 'faults');
@@ -100,7 +104,7 @@ async function signedIn(t) {
     await ctx.context.close();
   });
   const { page } = ctx;
-  await page.goto(app.url);
+  await page.goto(url);
   await page.locator('#sign-in').waitFor({ timeout: 30_000 });
   const [popup] = await Promise.all([page.waitForEvent('popup'), page.click('#sign-in')]);
   await popup.locator('#username').waitFor({ timeout: 15_000 });
@@ -289,4 +293,18 @@ test('directories from ARM /tenants: a guest switches to the other tenant and th
   const tokens = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.includes('|accesstoken|')).map((k) => JSON.parse(sessionStorage.getItem(k)).realm));
   assert.ok(tokens.includes(TENANT_B), String(tokens));
   await screenshot(page, 'live-tenant-switched');
+});
+
+test('a token for another audience: armsim answers 401 and the page says what to fix', async (t) => {
+  const { page } = await signedIn(t, appWrong.url);
+  await control('DELETE', 'requests');
+  await page.goto(`${appWrong.url}subscriptions`);
+  const box = page.locator('[data-code="InvalidAuthenticationTokenAudience"]').first();
+  await box.waitFor({ timeout: 20_000 });
+  assert.equal(await box.getAttribute('data-status'), '401');
+  assert.match(await box.innerText(), /another ARM endpoint \(audience\).*cloud \(and armAudience\)/s);
+  assert.equal(await page.locator('[data-code]').count(), 1, 'one error box');
+  const statuses = (await armLog()).filter((e) => e.path === '/subscriptions' || e.path === '/tenants').map((e) => e.status);
+  assert.ok(statuses.length >= 2 && statuses.every((s) => s === 401), `refused with a fresh token too: ${statuses}`);
+  await screenshot(page, 'live-wrong-audience');
 });

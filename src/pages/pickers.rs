@@ -168,6 +168,10 @@ pub fn Tenants() -> Html {
             });
         })
     };
+    // the subscription list below shows any error; the directory list just stays away
+    if matches!(&*load, Load::Failed(_) | Load::Offline) {
+        return html! {};
+    }
     show(&load, "directories", |tenants| {
         if tenants.is_empty() {
             return html! {};

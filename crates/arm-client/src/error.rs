@@ -215,6 +215,10 @@ impl ArmError {
                 "The identity was created moments ago and has not replicated yet. Retry in \
                  a minute."
             }
+            _ if is("InvalidAuthenticationTokenAudience") => {
+                "The token was issued for another ARM endpoint (audience) than this one accepts: \
+                 check the cloud (and armAudience) in the app's configuration, then sign in again."
+            }
             _ if is("ExpiredAuthenticationToken")
                 || is("InvalidAuthenticationToken")
                 || is("InvalidAuthenticationTokenTenant")
