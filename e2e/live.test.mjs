@@ -124,6 +124,18 @@ const accessToken = (page) =>
     return JSON.parse(sessionStorage.getItem(k)).secret;
   });
 
+/** Alice holds exactly `role` on both subscriptions. */
+async function setRole(role) {
+  await control('DELETE', `roles?principalId=${USERS[ALICE].oid}`);
+  await control('POST', 'roles', [SUB, SUB2].map((s) => ({ principalId: USERS[ALICE].oid, role, scope: `/subscriptions/${s}` })));
+}
+
+/** Alice holds only `role` for this test; afterwards Owner again (authorization stays on in armsim once used). */
+async function onlyRole(t, role) {
+  await setRole(role);
+  t.after(() => setRole('Owner'));
+}
+
 async function openWizard(page, id, slug) {
   await page.goto(`${app.url}${id.slice(1)}?wizard=${slug}`);
   await page.locator('#wizard').waitFor({ timeout: 20_000 });
@@ -238,13 +250,7 @@ test('429: throttled PATCH → a visible wait, then the change goes through', as
 
 test('403: without write permission the error names the missing authorization and the scope', async (t) => {
   const { page } = await signedIn(t);
-  const grant = (role) => control('POST', 'roles', [SUB, SUB2].map((s) => ({ principalId: USERS[ALICE].oid, role, scope: `/subscriptions/${s}` })));
-  await grant('Reader');
-  // afterwards: authorization stays on in armsim, so give Alice back what she needs
-  t.after(async () => {
-    await control('DELETE', `roles?principalId=${USERS[ALICE].oid}`);
-    await grant('Owner');
-  });
+  await onlyRole(t, 'Reader');
   await openWizard(page, VMSS_API, 'assign-user-assigned');
   await page.locator('#choices .choice').first().waitFor({ timeout: 20_000 });
   await page.check('#choices .choice >> nth=0 >> input');
@@ -307,4 +313,55 @@ test('a token for another audience: armsim answers 401 and the page says what to
   const statuses = (await armLog()).filter((e) => e.path === '/subscriptions' || e.path === '/tenants').map((e) => e.status);
   assert.ok(statuses.length >= 2 && statuses.every((s) => s === 401), `refused with a fresh token too: ${statuses}`);
   await screenshot(page, 'live-wrong-audience');
+});
+
+/** The create wizard's form, filled without detours (create.test.mjs checks its validation). */
+async function createForm(page, name) {
+  await page.goto(`${app.url}create/scale-set`);
+  const pick = async (sel, value) => {
+    await page.locator(`${sel} option[value="${value}"]`).waitFor({ state: 'attached', timeout: 20_000 });
+    await page.selectOption(sel, value);
+  };
+  await pick('#create-subscription', SUB);
+  await pick('#create-group', 'rg-web');
+  await page.fill('#create-name', name);
+  await pick('#create-location', 'westeurope');
+  await page.click('#create-next');
+  await page.check('#orchestration-uniform');
+  await page.check('#image-ubuntu');
+  await pick('#create-size', 'Standard_B2s');
+  await page.fill('#create-capacity', '1');
+  await page.click('#create-next');
+  const subnets = await page.$$eval('#create-subnet option', (o) => o.map((x) => x.value).filter(Boolean));
+  await page.selectOption('#create-subnet', subnets.find((s) => s.endsWith('/subnets/snet-web')));
+  await page.click('#create-next');
+  await page.fill('#create-admin', 'azureuser');
+  await page.fill('#create-ssh', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheLiveTestsOnly e2e@test');
+  await page.click('#create-next');
+  await page.click('#create-next'); // identity: system-assigned (the default)
+  assert.equal(await page.getAttribute('#create', 'data-step'), 'review');
+  await page.check('#read-write');
+}
+
+test('create, signed in: 403 without write permission, then a throttled PUT waits visibly and the scale set is created', async (t) => {
+  const { page } = await signedIn(t);
+  await onlyRole(t, 'Reader');
+  const name = 'vmss-live-created';
+  await createForm(page, name);
+  await page.click('#apply');
+  await page.locator('#create [data-code="AuthorizationFailed"]').waitFor({ timeout: 20_000 });
+  assert.match(await text(page, '#create [data-code="AuthorizationFailed"]'), /Microsoft\.Compute\/virtualMachineScaleSets\/write/);
+  await screenshot(page, 'live-create-403');
+
+  // the permission is granted; Azure then throttles the PUT twice
+  await setRole('Owner');
+  await control('POST', 'faults', { kind: 'throttle', count: 2, retryAfterSeconds: 1, match: { method: 'PUT' } });
+  await page.click('#apply');
+  await page.locator('#retry-wait').waitFor({ timeout: 10_000 });
+  assert.match(await text(page, '#retry-wait'), /throttling requests \(429\)/);
+  await page.locator('#result').waitFor({ timeout: 60_000 });
+  assert.match(await text(page, '#result'), new RegExp(`Created in \\d+\\.\\d s: ${name}`));
+  const puts = (await armLog()).filter((e) => e.method === 'PUT' && e.path.endsWith(`/virtualMachineScaleSets/${name}`)).map((e) => e.status);
+  assert.deepEqual(puts, [403, 429, 429, 201]);
+  await screenshot(page, 'live-create-done');
 });
