@@ -69,13 +69,11 @@ impl Cloud {
         }
     }
 
-    /// The ARM endpoint (no trailing slash).
+    /// The ARM endpoint (no trailing slash), from the one cloud table (`clouds.json`).
     pub fn arm_endpoint(self) -> &'static str {
-        match self {
-            Cloud::AzureCloud => "https://management.azure.com",
-            Cloud::AzureUSGovernment => "https://management.usgovcloudapi.net",
-            Cloud::AzureChinaCloud => "https://management.chinacloudapi.cn",
-        }
+        crate::clouds::by_name(self.name())
+            .map(|c| c.arm_endpoint.as_str())
+            .expect("every script cloud is in clouds.json")
     }
 }
 
