@@ -22,10 +22,16 @@ after(async () => {
   await server?.close();
 });
 
-test('the optimised build loads under the CSP and shows the shell', async () => {
-  const wasm = fs.readdirSync(DIST).filter((f) => f.endsWith('.wasm'));
-  assert.equal(wasm.length, 1, `one wasm module in dist: ${wasm}`);
+test('the optimised build loads under the CSP and shows the shell; the pages load on first use', async () => {
+  const wasm = fs.readdirSync(DIST).filter((f) => f.endsWith('.wasm')).sort();
+  assert.equal(wasm.length, 2, `the shell and the pages module in dist: ${wasm}`);
+  assert.match(wasm[0], /^identity-wizard-[0-9a-f]+_bg\.wasm$/);
+  assert.match(wasm[1], /^split_pages-[0-9a-f]{16}\.wasm$/);
   const { context, page, problems, external } = await guardedPage(browser);
+  const fetchedWasm = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.endsWith('.wasm')) fetchedWasm.push(path.basename(new URL(r.url()).pathname));
+  });
   const violations = [];
   await page.exposeFunction('__cspViolation', (v) => violations.push(v));
   await page.addInitScript(() => {
@@ -45,6 +51,16 @@ test('the optimised build loads under the CSP and shows the shell', async () => 
   await page.waitForFunction(() => document.querySelector('#msal-status')?.textContent.includes('MSAL'), null, { timeout: 15_000 });
   assert.match(await page.textContent('#msal-status'), /^sign-in library: MSAL 5\.\d+\.\d+$/);
   await screenshot(page, 'shell');
+  assert.deepEqual(fetchedWasm, [wasm[0]], 'the start page loads the shell module only');
+
+  // the first page beyond the start page fetches the pages module, once
+  await page.locator('#scenarios li.scenario[data-slug="enable-system-assigned"] a', { hasText: 'Scripts only' }).click();
+  await page.locator('#wizard[data-step="snippets"] #sn-sub').waitFor({ timeout: 20_000 });
+  assert.equal(new URL(page.url()).pathname, '/snippets/enable-system-assigned');
+  await page.goBack();
+  await page.locator('#scenarios li.scenario[data-slug="assign-user-assigned"] a', { hasText: 'Scripts only' }).click();
+  await page.locator('#wizard[data-step="snippets"] #sn-sub').waitFor({ timeout: 20_000 });
+  assert.deepEqual(fetchedWasm, wasm, 'the pages module is fetched once, on first use');
   assert.deepEqual(violations, [], 'CSP violations');
   assert.deepEqual(problems, [], 'console errors or failed requests');
   assert.deepEqual(external, [], 'requests off loopback');
@@ -62,5 +78,26 @@ test('the route guard and CSP really block: an off-loopback fetch is stopped and
   const arm = await page.evaluate(() => fetch('https://management.azure.com/subscriptions').then(() => 'sent', () => 'blocked'));
   assert.equal(arm, 'blocked');
   assert.deepEqual(external, ['https://management.azure.com/subscriptions']);
+  await context.close();
+});
+
+test('the pages module fails to arrive: the page says so, and Try again loads it', async () => {
+  const { context, page, problems, external } = await guardedPage(browser);
+  let refused = 0;
+  await page.route('**/split_pages-*.wasm', (route) => {
+    if (refused++ === 0) return route.abort('connectionreset');
+    return route.continue();
+  });
+  await page.goto(`${server.url}snippets/enable-system-assigned`);
+  const alert = page.locator('section.error[role="alert"]');
+  await alert.waitFor({ timeout: 20_000 });
+  assert.equal(await alert.locator('h2').textContent(), 'This page could not be loaded');
+  assert.match(await alert.textContent(), /Check the connection, then try again\./);
+  await screenshot(page, 'pages-module-failed');
+  await alert.getByRole('button', { name: 'Try again' }).click();
+  await page.locator('#wizard[data-step="snippets"] #sn-sub').waitFor({ timeout: 20_000 });
+  assert.equal(refused, 2, 'one refused fetch, then one that arrived');
+  assert.ok(problems.some((p) => /split_pages-.*ERR_CONNECTION_RESET/.test(p)), problems.join('\n'));
+  assert.deepEqual(external, []);
   await context.close();
 });

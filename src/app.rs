@@ -142,14 +142,6 @@ fn Page() -> Html {
     let nav = use_nav();
     match nav.route {
         Route::Home => html! { <pages::home::Home /> },
-        Route::Subscriptions => html! { <pages::pickers::Subscriptions /> },
-        Route::Subscription { sub } => html! { <pages::pickers::ResourceGroups {sub} /> },
-        Route::ResourceGroup { sub, rg } => html! { <pages::pickers::Resources {sub} {rg} /> },
-        Route::Resource { id, wizard } => html! { <pages::resource::ResourcePage {id} {wizard} /> },
-        Route::Snippets { slug } => html! { <pages::snippets::Snippets {slug} /> },
-        Route::ChangeLog => html! { <pages::log::ChangeLog /> },
-        Route::CreateScaleSet => html! { <pages::create::CreateScaleSet /> },
-        Route::CreateIdentity => html! { <pages::create::CreateIdentity /> },
         Route::NotFound(path) => html! {
             <section>
                 <h2>{ "Not found" }</h2>
@@ -157,5 +149,6 @@ fn Page() -> Html {
                 <crate::nav::Link to={Route::Home}>{ "Back to the start" }</crate::nav::Link>
             </section>
         },
+        route => html! { <crate::lazy::LazyPage {route} /> },
     }
 }

@@ -1,30 +1,69 @@
 //! The app's configuration: `/config.json` (see README "Configuration"), loaded at start.
 
 use identity_core::clouds::{self, Cloud};
-use serde::Deserialize;
 
 /// `/config.json`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AppConfig {
-    /// `AzureCloud`, `AzureUSGovernment` or `AzureChinaCloud`.
-    #[serde(default = "default_cloud")]
+    /// `AzureCloud`, `AzureUSGovernment` or `AzureChinaCloud` (`cloud`).
     pub cloud: String,
-    /// The Entra ID application (client) id of this single-page app; empty = sign-in not configured.
-    #[serde(default)]
+    /// The Entra ID application (client) id of this single-page app; empty = sign-in not
+    /// configured (`clientId`).
     pub client_id: String,
-    /// Tenant id or `organizations`.
-    #[serde(default = "default_tenant")]
+    /// Tenant id or `organizations` (`tenant`).
     pub tenant: String,
-    /// Run against the built-in demo tenant (only in a build with the `demo` feature).
-    #[serde(default)]
+    /// Run against the built-in demo tenant (only in a build with the `demo` feature) (`demo`).
     pub demo: bool,
-    /// Override the cloud's sign-in authority origin (e.g. a local OpenID provider).
-    #[serde(default)]
+    /// Override the cloud's sign-in authority origin, e.g. a local OpenID provider (`authority`).
     pub authority: Option<String>,
-    /// Override the cloud's ARM endpoint.
-    #[serde(default)]
+    /// Override the cloud's ARM endpoint (`armEndpoint`).
     pub arm_endpoint: Option<String>,
+}
+
+/// A member of the `config.json` object.
+enum Field {
+    Missing,
+    Str(String),
+    Bool(bool),
+    Other,
+}
+
+/// The members of a parsed `config.json`. In the page the browser's own JSON parser reads the
+/// file (the first-loaded wasm carries none); natively (tests) serde_json does.
+#[cfg(target_arch = "wasm32")]
+fn fields(text: &str) -> Result<impl Fn(&str) -> Field, String> {
+    let v = js_sys::JSON::parse(text).map_err(|e| {
+        js_sys::Error::from(e)
+            .message()
+            .as_string()
+            .unwrap_or_else(|| "not JSON".into())
+    })?;
+    if !v.is_object() || js_sys::Array::is_array(&v) {
+        return Err("not a JSON object".into());
+    }
+    Ok(move |k: &str| match js_sys::Reflect::get(&v, &k.into()) {
+        Ok(x) if x.is_undefined() || x.is_null() => Field::Missing,
+        Ok(x) => match (x.as_string(), x.as_bool()) {
+            (Some(s), _) => Field::Str(s),
+            (_, Some(b)) => Field::Bool(b),
+            _ => Field::Other,
+        },
+        Err(_) => Field::Missing,
+    })
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn fields(text: &str) -> Result<impl Fn(&str) -> Field, String> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    if !v.is_object() {
+        return Err("not a JSON object".into());
+    }
+    Ok(move |k: &str| match v.get(k) {
+        None | Some(serde_json::Value::Null) => Field::Missing,
+        Some(serde_json::Value::String(s)) => Field::Str(s.clone()),
+        Some(serde_json::Value::Bool(b)) => Field::Bool(*b),
+        Some(_) => Field::Other,
+    })
 }
 
 fn default_cloud() -> String {
@@ -50,7 +89,25 @@ impl Default for AppConfig {
 impl AppConfig {
     /// Parse the JSON text of `/config.json`.
     pub fn parse(text: &str) -> Result<AppConfig, String> {
-        serde_json::from_str(text).map_err(|e| format!("config.json: {e}"))
+        let get = fields(text).map_err(|e| format!("config.json: {e}"))?;
+        let string = |k: &str| match get(k) {
+            Field::Missing => Ok(None),
+            Field::Str(s) => Ok(Some(s)),
+            _ => Err(format!("config.json: {k} must be a string")),
+        };
+        let demo = match get("demo") {
+            Field::Missing => false,
+            Field::Bool(b) => b,
+            _ => return Err("config.json: demo must be true or false".into()),
+        };
+        Ok(AppConfig {
+            cloud: string("cloud")?.unwrap_or_else(default_cloud),
+            client_id: string("clientId")?.unwrap_or_default(),
+            tenant: string("tenant")?.unwrap_or_else(default_tenant),
+            demo,
+            authority: string("authority")?,
+            arm_endpoint: string("armEndpoint")?,
+        })
     }
 
     /// The configured cloud (unknown names fall back to the public cloud, with the endpoints
@@ -116,5 +173,21 @@ mod tests {
             "Azure (public)"
         );
         assert!(AppConfig::parse("{").is_err());
+        assert!(AppConfig::parse("[]").is_err());
+        assert_eq!(
+            AppConfig::parse(r#"{"demo":"yes"}"#),
+            Err("config.json: demo must be true or false".into())
+        );
+        assert_eq!(
+            AppConfig::parse(r#"{"cloud":1}"#),
+            Err("config.json: cloud must be a string".into())
+        );
+        let demo = AppConfig::parse(
+            r#"{"demo":true,"tenant":"contoso.onmicrosoft.com","authority":null}"#,
+        )
+        .unwrap();
+        assert!(demo.demo);
+        assert_eq!(demo.tenant, "contoso.onmicrosoft.com");
+        assert_eq!(demo.authority, None);
     }
 }

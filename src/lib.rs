@@ -4,6 +4,7 @@ pub mod app;
 pub mod auth;
 pub mod components;
 pub mod config;
+pub mod lazy;
 pub mod loader;
 pub mod nav;
 pub mod pages;

@@ -5,3 +5,22 @@ pub mod pickers;
 pub mod resource;
 pub mod snippets;
 pub mod wizard;
+
+use identity_core::route::Route;
+use yew::prelude::*;
+
+/// The page for a route other than the start page (see `crate::lazy`: in the production
+/// build this function and all it reaches load on first use).
+pub fn render(route: &Route) -> Html {
+    match route.clone() {
+        Route::Subscriptions => html! { <pickers::Subscriptions /> },
+        Route::Subscription { sub } => html! { <pickers::ResourceGroups {sub} /> },
+        Route::ResourceGroup { sub, rg } => html! { <pickers::Resources {sub} {rg} /> },
+        Route::Resource { id, wizard } => html! { <resource::ResourcePage {id} {wizard} /> },
+        Route::Snippets { slug } => html! { <snippets::Snippets {slug} /> },
+        Route::ChangeLog => html! { <log::ChangeLog /> },
+        Route::CreateScaleSet => html! { <create::CreateScaleSet /> },
+        Route::CreateIdentity => html! { <create::CreateIdentity /> },
+        Route::Home | Route::NotFound(_) => html! { <home::Home /> },
+    }
+}

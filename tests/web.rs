@@ -249,3 +249,37 @@ async fn session_drives_msal_with_config_silent_first_and_popup_fallback() {
     );
     let _ = js_sys::Reflect::delete_property(&w, &JsValue::from_str("msal"));
 }
+
+/// In the page, config.json is read with the browser's JSON parser (no JSON parser in the wasm
+/// that loads first): the same rules as the native tests in src/config.rs.
+#[wasm_bindgen_test]
+fn app_config_parses_with_the_browsers_json() {
+    use identity_wizard::config::AppConfig;
+    let c =
+        AppConfig::parse(r#"{"cloud":"AzureChinaCloud","clientId":"abc","demo":true}"#).unwrap();
+    assert_eq!(
+        c.cloud().arm_endpoint,
+        "https://management.chinacloudapi.cn"
+    );
+    assert_eq!(
+        (c.client_id.as_str(), c.tenant.as_str(), c.demo),
+        ("abc", "organizations", true)
+    );
+    let c = AppConfig::parse(r#"{"armEndpoint":"http://127.0.0.1:9/","authority":null}"#).unwrap();
+    assert_eq!(c.cloud().arm_endpoint, "http://127.0.0.1:9");
+    assert_eq!(c.authority, None);
+    assert!(
+        AppConfig::parse("{")
+            .unwrap_err()
+            .starts_with("config.json: ")
+    );
+    assert!(AppConfig::parse("[1]").is_err());
+    assert_eq!(
+        AppConfig::parse(r#"{"demo":"yes"}"#),
+        Err("config.json: demo must be true or false".into())
+    );
+    assert_eq!(
+        AppConfig::parse(r#"{"tenant":["a"]}"#),
+        Err("config.json: tenant must be a string".into())
+    );
+}

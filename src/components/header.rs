@@ -34,7 +34,7 @@ pub fn Header() -> Html {
             <h1 class="brand"><Link to={Route::Home}>{ "identity-wizard" }</Link></h1>
             <p class="tagline">{ "Managed identities for Azure scale sets and VMs — every request shown before it is sent." }</p>
             <div class="session">
-                <span class={classes!("mode", format!("mode-{}", badge.to_lowercase().replace(' ', "-")))} id="mode" title={title.clone()}>{ badge }</span>
+                <span class={classes!("mode", format!("mode-{}", badge.to_ascii_lowercase().replace(' ', "-")))} id="mode" title={title.clone()}>{ badge }</span>
                 <span class="cloud" title="Azure cloud">{ s.cloud.label.clone() }</span>
                 if s.client.is_some() {
                     <label class="rw" title="Read-only is the default: reviews and scripts only. Read-write lets Apply send the request.">

@@ -8,7 +8,7 @@ pub fn Home() -> Html {
     let s = use_session();
     html! {
         <>
-            <div class={classes!("banner", format!("banner-{:?}", s.mode).to_lowercase())} id="banner" role="status">
+            <div class={classes!("banner", format!("banner-{:?}", s.mode).to_ascii_lowercase())} id="banner" role="status">
                 { match s.mode {
                     Mode::Demo => "You are in the demo tenant: a simulated Azure (two subscriptions, scale sets, VMs, identities) running in this page. Pick a scale set and try every wizard; nothing leaves your browser.".to_string(),
                     Mode::SignedIn => format!("Signed in. Requests go to {} after you review them.", s.cloud.arm_endpoint),

@@ -1,13 +1,12 @@
 //! The Azure clouds the app can talk to: ARM endpoint, sign-in authority, ARM scope, and the names
 //! Az PowerShell (`-Environment`) and the Azure CLI (`az cloud set`) use. One table
-//! (`clouds.json`), shared with the build's Content-Security-Policy generator.
+//! (`clouds.json`), shared with the build's Content-Security-Policy generator; `build.rs` turns it
+//! into constants (no JSON parsing at run time).
 
-use serde::Deserialize;
 use std::sync::OnceLock;
 
 /// One Azure cloud.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cloud {
     /// `AzureCloud`, `AzureUSGovernment`, `AzureChinaCloud`.
     pub name: String,
@@ -36,10 +35,18 @@ impl Cloud {
     }
 }
 
-#[derive(Deserialize)]
-struct Table {
-    clouds: Vec<Cloud>,
+/// A row of `clouds.json` as `build.rs` writes it.
+struct CloudRow {
+    name: &'static str,
+    label: &'static str,
+    arm_endpoint: &'static str,
+    authority: &'static str,
+    ps_environment: &'static str,
+    cli_cloud: &'static str,
+    legacy_audience: &'static str,
 }
+
+const TABLE: &[CloudRow] = include!(concat!(env!("OUT_DIR"), "/clouds_table.rs"));
 
 /// Every known cloud, public first.
 ///
@@ -51,9 +58,18 @@ struct Table {
 pub fn all() -> &'static [Cloud] {
     static CLOUDS: OnceLock<Vec<Cloud>> = OnceLock::new();
     CLOUDS.get_or_init(|| {
-        serde_json::from_str::<Table>(include_str!("../clouds.json"))
-            .expect("clouds.json is valid")
-            .clouds
+        TABLE
+            .iter()
+            .map(|r| Cloud {
+                name: r.name.into(),
+                label: r.label.into(),
+                arm_endpoint: r.arm_endpoint.into(),
+                authority: r.authority.into(),
+                ps_environment: r.ps_environment.into(),
+                cli_cloud: r.cli_cloud.into(),
+                legacy_audience: r.legacy_audience.into(),
+            })
+            .collect()
     })
 }
 
@@ -65,6 +81,27 @@ pub fn by_name(name: &str) -> Option<&'static Cloud> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_generated_table_is_clouds_json() {
+        let json: serde_json::Value = serde_json::from_str(include_str!("../clouds.json")).unwrap();
+        let rows = json["clouds"].as_array().unwrap();
+        assert_eq!(rows.len(), all().len());
+        for (row, c) in rows.iter().zip(all()) {
+            let pairs = [
+                ("name", &c.name),
+                ("label", &c.label),
+                ("armEndpoint", &c.arm_endpoint),
+                ("authority", &c.authority),
+                ("psEnvironment", &c.ps_environment),
+                ("cliCloud", &c.cli_cloud),
+                ("legacyAudience", &c.legacy_audience),
+            ];
+            for (key, value) in pairs {
+                assert_eq!(row[key].as_str(), Some(value.as_str()), "{key}");
+            }
+        }
+    }
 
     #[test]
     fn endpoints_are_https_origins_without_trailing_slash() {
