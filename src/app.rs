@@ -4,51 +4,11 @@ use crate::components::{footer::Footer, header::Header};
 use crate::config::AppConfig;
 use crate::nav::{NavProvider, use_nav};
 use crate::pages;
-use crate::session::{self, LogEntry, Mode, RetryNote, Session};
-use arm_client::ArmClient;
+use crate::session::{self, Connector, LogEntry, Mode, RetryNote, Session};
 use identity_core::route::Route;
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
-
-/// How the app reaches ARM for a configuration and a sign-in state (built once per change of
-/// either, so switching read-only / read-write never resets the demo tenant).
-fn make_client(
-    config: &AppConfig,
-    auth: Option<Rc<crate::auth::Session>>,
-    log: Rc<RefCell<Vec<LogEntry>>>,
-    on_retry: Callback<RetryNote>,
-) -> (Mode, Option<Rc<ArmClient>>, Option<String>) {
-    if config.demo && session::HAS_DEMO {
-        #[cfg(feature = "demo")]
-        return match session::demo_client(log, on_retry) {
-            Ok(c) => (Mode::Demo, Some(Rc::new(c)), None),
-            Err(e) => (
-                Mode::SnippetsOnly,
-                None,
-                Some(format!("The demo tenant could not start: {e}")),
-            ),
-        };
-    }
-    if let Some(auth) = auth {
-        return match session::live_client(auth, log, on_retry) {
-            Ok(c) => (Mode::SignedIn, Some(Rc::new(c)), None),
-            Err(e) => (
-                Mode::SnippetsOnly,
-                None,
-                Some(format!(
-                    "Signed in, but the ARM client could not start: {e}"
-                )),
-            ),
-        };
-    }
-    let notice = if config.demo {
-        "This build has no demo tenant (scripts/serve serves the one that has). Sign in, or use the wizards in snippet-only mode."
-    } else {
-        "Not signed in: wizards run in snippet-only mode and send nothing. Sign in to pick a scale set or VM."
-    };
-    (Mode::SnippetsOnly, None, Some(notice.into()))
-}
 
 /// The application: sign-in, session and navigation contexts, header, the page, footer.
 #[component]
@@ -90,7 +50,7 @@ fn WithSession() -> Html {
     }
     let cfg = (*config).clone().unwrap_or_default();
     let retry_note = use_state(|| None::<RetryNote>);
-    let access = {
+    let connector = {
         let log = log.clone();
         let on_retry = {
             let retry_note = retry_note.clone();
@@ -99,7 +59,12 @@ fn WithSession() -> Html {
         let key = (cfg.clone(), signed_in.as_ref().map(|(k, _)| k.clone()));
         let auth_session = signed_in.map(|(_, s)| s);
         use_memo(key, move |(cfg, _)| {
-            make_client(cfg, auth_session, log, on_retry)
+            Rc::new(Connector::new(
+                Rc::new(cfg.clone()),
+                auth_session,
+                log,
+                on_retry,
+            ))
         })
     };
     let set_rw = {
@@ -109,16 +74,18 @@ fn WithSession() -> Html {
             read_write.set(on);
         })
     };
-    let (mode, client, notice) = (*access).clone();
+    let connector: Rc<Connector> = (*connector).clone();
+    let mode = connector.expected_mode();
     let session = Session {
         cloud: Rc::new(cfg.cloud()),
-        config: Rc::new(cfg),
+        config: connector.config.clone(),
         mode,
-        client,
+        client: None,
+        notice: (mode == Mode::SnippetsOnly).then(|| session::snippet_only_notice(&cfg)),
+        connector,
         log,
         read_write: *read_write,
         set_read_write: set_rw,
-        notice,
     };
     html! {
         <ContextProvider<Session> context={session}>

@@ -19,7 +19,7 @@ thread_local! {
 }
 
 #[cfg(feature = "split")]
-#[wasm_split_helpers::wasm_split(pages, fallible)]
+#[wasm_split_helpers::wasm_split(pages, fallible, preload(preload_pages))]
 fn load_pages() -> Result<PageFn, wasm_split_helpers::SplitLoaderError> {
     Ok(crate::pages::render)
 }
@@ -27,6 +27,18 @@ fn load_pages() -> Result<PageFn, wasm_split_helpers::SplitLoaderError> {
 #[cfg(not(feature = "split"))]
 async fn load_pages() -> Result<PageFn, std::convert::Infallible> {
     Ok(crate::pages::render)
+}
+
+/// Start fetching the pages' module when a link to a page is pointed at or focused, so that the
+/// click that follows rarely waits (nothing is fetched before a user shows the intent; a failure
+/// here is silent: the page itself reports it when it is shown).
+pub fn warm() {
+    #[cfg(feature = "split")]
+    if PAGES.with(Cell::get).is_none() {
+        wasm_bindgen_futures::spawn_local(async {
+            let _ = preload_pages().await;
+        });
+    }
 }
 
 #[derive(Properties, PartialEq)]

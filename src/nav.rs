@@ -105,5 +105,14 @@ pub fn Link(props: &LinkProps) -> Html {
         e.prevent_default();
         nav.go.emit(to.clone());
     });
-    html! { <a href={props.to.href()} class={props.class.clone()} id={props.id.clone()} {onclick}>{ props.children.clone() }</a> }
+    // a page other than the start page: its code may still have to be fetched (crate::lazy)
+    let page = props.to != Route::Home;
+    let onpointerenter = page.then(|| Callback::from(|_: PointerEvent| crate::lazy::warm()));
+    let onfocus = page.then(|| Callback::from(|_: FocusEvent| crate::lazy::warm()));
+    html! {
+        <a href={props.to.href()} class={props.class.clone()} id={props.id.clone()} {onclick}
+            {onpointerenter} {onfocus}>
+            { props.children.clone() }
+        </a>
+    }
 }

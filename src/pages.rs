@@ -12,6 +12,29 @@ use yew::prelude::*;
 /// The page for a route other than the start page (see `crate::lazy`: in the production
 /// build this function and all it reaches load on first use).
 pub fn render(route: &Route) -> Html {
+    html! { <Connected>{ page(route) }</Connected> }
+}
+
+/// The session as the pages see it: with the ARM client, made on first use (see
+/// [`crate::session::Connector`]).
+#[component]
+fn Connected(props: &crate::components::signin::ChildrenProps) -> Html {
+    let s = crate::session::use_session();
+    let (mode, client, notice) = s.connector.access();
+    let session = crate::session::Session {
+        mode,
+        client,
+        notice: notice.or(s.notice.clone()),
+        ..s
+    };
+    html! {
+        <ContextProvider<crate::session::Session> context={session}>
+            { props.children.clone() }
+        </ContextProvider<crate::session::Session>>
+    }
+}
+
+fn page(route: &Route) -> Html {
     match route.clone() {
         Route::Subscriptions => html! { <pickers::Subscriptions /> },
         Route::Subscription { sub } => html! { <pickers::ResourceGroups {sub} /> },

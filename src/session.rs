@@ -59,13 +59,109 @@ pub fn retry_reporter(
     }
 }
 
+/// How the app reaches ARM, as made for one configuration and sign-in: the mode, the client
+/// (none in snippet-only mode) and why there is none.
+pub type Access = (Mode, Option<Rc<ArmClient>>, Option<String>);
+
+/// What it takes to make the ARM client, and the client once made. The shell only fills this in;
+/// the pages make the client on first use ([`Connector::access`]), so the ARM client (and the
+/// demo tenant) load with the pages, not with the first page. One connector per configuration
+/// and sign-in: the client, and the demo tenant's state, live as long as those do.
+pub struct Connector {
+    pub config: Rc<AppConfig>,
+    pub auth: Option<Rc<crate::auth::Session>>,
+    pub log: Rc<RefCell<Vec<LogEntry>>>,
+    pub on_retry: Callback<RetryNote>,
+    made: RefCell<Option<Access>>,
+}
+
+impl Connector {
+    pub fn new(
+        config: Rc<AppConfig>,
+        auth: Option<Rc<crate::auth::Session>>,
+        log: Rc<RefCell<Vec<LogEntry>>>,
+        on_retry: Callback<RetryNote>,
+    ) -> Self {
+        Connector {
+            config,
+            auth,
+            log,
+            on_retry,
+            made: RefCell::new(None),
+        }
+    }
+
+    /// The mode before the client is made (what the header shows on the start page).
+    pub fn expected_mode(&self) -> Mode {
+        if self.config.demo && HAS_DEMO {
+            Mode::Demo
+        } else if self.auth.is_some() {
+            Mode::SignedIn
+        } else {
+            Mode::SnippetsOnly
+        }
+    }
+
+    /// The client for this configuration and sign-in, made on the first call.
+    pub fn access(&self) -> Access {
+        self.made
+            .borrow_mut()
+            .get_or_insert_with(|| make_access(self))
+            .clone()
+    }
+}
+
+/// How the app reaches ARM for a configuration and a sign-in state.
+fn make_access(c: &Connector) -> Access {
+    if c.config.demo && HAS_DEMO {
+        #[cfg(feature = "demo")]
+        return match demo_client(c.log.clone(), c.on_retry.clone()) {
+            Ok(client) => (Mode::Demo, Some(Rc::new(client)), None),
+            Err(e) => (
+                Mode::SnippetsOnly,
+                None,
+                Some(format!("The demo tenant could not start: {e}")),
+            ),
+        };
+    }
+    if let Some(auth) = &c.auth {
+        return match live_client(auth.clone(), c.log.clone(), c.on_retry.clone()) {
+            Ok(client) => (Mode::SignedIn, Some(Rc::new(client)), None),
+            Err(e) => (
+                Mode::SnippetsOnly,
+                None,
+                Some(format!(
+                    "Signed in, but the ARM client could not start: {e}"
+                )),
+            ),
+        };
+    }
+    (
+        Mode::SnippetsOnly,
+        None,
+        Some(snippet_only_notice(&c.config)),
+    )
+}
+
+/// Why there is no client when nobody is signed in.
+pub fn snippet_only_notice(config: &AppConfig) -> String {
+    if config.demo {
+        "This build has no demo tenant (scripts/serve serves the one that has). Sign in, or use the wizards in snippet-only mode.".into()
+    } else {
+        "Not signed in: wizards run in snippet-only mode and send nothing. Sign in to pick a scale set or VM.".into()
+    }
+}
+
 /// The session context.
 #[derive(Clone)]
 pub struct Session {
     pub config: Rc<AppConfig>,
     pub cloud: Rc<Cloud>,
     pub mode: Mode,
+    /// The ARM client: none in the shell (see [`Connector`]) and in snippet-only mode; the
+    /// pages see it once made.
     pub client: Option<Rc<ArmClient>>,
+    pub connector: Rc<Connector>,
     pub log: Rc<RefCell<Vec<LogEntry>>>,
     /// Read-only is the default; sending changes needs the switch (remembered for the session).
     pub read_write: bool,
@@ -80,6 +176,7 @@ impl PartialEq for Session {
             && self.mode == o.mode
             && self.read_write == o.read_write
             && self.notice == o.notice
+            && Rc::ptr_eq(&self.connector, &o.connector)
             && match (&self.client, &o.client) {
                 (Some(a), Some(b)) => Rc::ptr_eq(a, b),
                 (None, None) => true,

@@ -36,7 +36,7 @@ pub fn Header() -> Html {
             <div class="session">
                 <span class={classes!("mode", format!("mode-{}", badge.to_ascii_lowercase().replace(' ', "-")))} id="mode" title={title.clone()}>{ badge }</span>
                 <span class="cloud" title="Azure cloud">{ s.cloud.label.clone() }</span>
-                if s.client.is_some() {
+                if s.mode != Mode::SnippetsOnly {
                     <label class="rw" title="Read-only is the default: reviews and scripts only. Read-write lets Apply send the request.">
                         <input type="checkbox" id="read-write" checked={s.read_write} onchange={toggle} />
                         { if s.read_write { " read-write" } else { " read-only" } }

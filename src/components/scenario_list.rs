@@ -8,7 +8,7 @@ use yew::prelude::*;
 #[component]
 pub fn ScenarioList() -> Html {
     let s = use_session();
-    let live = s.client.is_some();
+    let live = s.mode != crate::session::Mode::SnippetsOnly;
     html! {
         <section aria-labelledby="scenarios-title">
             <h2 id="scenarios-title">{ "What do you want to do?" }</h2>
