@@ -29,8 +29,11 @@ test('the optimised build loads under the CSP and shows the shell; the pages loa
   assert.match(wasm[1], /^split_pages-[0-9a-f]{16}\.wasm$/);
   const { context, page, problems, external } = await guardedPage(browser);
   const fetchedWasm = [];
+  let configFetches = 0;
   page.on('request', (r) => {
-    if (new URL(r.url()).pathname.endsWith('.wasm')) fetchedWasm.push(path.basename(new URL(r.url()).pathname));
+    const { pathname } = new URL(r.url());
+    if (pathname.endsWith('.wasm')) fetchedWasm.push(path.basename(pathname));
+    if (pathname === '/config.json') configFetches++;
   });
   const violations = [];
   await page.exposeFunction('__cspViolation', (v) => violations.push(v));
@@ -52,6 +55,7 @@ test('the optimised build loads under the CSP and shows the shell; the pages loa
   assert.match(await page.textContent('#msal-status'), /^sign-in library: MSAL 5\.\d+\.\d+$/);
   await screenshot(page, 'shell');
   assert.deepEqual(fetchedWasm, [wasm[0]], 'the start page loads the shell module only');
+  assert.equal(configFetches, 1, 'config.json is read once (app and sign-in settings)');
 
   // pointing at a link to a page starts fetching the pages module (before any click); it is
   // fetched once however often pages are shown

@@ -37,12 +37,9 @@ fn WithSession() -> Html {
         let config = config.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                let loaded = match gloo_net::http::Request::get("/config.json").send().await {
-                    Ok(r) if r.ok() => match r.text().await {
-                        Ok(t) => AppConfig::parse(&t).unwrap_or_default(),
-                        Err(_) => AppConfig::default(),
-                    },
-                    _ => AppConfig::default(),
+                let loaded = match crate::config::config_text().await {
+                    Some(t) => AppConfig::parse(&t).unwrap_or_default(),
+                    None => AppConfig::default(),
                 };
                 config.set(Some(loaded));
             });

@@ -20,6 +20,40 @@ pub struct AppConfig {
     pub arm_endpoint: Option<String>,
 }
 
+/// The text of `/config.json`, fetched once per page: the app's settings ([`AppConfig`]) and the
+/// sign-in settings (`auth::load_config`) are both read from it. `None` when it could not be read.
+#[cfg(target_arch = "wasm32")]
+pub async fn config_text() -> Option<String> {
+    use std::cell::RefCell;
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    thread_local! {
+        // the response is never read itself, only clones of it: every caller gets the body
+        static RESPONSE: RefCell<Option<js_sys::Promise>> = const { RefCell::new(None) };
+    }
+    let pending = RESPONSE.with(|r| {
+        r.borrow_mut()
+            .get_or_insert_with(|| {
+                web_sys::window()
+                    .map(|w| w.fetch_with_str("/config.json"))
+                    .unwrap_or_else(|| js_sys::Promise::reject(&"no window".into()))
+            })
+            .clone()
+    });
+    let resp: web_sys::Response = JsFuture::from(pending).await.ok()?.dyn_into().ok()?;
+    if !resp.ok() {
+        return None;
+    }
+    let text = resp.clone().ok()?.text().ok()?;
+    JsFuture::from(text).await.ok()?.as_string()
+}
+
+/// Outside a browser there is no `/config.json`.
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn config_text() -> Option<String> {
+    None
+}
+
 /// A member of the `config.json` object.
 enum Field {
     Missing,

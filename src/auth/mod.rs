@@ -184,16 +184,9 @@ fn settings_from_json(v: &JsValue) -> Settings {
 /// Load `/config.json`, apply the client id and tenant saved in the settings panel, and
 /// resolve the configuration.
 pub async fn load_config() -> Result<AuthConfig, AuthError> {
-    let w = window().ok_or_else(|| AuthError::Unavailable("no window".into()))?;
-    let fail = |_| AuthError::Config("config.json could not be read".into());
-    let resp = JsFuture::from(w.fetch_with_str("/config.json"))
-        .await
-        .map_err(fail)?;
-    let json_fn = get(&resp, "json");
-    let json_fn: js_sys::Function = json_fn.dyn_into().map_err(fail)?;
-    let json = JsFuture::from(Promise::from(json_fn.call0(&resp).map_err(fail)?))
-        .await
-        .map_err(fail)?;
+    let fail = || AuthError::Config("config.json could not be read".into());
+    let text = crate::config::config_text().await.ok_or_else(fail)?;
+    let json = js_sys::JSON::parse(&text).map_err(|_| fail())?;
     let mut s = settings_from_json(&json);
     let (client_id, tenant) = saved_settings();
     s.client_id = client_id.or(s.client_id);
