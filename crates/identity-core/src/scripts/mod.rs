@@ -755,6 +755,27 @@ pub(crate) fn is_compute_write(r: &ArmRequest) -> bool {
 mod tests {
     use super::*;
 
+    /// The scripts' clouds are exactly the cloud table's, with the same names and endpoints.
+    #[test]
+    fn script_clouds_are_the_cloud_table() {
+        let names: Vec<&str> = Cloud::ALL.iter().map(|c| c.name()).collect();
+        let table: Vec<&str> = crate::clouds::all()
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(names, table);
+        for c in Cloud::ALL {
+            let row = crate::clouds::by_name(c.name()).unwrap();
+            assert_eq!(c.arm_endpoint(), row.arm_endpoint);
+            assert_eq!(
+                c.name(),
+                row.ps_environment,
+                "Connect-AzAccount -Environment"
+            );
+            assert_eq!(c.name(), row.cli_cloud, "az cloud set --name");
+        }
+    }
+
     #[test]
     fn comment_safe_strips_line_breaks() {
         assert_eq!(comment_safe("a\nb\r\u{2028}c"), "a?b??c");
