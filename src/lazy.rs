@@ -76,8 +76,11 @@ pub fn LazyPage(props: &LazyPageProps) -> Html {
     match &*failed {
         Some(e) => {
             let retry = {
-                let attempt = attempt.clone();
-                Callback::from(move |_| attempt.set(*attempt + 1))
+                let (attempt, failed) = (attempt.clone(), failed.clone());
+                Callback::from(move |_| {
+                    failed.set(None); // "Loading…" again while it is fetched
+                    attempt.set(*attempt + 1);
+                })
             };
             html! {
                 <section class="error" role="alert">
