@@ -112,3 +112,20 @@ test('the pages module fails to arrive: the page says so, and Try again loads it
   assert.deepEqual(external, []);
   await context.close();
 });
+
+test('the pages module is pinned by its integrity: a tampered copy is refused', async () => {
+  const { context, page, problems } = await guardedPage(browser);
+  await page.route('**/split_pages-*.wasm', async (route) => {
+    const response = await route.fetch();
+    const body = Buffer.from(await response.body());
+    body[body.length - 1] ^= 0xff; // one byte of the module changed on the way
+    return route.fulfill({ response, body });
+  });
+  await page.goto(`${server.url}snippets/enable-system-assigned`);
+  const alert = page.locator('section.error[role="alert"]');
+  await alert.waitFor({ timeout: 20_000 });
+  assert.equal(await alert.locator('h2').textContent(), 'This page could not be loaded');
+  assert.equal(await page.locator('#wizard').count(), 0, 'nothing of the tampered module ran');
+  assert.ok(problems.some((p) => /integrity/i.test(p)), problems.join('\n'));
+  await context.close();
+});
