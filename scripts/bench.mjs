@@ -9,7 +9,9 @@
 // 2. First render: navigation start -> first node inside #app, over N cold loads (fresh browser
 //    context each) in headless Chromium at 1x and 4x CPU (CDP throttling), with an empty page (a
 //    module script that adds a div) measured in the same run as the baseline; also when the sign-in
-//    library (MSAL) finished loading, to show it does not delay the first paint.
+//    library (MSAL) finished loading, to show it does not delay the first paint. Once more at 1x over
+//    an emulated 10 Mbit/s network with 40 ms round trips (the server gzips, as a web server would).
+// 3. The first page after the start page (click -> its form: the pages module fetched, compiled, run).
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -62,17 +64,26 @@ const baselineHtml = `<!doctype html><html><head><meta charset="utf-8"><title>ba
 const baseline = http.createServer((req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(baselineHtml));
 await new Promise((r) => baseline.listen(0, '127.0.0.1', r));
 const baselineUrl = `http://127.0.0.1:${baseline.address().port}/`;
-const app = await startStaticServer({ dist: DIST });
+const app = await startStaticServer({ dist: DIST, compress: true });
+// a network to measure on besides loopback: 10 Mbit/s down, 5 up, 40 ms round trips
+const NET = { offline: false, latency: 40, downloadThroughput: 10e6 / 8, uploadThroughput: 5e6 / 8 };
 
 const browser = await launch();
-async function measure(url, rate, withMsal, fetched = new Set()) {
+async function throttle(context, page, rate, net) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+  if (net) {
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', net);
+  }
+}
+async function measure(url, rate, withMsal, fetched = new Set(), net = null) {
   const { context, page } = await guardedPage(browser);
   page.on('request', (r) => {
     const u = new URL(r.url());
     if (u.origin === new URL(url).origin) fetched.add(decodeURIComponent(u.pathname.slice(1)) || 'index.html');
   });
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+  await throttle(context, page, rate, net);
   await page.addInitScript(() => {
     new MutationObserver((_, obs) => {
       if (document.querySelector('#app > *') && !window.__firstApp) {
@@ -98,10 +109,9 @@ async function measure(url, rate, withMsal, fetched = new Set()) {
 }
 // The first page after the start page: click "Scripts only" on the start page (MSAL loaded, the
 // network idle) -> the page's form is in the DOM; the pages module is fetched, compiled and run.
-async function measureFirstPage(url, rate) {
+async function measureFirstPage(url, rate, net = null) {
   const { context, page } = await guardedPage(browser);
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+  await throttle(context, page, rate, net);
   await page.goto(url);
   await page.waitForFunction(() => /MSAL|could not/.test(document.querySelector('#msal-status')?.textContent ?? ''), null, { timeout: 30_000 });
   await page.waitForLoadState('networkidle');
@@ -134,20 +144,24 @@ if (demoApp) {
   await demoApp.close();
 }
 const rows = [];
-for (const rate of [1, 4]) {
+for (const { rate, net, label } of [
+  { rate: 1, net: null, label: '1x CPU, loopback' },
+  { rate: 4, net: null, label: '4x CPU, loopback' },
+  { rate: 1, net: NET, label: '1x CPU, 10 Mbit/s + 40 ms RTT' },
+]) {
   const base = [];
   const appT = [];
   const msalT = [];
   await measure(app.url, rate, true); // warm the server and the OS page cache, not the browser cache
   for (let i = 0; i < RUNS; i++) {
-    base.push((await measure(baselineUrl, rate, false)).first);
-    const r = await measure(app.url, rate, true);
+    base.push((await measure(baselineUrl, rate, false, new Set(), net)).first);
+    const r = await measure(app.url, rate, true, new Set(), net);
     appT.push(r.first);
     if (r.msal !== null) msalT.push(r.msal);
   }
   const pageT = [];
-  for (let i = 0; i < RUNS; i++) pageT.push(await measureFirstPage(app.url, rate));
-  rows.push({ rate, baseline: stats(base), app: stats(appT), msal: msalT.length ? stats(msalT) : null, firstPage: stats(pageT) });
+  for (let i = 0; i < RUNS; i++) pageT.push(await measureFirstPage(app.url, rate, net));
+  rows.push({ rate, label, baseline: stats(base), app: stats(appT), msal: msalT.length ? stats(msalT) : null, firstPage: stats(pageT) });
 }
 await browser.close();
 await app.close();
@@ -155,13 +169,13 @@ baseline.close();
 
 const ms = (x) => `${x.toFixed(0)} ms`;
 console.log(`\n## First render (navigation start -> first node in #app), ${RUNS} cold loads each\n`);
-console.log('| CPU | empty page (baseline) median [min–max] | app median [min–max] | app − baseline (median) | MSAL loaded at (median) |\n|---|---|---|---|---|');
+console.log('| CPU, network | empty page (baseline) median [min–max] | app median [min–max] | app − baseline (median) | MSAL loaded at (median) |\n|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.rate}x | ${ms(r.baseline.median)} [${ms(r.baseline.min)}–${ms(r.baseline.max)}] | ${ms(r.app.median)} [${ms(r.app.min)}–${ms(r.app.max)}] | ${ms(r.app.median - r.baseline.median)} | ${r.msal ? ms(r.msal.median) : 'n/a'} |`);
+  console.log(`| ${r.label} | ${ms(r.baseline.median)} [${ms(r.baseline.min)}–${ms(r.baseline.max)}] | ${ms(r.app.median)} [${ms(r.app.min)}–${ms(r.app.max)}] | ${ms(r.app.median - r.baseline.median)} | ${r.msal ? ms(r.msal.median) : 'n/a'} |`);
 }
-console.log(`\n## First page after the start page (click -> the page's form; the pages module is fetched over loopback, compiled and run), ${RUNS} runs each\n`);
-console.log('| CPU | median [min–max] |\n|---|---|');
-for (const r of rows) console.log(`| ${r.rate}x | ${ms(r.firstPage.median)} [${ms(r.firstPage.min)}–${ms(r.firstPage.max)}] |`);
+console.log(`\n## First page after the start page (click -> the page's form; the pages module is fetched, compiled and run), ${RUNS} runs each\n`);
+console.log('| CPU, network | median [min–max] |\n|---|---|');
+for (const r of rows) console.log(`| ${r.label} | ${ms(r.firstPage.median)} [${ms(r.firstPage.min)}–${ms(r.firstPage.max)}] |`);
 printSizes('Production build, dist/', sizes, fetched);
 if (demoSizes.length) printSizes('Demo-tenant build, dist-demo/ (served by scripts/serve; not what a deployment ships)', demoSizes, demoFetched);
 const firstLoad = sizes.filter((s) => fetched.has(s.file));

@@ -8,6 +8,7 @@ import http from 'node:http';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import { injectCsp } from './csp.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,9 +25,11 @@ const TYPES = {
 
 /**
  * Start serving `dist` on 127.0.0.1:`port` (0 = ephemeral). `config` (object) is served as
- * /config.json and decides the CSP. Returns { url, close() }.
+ * /config.json and decides the CSP. `compress`: gzip (level 9) what the browser accepts gzipped, as a
+ * deployment's web server would (the benchmark's throttled network). Returns { url, close() }.
  */
-export async function startStaticServer({ dist = path.join(ROOT, 'dist'), port = 0, config } = {}) {
+export async function startStaticServer({ dist = path.join(ROOT, 'dist'), port = 0, config, compress = false } = {}) {
+  const gzipped = new Map();
   dist = path.resolve(dist);
   const cfg = config ?? JSON.parse(await fs.readFile(path.join(dist, 'config.json'), 'utf8'));
   const index = injectCsp(await fs.readFile(path.join(dist, 'index.html'), 'utf8'), cfg);
@@ -39,7 +42,15 @@ export async function startStaticServer({ dist = path.join(ROOT, 'dist'), port =
       return;
     }
     const send = (status, type, body) => {
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+      const headers = { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+      if (compress && status === 200 && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
+        const key = `${rel}\0${body.length}`;
+        if (!gzipped.has(key)) gzipped.set(key, zlib.gzipSync(body, { level: 9 }));
+        body = gzipped.get(key);
+        headers['content-encoding'] = 'gzip';
+        headers.vary = 'accept-encoding';
+      }
+      res.writeHead(status, headers);
       res.end(body);
     };
     if (rel === '/' || rel === '/index.html' || (!path.extname(rel) && !rel.startsWith('/.'))) {
