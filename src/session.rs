@@ -111,36 +111,24 @@ impl Connector {
     }
 }
 
-/// How the app reaches ARM for a configuration and a sign-in state.
+/// How the app reaches ARM for a configuration and a sign-in state: the client for the mode the
+/// shell expects, or snippet-only with the reason when it cannot be made.
 fn make_access(c: &Connector) -> Access {
-    if c.config.demo && HAS_DEMO {
+    let mode = c.expected_mode();
+    let made = match (mode, &c.auth) {
         #[cfg(feature = "demo")]
-        return match demo_client(c.log.clone(), c.on_retry.clone()) {
-            Ok(client) => (Mode::Demo, Some(Rc::new(client)), None),
-            Err(e) => (
-                Mode::SnippetsOnly,
-                None,
-                Some(format!("The demo tenant could not start: {e}")),
-            ),
-        };
+        (Mode::Demo, _) => demo_client(c.log.clone(), c.on_retry.clone())
+            .map_err(|e| format!("The demo tenant could not start: {e}")),
+        (Mode::SignedIn, Some(auth)) => {
+            live_client(auth.clone(), c.log.clone(), c.on_retry.clone())
+                .map_err(|e| format!("Signed in, but the ARM client could not start: {e}"))
+        }
+        _ => Err(snippet_only_notice(&c.config)),
+    };
+    match made {
+        Ok(client) => (mode, Some(Rc::new(client)), None),
+        Err(notice) => (Mode::SnippetsOnly, None, Some(notice)),
     }
-    if let Some(auth) = &c.auth {
-        return match live_client(auth.clone(), c.log.clone(), c.on_retry.clone()) {
-            Ok(client) => (Mode::SignedIn, Some(Rc::new(client)), None),
-            Err(e) => (
-                Mode::SnippetsOnly,
-                None,
-                Some(format!(
-                    "Signed in, but the ARM client could not start: {e}"
-                )),
-            ),
-        };
-    }
-    (
-        Mode::SnippetsOnly,
-        None,
-        Some(snippet_only_notice(&c.config)),
-    )
 }
 
 /// Why there is no client when nobody is signed in.
