@@ -1,25 +1,14 @@
 // Accessibility: axe-core (pinned npm package) on the main pages of the demo-tenant build, and
 // keyboard-only use of a wizard. Fails on any serious or critical violation.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startStaticServer } from '../scripts/static-server.mjs';
-import { ROOT, launch, screenshot } from './lib/browser.mjs';
+import { demoTenant } from './lib/demo.mjs';
+import { ROOT, screenshot } from './lib/browser.mjs';
 
-const DIST = path.resolve(process.env.DEMO_DIST_DIR ?? path.join(ROOT, 'dist-demo'));
 const AXE = path.join(ROOT, 'node_modules/axe-core/axe.min.js');
 const VMSS = 'subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web';
-let server;
-let browser;
-
-before(async () => {
-  server = await startStaticServer({ dist: DIST, config: { cloud: 'AzureCloud', demo: true } });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const demo = demoTenant();
 
 async function axe(page) {
   await page.addScriptTag({ path: AXE });
@@ -39,9 +28,9 @@ for (const [name, url, ready] of [
 ]) {
   test(`axe: no serious or critical violation on ${name}`, async () => {
     // axe is injected as a script: this context alone bypasses the page's CSP to allow it
-    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1100, height: 800 } });
+    const context = await demo.browser.newContext({ bypassCSP: true, viewport: { width: 1100, height: 800 } });
     const page = await context.newPage();
-    await page.goto(server.url + url);
+    await page.goto(demo.server.url + url);
     await page.locator(ready).first().waitFor({ timeout: 20_000 });
     assert.deepEqual(await axe(page), []);
     await context.close();
@@ -49,9 +38,9 @@ for (const [name, url, ready] of [
 }
 
 test('keyboard only: reach a wizard, pick an identity and get to the review', async () => {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+  const context = await demo.browser.newContext({ viewport: { width: 1100, height: 800 } });
   const page = await context.newPage();
-  await page.goto(server.url + VMSS);
+  await page.goto(demo.server.url + VMSS);
   await page.locator('#wizards').waitFor();
   const focusTo = async (predicate, limit = 80) => {
     for (let i = 0; i < limit; i++) {

@@ -4,36 +4,15 @@
 // system-assigned refused with the reason, a role grant that waits out PrincipalNotFound with a
 // visible countdown, and a user-assigned identity created inline from the assign wizard.
 // A screenshot of every step goes to e2e-artifacts/create-*.png.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { startStaticServer } from '../scripts/static-server.mjs';
-import { ROOT, launch, guardedPage, screenshot } from './lib/browser.mjs';
+import { demoTenant } from './lib/demo.mjs';
+import { screenshot } from './lib/browser.mjs';
 
-const DIST = path.resolve(process.env.DEMO_DIST_DIR ?? path.join(ROOT, 'dist-demo'));
 const SUB = '11111111-1111-4111-8111-111111111111';
 const SSH = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTheDemoTenantOnly e2e@test';
-let server;
-let browser;
-
-before(async () => {
-  server = await startStaticServer({ dist: DIST, config: { cloud: 'AzureCloud', demo: true } });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function open(t) {
-  const ctx = await guardedPage(browser, { viewport: { width: 1200, height: 900 } });
-  t.after(async () => {
-    assert.deepEqual(ctx.problems, [], 'console errors or failed requests');
-    assert.deepEqual(ctx.external, [], 'requests off loopback');
-    await ctx.context.close();
-  });
-  return ctx;
-}
+const demo = demoTenant();
+const open = (t) => demo.open(t);
 
 const text = (page, sel) => page.locator(sel).innerText();
 const step = (page) => page.getAttribute('#create', 'data-step');
@@ -46,7 +25,7 @@ async function choose(page, sel, value) {
 
 /** Fill the first four steps: basics, instances, network, admin. */
 async function fillToIdentity(page, { name, orchestration }) {
-  await page.goto(server.url);
+  await page.goto(demo.server.url);
   await page.click('li[data-slug="create-scale-set"] a:text-is("Create a scale set")');
   await page.waitForURL(/\/create\/scale-set$/);
   assert.equal(await step(page), 'basics');
@@ -224,7 +203,7 @@ test('Flexible + system-assigned is refused with the reason; user-assigned only 
 test('create a user-assigned identity inline from the assign wizard: it appears selected', async (t) => {
   const { page } = await open(t);
   const id = `/subscriptions/${SUB}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web`;
-  await page.goto(`${server.url.replace(/\/$/, '')}${id}?wizard=assign-user-assigned`);
+  await page.goto(`${demo.server.url.replace(/\/$/, '')}${id}?wizard=assign-user-assigned`);
   await page.locator('#choices .choice').first().waitFor();
   await page.click('#inline-create summary');
   await page.locator('#uai-group option[value="rg-web"]').waitFor({ state: 'attached' });
@@ -248,7 +227,7 @@ test('create a user-assigned identity inline from the assign wizard: it appears 
 test('Windows: the password is checked against the complexity rules, sent, and never shown or put into a script', async (t) => {
   const { page } = await open(t);
   const secret = 'Tr1cky-Pa$$word';
-  await page.goto(server.url);
+  await page.goto(demo.server.url);
   await page.click('li[data-slug="create-scale-set"] a:text-is("Create a scale set")');
   await choose(page, '#create-subscription', SUB);
   await choose(page, '#create-group', 'rg-web');

@@ -11,14 +11,13 @@
 // asserted on the menu and on a deep link to it. Screenshots: e2e-artifacts/matrix-<cell>-<step>.png.
 //
 //   node --test --test-reporter=spec e2e/matrix.test.mjs      (MATRIX_CONCURRENCY=n, default 3)
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startStaticServer } from '../scripts/static-server.mjs';
-import { ROOT, launch, guardedPage, screenshot } from './lib/browser.mjs';
+import { demoTenant } from './lib/demo.mjs';
+import { ROOT, screenshot } from './lib/browser.mjs';
 
-const DIST = path.resolve(process.env.DEMO_DIST_DIR ?? path.join(ROOT, 'dist-demo'));
 const SEED = JSON.parse(fs.readFileSync(path.join(ROOT, 'crates/armsim/seeds/demo.json'), 'utf8'));
 const CONCURRENCY = Number(process.env.MATRIX_CONCURRENCY ?? 3);
 const ARM = 'https://management.azure.com';
@@ -170,27 +169,8 @@ const cellName = (c) => `${c.wizard}-${c.r.kind.toLowerCase()}${c.variant ? `-${
 // ---------------------------------------------------------------------------------------------
 // Browser plumbing
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startStaticServer({ dist: DIST, config: { cloud: 'AzureCloud', demo: true } });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function open(t) {
-  const ctx = await guardedPage(browser, { viewport: { width: 1200, height: 900 } });
-  t.after(async () => {
-    await ctx.context.close();
-    assert.deepEqual(ctx.problems, [], 'console errors or failed requests');
-    assert.deepEqual(ctx.external, [], 'requests off loopback');
-  });
-  return ctx;
-}
+const demo = demoTenant();
+const open = (t) => demo.open(t);
 
 const text = (page, sel) => page.locator(sel).first().innerText();
 const rowsOf = (page, sel) =>
@@ -281,7 +261,7 @@ describe('wizard matrix on the demo tenant', { concurrency: CONCURRENCY }, () =>
     if (why) {
       it(`${name}: refused with the reason`, { timeout: 90_000 }, async (t) => {
         const { page } = await open(t);
-        await page.goto(server.url + r.id.slice(1));
+        await page.goto(demo.server.url + r.id.slice(1));
         await page.locator('#wizards').waitFor();
         await assertIdentities(page, r.identity);
         const item = page.locator(`#wizards li[data-wizard="${wizard}"]`);
@@ -289,7 +269,7 @@ describe('wizard matrix on the demo tenant', { concurrency: CONCURRENCY }, () =>
         assert.equal(await item.locator('a').count(), 0, 'no link to a wizard that does not apply');
         await shot(page, '1-menu');
         // a deep link explains instead of planning
-        await page.goto(`${server.url}${r.id.slice(1)}?wizard=${wizard}`);
+        await page.goto(`${demo.server.url}${r.id.slice(1)}?wizard=${wizard}`);
         await page.locator('#wizard .refusal').waitFor();
         assert.equal(await page.getAttribute('#wizard', 'data-step'), 'unavailable');
         assert.match(await text(page, '#wizard .refusal'), why);
@@ -306,7 +286,7 @@ describe('wizard matrix on the demo tenant', { concurrency: CONCURRENCY }, () =>
       const want = afterOf(wizard, start, picks);
       const isSet = r.kind !== 'VM';
 
-      await page.goto(`${server.url}${r.id.slice(1)}?wizard=${wizard}`);
+      await page.goto(`${demo.server.url}${r.id.slice(1)}?wizard=${wizard}`);
       await page.locator('#facts').waitFor();
       await page.locator('#wizard').waitFor();
       await assertIdentities(page, start);
@@ -438,7 +418,7 @@ describe('wizard matrix on the demo tenant', { concurrency: CONCURRENCY }, () =>
     assert.ok(ext && r.kind === 'VM');
     const shot = (page, step) => screenshot(page, `matrix-remove-legacy-extension-vm-${step}`);
     const { page } = await open(t);
-    await page.goto(`${server.url}${r.id.slice(1)}?wizard=remove-legacy-extension`);
+    await page.goto(`${demo.server.url}${r.id.slice(1)}?wizard=remove-legacy-extension`);
     await page.locator('#legacy-extension').waitFor();
     assert.ok((await text(page, '#legacy-extension')).includes(ext.name));
     await assertIdentities(page, r.identity);

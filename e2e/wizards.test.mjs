@@ -2,38 +2,17 @@
 // in the page, so what the app shows after a change is what the simulator merged). For each
 // scenario: pick the resource through the pickers, review (diff with kept identities, the exact
 // request, scripts), switch to read-write, apply, follow the operation, and read the result back.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { startStaticServer } from '../scripts/static-server.mjs';
-import { ROOT, launch, guardedPage, screenshot } from './lib/browser.mjs';
+import { demoTenant } from './lib/demo.mjs';
+import { screenshot } from './lib/browser.mjs';
 
-const DIST = path.resolve(process.env.DEMO_DIST_DIR ?? path.join(ROOT, 'dist-demo'));
 const SUB = '11111111-1111-4111-8111-111111111111';
 const SUB2 = '22222222-2222-4222-8222-222222222222';
 const vmss = (sub, rg, name) => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachineScaleSets/${name}`;
 const vm = (sub, rg, name) => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachines/${name}`;
-let server;
-let browser;
-
-before(async () => {
-  server = await startStaticServer({ dist: DIST, config: { cloud: 'AzureCloud', demo: true } });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function open(t) {
-  const ctx = await guardedPage(browser, { viewport: { width: 1200, height: 900 } });
-  t.after(async () => {
-    assert.deepEqual(ctx.problems, [], 'console errors or failed requests');
-    assert.deepEqual(ctx.external, [], 'requests off loopback');
-    await ctx.context.close();
-  });
-  return ctx;
-}
+const demo = demoTenant();
+const open = (t) => demo.open(t);
 
 const text = (page, sel) => page.locator(sel).innerText();
 const diffRows = (page) =>
@@ -48,7 +27,7 @@ async function applyAndWait(page) {
 
 test('assign a user-assigned identity through the pickers: lossless, reviewed, applied, read back', async (t) => {
   const { page } = await open(t);
-  await page.goto(server.url);
+  await page.goto(demo.server.url);
   await page.locator('#banner').waitFor();
   assert.match(await text(page, '#mode'), /Demo tenant/);
   await page.click('li[data-slug="assign-user-assigned"] >> text=Pick a scale set or VM');
@@ -123,21 +102,21 @@ test('assign a user-assigned identity through the pickers: lossless, reviewed, a
 
 test('Flexible scale set: system-assigned is refused with the reason, user-assigned still offered', async (t) => {
   const { page } = await open(t);
-  await page.goto(server.url + vmss(SUB, 'rg-web', 'vmss-flex').slice(1));
+  await page.goto(demo.server.url + vmss(SUB, 'rg-web', 'vmss-flex').slice(1));
   await page.locator('#wizards').waitFor();
   const why = await text(page, 'li[data-wizard="enable-system-assigned"] .why');
   assert.match(why, /Flexible scale set accepts only user-assigned/);
   assert.equal(await page.locator('li[data-wizard="enable-system-assigned"] a').count(), 0);
   assert.equal(await page.locator('li[data-wizard="assign-user-assigned"] a').count(), 1);
   // a deep link to the refused wizard explains instead of planning
-  await page.goto(server.url + vmss(SUB, 'rg-web', 'vmss-flex').slice(1) + '?wizard=enable-system-assigned');
+  await page.goto(demo.server.url + vmss(SUB, 'rg-web', 'vmss-flex').slice(1) + '?wizard=enable-system-assigned');
   await page.locator('#wizard .refusal').waitFor();
   await screenshot(page, 'flex-refused');
 });
 
 test('VM: remove one user-assigned identity, keep the system-assigned one', async (t) => {
   const { page } = await open(t);
-  await page.goto(server.url + vm(SUB2, 'rg-dev', 'vm-dev-2').slice(1) + '?wizard=remove-user-assigned');
+  await page.goto(demo.server.url + vm(SUB2, 'rg-dev', 'vm-dev-2').slice(1) + '?wizard=remove-user-assigned');
   await page.locator('#choices .choice').first().waitFor();
   const before = await text(page, '#identity-summary');
   const choices = await page.$$eval('#choices .choice', (els) => els.map((e) => e.dataset.id));
@@ -159,7 +138,7 @@ test('VM: remove one user-assigned identity, keep the system-assigned one', asyn
 
 test('remove the system-assigned identity of a VM, then the wizard says there is nothing left to remove', async (t) => {
   const { page } = await open(t);
-  await page.goto(server.url + vm(SUB, 'rg-web', 'vm-jump').slice(1) + '?wizard=remove-system-assigned');
+  await page.goto(demo.server.url + vm(SUB, 'rg-web', 'vm-jump').slice(1) + '?wizard=remove-system-assigned');
   await page.locator('#diff').waitFor();
   assert.deepEqual(await diffRows(page), ['System-assigned:removed']);
   assert.match(await text(page, '#warnings'), /role assignments/i);
@@ -172,7 +151,7 @@ test('remove the system-assigned identity of a VM, then the wizard says there is
 
 test('remove the legacy managed-identity extension (DELETE, then manualupgrade on a Manual scale set)', async (t) => {
   const { page } = await open(t);
-  await page.goto(server.url + vmss(SUB, 'rg-batch', 'vmss-legacy').slice(1));
+  await page.goto(demo.server.url + vmss(SUB, 'rg-batch', 'vmss-legacy').slice(1));
   await page.locator('#legacy-extension').waitFor();
   assert.match(await text(page, '#legacy-extension'), /retired/);
   await page.click('li[data-wizard="remove-legacy-extension"] a');
@@ -188,7 +167,7 @@ test('remove the legacy managed-identity extension (DELETE, then manualupgrade o
 
 test('snippet-only mode: typed names become quoted scripts that read the state at run time', async (t) => {
   const { page } = await open(t);
-  await page.goto(server.url + 'snippets/assign-user-assigned');
+  await page.goto(demo.server.url + 'snippets/assign-user-assigned');
   await page.fill('#sn-sub', SUB);
   await page.fill('#sn-rg', "rg-o'brien");
   await page.fill('#sn-name', 'vmss1');
