@@ -202,16 +202,22 @@ where
         wait = retry_after(&resp).unwrap_or(interval);
         let v = resp.json_opt();
         let done: Option<HttpResponse> = match via {
-            PollVia::AsyncOperation => {
+            // the operation's own status, or the resource's provisioningState
+            PollVia::AsyncOperation | PollVia::ProvisioningState => {
                 if !resp.is_success() {
                     return Err(ArmError::from_response("GET", &poll_url, &resp));
                 }
-                let s = v
-                    .as_ref()
-                    .and_then(|v| v.get("status"))
-                    .and_then(|s| s.as_str())
-                    .unwrap_or("InProgress")
-                    .to_string();
+                let s = if via == PollVia::AsyncOperation {
+                    v.as_ref()
+                        .and_then(|v| v.get("status"))
+                        .and_then(|s| s.as_str())
+                        .unwrap_or("InProgress")
+                        .to_string()
+                } else {
+                    v.as_ref()
+                        .and_then(provisioning_state)
+                        .unwrap_or_else(|| "Succeeded".into())
+                };
                 state = s.clone();
                 match classify(&s) {
                     Term::Running => None,
@@ -245,30 +251,6 @@ where
                 }
                 _ => return Err(ArmError::from_response("GET", &poll_url, &resp)),
             },
-            PollVia::ProvisioningState => {
-                if !resp.is_success() {
-                    return Err(ArmError::from_response("GET", &poll_url, &resp));
-                }
-                let s = v
-                    .as_ref()
-                    .and_then(provisioning_state)
-                    .unwrap_or_else(|| "Succeeded".into());
-                state = s.clone();
-                match classify(&s) {
-                    Term::Running => None,
-                    Term::Failed => {
-                        let e = op_failed(&s, v.as_ref(), &poll_url, polls);
-                        progress(&Progress {
-                            state: s.clone(),
-                            elapsed_ms: elapsed(clock),
-                            polls,
-                            via,
-                        });
-                        return Err(e);
-                    }
-                    Term::Succeeded => Some(resp),
-                }
-            }
             PollVia::ResourceGone => match resp.status {
                 404 => {
                     state = "Succeeded".into();
