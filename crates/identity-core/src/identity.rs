@@ -174,57 +174,160 @@ impl IdentityState {
     }
 
     /// Parse the `identity` value of an ARM GET body (`None` = the key is missing = no identity).
-    /// `null` is treated like a missing key. A type that names `UserAssigned` without a map, or a
-    /// map next to a type without `UserAssigned`, is kept as ARM would read it: the type decides.
+    /// `null` is treated like a missing key. A body whose parts disagree (see
+    /// [`IdentityState::read_arm`]) is an error saying what disagrees: guessing would risk
+    /// dropping an identity.
     pub fn from_arm(identity: Option<&Value>) -> Result<IdentityState, String> {
+        let r = IdentityState::read_arm(identity)?;
+        match r.conflict {
+            None => Ok(r.state),
+            Some(c) => Err(c),
+        }
+    }
+
+    /// Read the `identity` value of an ARM GET body, keeping every identity it mentions.
+    ///
+    /// ARM's `type` and `userAssignedIdentities` must agree. When they do not — a type that
+    /// names `UserAssigned` with a missing, `null` or empty map, a map holding `null` values or
+    /// the same id twice, map entries next to a type without `UserAssigned` (`None`,
+    /// `SystemAssigned`, no type), a `principalId` next to a type without `SystemAssigned`, an
+    /// unknown type word — the reading's `conflict` says what disagrees and what to do, and
+    /// `state` holds the union of what either part mentions (so nothing mentioned is lost). A
+    /// planner must refuse to change such a state. `Err` only when `identity` is not an object.
+    ///
+    /// ```
+    /// use identity_core::identity::IdentityState;
+    /// let r = IdentityState::read_arm(Some(&serde_json::json!({"type": "UserAssigned"}))).unwrap();
+    /// assert!(r.conflict.unwrap().contains("userAssignedIdentities"));
+    /// let r = IdentityState::read_arm(Some(&serde_json::json!({"type": "SystemAssigned",
+    ///     "userAssignedIdentities": {"/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a": {}}}))).unwrap();
+    /// assert!(r.conflict.is_some());
+    /// assert!(r.state.system_assigned && r.state.user_assigned.len() == 1); // both kept
+    /// ```
+    pub fn read_arm(identity: Option<&Value>) -> Result<IdentityReading, String> {
         let v = match identity {
-            None | Some(Value::Null) => return Ok(IdentityState::default()),
+            None | Some(Value::Null) => return Ok(IdentityReading::default()),
             Some(v) => v,
         };
         let obj = v
             .as_object()
             .ok_or_else(|| "identity is not an object".to_string())?;
-        let ty = match obj.get("type") {
-            None | Some(Value::Null) => IdentityType::None,
-            Some(Value::String(s)) => IdentityType::parse(s)?,
-            Some(_) => return Err("identity.type is not a string".into()),
-        };
         let str_of = |o: &serde_json::Map<String, Value>, k: &str| {
             o.get(k).and_then(Value::as_str).map(str::to_string)
         };
-        let mut user_assigned = Vec::new();
-        if ty.has_user() {
-            match obj.get("userAssignedIdentities") {
-                None | Some(Value::Null) => {}
-                Some(Value::Object(map)) => {
-                    for (id, val) in map {
-                        if val.is_null() {
-                            continue;
-                        }
-                        let inner = val.as_object();
-                        user_assigned.push(UserAssignedIdentity {
-                            id: id.clone(),
-                            principal_id: inner.and_then(|o| str_of(o, "principalId")),
-                            client_id: inner.and_then(|o| str_of(o, "clientId")),
-                        });
-                    }
+        let mut problems: Vec<String> = Vec::new();
+        // the type: None when absent or null
+        let ty: Option<IdentityType> = match obj.get("type") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => match IdentityType::parse(s) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    problems.push(format!(
+                        "{e} (expected None, SystemAssigned, UserAssigned or \"SystemAssigned, UserAssigned\")"
+                    ));
+                    None
                 }
-                Some(_) => return Err("identity.userAssignedIdentities is not an object".into()),
+            },
+            Some(other) => {
+                problems.push(format!(
+                    "identity.type is not a string ({})",
+                    json_kind(other)
+                ));
+                None
             }
+        };
+        let type_known = problems.is_empty();
+        let type_text = match obj.get("type") {
+            Some(Value::String(s)) => format!("{s:?}"),
+            _ => "(missing)".to_string(),
+        };
+        // the map: every key counts as mentioned, whatever its value
+        let mut user_assigned: Vec<UserAssignedIdentity> = Vec::new();
+        let mut null_ids: Vec<String> = Vec::new();
+        let mut twice: Vec<String> = Vec::new();
+        let map_present = match obj.get("userAssignedIdentities") {
+            None | Some(Value::Null) => false,
+            Some(Value::Object(map)) => {
+                for (id, val) in map {
+                    if val.is_null() {
+                        null_ids.push(id.clone());
+                    }
+                    if user_assigned.iter().any(|u| same_id(&u.id, id)) {
+                        twice.push(id.clone());
+                        continue;
+                    }
+                    let inner = val.as_object();
+                    user_assigned.push(UserAssignedIdentity {
+                        id: id.clone(),
+                        principal_id: inner.and_then(|o| str_of(o, "principalId")),
+                        client_id: inner.and_then(|o| str_of(o, "clientId")),
+                    });
+                }
+                true
+            }
+            Some(other) => {
+                problems.push(format!(
+                    "identity.userAssignedIdentities is not an object ({})",
+                    json_kind(other)
+                ));
+                true
+            }
+        };
+        let principal_id = str_of(obj, "principalId");
+        let names_user = ty.is_some_and(IdentityType::has_user);
+        let names_system = ty.is_some_and(IdentityType::has_system);
+        if names_user && user_assigned.is_empty() && !map_present {
+            problems.push(format!(
+                "identity.type {type_text} names UserAssigned, but userAssignedIdentities is missing or null, so the identities it refers to are unknown"
+            ));
+        } else if names_user && user_assigned.is_empty() && problems.is_empty() {
+            problems.push(format!(
+                "identity.type {type_text} names UserAssigned, but userAssignedIdentities is empty"
+            ));
         }
-        Ok(IdentityState {
-            system_assigned: ty.has_system(),
-            principal_id: if ty.has_system() {
-                str_of(obj, "principalId")
-            } else {
-                None
+        if !null_ids.is_empty() {
+            problems.push(format!(
+                "userAssignedIdentities holds null for {} (a GET lists each assigned identity with an object)",
+                quote_list(&null_ids)
+            ));
+        }
+        if !twice.is_empty() {
+            problems.push(format!(
+                "userAssignedIdentities lists {} twice (ids differing only in case are the same identity)",
+                quote_list(&twice)
+            ));
+        }
+        if type_known && !names_user && !user_assigned.is_empty() {
+            let ids: Vec<String> = user_assigned.iter().map(|u| u.id.clone()).collect();
+            problems.push(format!(
+                "identity.type {type_text} does not name UserAssigned, but userAssignedIdentities lists {}",
+                quote_list(&ids)
+            ));
+        }
+        if type_known && !names_system && principal_id.is_some() {
+            problems.push(format!(
+                "identity.type {type_text} does not name SystemAssigned, but a system-assigned principalId is present"
+            ));
+        }
+        let system = names_system || principal_id.is_some();
+        let conflict = (!problems.is_empty()).then(|| {
+            format!(
+                "The identity in the resource's GET is inconsistent: {}. Nothing is planned from it, because a change computed from a guess could drop an identity. Read the resource again (it may have been caught mid-update); if it stays like this, check and fix its identities in the Azure portal (the resource's Identity page) or with az vmss|vm identity show.",
+                problems.join("; ")
+            )
+        });
+        Ok(IdentityReading {
+            state: IdentityState {
+                system_assigned: system,
+                principal_id: if system { principal_id } else { None },
+                tenant_id: if system {
+                    str_of(obj, "tenantId")
+                } else {
+                    None
+                },
+                user_assigned,
             },
-            tenant_id: if ty.has_system() {
-                str_of(obj, "tenantId")
-            } else {
-                None
-            },
-            user_assigned,
+            conflict,
         })
     }
 
@@ -258,6 +361,33 @@ impl IdentityState {
                 .iter()
                 .all(|u| other.has_user_assigned(&u.id))
     }
+}
+
+/// What [`IdentityState::read_arm`] read: every identity mentioned, and whether the parts disagree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdentityReading {
+    /// The identities mentioned by the type or the map (their union when they disagree).
+    pub state: IdentityState,
+    /// Why the body contradicts itself and what to do (`None`: consistent).
+    pub conflict: Option<String>,
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn quote_list(ids: &[String]) -> String {
+    ids.iter()
+        .map(|i| format!("{i:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -332,18 +462,76 @@ mod tests {
     }
 
     #[test]
-    fn the_type_decides() {
-        // map but type without UserAssigned -> no UA
-        let s =
-            IdentityState::from_arm(Some(&json!({"type": "SystemAssigned", "principalId": "p",
-            "userAssignedIdentities": {"/x": {}}})))
-            .unwrap();
-        assert!(s.system_assigned && s.user_assigned.is_empty());
-        assert_eq!(s.principal_id.as_deref(), Some("p"));
-        let n = IdentityState::from_arm(Some(&json!({"type": "None"}))).unwrap();
-        assert_eq!(n, IdentityState::none());
+    fn disagreeing_type_and_map_are_conflicts_that_keep_every_mentioned_identity() {
+        let read = |v: Value| IdentityState::read_arm(Some(&v)).unwrap();
+        // map entries next to a type without UserAssigned: both kept, conflict named
+        let r = read(json!({"type": "SystemAssigned", "principalId": "p",
+            "userAssignedIdentities": {"/x": {}}}));
+        assert!(r.state.system_assigned && r.state.has_user_assigned("/X"));
+        assert_eq!(r.state.principal_id.as_deref(), Some("p"));
+        let c = r.conflict.unwrap();
+        assert!(
+            c.contains("does not name UserAssigned") && c.contains("\"/x\""),
+            "{c}"
+        );
+        assert!(
+            c.contains("Read the resource again") && c.contains("portal"),
+            "{c}"
+        );
+        // type naming UserAssigned with the map missing, null, empty or null-valued
+        for ident in [
+            json!({"type": "UserAssigned"}),
+            json!({"type": "userassigned", "userAssignedIdentities": null}),
+            json!({"type": "SystemAssigned, UserAssigned", "principalId": "p", "userAssignedIdentities": {}}),
+            json!({"type": "UserAssigned", "userAssignedIdentities": {"/a": null}}),
+            json!({"type": "UserAssigned", "userAssignedIdentities": {"/a": {}, "/b": null}}),
+            json!({"type": "UserAssigned", "userAssignedIdentities": {"/a": {}, "/A": {}}}),
+            json!({"type": "UserAssigned", "userAssignedIdentities": "x"}),
+            json!({"type": "None", "userAssignedIdentities": {"/a": {}}}),
+            json!({"userAssignedIdentities": {"/a": {}}}),
+            json!({"type": null, "principalId": "p"}),
+            json!({"type": "UserAssigned", "principalId": "p", "userAssignedIdentities": {"/a": {}}}),
+            json!({"type": "Foo", "userAssignedIdentities": {"/a": {}}}),
+            json!({"type": "None, SystemAssigned"}),
+            json!({"type": 3}),
+        ] {
+            let r = read(ident.clone());
+            assert!(r.conflict.is_some(), "{ident}");
+            assert!(IdentityState::from_arm(Some(&ident)).is_err(), "{ident}");
+            if let Some(m) = ident["userAssignedIdentities"].as_object() {
+                for k in m.keys() {
+                    assert!(r.state.has_user_assigned(k), "{ident}");
+                }
+            }
+        }
+        // consistent forms, including the CLI's PATCH-like spellings
+        for (ident, sys, n) in [
+            (json!({"type": "None"}), false, 0),
+            (
+                json!({"type": "None", "userAssignedIdentities": null}),
+                false,
+                0,
+            ),
+            (
+                json!({"type": "SystemAssigned", "userAssignedIdentities": {}}),
+                true,
+                0,
+            ),
+            (
+                json!({"type": "UserAssigned", "principalId": null, "userAssignedIdentities": {"/a": {}}, "extra": 1}),
+                false,
+                1,
+            ),
+            (json!({}), false, 0),
+        ] {
+            let s = IdentityState::from_arm(Some(&ident)).unwrap();
+            assert_eq!(
+                (s.system_assigned, s.user_assigned.len()),
+                (sys, n),
+                "{ident}"
+            );
+        }
         assert!(IdentityState::from_arm(Some(&json!("x"))).is_err());
-        assert!(IdentityState::from_arm(Some(&json!({"type": 3}))).is_err());
     }
 
     #[test]

@@ -311,7 +311,12 @@ pub fn plan(state: &ResourceState, op: &Operation) -> Plan {
             return Plan::refused(before, LEGACY_EXTENSION_RETIRED);
         }
         Operation::RemoveLegacyExtension { upgrade_instances } => {
+            // sends no identity: the extension's DELETE cannot drop one
             return plan_remove_extension(state, *upgrade_instances);
+        }
+        _ if state.identity_conflict.is_some() => {
+            let why = state.identity_conflict.as_deref().unwrap_or_default();
+            return Plan::refused(before, format!("Not planned on {what}: {why}"));
         }
         Operation::EnableSystemAssigned => {
             if before.system_assigned {

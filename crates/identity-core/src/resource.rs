@@ -114,8 +114,12 @@ pub struct ResourceState {
     /// Azure region (`westeurope`), if present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
-    /// Current identities.
+    /// Current identities (when the GET contradicts itself: every identity it mentions).
     pub identity: IdentityState,
+    /// Why the GET's `identity` contradicts itself (its `type` and `userAssignedIdentities`
+    /// disagree, …), and what to do; plans refuse to change the identities of such a state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_conflict: Option<String>,
     /// The body's `etag` (e.g. `"\"4\""`), sent back as `If-Match`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
@@ -188,7 +192,9 @@ impl ResourceState {
     /// Read the state from an ARM GET body (or the JSON of `az vmss show` / `az vm show`).
     ///
     /// `resource_id` is used when the body has no `id`; when both are present they must name the
-    /// same resource (ignoring case). A missing `identity` key means no identity.
+    /// same resource (ignoring case). A missing `identity` key means no identity. An `identity`
+    /// whose parts disagree is read (every identity it mentions kept) and flagged in
+    /// [`ResourceState::identity_conflict`]; only an `identity` that is not an object is an error.
     ///
     /// ```
     /// use identity_core::resource::{ResourceKind, ResourceState, UpgradeMode};
@@ -246,7 +252,7 @@ impl ResourceState {
                 )));
             }
         };
-        let identity = IdentityState::from_arm(body.get("identity"))
+        let reading = IdentityState::read_arm(body.get("identity"))
             .map_err(|e| ParseError(format!("identity: {e}")))?;
         let etag = match body.get("etag") {
             Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
@@ -326,7 +332,8 @@ impl ResourceState {
             id,
             kind,
             location: get_str(body, &["location"]).map(str::to_string),
-            identity,
+            identity: reading.state,
+            identity_conflict: reading.conflict,
             etag,
             upgrade_mode,
             legacy_extension,

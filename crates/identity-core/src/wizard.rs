@@ -71,6 +71,12 @@ impl WizardKind {
     /// The planner refuses or no-ops the same cases; this lets the page say so up front.
     pub fn unavailable(self, state: &ResourceState) -> Option<String> {
         let id = &state.identity;
+        if let (Some(why), false) = (
+            &state.identity_conflict,
+            self == WizardKind::RemoveLegacyExtension,
+        ) {
+            return Some(why.clone());
+        }
         match self {
             WizardKind::EnableSystemAssigned if state.kind == ResourceKind::ScaleSetFlexible => Some(
                 "A Flexible scale set accepts only user-assigned identities (Azure rejects SystemAssigned with 400 InvalidParameter); enable the system-assigned identity on its member VMs instead."
