@@ -185,6 +185,15 @@ fn legacy_in(list: Option<&Value>) -> Option<LegacyExtension> {
     None
 }
 
+/// Whether `s` starts with the ASCII `prefix`, ignoring ASCII case. Compares bytes, so a name
+/// whose first characters are multi-byte (`grüppe`, `日本-rg`) is simply no match (slicing the
+/// `str` at the prefix's length would panic inside such a character).
+fn starts_with_ignore_ascii_case(s: &str, prefix: &str) -> bool {
+    s.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
 /// Tag-key prefix that AKS puts on the scale sets it manages.
 pub const AKS_TAG_PREFIX: &str = "aks-managed-";
 
@@ -289,11 +298,10 @@ impl ResourceState {
             .unwrap_or_default();
         let rg_is_aks = id
             .resource_group()
-            .is_some_and(|g| g.len() > 3 && g[..3].eq_ignore_ascii_case("MC_"));
-        let tag_is_aks = tags.keys().any(|k| {
-            k.len() >= AKS_TAG_PREFIX.len()
-                && k[..AKS_TAG_PREFIX.len()].eq_ignore_ascii_case(AKS_TAG_PREFIX)
-        });
+            .is_some_and(|g| g.len() > 3 && starts_with_ignore_ascii_case(g, "MC_"));
+        let tag_is_aks = tags
+            .keys()
+            .any(|k| starts_with_ignore_ascii_case(k, AKS_TAG_PREFIX));
         let os_path: &[&str] = if kind.is_scale_set() {
             &[
                 "virtualMachineProfile",
@@ -448,5 +456,26 @@ mod tests {
         );
         let plain = ResourceState::from_arm(&json!({"id": VMSS}), None).unwrap();
         assert!(!plain.aks_managed && plain.legacy_extension.is_none() && plain.etag.is_none());
+    }
+
+    #[test]
+    fn multi_byte_group_names_and_tag_keys_do_not_panic() {
+        // Azure allows Unicode letters in resource group names; these used to panic (byte slicing)
+        for g in ["grüppe", "日本-rg", "MC日本", "Mé", "ü", "MC_ü_aks"] {
+            let id = format!(
+                "/subscriptions/s/resourceGroups/{g}/providers/Microsoft.Compute/virtualMachineScaleSets/v"
+            );
+            let st = ResourceState::from_arm(
+                &json!({"id": id, "tags": {"aks-managed-ü": "x", "日本語のタグ": "y", "akş": "z", "aks-managedü": "w"}}),
+                None,
+            )
+            .unwrap();
+            assert_eq!(st.id.resource_group(), Some(g));
+            assert!(st.aks_managed); // the aks-managed-ü tag
+            let untagged =
+                ResourceState::from_arm(&json!({"id": id, "tags": {"aks-managé": "x"}}), None)
+                    .unwrap();
+            assert_eq!(untagged.aks_managed, g.starts_with("MC_"), "{g}");
+        }
     }
 }
