@@ -65,7 +65,7 @@ pub enum AdminAuth {
 
 /// Identities for a new resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IdentityRequest {
     pub system_assigned: bool,
     #[serde(default)]
@@ -74,7 +74,7 @@ pub struct IdentityRequest {
 
 /// Everything a minimal valid scale set PUT needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScaleSetSpec {
     pub subscription: String,
     pub resource_group: String,
@@ -485,7 +485,7 @@ pub fn create_scale_set(spec: &ScaleSetSpec) -> Plan {
 
 /// A new user-assigned identity.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserAssignedIdentitySpec {
     pub subscription: String,
     pub resource_group: String,
@@ -493,7 +493,9 @@ pub struct UserAssignedIdentitySpec {
     pub location: String,
 }
 
-/// Plan the creation of a user-assigned identity (PUT, synchronous, body `{"location":…}`).
+/// Plan the creation of a user-assigned identity (PUT with `If-None-Match: *`, so an existing
+/// identity of that name — and its principal, with the role assignments it holds — is never
+/// replaced; synchronous; body `{"location":…}`).
 ///
 /// ```
 /// use identity_core::create::{create_user_assigned_identity, UserAssignedIdentitySpec};
@@ -503,6 +505,7 @@ pub struct UserAssignedIdentitySpec {
 /// let r = &p.requests()[0];
 /// assert!(r.path.ends_with("/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1"));
 /// assert_eq!(r.body, Some(serde_json::json!({"location": "westcentralus"})));
+/// assert_eq!(r.header("If-None-Match"), Some("*"));
 /// assert!(create_user_assigned_identity(&UserAssignedIdentitySpec { name: "x".into(), ..Default::default() }).refusal().is_some());
 /// ```
 pub fn create_user_assigned_identity(spec: &UserAssignedIdentitySpec) -> Plan {
@@ -532,6 +535,7 @@ pub fn create_user_assigned_identity(spec: &UserAssignedIdentitySpec) -> Plan {
     let id =
         ResourceId::user_assigned_identity(&spec.subscription, &spec.resource_group, &spec.name);
     let mut req = ArmRequest::new(Method::Put, id.as_str(), api_versions::MANAGED_IDENTITY);
+    req.headers.push(("If-None-Match".into(), "*".into()));
     req.body = Some(json!({"location": spec.location}));
     let warnings = vec![Warning::new(
         WarningCode::PrincipalReplication,
@@ -547,7 +551,7 @@ pub fn create_user_assigned_identity(spec: &UserAssignedIdentitySpec) -> Plan {
 
 /// A role assignment for an identity's principal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoleAssignmentSpec {
     /// Scope: a subscription, resource group or resource id.
     pub scope: String,
@@ -646,3 +650,52 @@ pub fn role_assignment(spec: &RoleAssignmentSpec) -> Plan {
         IdentityState::none(),
     )
 }
+
+/// A plan that creates something, as the `identity-plan` command reads it: an object with
+/// `"op"` and the spec's fields (camelCase), like [`crate::operation::Operation`].
+///
+/// | `op` | fields |
+/// |---|---|
+/// | `createScaleSet` | the [`ScaleSetSpec`] fields |
+/// | `createUserAssignedIdentity` | `subscription`, `resourceGroup`, `name`, `location` |
+/// | `createRoleAssignment` | `scope`, `roleDefinition`, `principalId`, `assignmentName` |
+///
+/// ```
+/// use identity_core::create::CreateOperation;
+/// let op: CreateOperation = serde_json::from_str(r#"{"op":"createUserAssignedIdentity",
+///     "subscription":"00000000-0000-0000-0000-000000000000","resourceGroup":"rg","name":"id1","location":"westeurope"}"#).unwrap();
+/// let p = op.plan();
+/// assert_eq!(p.requests()[0].header("If-None-Match"), Some("*"));
+/// // a misspelt field is an error, not a silently empty value
+/// assert!(serde_json::from_str::<CreateOperation>(r#"{"op":"createUserAssignedIdentity","resourcegroup":"rg"}"#).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum CreateOperation {
+    /// [`create_scale_set`].
+    CreateScaleSet(ScaleSetSpec),
+    /// [`create_user_assigned_identity`].
+    CreateUserAssignedIdentity(UserAssignedIdentitySpec),
+    /// [`role_assignment`].
+    CreateRoleAssignment(RoleAssignmentSpec),
+}
+
+impl CreateOperation {
+    /// The plan: the same function, and so the same request, the app uses.
+    pub fn plan(&self) -> Plan {
+        match self {
+            CreateOperation::CreateScaleSet(s) => create_scale_set(s),
+            CreateOperation::CreateUserAssignedIdentity(s) => create_user_assigned_identity(s),
+            CreateOperation::CreateRoleAssignment(s) => role_assignment(s),
+        }
+    }
+
+    /// Whether the operation carries a secret (a scale set's admin password).
+    pub fn has_secret(&self) -> bool {
+        matches!(self, CreateOperation::CreateScaleSet(s) if matches!(s.admin_auth, AdminAuth::Password(_)))
+    }
+}
+
+/// The JSON pointer of the admin password in a scale set's PUT body.
+pub const ADMIN_PASSWORD_POINTER: &str =
+    "/properties/virtualMachineProfile/osProfile/adminPassword";

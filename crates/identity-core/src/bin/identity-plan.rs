@@ -1,22 +1,27 @@
 //! `identity-plan`: read a resource and an operation as JSON, print the plan as JSON.
 //! Run `identity-plan --help` for the input and output formats.
 
+use identity_core::create::{ADMIN_PASSWORD_POINTER, CreateOperation};
 use identity_core::{Operation, Outcome, ResourceState, plan};
 use serde_json::{Value, json};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 
-const HELP: &str = r#"identity-plan: the exact ARM requests that change a scale set's or VM's managed identities, losslessly.
+const HELP: &str = r#"identity-plan: the exact ARM requests that change a scale set's or VM's managed identities, losslessly,
+and the requests that create a scale set, a user-assigned identity or a role assignment (the app's own plans).
 
 USAGE
   identity-plan < input.json
   az vmss show -g RG -n NAME -o json | identity-plan --operation '{"op":"enableSystemAssigned"}'
+  identity-plan --operation '{"op":"createUserAssignedIdentity",…}'       (creates need no resource and no stdin)
+  identity-plan < create-scale-set.json                                   (a create with a password: on stdin only)
 
 INPUT (stdin)
   Either the wrapped form
     {"resource": <ARM GET body>, "resourceId": "/subscriptions/…/virtualMachineScaleSets/NAME", "operation": {…}}
   ("resourceId" is optional when the body has "id"), or a bare ARM GET body (e.g. the JSON of
   `az vmss show` / `az vm show`) together with --operation (and optionally --resource-id).
+  A create operation is given alone: {"operation": {…}}, the bare {"op": …} object, or --operation.
 
 OPTIONS
   --operation JSON     the operation (overrides the input's "operation")
@@ -25,6 +30,7 @@ OPTIONS
   -h, --help           this text
 
 OPERATION JSON ("op" plus its fields; ids are full ARM resource ids, compared ignoring case)
+ On an existing scale set or VM (needs its GET body):
   {"op":"enableSystemAssigned"}
   {"op":"removeSystemAssigned"}
   {"op":"addUserAssigned","ids":["/subscriptions/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/NAME", …]}
@@ -33,22 +39,96 @@ OPERATION JSON ("op" plus its fields; ids are full ARM resource ids, compared ig
   {"op":"setExact","systemAssigned":true,"userAssigned":[…]}
   {"op":"removeLegacyExtension","upgradeInstances":true}   (DELETE the retired extension; manualupgrade on a Manual scale set)
   {"op":"installLegacyExtension"}                         (always refused: the extension is retired in favour of IMDS)
+ Creates (no resource; PUT with If-None-Match: *, so nothing existing is replaced):
+  {"op":"createUserAssignedIdentity","subscription":"GUID","resourceGroup":"rg","name":"id1","location":"westeurope"}
+  {"op":"createRoleAssignment","scope":"/subscriptions/GUID/resourceGroups/rg","roleDefinition":"acdd72a7-3385-48ef-bd42-f606fba81ae7","principalId":"GUID","assignmentName":"GUID"}
+      (roleDefinition: a role's GUID or its full id; assignmentName: a new GUID you choose, e.g. from uuidgen;
+       principalType is ServicePrincipal, as for every managed identity)
+  {"op":"createScaleSet","subscription":"GUID","resourceGroup":"rg","name":"vmss1","location":"westeurope",
+   "orchestration":"Uniform","sku":"Standard_B2s","capacity":2,"image":"ubuntuLts",
+   "subnetId":"/subscriptions/GUID/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/VNET/subnets/SUBNET",
+   "adminUsername":"azureuser","adminAuth":{"sshPublicKey":"ssh-ed25519 AAAA… me@host"},"upgradeMode":"Manual",
+   "identity":{"systemAssigned":true,"userAssigned":[]}}
+      (orchestration Uniform|Flexible; image ubuntuLts|windowsServer; upgradeMode Manual|Automatic;
+       adminAuth {"sshPublicKey":"…"} or {"password":"…"} — a password only on stdin, never in --operation
+       (the process list shows arguments); the printed body shows a placeholder instead of it)
+  Unknown fields are errors.
 
 OUTPUT (stdout), one of
   {"requests":[{"method":"PATCH","path":"/subscriptions/…","query":{"api-version":"…"},"headers":{"If-Match":"\"4\""},"body":{"identity":{…}}}], …}
   {"noop":"why nothing needs to be sent", …}
-  {"refused":"why this is not sent (e.g. system-assigned on a Flexible scale set)", …}
+  {"refused":"why this is not sent (e.g. system-assigned on a Flexible scale set, an invalid name, a GET whose identity contradicts itself)", …}
   each with "warnings":[{"code","message"}], "before" and "after" (the identities).
   Bodies carry only "identity": kept user-assigned ids as {}, removed ones as null, "type" derived from what
   remains; never principalId/clientId/tenantId. If-Match carries the GET's etag when it had one.
+  Creates print their PUT (If-None-Match: *) with the full body.
 
 EXIT STATUS
   0 requests or no-op, 1 refused, 2 unreadable input ({"error": "…"} on stdout).
 "#;
 
+/// Create operations' `op` values (they take no resource).
+const CREATE_OPS: [&str; 3] = [
+    "createScaleSet",
+    "createUserAssignedIdentity",
+    "createRoleAssignment",
+];
+
+/// Shown instead of the admin password in a printed request body.
+const PASSWORD_SHOWN: &str = "(the password from the input: sent, not shown)";
+
+/// Print one JSON value; a closed stdout (`| head`) is not an error worth a panic.
+fn emit(v: &Value, compact: bool) {
+    let text = if compact {
+        serde_json::to_string(v)
+    } else {
+        serde_json::to_string_pretty(v)
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", text.unwrap_or_default());
+}
+
 fn fail(msg: impl Into<String>) -> ExitCode {
-    println!("{}", json!({ "error": msg.into() }));
+    emit(&json!({ "error": msg.into() }), true);
     ExitCode::from(2)
+}
+
+fn is_create(op: &Value) -> bool {
+    op.get("op")
+        .and_then(Value::as_str)
+        .is_some_and(|o| CREATE_OPS.contains(&o))
+}
+
+fn finish(p: &identity_core::Plan, out: Value, compact: bool) -> ExitCode {
+    emit(&out, compact);
+    match p.outcome {
+        Outcome::Refused(_) => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+fn run_create(op_value: Value, compact: bool) -> ExitCode {
+    let op: CreateOperation = match serde_json::from_value(op_value) {
+        Ok(o) => o,
+        Err(e) => {
+            return fail(format!(
+                "invalid operation: {e} (see --help for the operation JSON)"
+            ));
+        }
+    };
+    let p = op.plan();
+    let mut out = p.to_cli_json();
+    if let Some(reqs) = out.get_mut("requests").and_then(Value::as_array_mut) {
+        for r in reqs {
+            if let Some(pw) = r
+                .get_mut("body")
+                .and_then(|b| b.pointer_mut(ADMIN_PASSWORD_POINTER))
+            {
+                *pw = Value::String(PASSWORD_SHOWN.into());
+            }
+        }
+    }
+    finish(&p, out, compact)
 }
 
 fn main() -> ExitCode {
@@ -59,7 +139,7 @@ fn main() -> ExitCode {
     while let Some(a) = args.next() {
         match a.as_str() {
             "-h" | "--help" => {
-                print!("{HELP}");
+                let _ = write!(std::io::stdout().lock(), "{HELP}");
                 return ExitCode::SUCCESS;
             }
             "--operation" => match args.next() {
@@ -74,6 +154,22 @@ fn main() -> ExitCode {
             other => return fail(format!("unknown argument {other:?} (see --help)")),
         }
     }
+    let op_arg = match op_arg.map(|s| serde_json::from_str::<Value>(&s)) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(e)) => return fail(format!("--operation is not JSON: {e}")),
+    };
+    if let Some(op) = op_arg.as_ref().filter(|op| is_create(op)) {
+        if op.pointer("/adminAuth/password").is_some() {
+            return fail(
+                "a password in --operation is visible to every user of this machine (the process list shows arguments): give the createScaleSet operation on stdin instead, e.g. identity-plan < create.json",
+            );
+        }
+        if id_arg.is_some() {
+            return fail("a create operation takes no --resource-id");
+        }
+        return run_create(op.clone(), compact);
+    }
     let mut input = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut input) {
         return fail(format!("cannot read stdin: {e}"));
@@ -82,23 +178,23 @@ fn main() -> ExitCode {
         Ok(v) => v,
         Err(e) => return fail(format!("stdin is not JSON: {e}")),
     };
-    let wrapped = v.get("resource").is_some() && v.get("id").is_none();
-    let (resource, id_in, op_in) = if wrapped {
+    let no_id = v.get("id").is_none();
+    let (resource, id_in, op_in) = if no_id && v.get("op").is_some() {
+        // the bare operation
+        (None, None, Some(v))
+    } else if no_id && (v.get("resource").is_some() || v.get("operation").is_some()) {
         (
-            v.get("resource").cloned().unwrap_or(Value::Null),
+            v.get("resource").cloned(),
             v.get("resourceId")
                 .and_then(Value::as_str)
                 .map(str::to_string),
             v.get("operation").cloned(),
         )
     } else {
-        (v, None, None)
+        (Some(v), None, None)
     };
     let op_value = match (op_arg, op_in) {
-        (Some(s), _) => match serde_json::from_str::<Value>(&s) {
-            Ok(v) => v,
-            Err(e) => return fail(format!("--operation is not JSON: {e}")),
-        },
+        (Some(v), _) => v,
         (None, Some(v)) => v,
         (None, None) => {
             return fail(
@@ -106,13 +202,27 @@ fn main() -> ExitCode {
             );
         }
     };
+    if is_create(&op_value) {
+        if resource.is_some() || id_arg.is_some() || id_in.is_some() {
+            return fail(
+                "a create operation takes no resource: give {\"operation\": {…}} or the bare operation (see --help)",
+            );
+        }
+        return run_create(op_value, compact);
+    }
     let op: Operation = match serde_json::from_value(op_value) {
         Ok(o) => o,
         Err(e) => {
             return fail(format!(
-                "invalid operation: {e} (see --help for the operation JSON)"
+                "invalid operation: {e}, or one of {} (see --help for the operation JSON)",
+                CREATE_OPS.join(", ")
             ));
         }
+    };
+    let Some(resource) = resource else {
+        return fail(
+            "this operation changes an existing scale set or VM: give its GET body as \"resource\" (or pipe az vmss show / az vm show with --operation)",
+        );
     };
     let id = id_arg.or(id_in);
     let state = match ResourceState::from_arm(&resource, id.as_deref()) {
@@ -121,14 +231,5 @@ fn main() -> ExitCode {
     };
     let p = plan(&state, &op);
     let out = p.to_cli_json();
-    let text = if compact {
-        serde_json::to_string(&out)
-    } else {
-        serde_json::to_string_pretty(&out)
-    };
-    println!("{}", text.unwrap_or_default());
-    match p.outcome {
-        Outcome::Refused(_) => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
-    }
+    finish(&p, out, compact)
 }
