@@ -507,3 +507,44 @@ fn create_operations_reject_unknown_fields_and_resources() {
         assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{out}");
     }
 }
+
+mod fuzz;
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 96, ..Default::default() })]
+
+    /// Whatever arrives, the command answers with JSON and exit 0, 1 or 2 (never a panic's 101).
+    #[test]
+    fn any_input_gets_a_json_answer(
+        resource in fuzz::json(),
+        op in fuzz::json(),
+        name in fuzz::text(),
+        arg in fuzz::text(),
+        form in 0u8..4,
+    ) {
+        let ops = [
+            json!({"op": "createUserAssignedIdentity", "subscription": name, "resourceGroup": name, "name": name, "location": name}),
+            json!({"op": "createRoleAssignment", "scope": name, "roleDefinition": name, "principalId": name, "assignmentName": name}),
+            json!({"op": "addUserAssigned", "ids": [name]}),
+            op,
+        ];
+        let mut body = resource.clone();
+        if let Some(o) = body.as_object_mut() {
+            o.insert("id".into(), json!(format!("/subscriptions/{name}/resourceGroups/{name}/providers/Microsoft.Compute/virtualMachineScaleSets/{name}")));
+        }
+        for o in &ops {
+            let (args, input): (Vec<String>, String) = match form {
+                0 => (vec![], json!({"resource": body, "operation": o}).to_string()),
+                1 => (vec!["--operation".into(), o.to_string()], body.to_string()),
+                2 => (vec!["--operation".into(), arg.clone(), "--resource-id".into(), name.clone()], resource.to_string()),
+                _ => (vec![], o.to_string()),
+            };
+            // argv cannot carry NUL
+            let args: Vec<String> = args.iter().map(|a| a.replace('\0', "")).collect();
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (code, out) = run(&args, &input);
+            proptest::prop_assert!((0..=2).contains(&code), "exit {} for {:?} {}: {}", code, args, input, out);
+            proptest::prop_assert!(serde_json::from_str::<Value>(&out).is_ok(), "{}", out);
+        }
+    }
+}
