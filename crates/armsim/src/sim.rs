@@ -524,6 +524,34 @@ impl Sim {
                 }
             }
         }
+        self.fill_seeded_user_ids();
+    }
+
+    /// A seeded scale set or VM may name a user-assigned identity that the seed lists after it (in a later group
+    /// or subscription, or in a group's `resources`): once everything is loaded, every entry still without ids
+    /// gets the identity's principalId/clientId, whatever the order of the seed.
+    fn fill_seeded_user_ids(&mut self) {
+        let keys: Vec<String> = self
+            .res
+            .iter()
+            .filter(|(_, r)| matches!(r.kind, Kind::Vmss | Kind::Vm))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in keys {
+            let mut st = IdentityState::from_json(self.res[&k].body.get("identity"));
+            let mut filled = false;
+            for (uid, ids) in st.user.iter_mut() {
+                if ids.is_none()
+                    && let Some(found) = self.ua_ids(uid)
+                {
+                    *ids = Some(found);
+                    filled = true;
+                }
+            }
+            if filled && let Some(r) = self.res.get_mut(&k) {
+                set_identity(&mut r.body, &st);
+            }
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -2011,9 +2039,11 @@ impl Sim {
         let (op, p) = self.start_op(k, OpKind::Upgrade, now);
         let aao = self.op_url(sub, &loc, &op, &p, false, now);
         let location = self.op_url(sub, &loc, &op, &p, true, now);
+        // Recorded: 202 with both operation URLs and `Azure-AsyncNotification: Enabled`, no `Retry-After`.
         Ok(SimResponse {
             status: 202,
             headers: vec![
+                ("Azure-AsyncNotification".into(), "Enabled".into()),
                 ("Azure-AsyncOperation".into(), aao),
                 ("Location".into(), location),
             ],
