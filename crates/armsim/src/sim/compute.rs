@@ -1,16 +1,114 @@
 //! Scale sets and VMs (`Microsoft.Compute`): rendering, PATCH/PUT with the identity merge, `manualupgrade`,
 //! extension DELETE, and the preconditions (If-Match, busy, unknown user-assigned ids).
 
-use super::errors::{invalid_body, location_required, not_found};
-use super::{Group, Kind, OpKind, R, Res, Sim, parse_body};
+use super::errors::{
+    entity_not_found, invalid_body, location_required, method_not_allowed, no_route, not_found,
+    only,
+};
+use super::{Call, Group, Kind, OpKind, R, Res, Sim, key, ok, parse_body};
 use crate::apiver;
 use crate::error::{ArmError, invalid_parameter};
-use crate::http::{SimRequest, SimResponse, Target};
+use crate::http::{SimRequest, SimResponse};
 use crate::identity::{IdentityState, MergeMode, SystemIds, merge_identity};
 use crate::rng::iso8601;
 use serde_json::{Value, json};
 
+/// A request on one scale set or VM, with what each of its handlers needs.
+#[derive(Clone, Copy)]
+struct OnCompute<'a> {
+    c: Call<'a>,
+    sub: &'a str,
+    g: &'a Group,
+    kind: Kind,
+    /// the resource's key (its id, lower case)
+    k: &'a str,
+    name: &'a str,
+    /// the api-version, already checked
+    api: &'a str,
+}
+
 impl Sim {
+    /// `…/{virtualMachineScaleSets|virtualMachines}/{name}[/manualupgrade | /extensions[/{e}]]` in group `g`;
+    /// `rest` starts at the namespace, `v` is the checked api-version.
+    pub(super) fn compute_item(
+        &mut self,
+        c: Call<'_>,
+        sub: &str,
+        g: &Group,
+        rest: &[String],
+        v: &str,
+    ) -> R {
+        let Call { m, t, .. } = c;
+        let lc: Vec<String> = rest[1..].iter().map(|s| s.to_ascii_lowercase()).collect();
+        let (ty, tail) = (lc[0].as_str(), &lc[2..]);
+        let tail: Vec<&str> = tail.iter().map(String::as_str).collect();
+        let kind = if ty == "virtualmachinescalesets" {
+            Kind::Vmss
+        } else {
+            Kind::Vm
+        };
+        let name = &rest[2];
+        let k = key(&t.path_decoded_prefix(8));
+        let on = OnCompute {
+            c,
+            sub,
+            g,
+            kind,
+            k: &k,
+            name,
+            api: v,
+        };
+        match tail.as_slice() {
+            [] => match m {
+                "GET" => {
+                    let rr = self
+                        .res
+                        .get(&k)
+                        .ok_or_else(|| not_found(ty, name, &g.name))?;
+                    let etag = rr.etag;
+                    let mut resp = ok(200, &self.render(&k, Some(v)));
+                    if v >= apiver::COMPUTE_ETAG_SINCE {
+                        resp.headers.push(("ETag".into(), format!("\"{etag}\"")));
+                    }
+                    Ok(resp)
+                }
+                "PATCH" => self.patch_compute(&on),
+                "PUT" => self.put_compute(&on),
+                _ => Err(method_not_allowed(m)),
+            },
+            ["manualupgrade"] if kind == Kind::Vmss => {
+                only(m, &["POST"])?;
+                self.manual_upgrade(&on)
+            }
+            ["extensions"] => {
+                only(m, &["GET"])?;
+                self.res
+                    .get(&k)
+                    .ok_or_else(|| not_found(ty, name, &g.name))?;
+                let exts: Vec<Value> = self
+                    .children(&format!("{k}/extensions/"))
+                    .map(|(_, e)| e.body.clone())
+                    .collect();
+                Ok(ok(200, &json!({"value": exts})))
+            }
+            ["extensions", _] => {
+                self.res
+                    .get(&k)
+                    .ok_or_else(|| not_found(ty, name, &g.name))?;
+                let ek = format!("{k}/extensions/{}", rest[4].to_ascii_lowercase());
+                match m {
+                    "GET" => {
+                        let e = self.res.get(&ek).ok_or_else(entity_not_found)?;
+                        Ok(ok(200, &e.body))
+                    }
+                    "DELETE" => self.delete_extension(&on, &ek),
+                    _ => Err(method_not_allowed(m)),
+                }
+            }
+            _ => Err(no_route(t)),
+        }
+    }
+
     pub(super) fn render(&self, k: &str, api: Option<&str>) -> Value {
         let r = &self.res[k];
         let mut b = r.body.clone();
@@ -90,19 +188,44 @@ impl Sim {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn patch_compute(
+    /// The answer to a write that starts a long-running operation: the resource as it is now, its ETag, and
+    /// `Azure-AsyncOperation` (+ `Azure-AsyncNotification: Enabled`), as recorded.
+    fn lro_response(
         &mut self,
-        _t: &Target,
-        req: &SimRequest,
-        now: u64,
-        sub: &str,
-        g: &Group,
-        kind: Kind,
-        k: &str,
-        name: &str,
-        api: &str,
-    ) -> R {
+        on: &OnCompute<'_>,
+        loc: &str,
+        status: u16,
+        kind: OpKind,
+    ) -> SimResponse {
+        let OnCompute {
+            c: Call { now, .. },
+            sub,
+            k,
+            api,
+            ..
+        } = *on;
+        let (name, p) = self.start_op(k, kind, now);
+        let url = self.op_url(sub, loc, &name, &p, false, now);
+        let etag = self.res[k].etag;
+        let mut resp = ok(status, &self.render(k, Some(api)));
+        if api >= apiver::COMPUTE_ETAG_SINCE {
+            resp.headers.push(("ETag".into(), format!("\"{etag}\"")));
+        }
+        resp.headers.push(("Azure-AsyncOperation".into(), url));
+        resp.headers
+            .push(("Azure-AsyncNotification".into(), "Enabled".into()));
+        resp
+    }
+
+    fn patch_compute(&mut self, on: &OnCompute<'_>) -> R {
+        let OnCompute {
+            c: Call { req, .. },
+            g,
+            kind,
+            k,
+            name,
+            ..
+        } = *on;
         let ty = if kind == Kind::Vmss {
             "virtualMachineScaleSets"
         } else {
@@ -166,22 +289,18 @@ impl Sim {
         }
         r.etag += 1;
         r.body["properties"]["provisioningState"] = json!("Updating");
-        Ok(self.lro_response(200, sub, &loc, k, api, OpKind::Update, now))
+        Ok(self.lro_response(on, &loc, 200, OpKind::Update))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn put_compute(
-        &mut self,
-        _t: &Target,
-        req: &SimRequest,
-        now: u64,
-        sub: &str,
-        g: &Group,
-        kind: Kind,
-        k: &str,
-        name: &str,
-        api: &str,
-    ) -> R {
+    fn put_compute(&mut self, on: &OnCompute<'_>) -> R {
+        let OnCompute {
+            c: Call { req, now, .. },
+            g,
+            kind,
+            k,
+            name,
+            ..
+        } = *on;
         let exists = self.res.contains_key(k);
         if exists {
             if req
@@ -292,18 +411,18 @@ impl Sim {
                 busy: None,
             },
         );
-        Ok(self.lro_response(status, sub, &loc, k, api, kind_op, now))
+        Ok(self.lro_response(on, &loc, status, kind_op))
     }
 
-    pub(super) fn manual_upgrade(
-        &mut self,
-        req: &SimRequest,
-        now: u64,
-        sub: &str,
-        g: &Group,
-        k: &str,
-        name: &str,
-    ) -> R {
+    fn manual_upgrade(&mut self, on: &OnCompute<'_>) -> R {
+        let OnCompute {
+            c: Call { req, now, .. },
+            sub,
+            g,
+            k,
+            name,
+            ..
+        } = *on;
         let r = self
             .res
             .get(k)
@@ -341,7 +460,13 @@ impl Sim {
         })
     }
 
-    pub(super) fn delete_extension(&mut self, now: u64, sub: &str, k: &str, ek: &str) -> R {
+    fn delete_extension(&mut self, on: &OnCompute<'_>, ek: &str) -> R {
+        let OnCompute {
+            c: Call { now, .. },
+            sub,
+            k,
+            ..
+        } = *on;
         self.check_busy(k)?;
         if !self.res.contains_key(ek) {
             // Not recorded: deleting an absent extension; ARM's convention for DELETE of nothing is 204.

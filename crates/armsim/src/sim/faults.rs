@@ -10,7 +10,156 @@ use crate::identity::{IdentityState, MergeMode, SystemIds, merge_identity};
 use crate::rng::iso8601;
 use serde_json::{Value, json};
 
+/// What the armed faults do to one request that is still answered.
+pub(super) struct FaultEffects {
+    /// latency before the answer (a transport instruction)
+    pub(super) delay_ms: u64,
+    /// the fault named in the request log
+    pub(super) name: Option<String>,
+    /// the request is applied, then the connection closed without an answer
+    pub(super) drop_after: bool,
+    /// the error answered instead of routing the request
+    pub(super) forced: Option<ArmError>,
+}
+
+pub(super) enum FaultOutcome {
+    /// the connection is dropped before the request is processed: this (logged) answer, at once
+    Dropped(SimResponse),
+    /// route the request, with these effects
+    Apply(FaultEffects),
+}
+
 impl Sim {
+    /// Applies the armed faults that match a request, in the order they were armed, and consumes their counts.
+    pub(super) fn apply_faults(
+        &mut self,
+        req: &SimRequest,
+        t: &Target,
+        method: &str,
+        now_ms: u64,
+    ) -> FaultOutcome {
+        let mut delay_ms = 0;
+        let mut fault_name: Option<String> = None;
+        let mut drop_after = false;
+        let mut forced: Option<ArmError> = None;
+        let tenant = self.tenant_id.clone();
+        let mut i = 0;
+        while i < self.faults.len() {
+            let mut consumed = false;
+            match &mut self.faults[i].fault {
+                Fault::Latency { count, ms, matcher } if matcher.matches(method, &t.path) => {
+                    delay_ms += *ms;
+                    fault_name.get_or_insert("latency".into());
+                    *count = count.saturating_sub(1);
+                    consumed = *count == 0;
+                }
+                Fault::Drop {
+                    count,
+                    after_processing,
+                    matcher,
+                } if forced.is_none() && !drop_after && matcher.matches(method, &t.path) => {
+                    let after = *after_processing;
+                    *count = count.saturating_sub(1);
+                    consumed = *count == 0;
+                    fault_name = Some("drop".into());
+                    if !after {
+                        if consumed {
+                            self.faults.remove(i);
+                        }
+                        let resp = SimResponse {
+                            status: 0,
+                            delay_ms,
+                            drop_connection: true,
+                            ..Default::default()
+                        };
+                        self.record(req, t, now_ms, 0, fault_name);
+                        return FaultOutcome::Dropped(resp);
+                    }
+                    drop_after = true;
+                }
+                Fault::Throttle {
+                    count,
+                    retry_after_seconds,
+                    matcher,
+                } if forced.is_none() && matcher.matches(method, &t.path) => {
+                    let sub = t.segments.get(1).cloned().unwrap_or_default();
+                    let kind = if method == "GET" { "read" } else { "write" };
+                    let mut e = ArmError::new(
+                        429,
+                        "SubscriptionRequestsThrottled",
+                        format!(
+                            "Number of '{kind}' requests for subscription '{sub}' actor '00000000-0000-0000-0000-000000000000' exceeded. Please try again after '{retry_after_seconds}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information."
+                        ),
+                    );
+                    e.headers
+                        .push(("Retry-After".into(), retry_after_seconds.to_string()));
+                    forced = Some(e);
+                    fault_name = Some("throttle".into());
+                    *count = count.saturating_sub(1);
+                    consumed = *count == 0;
+                }
+                Fault::Forbidden {
+                    count,
+                    linked,
+                    matcher,
+                } if forced.is_none() && matcher.matches(method, &t.path) => {
+                    forced = Some(forbidden(*linked, method, t, &req.body));
+                    fault_name = Some("forbidden".into());
+                    *count = count.saturating_sub(1);
+                    consumed = *count == 0;
+                }
+                Fault::Unauthorized { count, matcher }
+                    if forced.is_none() && matcher.matches(method, &t.path) =>
+                {
+                    forced = Some(unauthorized(&tenant, now_ms));
+                    fault_name = Some("unauthorized".into());
+                    *count = count.saturating_sub(1);
+                    consumed = *count == 0;
+                }
+                Fault::ServerError {
+                    count,
+                    status,
+                    matcher,
+                } if forced.is_none() && matcher.matches(method, &t.path) => {
+                    let (code, msg) = match *status {
+                        503 => (
+                            "ServiceUnavailable",
+                            "The server is currently unable to handle the request. Please retry.",
+                        ),
+                        502 => (
+                            "BadGateway",
+                            "The gateway did not receive a response from the service in time.",
+                        ),
+                        504 => (
+                            "GatewayTimeout",
+                            "The gateway did not receive a response from 'Microsoft.Compute' within the specified time period.",
+                        ),
+                        _ => (
+                            "InternalServerError",
+                            "Encountered internal server error. Please try again.",
+                        ),
+                    };
+                    forced = Some(ArmError::new(*status, code, msg));
+                    fault_name = Some("serverError".into());
+                    *count = count.saturating_sub(1);
+                    consumed = *count == 0;
+                }
+                _ => {}
+            }
+            if consumed {
+                self.faults.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        FaultOutcome::Apply(FaultEffects {
+            delay_ms,
+            name: fault_name,
+            drop_after,
+            forced,
+        })
+    }
+
     pub(super) fn trigger_after_get(&mut self, t: &Target) {
         let k = key(&t.path_decoded());
         let pos = self.faults.iter().position(|f| {

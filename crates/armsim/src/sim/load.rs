@@ -2,6 +2,7 @@
 //! full ARM bodies), extensions; then the user-assigned entries get their identities' ids.
 
 use super::compute::{canonical_enums, merge_json, set_identity};
+use super::identities::UaiFields;
 use super::{Group, Kind, Res, Sim, Sub, key};
 use crate::identity::{IdentityState, SystemIds};
 use crate::seed::{Seed, SeedCompute};
@@ -34,15 +35,15 @@ impl Sim {
                     let loc = u.location.clone().unwrap_or_else(|| g.location.clone());
                     let pid = u.principal_id.clone().unwrap_or_else(|| self.rng.uuid());
                     let cid = u.client_id.clone().unwrap_or_else(|| self.rng.uuid());
-                    let body = self.uai_body(
-                        &s.subscription_id,
-                        &g.name,
-                        &u.name,
-                        &loc,
-                        &u.tags,
-                        &pid,
-                        &cid,
-                    );
+                    let body = self.uai_body(&UaiFields {
+                        sub: &s.subscription_id,
+                        rg: &g.name,
+                        name: &u.name,
+                        loc: &loc,
+                        tags: &u.tags,
+                        principal_id: &pid,
+                        client_id: &cid,
+                    });
                     self.put_res(Kind::Uai, body, 0);
                 }
                 for v in &g.virtual_networks {

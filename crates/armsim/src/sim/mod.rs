@@ -25,7 +25,7 @@ pub mod roles;
 mod routes;
 
 use errors::{invalid_body, method_not_allowed, no_route, only, rg_not_found};
-use faults::{forbidden, unauthorized};
+use faults::{FaultEffects, FaultOutcome};
 
 /// Settings of one simulator.
 #[derive(Debug, Clone, PartialEq)]
@@ -171,6 +171,15 @@ pub struct Sim {
 }
 
 type R = Result<SimResponse, ArmError>;
+
+/// One request on its way through the routes: its method (upper case), parsed URL, the request and the clock.
+#[derive(Clone, Copy)]
+struct Call<'a> {
+    m: &'a str,
+    t: &'a Target,
+    req: &'a SimRequest,
+    now: u64,
+}
 
 /// Maximum entries kept in the request log (oldest dropped first).
 pub const LOG_CAPACITY: usize = 100_000;
@@ -326,123 +335,23 @@ impl Sim {
         };
         self.caller = caller.clone();
         self.now_ms = now_ms;
-        let mut delay_ms = 0;
-        let mut fault_name: Option<String> = None;
-        let mut drop_after = false;
-        let mut forced: Option<ArmError> = None;
-        let tenant = self.tenant_id.clone();
-        let mut i = 0;
-        while i < self.faults.len() {
-            let mut consumed = false;
-            match &mut self.faults[i].fault {
-                Fault::Latency { count, ms, matcher } if matcher.matches(&method, &t.path) => {
-                    delay_ms += *ms;
-                    fault_name.get_or_insert("latency".into());
-                    *count = count.saturating_sub(1);
-                    consumed = *count == 0;
-                }
-                Fault::Drop {
-                    count,
-                    after_processing,
-                    matcher,
-                } if forced.is_none() && !drop_after && matcher.matches(&method, &t.path) => {
-                    let after = *after_processing;
-                    *count = count.saturating_sub(1);
-                    consumed = *count == 0;
-                    fault_name = Some("drop".into());
-                    if !after {
-                        if consumed {
-                            self.faults.remove(i);
-                        }
-                        let resp = SimResponse {
-                            status: 0,
-                            delay_ms,
-                            drop_connection: true,
-                            ..Default::default()
-                        };
-                        self.record(&req, &t, now_ms, 0, fault_name);
-                        return resp;
-                    }
-                    drop_after = true;
-                }
-                Fault::Throttle {
-                    count,
-                    retry_after_seconds,
-                    matcher,
-                } if forced.is_none() && matcher.matches(&method, &t.path) => {
-                    let sub = t.segments.get(1).cloned().unwrap_or_default();
-                    let kind = if method == "GET" { "read" } else { "write" };
-                    let mut e = ArmError::new(
-                        429,
-                        "SubscriptionRequestsThrottled",
-                        format!(
-                            "Number of '{kind}' requests for subscription '{sub}' actor '00000000-0000-0000-0000-000000000000' exceeded. Please try again after '{retry_after_seconds}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information."
-                        ),
-                    );
-                    e.headers
-                        .push(("Retry-After".into(), retry_after_seconds.to_string()));
-                    forced = Some(e);
-                    fault_name = Some("throttle".into());
-                    *count = count.saturating_sub(1);
-                    consumed = *count == 0;
-                }
-                Fault::Forbidden {
-                    count,
-                    linked,
-                    matcher,
-                } if forced.is_none() && matcher.matches(&method, &t.path) => {
-                    forced = Some(forbidden(*linked, &method, &t, &req.body));
-                    fault_name = Some("forbidden".into());
-                    *count = count.saturating_sub(1);
-                    consumed = *count == 0;
-                }
-                Fault::Unauthorized { count, matcher }
-                    if forced.is_none() && matcher.matches(&method, &t.path) =>
-                {
-                    forced = Some(unauthorized(&tenant, now_ms));
-                    fault_name = Some("unauthorized".into());
-                    *count = count.saturating_sub(1);
-                    consumed = *count == 0;
-                }
-                Fault::ServerError {
-                    count,
-                    status,
-                    matcher,
-                } if forced.is_none() && matcher.matches(&method, &t.path) => {
-                    let (code, msg) = match *status {
-                        503 => (
-                            "ServiceUnavailable",
-                            "The server is currently unable to handle the request. Please retry.",
-                        ),
-                        502 => (
-                            "BadGateway",
-                            "The gateway did not receive a response from the service in time.",
-                        ),
-                        504 => (
-                            "GatewayTimeout",
-                            "The gateway did not receive a response from 'Microsoft.Compute' within the specified time period.",
-                        ),
-                        _ => (
-                            "InternalServerError",
-                            "Encountered internal server error. Please try again.",
-                        ),
-                    };
-                    forced = Some(ArmError::new(*status, code, msg));
-                    fault_name = Some("serverError".into());
-                    *count = count.saturating_sub(1);
-                    consumed = *count == 0;
-                }
-                _ => {}
-            }
-            if consumed {
-                self.faults.remove(i);
-            } else {
-                i += 1;
-            }
-        }
+        let FaultEffects {
+            delay_ms,
+            name: fault_name,
+            drop_after,
+            forced,
+        } = match self.apply_faults(&req, &t, &method, now_ms) {
+            FaultOutcome::Dropped(resp) => return resp,
+            FaultOutcome::Apply(effects) => effects,
+        };
         let mut resp = match forced {
             Some(e) => error_response(&e),
-            None => match self.dispatch(&method, &t, &req, now_ms) {
+            None => match self.dispatch(Call {
+                m: &method,
+                t: &t,
+                req: &req,
+                now: now_ms,
+            }) {
                 Ok(r) => r,
                 Err(e) => error_response(&e),
             },

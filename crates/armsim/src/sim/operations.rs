@@ -2,7 +2,6 @@
 
 use super::compute::set_identity;
 use super::{Op, OpKind, R, Sim, error_response, ok};
-use crate::apiver;
 use crate::control::Fault;
 use crate::error::ArmError;
 use crate::http::{SimResponse, Target};
@@ -160,30 +159,6 @@ impl Sim {
             if monitor { "&monitor=true" } else { "" },
             now * 10_000 + 621_355_968_000_000_000,
         )
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn lro_response(
-        &mut self,
-        status: u16,
-        sub: &str,
-        loc: &str,
-        k: &str,
-        api: &str,
-        kind: OpKind,
-        now: u64,
-    ) -> SimResponse {
-        let (name, p) = self.start_op(k, kind, now);
-        let url = self.op_url(sub, loc, &name, &p, false, now);
-        let etag = self.res[k].etag;
-        let mut resp = ok(status, &self.render(k, Some(api)));
-        if api >= apiver::COMPUTE_ETAG_SINCE {
-            resp.headers.push(("ETag".into(), format!("\"{etag}\"")));
-        }
-        resp.headers.push(("Azure-AsyncOperation".into(), url));
-        resp.headers
-            .push(("Azure-AsyncNotification".into(), "Enabled".into()));
-        resp
     }
 
     pub(super) fn op_status(

@@ -2,17 +2,17 @@
 
 use super::compute::type_name;
 use super::errors::{
-    entity_not_found, location_required, method_not_allowed, no_route, not_found, only,
-    rg_not_found,
+    location_required, method_not_allowed, no_route, not_found, only, rg_not_found,
 };
-use super::{Group, Kind, R, Res, Sim, hex, key, ok, parse_body, unhex};
+use super::{Call, Group, Kind, R, Res, Sim, hex, key, ok, parse_body, unhex};
 use crate::apiver::{self, Family};
 use crate::error::ArmError;
 use crate::http::{SimRequest, SimResponse, Target};
 use serde_json::{Value, json};
 
 impl Sim {
-    pub(super) fn dispatch(&mut self, m: &str, t: &Target, req: &SimRequest, now: u64) -> R {
+    pub(super) fn dispatch(&mut self, c: Call<'_>) -> R {
+        let Call { m, t, req, now } = c;
         if let Some(r) = self.extension_route(m, t, req, now) {
             return r;
         }
@@ -155,9 +155,9 @@ impl Sim {
                 if lc[4] != "providers" || seg.len() < 6 {
                     return Err(no_route(t));
                 }
-                self.provider(m, t, req, now, &sub, Some(&g), &seg[5..])
+                self.provider(c, &sub, Some(&g), &seg[5..])
             }
-            "providers" if seg.len() >= 4 => self.provider(m, t, req, now, &sub, None, &seg[3..]),
+            "providers" if seg.len() >= 4 => self.provider(c, &sub, None, &seg[3..]),
             _ => Err(no_route(t)),
         }
     }
@@ -209,17 +209,15 @@ impl Sim {
         Ok(ok(if existed { 200 } else { 201 }, &body))
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// `…/providers/{namespace}/…` at subscription scope (`g` is `None`) or in a group; `rest` starts at the namespace.
     pub(super) fn provider(
         &mut self,
-        m: &str,
-        t: &Target,
-        req: &SimRequest,
-        now: u64,
+        c: Call<'_>,
         sub: &str,
         g: Option<&Group>,
         rest: &[String],
     ) -> R {
+        let Call { m, t, now, .. } = c;
         let ns = rest[0].to_ascii_lowercase();
         let r: Vec<String> = rest[1..].iter().map(|s| s.to_ascii_lowercase()).collect();
         let rs: Vec<&str> = r.iter().map(String::as_str).collect();
@@ -246,70 +244,11 @@ impl Sim {
             }
             (
                 "microsoft.compute",
-                [
-                    ty @ ("virtualmachinescalesets" | "virtualmachines"),
-                    _,
-                    tail @ ..,
-                ],
+                [ty @ ("virtualmachinescalesets" | "virtualmachines"), _, ..],
             ) if g.is_some() => {
                 let v = api(Family::Compute, type_name(ty))?;
                 let g = g.unwrap_or_else(|| unreachable!());
-                let kind = if *ty == "virtualmachinescalesets" {
-                    Kind::Vmss
-                } else {
-                    Kind::Vm
-                };
-                let name = &rest[2];
-                let k = key(&t.path_decoded_prefix(8));
-                match tail {
-                    [] => match m {
-                        "GET" => {
-                            let rr = self
-                                .res
-                                .get(&k)
-                                .ok_or_else(|| not_found(ty, name, &g.name))?;
-                            let etag = rr.etag;
-                            let mut resp = ok(200, &self.render(&k, Some(&v)));
-                            if v.as_str() >= apiver::COMPUTE_ETAG_SINCE {
-                                resp.headers.push(("ETag".into(), format!("\"{etag}\"")));
-                            }
-                            Ok(resp)
-                        }
-                        "PATCH" => self.patch_compute(t, req, now, sub, g, kind, &k, name, &v),
-                        "PUT" => self.put_compute(t, req, now, sub, g, kind, &k, name, &v),
-                        _ => Err(method_not_allowed(m)),
-                    },
-                    ["manualupgrade"] if kind == Kind::Vmss => {
-                        only(m, &["POST"])?;
-                        self.manual_upgrade(req, now, sub, g, &k, name)
-                    }
-                    ["extensions"] => {
-                        only(m, &["GET"])?;
-                        self.res
-                            .get(&k)
-                            .ok_or_else(|| not_found(ty, name, &g.name))?;
-                        let exts: Vec<Value> = self
-                            .children(&format!("{k}/extensions/"))
-                            .map(|(_, e)| e.body.clone())
-                            .collect();
-                        Ok(ok(200, &json!({"value": exts})))
-                    }
-                    ["extensions", _] => {
-                        self.res
-                            .get(&k)
-                            .ok_or_else(|| not_found(ty, name, &g.name))?;
-                        let ek = format!("{k}/extensions/{}", rest[4].to_ascii_lowercase());
-                        match m {
-                            "GET" => {
-                                let e = self.res.get(&ek).ok_or_else(entity_not_found)?;
-                                Ok(ok(200, &e.body))
-                            }
-                            "DELETE" => self.delete_extension(now, sub, &k, &ek),
-                            _ => Err(method_not_allowed(m)),
-                        }
-                    }
-                    _ => Err(no_route(t)),
-                }
+                self.compute_item(c, sub, g, rest, &v)
             }
             ("microsoft.compute", ["locations", _, "operations", _]) if g.is_none() => {
                 only(m, &["GET"])?;
@@ -339,66 +278,7 @@ impl Sim {
             ("microsoft.managedidentity", ["userassignedidentities", _]) if g.is_some() => {
                 let g = g.unwrap_or_else(|| unreachable!());
                 api(Family::ManagedIdentity, "userAssignedIdentities")?;
-                let k = key(&t.path_decoded_prefix(8));
-                let name = &rest[2];
-                match m {
-                    "GET" => {
-                        let r = self
-                            .res
-                            .get(&k)
-                            .ok_or_else(|| not_found("userAssignedIdentities", name, &g.name))?;
-                        Ok(ok(200, &r.body))
-                    }
-                    "PUT" => {
-                        let b = parse_body(req)?;
-                        crate::schema::check_identity_put(&b)?;
-                        let loc = b
-                            .get("location")
-                            .and_then(Value::as_str)
-                            .ok_or_else(location_required)?
-                            .to_string();
-                        let tags = b
-                            .get("tags")
-                            .and_then(Value::as_object)
-                            .cloned()
-                            .unwrap_or_default();
-                        let existing = self.res.get(&k).map(|r| r.body.clone());
-                        let (pid, cid, status) = match &existing {
-                            Some(e) => (
-                                e["properties"]["principalId"]
-                                    .as_str()
-                                    .unwrap_or_default()
-                                    .to_string(),
-                                e["properties"]["clientId"]
-                                    .as_str()
-                                    .unwrap_or_default()
-                                    .to_string(),
-                                200,
-                            ),
-                            None => (self.rng.uuid(), self.rng.uuid(), 201),
-                        };
-                        let body = self.uai_body(sub, &g.name, name, &loc, &tags, &pid, &cid);
-                        self.put_res(Kind::Uai, body.clone(), 0);
-                        let mut resp = ok(status, &body);
-                        if status == 201 {
-                            // recorded: a relative `location` header naming the new resource
-                            resp.headers.push((
-                                "Location".into(),
-                                body["id"].as_str().unwrap_or_default().to_string(),
-                            ));
-                        }
-                        Ok(resp)
-                    }
-                    "DELETE" => Ok(SimResponse {
-                        status: if self.res.remove(&k).is_some() {
-                            200
-                        } else {
-                            204
-                        },
-                        ..Default::default()
-                    }),
-                    _ => Err(method_not_allowed(m)),
-                }
+                self.identity_item(c, sub, g, &rest[2])
             }
             ("microsoft.network", ["virtualnetworks"]) => {
                 only(m, &["GET"])?;
