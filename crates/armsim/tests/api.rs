@@ -2,40 +2,17 @@
 //! extensions, user-assigned identities, headers, and the recorded error fixtures.
 
 use armsim::{Fault, Seed, Sim, SimConfig, SimRequest, SimResponse};
+use common::{SUB1, SUB2, T, recordings_dir, rg, ua, vmss};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
-const SUB1: &str = "11111111-1111-4111-8111-111111111111";
-const SUB2: &str = "22222222-2222-4222-8222-222222222222";
+mod common;
+
 const API: &str = "2024-11-01";
-
-fn rg(sub: &str, rg: &str) -> String {
-    format!("/subscriptions/{sub}/resourceGroups/{rg}")
-}
-fn vmss(group: &str, name: &str) -> String {
-    format!(
-        "{}/providers/Microsoft.Compute/virtualMachineScaleSets/{name}",
-        rg(SUB1, group)
-    )
-}
-fn ua(group: &str, name: &str) -> String {
-    format!(
-        "{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
-        rg(SUB1, group)
-    )
-}
-
-struct T {
-    sim: Sim,
-    now: u64,
-}
 
 impl T {
     fn new(cfg: SimConfig) -> T {
-        T {
-            sim: Sim::with_config(Seed::demo(), cfg),
-            now: 1_780_000_000_000,
-        }
+        T::demo_at(cfg, 1_780_000_000_000)
     }
     fn demo() -> T {
         T::new(SimConfig {
@@ -799,17 +776,6 @@ fn same_seed_same_answers() {
         )
     };
     assert_eq!(run(), run());
-}
-
-fn recordings_dir() -> PathBuf {
-    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    loop {
-        let cand = dir.join("shared/arm/recordings");
-        if cand.is_dir() {
-            return cand;
-        }
-        assert!(dir.pop(), "shared/arm/recordings not found");
-    }
 }
 
 /// The error fixtures (real ARM answers quoted in issues) that part 1 produces: same status, code, target and

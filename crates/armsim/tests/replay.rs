@@ -6,26 +6,11 @@
 //! ARM's resource API (the template deployment that created the scale set) is done here from its comments.
 
 use armsim::{Seed, Sim, SimConfig, SimRequest, SimResponse};
+use common::recordings_dir;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-fn recordings_dir() -> PathBuf {
-    if let Ok(d) = std::env::var("ARMSIM_RECORDINGS") {
-        return PathBuf::from(d);
-    }
-    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    loop {
-        let cand = dir.join("shared/arm/recordings");
-        if cand.is_dir() {
-            return cand;
-        }
-        assert!(
-            dir.pop(),
-            "shared/arm/recordings not found above the crate (set ARMSIM_RECORDINGS)"
-        );
-    }
-}
+mod common;
 
 /// Recorded GUID (first 8 hex digits, since the excerpt elides the rest as `b8c0b456-...`) ↔ simulator value.
 #[derive(Default)]

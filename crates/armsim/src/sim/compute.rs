@@ -2,10 +2,9 @@
 //! extension DELETE, and the preconditions (If-Match, busy, unknown user-assigned ids).
 
 use super::errors::{
-    entity_not_found, invalid_body, location_required, method_not_allowed, no_route, not_found,
-    only,
+    entity_not_found, invalid_body, method_not_allowed, no_route, not_found, only,
 };
-use super::{Call, Group, Kind, OpKind, R, Res, Sim, key, ok, parse_body};
+use super::{Call, Group, Kind, OpKind, R, Res, Sim, body_location, key, ok, parse_body};
 use crate::apiver;
 use crate::error::{ArmError, invalid_parameter};
 use crate::http::{SimRequest, SimResponse};
@@ -328,11 +327,7 @@ impl Sim {
             return Err(invalid_body("The request content must be a JSON object."));
         }
         crate::schema::check_compute_put(&b)?;
-        let loc = b
-            .get("location")
-            .and_then(Value::as_str)
-            .ok_or_else(location_required)?
-            .to_string();
+        let loc = body_location(&b)?;
         let (ty, tyfull) = if kind == Kind::Vmss {
             (
                 "virtualMachineScaleSets",

@@ -53,37 +53,20 @@ impl Sim {
         b.writes = (b.writes + dt * 10.0).min(200.0);
         b.deletes = (b.deletes + dt * 10.0).min(200.0);
         b.at_ms = now.max(b.at_ms);
-        if method == "GET" {
-            b.reads = (b.reads - 1.0).max(0.0);
-            h.push((
-                "x-ms-ratelimit-remaining-subscription-reads".into(),
-                format!("{}", b.reads as u64),
-            ));
-            h.push((
-                "x-ms-ratelimit-remaining-subscription-global-reads".into(),
-                format!("{}", (b.reads * 15.0) as u64),
-            ));
-        } else if method == "DELETE" {
-            b.deletes = (b.deletes - 1.0).max(0.0);
-            h.push((
-                "x-ms-ratelimit-remaining-subscription-deletes".into(),
-                format!("{}", b.deletes as u64),
-            ));
-            h.push((
-                "x-ms-ratelimit-remaining-subscription-global-deletes".into(),
-                format!("{}", (b.deletes * 15.0) as u64),
-            ));
-        } else {
-            b.writes = (b.writes - 1.0).max(0.0);
-            h.push((
-                "x-ms-ratelimit-remaining-subscription-writes".into(),
-                format!("{}", b.writes as u64),
-            ));
-            h.push((
-                "x-ms-ratelimit-remaining-subscription-global-writes".into(),
-                format!("{}", (b.writes * 15.0) as u64),
-            ));
-        }
+        let (left, what) = match method {
+            "GET" => (&mut b.reads, "reads"),
+            "DELETE" => (&mut b.deletes, "deletes"),
+            _ => (&mut b.writes, "writes"),
+        };
+        *left = (*left - 1.0).max(0.0);
+        h.push((
+            format!("x-ms-ratelimit-remaining-subscription-{what}"),
+            format!("{}", *left as u64),
+        ));
+        h.push((
+            format!("x-ms-ratelimit-remaining-subscription-global-{what}"),
+            format!("{}", (*left * 15.0) as u64),
+        ));
         if let Some(v) = self.compute_budget(method, t, now) {
             h.push(("x-ms-ratelimit-remaining-resource".into(), v));
         }

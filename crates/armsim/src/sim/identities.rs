@@ -1,8 +1,8 @@
 //! User-assigned identities (`Microsoft.ManagedIdentity/userAssignedIdentities`): bodies and the ids a scale set's or
 //! VM's user-assigned entry shows.
 
-use super::errors::{location_required, method_not_allowed, not_found};
-use super::{Call, Group, Kind, R, Sim, key, ok, parse_body};
+use super::errors::{method_not_allowed, not_found};
+use super::{Call, Group, Kind, R, Sim, body_location, body_tags, key, ok, parse_body};
 use crate::http::SimResponse;
 use crate::identity::UserIds;
 use serde_json::{Map, Value, json};
@@ -34,16 +34,7 @@ impl Sim {
             "PUT" => {
                 let b = parse_body(req)?;
                 crate::schema::check_identity_put(&b)?;
-                let loc = b
-                    .get("location")
-                    .and_then(Value::as_str)
-                    .ok_or_else(location_required)?
-                    .to_string();
-                let tags = b
-                    .get("tags")
-                    .and_then(Value::as_object)
-                    .cloned()
-                    .unwrap_or_default();
+                let (loc, tags) = (body_location(&b)?, body_tags(&b));
                 let existing = self.res.get(&k).map(|r| r.body.clone());
                 let (pid, cid, status) = match &existing {
                     Some(e) => (

@@ -2,7 +2,8 @@
 //! log). Each concern has its own module: `load` (seeds), `routes` (dispatch and paging), `compute` (scale sets,
 //! VMs, extensions), `identities` (user-assigned identities), `operations` (long-running operations), `faults`
 //! (injected faults and the control endpoint), `headers` (common headers, rate limits), `errors` (ARM errors),
-//! `roles` (role definitions and assignments, authorization), `graph` (Resource Graph), `ext` (extension hooks).
+//! `roles` (role definitions and assignments, authorization), `graph` (Resource Graph), `ext` (the authentication
+//! and authorization hooks around routing).
 
 use crate::control::{Fault, LogEntry, Trigger};
 use crate::error::ArmError;
@@ -455,6 +456,22 @@ pub(crate) fn error_response(e: &ArmError) -> SimResponse {
         body: e.body().to_string(),
         ..Default::default()
     }
+}
+
+/// A PUT body's `location` (required: 400 `LocationRequired` without it).
+fn body_location(b: &Value) -> Result<String, ArmError> {
+    b.get("location")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(errors::location_required)
+}
+
+/// A PUT body's `tags` (`{}` when absent or not an object).
+fn body_tags(b: &Value) -> Map<String, Value> {
+    b.get("tags")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn parse_body(req: &SimRequest) -> Result<Value, ArmError> {

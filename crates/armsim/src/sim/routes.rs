@@ -1,10 +1,10 @@
 //! Routing: tenants, subscriptions, locations, resource groups, then each provider's routes; paging.
 
 use super::compute::type_name;
-use super::errors::{
-    location_required, method_not_allowed, no_route, not_found, only, rg_not_found,
+use super::errors::{method_not_allowed, no_route, not_found, only, rg_not_found};
+use super::{
+    Call, Group, Kind, R, Res, Sim, body_location, body_tags, hex, key, ok, parse_body, unhex,
 };
-use super::{Call, Group, Kind, R, Res, Sim, hex, key, ok, parse_body, unhex};
 use crate::apiver::{self, Family};
 use crate::error::ArmError;
 use crate::http::{SimRequest, SimResponse, Target};
@@ -183,16 +183,7 @@ impl Sim {
 
     pub(super) fn put_group(&mut self, sub: &str, rg: &str, gk: &str, req: &SimRequest) -> R {
         let b = parse_body(req)?;
-        let loc = b
-            .get("location")
-            .and_then(Value::as_str)
-            .ok_or_else(location_required)?
-            .to_string();
-        let tags = b
-            .get("tags")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
+        let (loc, tags) = (body_location(&b)?, body_tags(&b));
         let existed = self.groups.contains_key(gk);
         let g = Group {
             id: format!("/subscriptions/{sub}/resourceGroups/{rg}"),
