@@ -135,7 +135,7 @@ impl Sim {
         b
     }
 
-    pub(super) fn check_if_match(&self, req: &SimRequest, k: &str) -> Result<(), ArmError> {
+    fn check_if_match(&self, req: &SimRequest, k: &str) -> Result<(), ArmError> {
         let Some(r) = self.res.get(k) else {
             return Ok(());
         };
@@ -155,7 +155,7 @@ impl Sim {
         Ok(())
     }
 
-    pub(super) fn check_busy(&self, k: &str) -> Result<(), ArmError> {
+    fn check_busy(&self, k: &str) -> Result<(), ArmError> {
         if self.res.get(k).is_some_and(|r| r.busy.is_some()) {
             // Not recorded: the code and message of Compute's answer to a write while an operation runs.
             return Err(ArmError::new(
@@ -167,11 +167,7 @@ impl Sim {
         Ok(())
     }
 
-    pub(super) fn check_added_uas(
-        &self,
-        resource_id: &str,
-        added: &[String],
-    ) -> Result<(), ArmError> {
+    fn check_added_uas(&self, resource_id: &str, added: &[String]) -> Result<(), ArmError> {
         for a in added {
             if self.ua_ids(a).is_none() {
                 let shown = a.replacen("/resourceGroups/", "/resourcegroups/", 1);

@@ -209,7 +209,7 @@ impl Sim {
         }
     }
 
-    pub(super) fn config_json(&self) -> Value {
+    fn config_json(&self) -> Value {
         json!({"baseUrl": self.cfg.base_url, "pageSize": self.cfg.page_size, "lroDelayMs": self.cfg.lro_delay_ms})
     }
 
@@ -269,7 +269,7 @@ impl Sim {
 
 /// 403 in the recorded shapes (error fixtures: aad-pod-identity #788 and #613). The client and object ids are
 /// placeholders until part 2 knows the caller.
-pub(super) fn forbidden(linked: bool, method: &str, t: &Target, body: &str) -> ArmError {
+fn forbidden(linked: bool, method: &str, t: &Target, body: &str) -> ArmError {
     const APP: &str = "aaaaaaaa-0000-4000-8000-00000000a991";
     const OID: &str = "bbbbbbbb-0000-4000-8000-0000000000b1";
     let seg = &t.segments;
@@ -332,7 +332,7 @@ pub(super) fn forbidden(linked: bool, method: &str, t: &Target, body: &str) -> A
 }
 
 /// 401 for an expired token, in ARM's public shape (from memory, not a recording).
-pub(super) fn unauthorized(tenant: &str, now: u64) -> ArmError {
+fn unauthorized(tenant: &str, now: u64) -> ArmError {
     let fmt = |ms: u64| {
         let s = iso8601(ms);
         let h: u32 = s[11..13].parse().unwrap_or(0);

@@ -79,7 +79,7 @@ impl Sim {
     /// `Microsoft.Compute/VMScaleSetActionsSubscriptionMaximum;1499,Microsoft.Compute/VMScaleSetActionsResource;11`).
     /// The budgets (2,400 / 35 reads and 1,500 / 12 actions per 3-minute window) are read off the recorded values;
     /// the window length is an assumption. Reported only, never enforced.
-    pub(super) fn compute_budget(&mut self, method: &str, t: &Target, now: u64) -> Option<String> {
+    fn compute_budget(&mut self, method: &str, t: &Target, now: u64) -> Option<String> {
         let seg = &t.segments;
         if seg.len() < 8 || !seg[5].eq_ignore_ascii_case("microsoft.compute") {
             return None;

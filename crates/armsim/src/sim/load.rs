@@ -85,7 +85,7 @@ impl Sim {
     /// A seeded scale set or VM may name a user-assigned identity that the seed lists after it (in a later group
     /// or subscription, or in a group's `resources`): once everything is loaded, every entry still without ids
     /// gets the identity's principalId/clientId, whatever the order of the seed.
-    pub(super) fn fill_seeded_user_ids(&mut self) {
+    fn fill_seeded_user_ids(&mut self) {
         let keys: Vec<String> = self
             .res
             .iter()
@@ -109,7 +109,7 @@ impl Sim {
         }
     }
 
-    pub(super) fn resolve_ua(&self, sub: &str, rg: &str, r: &str) -> String {
+    fn resolve_ua(&self, sub: &str, rg: &str, r: &str) -> String {
         if r.starts_with('/') {
             return r.to_string();
         }
@@ -119,13 +119,7 @@ impl Sim {
         )
     }
 
-    pub(super) fn load_compute(
-        &mut self,
-        kind: Kind,
-        sub: &str,
-        g: &crate::seed::SeedGroup,
-        c: &SeedCompute,
-    ) {
+    fn load_compute(&mut self, kind: Kind, sub: &str, g: &crate::seed::SeedGroup, c: &SeedCompute) {
         let gid = format!("/subscriptions/{sub}/resourceGroups/{}", g.name);
         let loc = c.location.clone().unwrap_or_else(|| g.location.clone());
         let size = c.sku.clone().unwrap_or_else(|| "Standard_D2s_v3".into());
@@ -280,7 +274,7 @@ impl Sim {
     /// A resource given as a full ARM body (e.g. the output of `az vmss show`): its `type` picks the kind, its id
     /// is rebuilt in this group, its `etag` ("\"N\"") is kept, extensions listed in a scale set's
     /// `extensionProfile` or a VM's `resources` become extension resources.
-    pub(super) fn load_raw(&mut self, sub: &str, g: &crate::seed::SeedGroup, raw: &Value) {
+    fn load_raw(&mut self, sub: &str, g: &crate::seed::SeedGroup, raw: &Value) {
         let ty = raw["type"]
             .as_str()
             .unwrap_or_default()

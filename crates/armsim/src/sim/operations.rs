@@ -102,7 +102,7 @@ impl Sim {
         (name, p)
     }
 
-    pub(super) fn take_fail(&mut self) -> Option<(String, String, String)> {
+    fn take_fail(&mut self) -> Option<(String, String, String)> {
         let i = self.faults.iter().position(|f| {
             matches!(
                 f.fault,

@@ -162,14 +162,14 @@ impl Sim {
         }
     }
 
-    pub(super) fn sub_json(&self, i: usize) -> Value {
+    fn sub_json(&self, i: usize) -> Value {
         let s = &self.subs[i];
         json!({"id": format!("/subscriptions/{}", s.id), "authorizationSource": "RoleBased", "managedByTenants": [],
             "subscriptionId": s.id, "tenantId": self.tenant_id, "displayName": s.display_name, "state": s.state,
             "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01", "quotaId": "PayAsYouGo_2014-09-01", "spendingLimit": "Off"}})
     }
 
-    pub(super) fn group_json(&self, g: &Group) -> Value {
+    fn group_json(&self, g: &Group) -> Value {
         let mut v = json!({"id": g.id, "name": g.name, "type": "Microsoft.Resources/resourceGroups",
             "location": g.location, "properties": {"provisioningState": "Succeeded"}});
         if !g.tags.is_empty() {
@@ -181,7 +181,7 @@ impl Sim {
         v
     }
 
-    pub(super) fn put_group(&mut self, sub: &str, rg: &str, gk: &str, req: &SimRequest) -> R {
+    fn put_group(&mut self, sub: &str, rg: &str, gk: &str, req: &SimRequest) -> R {
         let b = parse_body(req)?;
         let (loc, tags) = (body_location(&b)?, body_tags(&b));
         let existed = self.groups.contains_key(gk);
@@ -355,7 +355,7 @@ impl Sim {
         ok(200, &body)
     }
 
-    pub(super) fn list_res(&self, prefix: &str, kind: Kind) -> Vec<String> {
+    fn list_res(&self, prefix: &str, kind: Kind) -> Vec<String> {
         self.res
             .range(prefix.to_string()..)
             .take_while(|(k, _)| k.starts_with(prefix))
