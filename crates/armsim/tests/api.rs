@@ -2,40 +2,17 @@
 //! extensions, user-assigned identities, headers, and the recorded error fixtures.
 
 use armsim::{Fault, Seed, Sim, SimConfig, SimRequest, SimResponse};
+use common::{SUB1, SUB2, T, recordings_dir, rg, ua, vmss};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
-const SUB1: &str = "11111111-1111-4111-8111-111111111111";
-const SUB2: &str = "22222222-2222-4222-8222-222222222222";
+mod common;
+
 const API: &str = "2024-11-01";
-
-fn rg(sub: &str, rg: &str) -> String {
-    format!("/subscriptions/{sub}/resourceGroups/{rg}")
-}
-fn vmss(group: &str, name: &str) -> String {
-    format!(
-        "{}/providers/Microsoft.Compute/virtualMachineScaleSets/{name}",
-        rg(SUB1, group)
-    )
-}
-fn ua(group: &str, name: &str) -> String {
-    format!(
-        "{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
-        rg(SUB1, group)
-    )
-}
-
-struct T {
-    sim: Sim,
-    now: u64,
-}
 
 impl T {
     fn new(cfg: SimConfig) -> T {
-        T {
-            sim: Sim::with_config(Seed::demo(), cfg),
-            now: 1_780_000_000_000,
-        }
+        T::demo_at(cfg, 1_780_000_000_000)
     }
     fn demo() -> T {
         T::new(SimConfig {
@@ -539,13 +516,28 @@ fn manual_upgrade_is_202_with_both_operation_headers() {
     );
     assert_eq!(r.status, 202);
     assert!(r.body.is_empty());
+    // recorded (test_vmss_explicit_msi.yaml upstream): Azure-AsyncNotification, no Retry-After
+    assert_eq!(r.header("Azure-AsyncNotification"), Some("Enabled"));
+    assert_eq!(r.header("Retry-After"), None);
     let aao = r.header("Azure-AsyncOperation").unwrap().to_string();
     let loc = r.header("Location").unwrap().to_string();
     assert!(loc.contains("&monitor=true") && !aao.contains("monitor"));
-    assert_eq!(t.get(&loc).status, 202);
-    assert_eq!(t.get(&aao).json()["status"], "InProgress");
+    // the Location poll while running: 202 + Retry-After 5 (not recorded; the async-operations doc's shape)
+    let running = t.get(&loc);
+    assert_eq!(
+        (running.status, running.header("Retry-After")),
+        (202, Some("5"))
+    );
+    let polled = t.get(&aao);
+    assert_eq!(polled.json()["status"], "InProgress");
+    assert_eq!(
+        polled.header("Retry-After"),
+        None,
+        "recorded: polls carry none"
+    );
     t.wait_ops();
-    assert_eq!(t.get(&loc).status, 200);
+    let done = t.get(&loc);
+    assert_eq!((done.status, done.header("Retry-After")), (200, None));
     assert_eq!(t.get(&aao).json()["status"], "Succeeded");
     assert_eq!(
         t.get(&format!("{base}?api-version={API}")).header("ETag"),
@@ -784,17 +776,6 @@ fn same_seed_same_answers() {
         )
     };
     assert_eq!(run(), run());
-}
-
-fn recordings_dir() -> PathBuf {
-    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    loop {
-        let cand = dir.join("shared/arm/recordings");
-        if cand.is_dir() {
-            return cand;
-        }
-        assert!(dir.pop(), "shared/arm/recordings not found");
-    }
 }
 
 /// The error fixtures (real ARM answers quoted in issues) that part 1 produces: same status, code, target and
@@ -1098,4 +1079,85 @@ fn raw_arm_bodies_seed_resources() {
         3,
     );
     assert_eq!(uai.json()["properties"]["clientId"], "c-raw");
+}
+
+/// Issue 14: a scale set or VM listed before the user-assigned identity it names (a later group, a later
+/// subscription, or the group's `resources`) still shows the identity's principalId/clientId in its
+/// `userAssignedIdentities` entry; both orders of the seed give the same answers.
+#[test]
+fn seeded_user_assigned_entries_carry_the_identity_ids_whatever_the_seed_order() {
+    let (s1, s2) = (SUB1, SUB2);
+    let ident_group = json!({"name": "rg-ids", "location": "westeurope",
+        "userAssignedIdentities": [{"name": "id-x"}, {"name": "id-y", "principalId": "p-y", "clientId": "c-y"}]});
+    let compute_group = json!({"name": "rg-app", "location": "westeurope",
+        "virtualMachineScaleSets": [{"name": "vmss-app", "identity": {"type": "UserAssigned",
+            "userAssigned": ["rg-ids/id-x", format!("/subscriptions/{s2}/resourceGroups/rg-late/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-z"), "id-raw"]}}],
+        "virtualMachines": [{"name": "vm-app", "identity": {"type": "SystemAssigned, UserAssigned",
+            "userAssigned": ["rg-ids/id-y"]}}],
+        "resources": [{"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "name": "id-raw",
+            "properties": {"principalId": "p-raw", "clientId": "c-raw"}}]});
+    let late_sub = json!({"subscriptionId": s2, "displayName": "late", "resourceGroups": [{"name": "rg-late",
+        "location": "westeurope", "userAssignedIdentities": [{"name": "id-z"}]}]});
+    let seed = |identities_first: bool| {
+        let groups = if identities_first {
+            json!([ident_group, compute_group])
+        } else {
+            json!([compute_group, ident_group])
+        };
+        let first = json!({"subscriptionId": s1, "displayName": "first", "resourceGroups": groups});
+        let subs = if identities_first {
+            json!([late_sub, first])
+        } else {
+            json!([first, late_sub])
+        };
+        Seed::from_json(&json!({"rngSeed": 3, "subscriptions": subs}).to_string()).unwrap()
+    };
+    let id_x = ua("rg-ids", "id-x");
+    let id_y = ua("rg-ids", "id-y");
+    let id_raw = ua("rg-app", "id-raw");
+    let id_z = format!(
+        "/subscriptions/{s2}/resourceGroups/rg-late/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-z"
+    );
+    let mut answers = vec![];
+    for identities_first in [true, false] {
+        let mut sim = Sim::from_seed(seed(identities_first));
+        let mut get = |url: &str| {
+            let r = sim.handle(SimRequest::new("GET", url), 0);
+            assert_eq!(r.status, 200, "{url}: {}", r.body);
+            r.json()
+        };
+        let mut entries = vec![];
+        let vm = format!(
+            "{}/providers/Microsoft.Compute/virtualMachines/vm-app",
+            rg(SUB1, "rg-app")
+        );
+        for (res, ids) in [
+            (vmss("rg-app", "vmss-app"), vec![&id_x, &id_z, &id_raw]),
+            (vm, vec![&id_y]),
+        ] {
+            let ident = get(&format!("{res}?api-version={API}"))["identity"].clone();
+            let map = ident["userAssignedIdentities"].as_object().unwrap().clone();
+            assert_eq!(map.len(), ids.len(), "{res}: {ident}");
+            for id in ids {
+                let props = get(&format!("{id}?api-version=2024-11-30"))["properties"].clone();
+                let (_, entry) = map
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(id))
+                    .unwrap_or_else(|| panic!("{id} missing in {ident}"));
+                assert!(props["principalId"].is_string(), "{props}");
+                assert_eq!(
+                    entry,
+                    &json!({"principalId": props["principalId"], "clientId": props["clientId"]}),
+                    "identities first: {identities_first}; {res} → {id}"
+                );
+                entries.push(entry.clone());
+            }
+        }
+        answers.push(entries);
+    }
+    // the explicit ids are the seed's in both orders (generated ones may differ with the PRNG's order)
+    for entries in &answers {
+        assert_eq!(entries[2]["principalId"], "p-raw");
+        assert_eq!(entries[3], json!({"principalId": "p-y", "clientId": "c-y"}));
+    }
 }

@@ -5,12 +5,13 @@
 use armsim::cors::{CorsConfig, CorsMode};
 use armsim::roles::RoleGrant;
 use armsim::testing::TestIssuer;
-use armsim::{Seed, Sim, SimConfig, SimRequest, SimResponse};
+use armsim::{SimConfig, SimRequest, SimResponse};
+use common::{SUB1, SUB2, T, rg, ua, vmss};
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 
-const SUB1: &str = "11111111-1111-4111-8111-111111111111";
-const SUB2: &str = "22222222-2222-4222-8222-222222222222";
+mod common;
+
 const ALICE: &str = "0000a11c-0000-4000-8000-000000000001";
 const BOB: &str = "0000b0b0-0000-4000-8000-000000000002";
 const CAROL: &str = "0000ca01-0000-4000-8000-000000000003";
@@ -21,33 +22,9 @@ fn issuer() -> &'static TestIssuer {
     I.get_or_init(|| TestIssuer::new(42))
 }
 
-fn rg(sub: &str, g: &str) -> String {
-    format!("/subscriptions/{sub}/resourceGroups/{g}")
-}
-fn vmss(g: &str, n: &str) -> String {
-    format!(
-        "{}/providers/Microsoft.Compute/virtualMachineScaleSets/{n}",
-        rg(SUB1, g)
-    )
-}
-fn ua(g: &str, n: &str) -> String {
-    format!(
-        "{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{n}",
-        rg(SUB1, g)
-    )
-}
-
-struct T {
-    sim: Sim,
-    now: u64,
-}
-
 impl T {
     fn new(cfg: SimConfig) -> T {
-        T {
-            sim: Sim::with_config(Seed::demo(), cfg),
-            now: NOW_S * 1000,
-        }
+        T::demo_at(cfg, NOW_S * 1000)
     }
     fn secured(grants: Vec<RoleGrant>) -> T {
         T::new(SimConfig {

@@ -4,10 +4,11 @@
 use armsim::roles::RoleGrant;
 use armsim::testing::TestIssuer;
 use armsim::{Seed, Sim, SimConfig, SimRequest, SimResponse};
+use common::{SUB1, SUB2};
 use serde_json::{Value, json};
 
-const SUB1: &str = "11111111-1111-4111-8111-111111111111";
-const SUB2: &str = "22222222-2222-4222-8222-222222222222";
+mod common;
+
 const URL: &str = "/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01";
 const VMS_AND_SCALE_SETS: &str = "resources | where type in~ ('microsoft.compute/virtualmachinescalesets','microsoft.compute/virtualmachines') | project id, name, type, resourceGroup, subscriptionId, location, identity";
 

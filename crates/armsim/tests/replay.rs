@@ -6,26 +6,11 @@
 //! ARM's resource API (the template deployment that created the scale set) is done here from its comments.
 
 use armsim::{Seed, Sim, SimConfig, SimRequest, SimResponse};
+use common::recordings_dir;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-fn recordings_dir() -> PathBuf {
-    if let Ok(d) = std::env::var("ARMSIM_RECORDINGS") {
-        return PathBuf::from(d);
-    }
-    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    loop {
-        let cand = dir.join("shared/arm/recordings");
-        if cand.is_dir() {
-            return cand;
-        }
-        assert!(
-            dir.pop(),
-            "shared/arm/recordings not found above the crate (set ARMSIM_RECORDINGS)"
-        );
-    }
-}
+mod common;
 
 /// Recorded GUID (first 8 hex digits, since the excerpt elides the rest as `b8c0b456-...`) ↔ simulator value.
 #[derive(Default)]
@@ -219,6 +204,26 @@ fn check_response(h: &mut Harness, step: &str, rec: &Value, resp: &SimResponse) 
             }
         }
     }
+    // Retry-After as recorded: where the recording lists one, the same value; where it lists none, none. The
+    // upstream recording (Azure/azure-cli test_vmss_explicit_msi.yaml, full headers) carries no Retry-After on
+    // any Compute answer: not on the PATCH 200s, not on the manualupgrade 202, not on the operation polls
+    // (InProgress or done), not on the `monitor=true` poll once done.
+    let rec_retry = rec
+        .get("headers")
+        .and_then(Value::as_object)
+        .and_then(|hs| {
+            hs.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+        })
+        .map(|(_, v)| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+    assert_eq!(
+        resp.header("Retry-After"),
+        rec_retry.as_deref(),
+        "{step}: Retry-After"
+    );
     if let Some(b) = rec.get("body").and_then(Value::as_str) {
         if b.is_empty() {
             assert!(

@@ -2,65 +2,15 @@
 //! `--cors-origin` / `--cors-mode strict`, and `--test-token-for`.
 
 use armsim::testing::TestIssuer;
+use common::{SUB1, http};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-const SUB1: &str = "11111111-1111-4111-8111-111111111111";
+mod common;
+
 const READER: &str = "0000a11c-0000-4000-8000-00000000000a";
-
-struct Resp {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Resp {
-    fn header(&self, n: &str) -> Option<String> {
-        self.head.lines().find_map(|l| {
-            let (k, v) = l.split_once(": ")?;
-            k.eq_ignore_ascii_case(n).then(|| v.to_string())
-        })
-    }
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
-    }
-}
-
-fn http(
-    addr: &str,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-    headers: &[(&str, &str)],
-) -> Resp {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let b = body.map(Value::to_string).unwrap_or_default();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        b.len()
-    );
-    if body.is_some() {
-        req.push_str("Content-Type: application/json\r\n");
-    }
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(&b);
-    s.write_all(req.as_bytes()).unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    Resp {
-        status: head.split(' ').nth(1).unwrap().parse().unwrap(),
-        head: head.to_string(),
-        body: body.to_string(),
-    }
-}
 
 /// Serves one JWKS document over HTTP on 127.0.0.1 (as a local OpenID provider's `jwks_uri` would).
 fn serve_jwks(doc: Value) -> String {
@@ -160,28 +110,23 @@ fn jwks_from_a_loopback_url_roles_file_and_strict_cors() {
                 "authorization,if-match,content-type",
             ),
         ],
-    );
+    )
+    .unwrap();
     assert_eq!(r.status, 200);
-    assert_eq!(
-        r.header("Access-Control-Allow-Origin").as_deref(),
-        Some(origin)
-    );
+    assert_eq!(r.header("Access-Control-Allow-Origin"), Some(origin));
     // no token → 401, readable by the browser (ACAO) but nothing exposed in strict mode
-    let r = http(&s.addr, "GET", &vmss, None, &[("Origin", origin)]);
+    let r = http(&s.addr, "GET", &vmss, None, &[("Origin", origin)]).unwrap();
     assert_eq!(r.status, 401);
     assert!(
         r.header("WWW-Authenticate")
             .unwrap()
             .contains("error=\"invalid_token\"")
     );
-    assert_eq!(
-        r.header("Access-Control-Allow-Origin").as_deref(),
-        Some(origin)
-    );
+    assert_eq!(r.header("Access-Control-Allow-Origin"), Some(origin));
     assert!(r.header("Access-Control-Expose-Headers").is_none());
     let now = armsim::server::now_ms() / 1000;
     let bearer = format!("Bearer {}", iss.token(READER, now));
-    let r = http(&s.addr, "GET", &vmss, None, &[("Authorization", &bearer)]);
+    let r = http(&s.addr, "GET", &vmss, None, &[("Authorization", &bearer)]).unwrap();
     assert_eq!(r.status, 200, "{}", r.body);
     let r = http(
         &s.addr,
@@ -189,7 +134,8 @@ fn jwks_from_a_loopback_url_roles_file_and_strict_cors() {
         &vmss,
         Some(&json!({"identity": {"type": "SystemAssigned"}})),
         &[("Authorization", &bearer)],
-    );
+    )
+    .unwrap();
     assert_eq!(
         (r.status, r.json()["error"]["code"].as_str()),
         (403, Some("AuthorizationFailed"))
@@ -201,7 +147,8 @@ fn jwks_from_a_loopback_url_roles_file_and_strict_cors() {
         "/subscriptions?api-version=2022-12-01",
         None,
         &[("Authorization", &bearer)],
-    );
+    )
+    .unwrap();
     let b = r.json();
     let ids: Vec<&str> = b["value"]
         .as_array()
@@ -211,31 +158,14 @@ fn jwks_from_a_loopback_url_roles_file_and_strict_cors() {
         .collect();
     assert_eq!(ids, vec![SUB1]);
     // another principal, and a token of another issuer
-    let r = http(
-        &s.addr,
-        "GET",
-        &vmss,
-        None,
-        &[(
-            "Authorization",
-            &format!(
-                "Bearer {}",
-                iss.token("0000dead-0000-4000-8000-000000000000", now)
-            ),
-        )],
-    );
+    let get_with = |token: String| {
+        let bearer = format!("Bearer {token}");
+        http(&s.addr, "GET", &vmss, None, &[("Authorization", &bearer)]).unwrap()
+    };
+    let r = get_with(iss.token("0000dead-0000-4000-8000-000000000000", now));
     assert_eq!(r.status, 403);
     let other = TestIssuer::with_bits(12, 1024);
-    let r = http(
-        &s.addr,
-        "GET",
-        &vmss,
-        None,
-        &[(
-            "Authorization",
-            &format!("Bearer {}", other.token(READER, now)),
-        )],
-    );
+    let r = get_with(other.token(READER, now));
     assert_eq!(r.status, 401);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -251,7 +181,8 @@ fn test_token_for_prints_a_token_the_server_accepts() {
         "/subscriptions?api-version=2022-12-01",
         None,
         &[("Authorization", &format!("Bearer {tok}"))],
-    );
+    )
+    .unwrap();
     assert_eq!(r.status, 200);
     let r = http(
         &s.addr,
@@ -259,7 +190,8 @@ fn test_token_for_prints_a_token_the_server_accepts() {
         "/subscriptions?api-version=2022-12-01",
         None,
         &[],
-    );
+    )
+    .unwrap();
     assert_eq!(r.status, 401);
 }
 

@@ -50,7 +50,7 @@ fn query_error(msg: &str) -> ArmError {
     );
     e.details = Some(Box::new(json!([
         {"code": "InvalidQuery", "message": "Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying."},
-        {"code": "UnsupportedQuery", "message": format!("armsim supports a subset of KQL (see crates/armsim/src/graph.rs): {msg}")}
+        {"code": "UnsupportedQuery", "message": format!("armsim supports a subset of KQL (see crates/armsim/src/sim/graph.rs): {msg}")}
     ])));
     e
 }
