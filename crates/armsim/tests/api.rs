@@ -667,6 +667,47 @@ fn user_assigned_identities_list_get_put() {
 }
 
 #[test]
+fn identity_put_honours_the_create_guards() {
+    let mut t = T::new(SimConfig::default());
+    let url = format!("{}?api-version=2024-11-30", ua("rg-identity", "id-guarded"));
+    let body = json!({"location": "westeurope", "tags": {"owner": "ops"}});
+    // If-Match on an identity that does not exist: refused, nothing created
+    let r = t.req(
+        SimRequest::new("PUT", &url)
+            .header("If-Match", "*")
+            .json(&body),
+    );
+    assert_eq!(
+        (r.status, err_code(&r).as_str()),
+        (412, "PreconditionFailed")
+    );
+    assert_eq!(t.get(&url).status, 404);
+    // If-None-Match: * creates a new one…
+    let c = t.req(
+        SimRequest::new("PUT", &url)
+            .header("If-None-Match", "*")
+            .json(&body),
+    );
+    assert_eq!(c.status, 201, "{}", c.body);
+    // …and refuses to replace it: the tags and ids stay
+    let r = t.req(
+        SimRequest::new("PUT", &url)
+            .header("If-None-Match", "*")
+            .json(&json!({"location": "westeurope"})),
+    );
+    assert_eq!(
+        (r.status, err_code(&r).as_str()),
+        (412, "PreconditionFailed")
+    );
+    let after = t.get(&url).json();
+    assert_eq!(after["tags"], json!({"owner": "ops"}));
+    assert_eq!(
+        after["properties"]["principalId"],
+        c.json()["properties"]["principalId"]
+    );
+}
+
+#[test]
 fn networks_sizes_and_groups() {
     let mut t = T::demo();
     let vn = t.get(&format!("{}/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets?api-version=2024-05-01", rg(SUB1, "rg-network"))).json();

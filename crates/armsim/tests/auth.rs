@@ -418,6 +418,20 @@ fn role_assignments_put_get_list_delete_at_three_scopes() {
         assert_eq!(b["type"], "Microsoft.Authorization/roleAssignments");
         assert_eq!(t.send(get(&url)).json()["name"], n);
     }
+    // If-None-Match: * on an existing assignment name → 412, nothing changed
+    let url0 = format!(
+        "{}/providers/Microsoft.Authorization/roleAssignments/{}?api-version=2022-04-01",
+        scopes[0], names[0]
+    );
+    let r = t.send(
+        SimRequest::new("PUT", &url0)
+            .header("If-None-Match", "*")
+            .json(&assignment_body(reader, &pid)),
+    );
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].as_str()),
+        (412, Some("PreconditionFailed"))
+    );
     // the same role for the same principal at the same scope under another name → 409
     let dup = format!(
         "{}/providers/Microsoft.Authorization/roleAssignments/22222222-aaaa-4aaa-8aaa-000000000009?api-version=2022-04-01",

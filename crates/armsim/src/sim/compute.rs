@@ -297,26 +297,10 @@ impl Sim {
             ..
         } = *on;
         let exists = self.res.contains_key(k);
+        super::errors::create_guard(req, exists)?;
         if exists {
-            if req
-                .get_header("If-None-Match")
-                .is_some_and(|v| v.trim() == "*")
-            {
-                // Not recorded: the message for If-None-Match: * on an existing resource.
-                return Err(ArmError::new(
-                    412,
-                    "PreconditionFailed",
-                    "The resource already exists and the if-none-match header \"*\" does not allow it to be replaced.",
-                ));
-            }
             self.check_if_match(req, k)?;
             self.check_busy(k)?;
-        } else if req.get_header("If-Match").is_some() {
-            return Err(ArmError::new(
-                412,
-                "PreconditionFailed",
-                "The resource does not exist and the if-match header requires an existing resource.",
-            ));
         }
         let b = parse_body(req)?;
         if !b.is_object() {

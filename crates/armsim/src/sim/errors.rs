@@ -19,6 +19,32 @@ pub(super) fn location_required() -> ArmError {
     )
 }
 
+/// The conditional headers of a PUT as ARM applies them to any resource type: `If-None-Match: *` refuses
+/// to replace an existing resource, and an `If-Match` on a resource that does not exist refuses to create
+/// it (both 412). `If-Match` against an existing resource's etag is checked by the resource's own route.
+pub(super) fn create_guard(req: &crate::http::SimRequest, exists: bool) -> Result<(), ArmError> {
+    if exists {
+        if req
+            .get_header("If-None-Match")
+            .is_some_and(|v| v.trim() == "*")
+        {
+            // Not recorded: the message for If-None-Match: * on an existing resource.
+            return Err(ArmError::new(
+                412,
+                "PreconditionFailed",
+                "The resource already exists and the if-none-match header \"*\" does not allow it to be replaced.",
+            ));
+        }
+    } else if req.get_header("If-Match").is_some() {
+        return Err(ArmError::new(
+            412,
+            "PreconditionFailed",
+            "The resource does not exist and the if-match header requires an existing resource.",
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn only(m: &str, allowed: &[&str]) -> Result<(), ArmError> {
     if allowed.contains(&m) {
         Ok(())

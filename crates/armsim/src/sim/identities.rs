@@ -32,6 +32,7 @@ impl Sim {
                 Ok(ok(200, &r.body))
             }
             "PUT" => {
+                super::errors::create_guard(req, self.res.contains_key(&k))?;
                 let b = parse_body(req)?;
                 crate::schema::check_identity_put(&b)?;
                 let (loc, tags) = (body_location(&b)?, body_tags(&b));

@@ -780,6 +780,12 @@ impl Sim {
                 ),
             ));
         }
+        super::errors::create_guard(
+            req,
+            self.rbac
+                .assignments
+                .contains_key(&key(&assignment_id(scope, name))),
+        )?;
         let b = super::parse_body(req)?;
         crate::schema::check_role_assignment(&b)?;
         let p = &b["properties"];
