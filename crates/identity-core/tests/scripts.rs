@@ -782,6 +782,27 @@ pub fn run_bash_full(
     ty: &str,
     stdin: &str,
 ) -> Vec<Vec<String>> {
+    let (out, calls) = run_bash_env(text, etag, ids, ty, stdin, &[]);
+    assert!(
+        out.status.success(),
+        "bash failed: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    calls
+}
+
+/// Run a bash script against the fake `az` (see [`run_bash_full`]) with extra environment
+/// (`FAKE_STATE`: the provisioningState `az … show` reports, `FAKE_AZ_VERSION`: what
+/// `az version` reports); the script's output and the recorded calls. Like azure-cli, the fake
+/// reads an argument `@-` (or `--x=@-`) from its standard input.
+pub fn run_bash_env(
+    text: &str,
+    etag: Option<&str>,
+    ids: &[String],
+    ty: &str,
+    stdin: &str,
+    env: &[(&str, &str)],
+) -> (std::process::Output, Vec<Vec<String>>) {
     use std::io::Write;
     let dir = std::env::temp_dir().join(format!(
         "idw-fakeaz-{}-{:?}",
@@ -792,24 +813,37 @@ pub fn run_bash_full(
     let log = dir.join("calls");
     let _ = std::fs::remove_file(&log);
     let prelude = r#"az() {
-  for a in "$@"; do printf '%s\0' "$a" >> "$AZ_LOG"; done; printf '\036' >> "$AZ_LOG"
+  for a in "$@"; do
+    case "$a" in
+      @-) a=$(cat) ;;
+      --*=@-) a="${a%%=*}=$(cat)" ;;
+    esac
+    printf '%s\0' "$a" >> "$AZ_LOG"
+  done
+  printf '\036' >> "$AZ_LOG"
+  if [ "${1:-}" = version ]; then printf '%s\n' "${FAKE_AZ_VERSION:-2.91.0}"; fi
   if [ "${2:-}" = show ] || [ "${3:-}" = show ]; then
     case "$*" in
       *"--query etag"*) printf '%s\n' "$FAKE_ETAG" ;;
       *"--query keys("*) [ -z "$FAKE_IDS" ] || printf '%s\n' "$FAKE_IDS" ;;
       *"--query identity.type"*) printf '%s\n' "$FAKE_TYPE" ;;
+      *"--query provisioningState"*) printf '%s\n' "${FAKE_STATE:-Succeeded}" ;;
     esac
   fi
 }
 "#;
     let script = format!("{prelude}{text}");
-    let mut child = std::process::Command::new("bash")
-        .arg("-c")
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg("-c")
         .arg(&script)
         .env("AZ_LOG", &log)
         .env("FAKE_ETAG", etag.unwrap_or(""))
         .env("FAKE_IDS", ids.join("\n"))
-        .env("FAKE_TYPE", ty)
+        .env("FAKE_TYPE", ty);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -817,14 +851,10 @@ pub fn run_bash_full(
         .unwrap();
     let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "bash failed: {}\n{text}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let raw = std::fs::read(&log).unwrap_or_default();
     let s = String::from_utf8(raw).unwrap();
-    s.split('\u{1e}')
+    let calls = s
+        .split('\u{1e}')
         .filter(|c| !c.is_empty())
         .map(|c| {
             c.split('\0')
@@ -832,7 +862,8 @@ pub fn run_bash_full(
                 .map(String::from)
                 .collect()
         })
-        .collect()
+        .collect();
+    (out, calls)
 }
 
 fn arg_after(call: &[String], flag: &str) -> Option<String> {
@@ -1131,9 +1162,106 @@ fn create_scale_set_password_is_read_at_run_time_and_sent_exactly() {
         assert!(
             calls
                 .iter()
-                .any(|c| c[0] == "vmss" && c[1] == "wait" && c.contains(&"--created".to_string())),
+                .any(|c| c[0] == "vmss" && c[1] == "wait" && c.contains(&"--custom".to_string())),
             "{name}"
         );
+    }
+}
+
+/// The az rest scripts do not end quietly when the change's long-running operation ends Failed
+/// or Canceled: bash exits non-zero with the state in its error, PowerShell throws it.
+#[test]
+fn az_rest_fails_when_the_change_does_not_succeed() {
+    let (name, plan) = matrix()
+        .into_iter()
+        .find(|(n, _)| n == "uniform__sa_ua2__remove_ua")
+        .unwrap();
+    let etag = plan.if_match().map(String::from);
+    assert!(etag.is_some(), "{name}");
+    let sh = generate(&plan, Flavour::CliRestBash).text;
+    for state in ["Failed", "Canceled"] {
+        let (out, calls) =
+            run_bash_env(&sh, etag.as_deref(), &[], "", "", &[("FAKE_STATE", state)]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{state}: exit 0\n{sh}");
+        assert!(
+            err.contains(&format!("provisioningState '{state}', not Succeeded")),
+            "{err}"
+        );
+        assert!(calls.iter().any(|c| c[0] == "rest"), "{calls:?}");
+        assert!(
+            calls
+                .iter()
+                .any(|c| c[0] == "vmss" && c[1] == "wait" && c.contains(&"--custom".into())),
+            "{calls:?}"
+        );
+    }
+    let (out, _) = run_bash_env(
+        &sh,
+        etag.as_deref(),
+        &[],
+        "",
+        "",
+        &[("FAKE_STATE", "Succeeded")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [Flavour::CliRestPowerShell, Flavour::AzPowerShellExact] {
+        let ps = generate(&plan, f).text;
+        assert_throws_unless_succeeded(&ps, &format!("{name} {f:?}"));
+    }
+}
+
+/// The script reads `$provisioningState` after waiting and throws unless it is `Succeeded`.
+fn assert_throws_unless_succeeded(ps: &str, what: &str) {
+    let tree = parse(ps);
+    let mut guards = 0;
+    walk(tree.root_node(), &mut |n| {
+        if n.kind() == "if_statement" {
+            let t = &ps[n.byte_range()];
+            if t.starts_with("if ($provisioningState -ne 'Succeeded')") && t.contains("throw") {
+                guards += 1;
+            }
+        }
+    });
+    assert_eq!(guards, 1, "{what}: no throw on a failed change\n{ps}");
+    let assigned = ps.find("$provisioningState =").expect(what);
+    let guard = ps.find("if ($provisioningState -ne 'Succeeded')").unwrap();
+    assert!(assigned < guard, "{what}");
+}
+
+/// The snippet-only "remove one of several user-assigned identities" branch sends its PATCH with
+/// If-Match (the etag Get-AzVmss read), refuses to run without one, and throws when the change
+/// does not succeed.
+#[test]
+fn snippet_exact_patch_is_guarded_by_if_match() {
+    for k in [TargetKind::ScaleSetUniform, TargetKind::ScaleSetFlexible] {
+        let req = SnippetRequest {
+            cloud: Cloud::AzureCloud,
+            target: target(k),
+            intent: Intent::RemoveUser(vec![ua("id1")]),
+        };
+        let ps = snippet(&req, Flavour::AzPowerShell).unwrap().text;
+        assert!(!ps.contains("Invoke-AzRestMethod -Method PATCH"), "{ps}");
+        let invs = invocations(&ps, &|_, _| false);
+        let patch = invs
+            .iter()
+            .find(|i| i.name == "Invoke-RestMethod")
+            .expect("the exact PATCH");
+        let named = |n: &str| patch.named.iter().find(|(k, _)| k == n).map(|(_, a)| a);
+        assert!(matches!(named("Method"), Some(Some(Arg::Literal(v))) if v == &["Patch"]));
+        assert!(named("Headers").is_some(), "{ps}");
+        assert!(
+            ps.contains(
+                "$headers = @{ Authorization = \"Bearer $token\"; 'If-Match' = $vmss.Etag }"
+            ),
+            "{ps}"
+        );
+        assert!(ps.contains("if (-not $vmss.Etag) { throw"), "{ps}");
+        assert_throws_unless_succeeded(&ps, "snippet");
     }
 }
 

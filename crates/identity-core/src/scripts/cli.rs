@@ -236,7 +236,7 @@ pub(crate) fn az_rest_lines(
     lang: Language,
     n: usize,
     r: &ArmRequest,
-    wait: Option<(&Resource, &str)>,
+    wait: Option<&Resource>,
     change: &Change,
 ) -> Vec<String> {
     let mut l = Vec::new();
@@ -318,26 +318,62 @@ pub(crate) fn az_rest_lines(
         && r.path
             .to_ascii_lowercase()
             .contains("/providers/microsoft.compute/")
-        && let Some((target, condition)) = wait
+        && let Some(target) = wait
     {
-        l.push(format!(
-            "az {} wait {} {} {condition}",
-            target.kind.cli_group(),
-            kv(lang, "--resource-group", &target.resource_group),
-            kv(lang, "--name", &target.name)
-        ));
-        l.extend(check_exit(lang));
+        l.extend(wait_lines(lang, target));
     }
     l
 }
 
-/// The resource to wait for after a Compute write, and how (`az … wait --updated|--created`).
-pub(crate) fn wait_target(change: &Change) -> Option<(&Resource, &'static str)> {
-    match change {
-        Change::Identity { target, .. } | Change::RemoveExtension { target, .. } => {
-            Some((target, "--updated"))
+/// Wait until `target` leaves Updating/Creating, then fail unless it ended Succeeded.
+/// (`az … wait --updated` would poll a Failed resource until its timeout and then exit 0.)
+fn wait_lines(lang: Language, target: &Resource) -> Vec<String> {
+    let g = target.kind.cli_group();
+    let rn = format!(
+        "{} {}",
+        kv(lang, "--resource-group", &target.resource_group),
+        kv(lang, "--name", &target.name)
+    );
+    let mut l = vec![
+        "# az rest does not follow the long-running operation: wait until provisioning ends, and fail unless it succeeded.".to_string(),
+        format!(
+            "az {g} wait {rn} --custom {}",
+            q(
+                lang,
+                "provisioningState!='Updating' && provisioningState!='Creating'"
+            )
+        ),
+    ];
+    l.extend(check_exit(lang));
+    let msg = "The change ended with provisioningState '$provisioningState', not Succeeded: see the activity log of the resource.";
+    match lang {
+        Language::Bash => {
+            l.push(format!(
+                "provisioningState=$(az {g} show {rn} --query provisioningState --output tsv)"
+            ));
+            l.push(format!(
+                "if [ \"$provisioningState\" != Succeeded ]; then echo \"{msg}\" >&2; exit 1; fi"
+            ));
         }
-        Change::CreateScaleSet { target, .. } => Some((target, "--created")),
+        Language::PowerShell => {
+            l.push(format!(
+                "$provisioningState = az {g} show {rn} --query provisioningState --output tsv"
+            ));
+            l.extend(check_exit(lang));
+            l.push(format!(
+                "if ($provisioningState -ne 'Succeeded') {{ throw \"{msg}\" }}"
+            ));
+        }
+    }
+    l
+}
+
+/// The resource to wait for after a Compute write.
+pub(crate) fn wait_target(change: &Change) -> Option<&Resource> {
+    match change {
+        Change::Identity { target, .. }
+        | Change::RemoveExtension { target, .. }
+        | Change::CreateScaleSet { target, .. } => Some(target),
         _ => None,
     }
 }

@@ -82,16 +82,7 @@ pub(crate) fn exact_lines(plan: &ScriptPlan) -> Vec<String> {
             }
             l.push(cmd);
             if is_compute_write(r) && r.method != Method::Post {
-                l.push("# Invoke-RestMethod does not follow the long-running operation: wait until provisioning ends.".into());
-                l.push("do {".into());
-                l.push("    Start-Sleep -Seconds 5".into());
-                l.push(format!(
-                    "    $state = (Invoke-AzRestMethod -Method GET -Path $path{n}).Content | ConvertFrom-Json"
-                ));
-                l.push(
-                    "} while ($state.properties.provisioningState -in @('Updating', 'Creating'))"
-                        .into(),
-                );
+                l.extend(ps_wait_lines(&format!("$path{n}"), ""));
                 l.push("$state.identity".into());
             } else {
                 l.push(format!("$response{n}"));
@@ -129,6 +120,26 @@ pub(crate) fn az_exact(plan: &ScriptPlan) -> String {
     l.extend(az_sign_in(plan.cloud, subscription_of(&plan.change)));
     l.extend(exact_lines(plan));
     finish(l)
+}
+
+/// Wait until the resource at `path_var` leaves Updating/Creating (Invoke-RestMethod does not
+/// follow the long-running operation), then throw unless it ended Succeeded: a Failed or
+/// Canceled change is an error, never a quiet end.
+pub(crate) fn ps_wait_lines(path_var: &str, indent: &str) -> Vec<String> {
+    [
+        "# Invoke-RestMethod does not follow the long-running operation: wait until provisioning ends, and fail unless it succeeded.".to_string(),
+        "do {".into(),
+        "    Start-Sleep -Seconds 5".into(),
+        format!("    $state = (Invoke-AzRestMethod -Method GET -Path {path_var}).Content | ConvertFrom-Json"),
+        "} while ($state.properties.provisioningState -in @('Updating', 'Creating'))".into(),
+        "$provisioningState = $state.properties.provisioningState".into(),
+        "if ($provisioningState -ne 'Succeeded') {".into(),
+        "    throw \"The change ended with provisioningState '$provisioningState', not Succeeded: see the activity log of the resource. $($state.error.message)\"".into(),
+        "}".into(),
+    ]
+    .into_iter()
+    .map(|line| format!("{indent}{line}"))
+    .collect()
 }
 
 /// Read the admin password at run time (never written into the script) as a JSON string literal.
