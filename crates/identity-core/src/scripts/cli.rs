@@ -22,13 +22,63 @@ pub(crate) fn kv(lang: Language, flag: &str, value: &str) -> String {
     }
 }
 
-/// Sign in: select the cloud, log in, select the subscription.
-fn sign_in(lang: Language, cloud: Cloud, sub: &str) -> Vec<String> {
-    let mut l = Vec::new();
-    match lang {
-        Language::Bash => l.push("set -euo pipefail".into()),
-        Language::PowerShell => l.push("$ErrorActionPreference = 'Stop'".into()),
+/// The `az` function every PowerShell Azure CLI script defines before its first `az` call: on
+/// Windows it builds the batch file's command line itself (see its comment and
+/// `tests/quote_fuzz.rs`, which runs it through models of cmd.exe and of the MSVC runtime).
+const PS_AZ_FUNCTION: &str = r#"# Windows: az is az.cmd (MSI) or az.bat (pip), a batch file, so cmd.exe parses its arguments again (%* in the batch
+# file): & | < > ^ ( ) % and " in a value would cut, redirect or change the command, and PowerShell (5.1, and 7.3+ which
+# keeps its old way for batch files) does not escape a " inside an argument. So the az function below builds the batch
+# file's command line itself and starts it with System.Diagnostics.Process: every argument in double quotes (there
+# cmd.exe reads & | < > ^ ( ) as text), a " inside written "" and backslashes before a quote doubled (the MSVC runtime's
+# rules, which Python's argv follows), every % written %%cd:~,% (cmd.exe expands %name% even inside quotes; %cd:~,% is
+# empty and breaks every name). Python then receives each value exactly. Where az is not a batch file (Linux, macOS),
+# the arguments are passed unchanged.
+function ConvertTo-AzCmdArgument([string]$Value) {
+    if ($Value -match '[\x00-\x08\x0A-\x1F]') { throw "cmd.exe cannot pass a line break or control character to az: $Value" }
+    $quoted = $Value -replace '(\\*)"', '$1$1""' -replace '(\\+)\z', '$1$1' -replace '%', '%%cd:~,%'
+    '"' + $quoted + '"'
+}
+function az {
+    $azCommand = @(Get-Command -Name az -CommandType Application -ErrorAction Stop)[0]
+    $azArgs = @(foreach ($a in $args) { foreach ($v in @($a)) { [string]$v } })
+    $stdin = @($input)
+    if ($azCommand.Extension -notin @('.cmd', '.bat')) {
+        if ($stdin.Count) { $stdin | & $azCommand.Path @azArgs } else { & $azCommand.Path @azArgs }
+        return
     }
+    $startInfo = [System.Diagnostics.ProcessStartInfo]::new($azCommand.Path)
+    $startInfo.Arguments = @($azArgs | ForEach-Object { ConvertTo-AzCmdArgument $_ }) -join ' '
+    $startInfo.UseShellExecute = $false
+    # az login keeps the console for its prompts; every other output is returned, as from a native command
+    $startInfo.RedirectStandardOutput = $azArgs[0] -ne 'login'
+    $startInfo.RedirectStandardInput = $stdin.Count -gt 0
+    $process = [System.Diagnostics.Process]::Start($startInfo)
+    if ($stdin.Count) {
+        $process.StandardInput.Write(($stdin -join "`n"))
+        $process.StandardInput.Close()
+    }
+    $output = if ($startInfo.RedirectStandardOutput) { $process.StandardOutput.ReadToEnd() }
+    $process.WaitForExit()
+    $global:LASTEXITCODE = $process.ExitCode
+    if ($output) { $output.TrimEnd("`r", "`n") -split "`r?`n" }
+}"#;
+
+/// The first lines of every Azure CLI script: stop on errors, and in PowerShell the `az`
+/// function that passes every value exactly on Windows.
+pub(crate) fn prelude(lang: Language) -> Vec<String> {
+    match lang {
+        Language::Bash => vec!["set -euo pipefail".into()],
+        Language::PowerShell => {
+            let mut l = vec!["$ErrorActionPreference = 'Stop'".to_string()];
+            l.extend(PS_AZ_FUNCTION.lines().map(String::from));
+            l
+        }
+    }
+}
+
+/// Sign in: select the cloud, log in, select the subscription.
+pub(crate) fn sign_in(lang: Language, cloud: Cloud, sub: &str) -> Vec<String> {
+    let mut l = prelude(lang);
     l.push(format!("az cloud set {}", kv(lang, "--name", cloud.name())));
     l.push("az login".into());
     l.push(format!(

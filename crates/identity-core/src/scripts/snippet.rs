@@ -251,20 +251,7 @@ fn cli(req: &SnippetRequest, lang: Language) -> String {
         t.kind.noun(),
         comment_safe(&t.name)
     ));
-    l.push(match lang {
-        Language::Bash => "set -euo pipefail".into(),
-        Language::PowerShell => "$ErrorActionPreference = 'Stop'".into(),
-    });
-    l.push(format!(
-        "az cloud set {}",
-        kv(lang, "--name", req.cloud.name())
-    ));
-    l.push("az login".into());
-    l.push(format!(
-        "az account set {}",
-        kv(lang, "--subscription", &t.subscription_id)
-    ));
-    l.extend(check_exit(lang));
+    l.extend(super::cli::sign_in(lang, req.cloud, &t.subscription_id));
     let rn = format!(
         "{} {}",
         kv(lang, "--resource-group", &t.resource_group),
