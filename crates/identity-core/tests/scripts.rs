@@ -595,29 +595,40 @@ fn exact_forms_carry_the_plans_body_and_headers() {
                 assert_eq!(h["If-Match"], im, "{name}");
             }
         }
-        // PowerShell az rest: the body file content
+        // PowerShell az rest: `$bodyN | az rest … --headers '<json>' --body '@-'`
         let psr = generate(&plan, Flavour::CliRestPowerShell).text;
-        let mut tree_vals = set_content_values(&psr);
-        if psr.contains("$adminPasswordJson") {
-            let parts = literal_parts_of_value(&psr);
-            tree_vals.push(format!(
-                "{}{}{}",
-                parts[0],
-                serde_json::to_string(ADMIN_PASSWORD_SLOT).unwrap(),
-                parts[1]
-            ));
-        }
-        let bodies: Vec<&identity_core::ArmRequest> =
-            reqs.iter().filter(|r| r.body.is_some()).collect();
-        let json_vals: Vec<Value> = tree_vals
-            .iter()
-            .map(|v| serde_json::from_str(v).unwrap())
-            .collect();
-        for r in bodies {
+        let words = ps_native_az_args(&psr, &[]);
+        let rest: Vec<&Vec<String>> = words.iter().filter(|w| w[0] == "rest").collect();
+        assert_eq!(rest.len(), reqs.len(), "{name}");
+        for (i, (c, r)) in rest.iter().zip(reqs).enumerate() {
+            assert_eq!(arg_after(c, "--url").unwrap(), r.path_and_query());
+            if let Some(im) = r.header("If-Match") {
+                let h: Value = serde_json::from_str(&arg_after(c, "--headers").unwrap()).unwrap();
+                assert_eq!(h["If-Match"], im, "{name}");
+            }
+            let Some(b) = &r.body else {
+                assert!(arg_after(c, "--body").is_none(), "{name}");
+                continue;
+            };
+            assert_eq!(arg_after(c, "--body").as_deref(), Some("@-"), "{name}");
+            let var = format!("body{}", i + 1);
             assert!(
-                json_vals.contains(r.body.as_ref().unwrap()),
-                "{name}: body file"
+                psr.contains(&format!("\n${var} | az rest --method ")),
+                "{name}: {var} piped"
             );
+            let text = match assignments(&psr, &var).as_slice() {
+                [one] => one.clone(),
+                _ => {
+                    let parts = literal_parts_of_value(&psr);
+                    format!(
+                        "{}{}{}",
+                        parts[0],
+                        serde_json::to_string(ADMIN_PASSWORD_SLOT).unwrap(),
+                        parts[1]
+                    )
+                }
+            };
+            assert_eq!(&serde_json::from_str::<Value>(&text).unwrap(), b, "{name}");
         }
     }
 }
@@ -872,23 +883,6 @@ fn arg_after(call: &[String], flag: &str) -> Option<String> {
         .map(|i| call[i + 1].clone())
 }
 
-/// Decoded `-Value '<literal>'` arguments of Set-Content calls.
-fn set_content_values(src: &str) -> Vec<String> {
-    let invs = invocations(src, &|_, p| p.eq_ignore_ascii_case("NoNewline"));
-    invs.into_iter()
-        .filter(|i| i.name == "Set-Content")
-        .filter_map(|i| {
-            i.named
-                .into_iter()
-                .find(|(n, _)| n == "Value")
-                .and_then(|(_, a)| match a {
-                    Some(Arg::Literal(v)) if v.len() == 1 => Some(v[0].clone()),
-                    _ => None,
-                })
-        })
-        .collect()
-}
-
 /// The harness itself catches the tutorial's errors (so a passing check means something).
 #[test]
 fn binder_and_parser_reject_the_tutorials_errors() {
@@ -1116,12 +1110,13 @@ fn literal_parts(src: &str, var: &str) -> Vec<String> {
     out
 }
 
-/// The single-quoted literals of a `Set-Content … -Value ('a' + $x + 'b')`.
+/// The single-quoted literals of `$bodyN = 'a' + $adminPasswordJson + 'b'`.
 fn literal_parts_of_value(src: &str) -> Vec<String> {
     let tree = parse(src);
     let mut out = Vec::new();
     walk(tree.root_node(), &mut |n| {
-        if n.kind() == "parenthesized_expression"
+        if n.kind() == "assignment_expression"
+            && src[n.byte_range()].starts_with("$body")
             && src[n.byte_range()].contains("$adminPasswordJson")
         {
             walk(n, &mut |m| {
@@ -1263,6 +1258,107 @@ fn snippet_exact_patch_is_guarded_by_if_match() {
         assert!(ps.contains("if (-not $vmss.Etag) { throw"), "{ps}");
         assert_throws_unless_succeeded(&ps, "snippet");
     }
+}
+
+/// Every script and snippet, for the checks that hold for all of them.
+fn every_script() -> Vec<(String, Script)> {
+    let mut out = Vec::new();
+    for (name, plan) in all_plans() {
+        out.extend(generate_all(&plan).into_iter().map(|s| (name.clone(), s)));
+    }
+    for k in TargetKind::ALL {
+        for intent in [
+            Intent::EnableSystem,
+            Intent::RemoveSystem,
+            Intent::AddUser(vec![ua("id3")]),
+            Intent::RemoveUser(vec![ua("id1")]),
+            Intent::RemoveAll,
+            Intent::SetExact {
+                system: false,
+                user: vec![ua("id2")],
+            },
+        ] {
+            let req = SnippetRequest {
+                cloud: Cloud::AzureCloud,
+                target: target(k),
+                intent,
+            };
+            out.extend(
+                snippet_all(&req)
+                    .into_iter()
+                    .map(|s| (format!("snippet {k:?}"), s)),
+            );
+        }
+    }
+    out
+}
+
+/// No script leaves a file behind: none creates or writes a file at all (bodies and secrets go
+/// through variables and standard input). The admin password is never in a command line: bash
+/// reads it with `read -s` and gives the body to az on standard input through the printf builtin;
+/// PowerShell never passes it to az; az vmss create asks for it itself.
+#[test]
+fn no_script_writes_a_file_or_puts_the_password_in_a_command_line() {
+    let mut with_password = 0;
+    for (name, s) in every_script() {
+        for bad in [
+            "New-TemporaryFile",
+            "Set-Content",
+            "Add-Content",
+            "Out-File",
+            "IO.File]",
+            "GetTempFileName",
+            "mktemp",
+            "tee ",
+            "@$(",
+        ] {
+            assert!(
+                !s.text.contains(bad),
+                "{name} {:?}: {bad}\n{}",
+                s.flavour,
+                s.text
+            );
+        }
+        if s.language == Language::Bash {
+            // the only redirection is to stderr
+            assert_eq!(
+                s.text.matches('>').count(),
+                s.text.matches(">&2").count(),
+                "{name} {:?}: a redirection to a file\n{}",
+                s.flavour,
+                s.text
+            );
+            for line in s.text.lines().filter(|l| l.contains("admin_password")) {
+                with_password += 1;
+                let ok = line.starts_with("read -rs -p 'Admin password: ' admin_password")
+                    || line.starts_with("admin_password_json=")
+                    || (line.starts_with("printf '%s' ")
+                        && line.ends_with(" --body @-")
+                        && !line.split(" | ").nth(1).unwrap().contains("admin_password"));
+                assert!(ok, "{name} {:?}: {line}", s.flavour);
+            }
+        } else {
+            let tree = parse(&s.text);
+            walk(tree.root_node(), &mut |n| {
+                if n.kind() == "command"
+                    && n.child_by_field_name("command_name")
+                        .is_some_and(|c| &s.text[c.byte_range()] == "az")
+                {
+                    let t = &s.text[n.byte_range()];
+                    let lower = t.to_ascii_lowercase();
+                    assert!(
+                        !lower.contains("$adminpassword") && !lower.contains("admin-password"),
+                        "{name} {:?}: {t}",
+                        s.flavour
+                    );
+                }
+            });
+            if s.text.contains("$adminPassword") {
+                with_password += 1;
+            }
+        }
+    }
+    assert!(with_password >= 4, "{with_password}");
 }
 
 /// The harness accepts the recommended per-scenario snippets of shared/cmdlets/examples (copied to
@@ -1697,16 +1793,20 @@ fn cli_bash_vmss_create_carries_the_plans_body() {
             vmp["networkProfile"]["networkApiVersion"].as_str(),
             "{name}"
         );
-        // admin credential
-        let pw = c.iter().find_map(|a| a.strip_prefix("--admin-password="));
+        // admin credential: az vmss create prompts for the password itself, never in argv
+        let pw = c.iter().find(|a| a.starts_with("--admin-password"));
+        assert_eq!(pw, None, "{name}");
+        assert!(!c.iter().any(|a| a.contains("P@ss")), "{name}");
         if os.get("adminPassword").is_some() {
-            assert_eq!(pw, Some(TEST_PASSWORD), "{name}");
+            assert!(
+                !sh.contains("read -rs"),
+                "{name}: az asks for the password itself"
+            );
             assert_eq!(
                 arg_after(c, "--authentication-type").as_deref(),
                 Some("password")
             );
         } else {
-            assert_eq!(pw, None, "{name}");
             let keys: Vec<String> = os["linuxConfiguration"]["ssh"]["publicKeys"]
                 .as_array()
                 .unwrap()

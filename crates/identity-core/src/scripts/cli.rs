@@ -279,7 +279,7 @@ pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
     finish(l)
 }
 
-/// One `az rest` call (JSON through files in PowerShell), then a wait when it starts a Compute
+/// One `az rest` call (in PowerShell the body on standard input), then a wait when it starts a Compute
 /// long-running operation on `target` (az rest does not follow them: a write while one is still
 /// running gets 409).
 pub(crate) fn az_rest_lines(
@@ -309,58 +309,51 @@ pub(crate) fn az_rest_lines(
                     sh_single(&json_compact(&serde_json::Value::Object(headers)))
                 ));
             }
-            if let Some(b) = &r.body {
-                let json = json_compact(b);
-                match split_secret(&json) {
+            match r.body.as_ref().map(json_compact) {
+                Some(json) => match split_secret(&json) {
                     Some((pre, post)) => {
-                        l.push("# The admin password is read when the script runs; it is never written into the script.".into());
+                        l.push("# The admin password is read when the script runs; it is never written into the script, to".into());
+                        l.push("# disk or into a command line: the body goes to az rest on its standard input (--body @-).".into());
                         l.push("read -rs -p 'Admin password: ' admin_password; echo >&2".into());
-                        l.push("bs='\\'; dq='\"'".into());
-                        l.push("admin_password_json=${admin_password//\"$bs\"/\"$bs$bs\"}; admin_password_json=${admin_password_json//\"$dq\"/\"$bs$dq\"}".into());
-                        cmd.push_str(&format!(
-                            " --body {}'\"'\"$admin_password_json\"'\"'{}",
+                        l.push("bs='\\'; dq='\"'; tab=$'\\t'".into());
+                        l.push("admin_password_json=${admin_password//\"$bs\"/\"$bs$bs\"}; admin_password_json=${admin_password_json//\"$dq\"/\"$bs$dq\"}; admin_password_json=${admin_password_json//\"$tab\"/\"${bs}t\"}".into());
+                        l.push(format!(
+                            "printf '%s' {}'\"'\"$admin_password_json\"'\"'{} | {cmd} --body @-",
                             sh_single(&pre),
                             sh_single(&post)
                         ));
                     }
-                    None => cmd.push_str(&format!(" --body {}", sh_single(&json))),
-                }
+                    None => l.push(format!("{cmd} --body {}", sh_single(&json))),
+                },
+                None => l.push(cmd),
             }
-            l.push(cmd);
         }
         Language::PowerShell => {
             if !headers.is_empty() {
-                l.push(format!("$headersFile{n} = New-TemporaryFile"));
-                l.push(format!(
-                    "Set-Content -LiteralPath $headersFile{n}.FullName -Encoding ascii -NoNewline -Value {}",
+                cmd.push_str(&format!(
+                    " --headers {}",
                     ps_single(&json_compact(&serde_json::Value::Object(headers)))
                 ));
-                cmd.push_str(&format!(" --headers \"@$($headersFile{n}.FullName)\""));
             }
-            if let Some(b) = &r.body {
-                let json = json_pretty(b);
-                // a password may hold non-ASCII characters: UTF-8 then (az reads a BOM fine)
-                let (value, encoding) = match split_secret(&json) {
-                    Some((pre, post)) => {
-                        l.extend(super::rest::ps_read_password(change));
-                        (
-                            format!(
-                                "({} + $adminPasswordJson + {})",
+            match &r.body {
+                Some(b) => {
+                    // the body goes on standard input (--body @-): no file, no length limit of a command line
+                    let json = json_pretty(b);
+                    match split_secret(&json) {
+                        Some((pre, post)) => {
+                            l.extend(super::rest::ps_read_password(change));
+                            l.push(format!(
+                                "$body{n} = {} + $adminPasswordJson + {}",
                                 ps_single(&pre),
                                 ps_single(&post)
-                            ),
-                            "utf8",
-                        )
+                            ));
+                        }
+                        None => l.push(format!("$body{n} = {}", ps_single(&json))),
                     }
-                    None => (ps_single(&json), "ascii"),
-                };
-                l.push(format!("$bodyFile{n} = New-TemporaryFile"));
-                l.push(format!(
-                    "Set-Content -LiteralPath $bodyFile{n}.FullName -Encoding {encoding} -NoNewline -Value {value}"
-                ));
-                cmd.push_str(&format!(" --body \"@$($bodyFile{n}.FullName)\""));
+                    l.push(format!("$body{n} | {cmd} --body '@-'"));
+                }
+                None => l.push(cmd),
             }
-            l.push(cmd);
             l.extend(check_exit(lang));
         }
     }
@@ -443,7 +436,7 @@ pub(crate) fn rest(plan: &ScriptPlan, lang: Language) -> String {
         "# A --url without a host is sent to the ARM endpoint of the cloud selected above.".into(),
     );
     if lang == Language::PowerShell {
-        l.push("# JSON goes through files (@file): Windows PowerShell 5.1 strips the double quotes of JSON passed to a native command.".into());
+        l.push("# A body goes to az rest on its standard input (--body @-): no temporary file, no length limit of a command line.".into());
     }
     for (i, r) in plan.requests().iter().enumerate() {
         l.extend(az_rest_lines(

@@ -154,6 +154,7 @@ pub(crate) fn ps_read_password(change: &Change) -> Vec<String> {
             "$adminPassword = Read-Host -AsSecureString -Prompt {}",
             ps_single(&format!("Password for {user}"))
         ),
-        "$adminPasswordJson = [System.Net.NetworkCredential]::new('', $adminPassword).Password | ConvertTo-Json".into(),
+        "# As a JSON string, every non-ASCII character as \\uXXXX: the same text whatever encoding carries it.".into(),
+        "$adminPasswordJson = [regex]::Replace(([System.Net.NetworkCredential]::new('', $adminPassword).Password | ConvertTo-Json), '[^\\x00-\\x7F]', { param($m) '\\u{0:x4}' -f [int][char]$m.Value })".into(),
     ]
 }
