@@ -110,7 +110,7 @@ proptest! {
         std::fs::create_dir_all(&dir).unwrap();
         let log = dir.join("calls");
         let _ = std::fs::remove_file(&log);
-        let prelude = "az() { for a in \"$@\"; do printf '%s\\0' \"$a\" >> \"$AZ_LOG\"; done; printf '\\036' >> \"$AZ_LOG\"; }\n";
+        let prelude = "az() { for a in \"$@\"; do printf '%s\\0' \"$a\" >> \"$AZ_LOG\"; done; printf '\\036' >> \"$AZ_LOG\"; if [ \"$1\" = version ]; then echo 2.91.0; fi; }\n";
         let out = std::process::Command::new("bash").arg("-c").arg(format!("{prelude}{script}")).env("AZ_LOG", &log).output().unwrap();
         prop_assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let raw = String::from_utf8(std::fs::read(&log).unwrap()).unwrap();

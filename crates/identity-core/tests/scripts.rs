@@ -719,7 +719,8 @@ fn clouds_are_selected() {
         ));
         assert_eq!(has_env, cloud != Cloud::AzureCloud, "{ps}");
         let calls = run_bash_with_fake_az(&generate(&plan, Flavour::CliBash).text, None);
-        assert_eq!(calls[0], vec!["cloud", "set", "--name", cloud.name()]);
+        assert_eq!(calls[0][0], "version");
+        assert_eq!(calls[1], vec!["cloud", "set", "--name", cloud.name()]);
     }
 }
 
@@ -832,7 +833,7 @@ pub fn run_bash_env(
     printf '%s\0' "$a" >> "$AZ_LOG"
   done
   printf '\036' >> "$AZ_LOG"
-  if [ "${1:-}" = version ]; then printf '%s\n' "${FAKE_AZ_VERSION:-2.91.0}"; fi
+  if [ "${1:-}" = version ]; then printf '%s\n' "${FAKE_AZ_VERSION-2.91.0}"; fi
   if [ "${2:-}" = show ] || [ "${3:-}" = show ]; then
     case "$*" in
       *"--query etag"*) printf '%s\n' "$FAKE_ETAG" ;;
@@ -1359,6 +1360,167 @@ fn no_script_writes_a_file_or_puts_the_password_in_a_command_line() {
         }
     }
     assert!(with_password >= 4, "{with_password}");
+}
+
+/// The module of each cmdlet the Az / AzureRM scripts call: the catalogue's `module` where the
+/// cmdlet is in it, else the module that ships it.
+fn module_of_cmdlet(az: &Catalogue, rm: &Catalogue, name: &str) -> Option<String> {
+    if let Some(c) = az.cmdlet(name).or_else(|| rm.cmdlet(name)) {
+        return c["module"].as_str().map(String::from);
+    }
+    Some(
+        match name {
+            "Get-AzAccessToken" | "Get-AzContext" => "Az.Accounts",
+            "New-AzRoleAssignment" => "Az.Resources",
+            "Remove-AzVMExtension" => "Az.Compute",
+            "New-AzureRmRoleAssignment" => "AzureRM.Resources",
+            "Remove-AzureRmVMExtension" => "AzureRM.Compute",
+            _ => return None,
+        }
+        .into(),
+    )
+}
+
+/// `#Requires -Modules` (first line) names exactly the modules whose cmdlets the script calls, at
+/// the versions that have the parameters it passes: Az.Compute 8.0.0 (-IfMatch, -IfNoneMatch,
+/// Etag), Az.Accounts 3.0.0, Az.Resources 3.5.0 (-ObjectType); AzureRM at 6.13.1's versions.
+#[test]
+fn powershell_scripts_require_their_modules() {
+    let (az, rm) = (Catalogue::az(), Catalogue::azurerm());
+    let re = regex::Regex::new(
+        r"^(?:@\{ ModuleName = '([\w.]+)'; ModuleVersion = '([\d.]+)' \}|'([\w.]+)')$",
+    )
+    .unwrap();
+    let mut n = 0;
+    for (name, s) in every_script() {
+        if s.language != Language::PowerShell
+            || matches!(
+                s.flavour,
+                Flavour::CliPowerShell | Flavour::CliRestPowerShell
+            )
+        {
+            continue;
+        }
+        let invs = invocations(&s.text, &|_, _| false);
+        let mut want: Vec<String> = invs
+            .iter()
+            .filter_map(|i| module_of_cmdlet(&az, &rm, &i.name))
+            .collect();
+        want.sort();
+        want.dedup();
+        let first = s.text.lines().next().unwrap();
+        if want.is_empty() {
+            assert!(!s.text.contains("#Requires"), "{name} {:?}", s.flavour);
+            continue;
+        }
+        let list = first
+            .strip_prefix("#Requires -Modules ")
+            .unwrap_or_else(|| panic!("{name} {:?}: {first}", s.flavour));
+
+        let mut got: Vec<(String, Option<String>)> = list
+            .split(", ")
+            .map(|m| {
+                let c = re.captures(m).unwrap_or_else(|| panic!("{m}"));
+                match (c.get(1), c.get(2), c.get(3)) {
+                    (Some(n), Some(v), _) => (n.as_str().into(), Some(v.as_str().into())),
+                    (_, _, Some(n)) => (n.as_str().into(), None),
+                    _ => unreachable!(),
+                }
+            })
+            .collect();
+        got.sort();
+        let names: Vec<String> = got.iter().map(|(n, _)| n.clone()).collect();
+        assert_eq!(names, want, "{name} {:?}\n{}", s.flavour, s.text);
+        let version = |m: &str| {
+            got.iter()
+                .find(|(n, _)| n == m)
+                .and_then(|(_, v)| v.clone())
+        };
+        if names.contains(&"Az.Compute".to_string())
+            && (s.text.contains("-IfMatch")
+                || s.text.contains("-IfNoneMatch")
+                || s.text.contains(".Etag"))
+        {
+            assert_eq!(version("Az.Compute").as_deref(), Some("8.0.0"), "{name}");
+        }
+        if names.contains(&"Az.Accounts".to_string()) {
+            assert_eq!(version("Az.Accounts").as_deref(), Some("3.0.0"), "{name}");
+        }
+        if s.text.contains("-ObjectType") {
+            assert_eq!(version("Az.Resources").as_deref(), Some("3.5.0"), "{name}");
+        }
+        if names.contains(&"AzureRM.Compute".to_string()) {
+            assert_eq!(
+                version("AzureRM.Compute").as_deref(),
+                Some("5.9.1"),
+                "{name}"
+            );
+        }
+        n += 1;
+    }
+    assert!(n > 150, "{n}");
+}
+
+/// The Azure CLI scripts check `az version` against the one they were checked with before any
+/// other az call, and stop with a clear message on an older (or unreadable) version; the check
+/// compares numbers (2.100.0 is newer than 2.91.0).
+#[test]
+fn cli_scripts_stop_on_an_older_azure_cli() {
+    assert_eq!(AZ_CLI_MIN_VERSION, "2.91.0");
+    let (name, plan) = matrix()
+        .into_iter()
+        .find(|(n, _)| n == "vm__ua1__add_ua")
+        .unwrap();
+    let sh = generate(&plan, Flavour::CliBash).text;
+    for (v, ok) in [
+        ("2.91.0", true),
+        ("2.91.1", true),
+        ("2.100.0", true),
+        ("3.0.0", true),
+        ("2.91.0b1", true),
+        ("2.90.9", false),
+        ("2.9.100", false),
+        ("1.99.99", false),
+        ("", false),
+    ] {
+        let (out, calls) =
+            run_bash_env(&sh, plan.if_match(), &[], "", "", &[("FAKE_AZ_VERSION", v)]);
+        assert_eq!(
+            out.status.success(),
+            ok,
+            "{name} {v:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(calls[0][0], "version", "the check comes first");
+        if !ok {
+            assert_eq!(calls.len(), 1, "{v:?}: nothing after the check");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("is older than 2.91.0"), "{err}");
+        }
+    }
+    for (name, s) in every_script() {
+        let Some(line) = s.text.lines().find(|l| {
+            !l.trim_start().starts_with('#')
+                && (l.starts_with("az ")
+                    || l.contains("$(az ")
+                    || l.contains("= az ")
+                    || l.contains("| az "))
+        }) else {
+            continue;
+        };
+        assert!(
+            line.contains("az version --query '\"azure-cli\"' --output tsv"),
+            "{name} {:?}: {line}",
+            s.flavour
+        );
+        if s.language == Language::PowerShell {
+            assert!(
+                s.text.contains("[version]$azVersion -ge [version]'2.91.0'")
+                    && s.text.contains("if (-not $azVersionOk) { throw "),
+                "{name}"
+            );
+        }
+    }
 }
 
 /// The harness accepts the recommended per-scenario snippets of shared/cmdlets/examples (copied to

@@ -63,14 +63,41 @@ function az {
     if ($output) { $output.TrimEnd("`r", "`n") -split "`r?`n" }
 }"#;
 
-/// The first lines of every Azure CLI script: stop on errors, and in PowerShell the `az`
-/// function that passes every value exactly on Windows.
+/// The azure-cli version the Azure CLI scripts were checked with (`az vmss create` options,
+/// `az … identity` behaviour: shared/cmdlets/az-cli.json); the scripts stop on an older one.
+pub const AZ_CLI_MIN_VERSION: &str = "2.91.0";
+
+/// The first lines of every Azure CLI script: stop on errors, in PowerShell the `az` function
+/// that passes every value exactly on Windows, then the azure-cli version check.
 pub(crate) fn prelude(lang: Language) -> Vec<String> {
+    let min = AZ_CLI_MIN_VERSION;
+    let message = format!(
+        "azure-cli $azVersion is older than {min}, the version these commands were checked with (or az version failed): update it (https://learn.microsoft.com/cli/azure/update-azure-cli)."
+    );
+    let check = format!("# Checked with azure-cli {min}: stop before any change if az is older.");
     match lang {
-        Language::Bash => vec!["set -euo pipefail".into()],
+        Language::Bash => vec![
+            "set -euo pipefail".into(),
+            check,
+            "azVersion=$(az version --query '\"azure-cli\"' --output tsv || true)".into(),
+            "v=$azVersion".into(),
+            format!("for n in {}; do", min.replace('.', " ")),
+            "  h=${v%%.*}; h=${h%%[!0-9]*}".into(),
+            format!(
+                "  if [ \"${{h:-0}}\" -gt \"$n\" ]; then break; elif [ \"${{h:-0}}\" -lt \"$n\" ]; then echo \"{message}\" >&2; exit 1; fi"
+            ),
+            "  case $v in *.*) v=${v#*.} ;; *) v= ;; esac".into(),
+            "done".into(),
+        ],
         Language::PowerShell => {
             let mut l = vec!["$ErrorActionPreference = 'Stop'".to_string()];
             l.extend(PS_AZ_FUNCTION.lines().map(String::from));
+            l.push(check);
+            l.push("$azVersion = az version --query '\"azure-cli\"' --output tsv".into());
+            l.push(format!(
+                "$azVersionOk = ($LASTEXITCODE -eq 0) -and ($azVersion -as [version]) -and ([version]$azVersion -ge [version]'{min}')"
+            ));
+            l.push(format!("if (-not $azVersionOk) {{ throw \"{message}\" }}"));
             l
         }
     }

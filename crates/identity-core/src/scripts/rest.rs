@@ -119,7 +119,7 @@ pub(crate) fn az_exact(plan: &ScriptPlan) -> String {
     }
     l.extend(az_sign_in(plan.cloud, subscription_of(&plan.change)));
     l.extend(exact_lines(plan));
-    finish(l)
+    finish(super::powershell::with_requires(l))
 }
 
 /// Wait until the resource at `path_var` leaves Updating/Creating (Invoke-RestMethod does not

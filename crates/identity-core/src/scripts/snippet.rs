@@ -229,7 +229,7 @@ fn az(req: &SnippetRequest) -> String {
         l.push(format!("    Update-AzVmss -ResourceGroupName $resourceGroupName -VMScaleSetName ${name_var} -IdentityType $identityType -IfMatch $vmss.Etag"));
         l.push("}".into());
     }
-    finish(l)
+    finish(super::powershell::with_requires(l))
 }
 
 fn cli(req: &SnippetRequest, lang: Language) -> String {
