@@ -425,18 +425,14 @@ mod windows {
 
     pub const AZ_CMD: &str = r"C:\Program Files\Microsoft SDKs\Azure\CLI2\wbin\az.cmd";
 
-    /// The argv azure-cli receives when a process starts the batch file with `arguments` (what
-    /// follows the quoted file name on its command line, as .NET's Process and PowerShell build it).
+    /// The argv azure-cli receives from `cmd.exe /c "<"az.cmd"> <arguments>"`: how CreateProcess
+    /// runs a batch file for PowerShell's native call (`arguments` as PowerShell built them), and
+    /// how the script's az function starts it (`/c ""path" " + arguments + "\""`, with /d /v:off
+    /// /e:on: the state modelled here whatever the registry says). /c finds more than two quotes
+    /// and removes the first and the last one, which gives `"path" arguments` back.
     pub fn az_argv(arguments: &str, env: &Env, wrapper: Wrapper) -> Result<Vec<String>, String> {
-        let command_line = if arguments.is_empty() {
-            format!("\"{AZ_CMD}\"")
-        } else {
-            format!("\"{AZ_CMD}\" {arguments}")
-        };
-        // CreateProcess: cmd.exe /c "<command line>"; /c finds more than two quotes and removes
-        // the first and the last one, which gives the command line back
-        let wrapped = format!("\"{command_line}\"");
-        let line = &wrapped[1..wrapped.len() - 1];
+        let after_c = format!("\"\"{AZ_CMD}\" {arguments}\"");
+        let line = &after_c[1..after_c.len() - 1];
         let parsed = special_characters(&percent_command_line(line, env), false)?;
         // the batch file's %*: what follows its name and the blanks after it
         let rest = parsed
@@ -494,7 +490,9 @@ impl AzFunction {
             .collect();
         assert!(ps.contains("\n    '\"' + $quoted + '\"'\n}"), "{ps}");
         assert!(
-            ps.contains("$startInfo.Arguments = @($azArgs | ForEach-Object { ConvertTo-AzCmdArgument $_ }) -join ' '"),
+            ps.contains("$cmdArgs = @($azArgs | ForEach-Object { ConvertTo-AzCmdArgument $_ }) -join ' '")
+                && ps.contains("$startInfo.Arguments = '/d /v:off /e:on /c \"\"' + $azCommand.Path + '\" ' + $cmdArgs + '\"'")
+                && ps.contains("ProcessStartInfo]::new(\"$env:SystemRoot\\System32\\cmd.exe\")"),
             "{ps}"
         );
         AzFunction { refuse, replaces }

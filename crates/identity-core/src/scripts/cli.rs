@@ -27,12 +27,13 @@ pub(crate) fn kv(lang: Language, flag: &str, value: &str) -> String {
 /// `tests/quote_fuzz.rs`, which runs it through models of cmd.exe and of the MSVC runtime).
 const PS_AZ_FUNCTION: &str = r#"# Windows: az is az.cmd (MSI) or az.bat (pip), a batch file, so cmd.exe parses its arguments again (%* in the batch
 # file): & | < > ^ ( ) % and " in a value would cut, redirect or change the command, and PowerShell (5.1, and 7.3+ which
-# keeps its old way for batch files) does not escape a " inside an argument. So the az function below builds the batch
-# file's command line itself and starts it with System.Diagnostics.Process: every argument in double quotes (there
-# cmd.exe reads & | < > ^ ( ) as text), a " inside written "" and backslashes before a quote doubled (the MSVC runtime's
-# rules, which Python's argv follows), every % written %%cd:~,% (cmd.exe expands %name% even inside quotes; %cd:~,% is
-# empty and breaks every name). Python then receives each value exactly. Where az is not a batch file (Linux, macOS),
-# the arguments are passed unchanged.
+# keeps its old way for batch files) does not escape a " inside an argument. So the az function below builds the command
+# line itself and starts cmd.exe /d /v:off /e:on /c (no AutoRun, no delayed expansion, extensions on, whatever the
+# registry says) with System.Diagnostics.Process: every argument in double quotes (there cmd.exe reads & | < > ^ ( ) as
+# text), a " inside written "" and backslashes before a quote doubled (the MSVC runtime's rules, which Python's argv
+# follows), every % written %%cd:~,% (cmd.exe expands %name% even inside quotes; %cd:~,% is empty and breaks every
+# name). Python then receives each value exactly. Where az is not a batch file (Linux, macOS), the arguments are passed
+# unchanged.
 function ConvertTo-AzCmdArgument([string]$Value) {
     if ($Value -match '[\x00-\x08\x0A-\x1F]') { throw "cmd.exe cannot pass a line break or control character to az: $Value" }
     $quoted = $Value -replace '(\\*)"', '$1$1""' -replace '(\\+)\z', '$1$1' -replace '%', '%%cd:~,%'
@@ -46,8 +47,9 @@ function az {
         if ($stdin.Count) { $stdin | & $azCommand.Path @azArgs } else { & $azCommand.Path @azArgs }
         return
     }
-    $startInfo = [System.Diagnostics.ProcessStartInfo]::new($azCommand.Path)
-    $startInfo.Arguments = @($azArgs | ForEach-Object { ConvertTo-AzCmdArgument $_ }) -join ' '
+    $startInfo = [System.Diagnostics.ProcessStartInfo]::new("$env:SystemRoot\System32\cmd.exe")
+    $cmdArgs = @($azArgs | ForEach-Object { ConvertTo-AzCmdArgument $_ }) -join ' '
+    $startInfo.Arguments = '/d /v:off /e:on /c ""' + $azCommand.Path + '" ' + $cmdArgs + '"'
     $startInfo.UseShellExecute = $false
     # az login keeps the console for its prompts; every other output is returned, as from a native command
     $startInfo.RedirectStandardOutput = $azArgs[0] -ne 'login'

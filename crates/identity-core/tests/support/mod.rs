@@ -549,6 +549,9 @@ pub fn undefined_variables(src: &str) -> Vec<String> {
             None => u,
         };
         let base = u.split(['.', '[']).next().unwrap().to_string();
+        if base.starts_with("$env:") {
+            continue; // the process environment
+        }
         if !defined.contains(&base) && !defs.iter().any(|(p, d)| *p <= pos && *d == base) {
             bad.push(base);
         }
