@@ -1209,6 +1209,24 @@ fn az_rest_fails_when_the_change_does_not_succeed() {
         let ps = generate(&plan, f).text;
         assert_throws_unless_succeeded(&ps, &format!("{name} {f:?}"));
     }
+    // without an etag the exact form uses Invoke-AzRestMethod -WaitForCompletion, whose final
+    // response may be a 200 carrying a Failed operation: it throws then too
+    let Change::Identity {
+        target,
+        before,
+        after,
+    } = plan.change.clone()
+    else {
+        unreachable!()
+    };
+    let no_etag = ScriptPlan::identity(Cloud::AzureCloud, target, before, after, None);
+    let ps = generate(&no_etag, Flavour::AzPowerShellExact).text;
+    assert!(ps.contains("-WaitForCompletion"), "{ps}");
+    let wait = ps.find("-WaitForCompletion").unwrap();
+    let guard = ps
+        .find("if ($result.status -in @('Failed', 'Canceled') -or $result.properties.provisioningState -in @('Failed', 'Canceled')) { throw ")
+        .unwrap_or_else(|| panic!("no guard\n{ps}"));
+    assert!(wait < guard);
 }
 
 /// The script reads `$provisioningState` after waiting and throws unless it is `Succeeded`.

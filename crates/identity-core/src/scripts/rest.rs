@@ -102,6 +102,15 @@ pub(crate) fn exact_lines(plan: &ScriptPlan) -> Vec<String> {
             l.push(format!(
                 "if ($response{n}.StatusCode -ge 300) {{ throw $response{n}.Content }}"
             ));
+            if is_compute_write(r) || r.method == Method::Delete {
+                // the final response of a Failed or Canceled operation can still be a 200
+                l.push(format!(
+                    "$result{n} = if ($response{n}.Content) {{ $response{n}.Content | ConvertFrom-Json }}"
+                ));
+                l.push(format!(
+                    "if ($result{n}.status -in @('Failed', 'Canceled') -or $result{n}.properties.provisioningState -in @('Failed', 'Canceled')) {{ throw \"The change did not succeed: $($response{n}.Content)\" }}"
+                ));
+            }
             l.push(format!("$response{n}.Content"));
         }
     }
