@@ -118,7 +118,7 @@ test('create a Uniform scale set with system-assigned + a new user-assigned iden
   const rest = await vmssScripts.locator('pre').innerText();
   assert.match(rest, /az rest --method put/);
   assert.match(rest, /"userAssignedIdentities":\{"[^"]*\/userAssignedIdentities\/id-created":\{\}\}/);
-  assert.match(rest, /az vmss wait .*--created/);
+  assert.match(rest, /az vmss wait .*--custom 'provisioningState!=/);
   assert.equal(await page.isDisabled('#apply'), true, 'read-only by default');
   await screenshot(page, 'create-Uniform-6-review');
 

@@ -595,29 +595,40 @@ fn exact_forms_carry_the_plans_body_and_headers() {
                 assert_eq!(h["If-Match"], im, "{name}");
             }
         }
-        // PowerShell az rest: the body file content
+        // PowerShell az rest: `$bodyN | az rest … --headers '<json>' --body '@-'`
         let psr = generate(&plan, Flavour::CliRestPowerShell).text;
-        let mut tree_vals = set_content_values(&psr);
-        if psr.contains("$adminPasswordJson") {
-            let parts = literal_parts_of_value(&psr);
-            tree_vals.push(format!(
-                "{}{}{}",
-                parts[0],
-                serde_json::to_string(ADMIN_PASSWORD_SLOT).unwrap(),
-                parts[1]
-            ));
-        }
-        let bodies: Vec<&identity_core::ArmRequest> =
-            reqs.iter().filter(|r| r.body.is_some()).collect();
-        let json_vals: Vec<Value> = tree_vals
-            .iter()
-            .map(|v| serde_json::from_str(v).unwrap())
-            .collect();
-        for r in bodies {
+        let words = ps_native_az_args(&psr, &[]);
+        let rest: Vec<&Vec<String>> = words.iter().filter(|w| w[0] == "rest").collect();
+        assert_eq!(rest.len(), reqs.len(), "{name}");
+        for (i, (c, r)) in rest.iter().zip(reqs).enumerate() {
+            assert_eq!(arg_after(c, "--url").unwrap(), r.path_and_query());
+            if let Some(im) = r.header("If-Match") {
+                let h: Value = serde_json::from_str(&arg_after(c, "--headers").unwrap()).unwrap();
+                assert_eq!(h["If-Match"], im, "{name}");
+            }
+            let Some(b) = &r.body else {
+                assert!(arg_after(c, "--body").is_none(), "{name}");
+                continue;
+            };
+            assert_eq!(arg_after(c, "--body").as_deref(), Some("@-"), "{name}");
+            let var = format!("body{}", i + 1);
             assert!(
-                json_vals.contains(r.body.as_ref().unwrap()),
-                "{name}: body file"
+                psr.contains(&format!("\n${var} | az rest --method ")),
+                "{name}: {var} piped"
             );
+            let text = match assignments(&psr, &var).as_slice() {
+                [one] => one.clone(),
+                _ => {
+                    let parts = literal_parts_of_value(&psr);
+                    format!(
+                        "{}{}{}",
+                        parts[0],
+                        serde_json::to_string(ADMIN_PASSWORD_SLOT).unwrap(),
+                        parts[1]
+                    )
+                }
+            };
+            assert_eq!(&serde_json::from_str::<Value>(&text).unwrap(), b, "{name}");
         }
     }
 }
@@ -708,7 +719,8 @@ fn clouds_are_selected() {
         ));
         assert_eq!(has_env, cloud != Cloud::AzureCloud, "{ps}");
         let calls = run_bash_with_fake_az(&generate(&plan, Flavour::CliBash).text, None);
-        assert_eq!(calls[0], vec!["cloud", "set", "--name", cloud.name()]);
+        assert_eq!(calls[0][0], "version");
+        assert_eq!(calls[1], vec!["cloud", "set", "--name", cloud.name()]);
     }
 }
 
@@ -782,6 +794,27 @@ pub fn run_bash_full(
     ty: &str,
     stdin: &str,
 ) -> Vec<Vec<String>> {
+    let (out, calls) = run_bash_env(text, etag, ids, ty, stdin, &[]);
+    assert!(
+        out.status.success(),
+        "bash failed: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    calls
+}
+
+/// Run a bash script against the fake `az` (see [`run_bash_full`]) with extra environment
+/// (`FAKE_STATE`: the provisioningState `az … show` reports, `FAKE_AZ_VERSION`: what
+/// `az version` reports); the script's output and the recorded calls. Like azure-cli, the fake
+/// reads an argument `@-` (or `--x=@-`) from its standard input.
+pub fn run_bash_env(
+    text: &str,
+    etag: Option<&str>,
+    ids: &[String],
+    ty: &str,
+    stdin: &str,
+    env: &[(&str, &str)],
+) -> (std::process::Output, Vec<Vec<String>>) {
     use std::io::Write;
     let dir = std::env::temp_dir().join(format!(
         "idw-fakeaz-{}-{:?}",
@@ -792,24 +825,37 @@ pub fn run_bash_full(
     let log = dir.join("calls");
     let _ = std::fs::remove_file(&log);
     let prelude = r#"az() {
-  for a in "$@"; do printf '%s\0' "$a" >> "$AZ_LOG"; done; printf '\036' >> "$AZ_LOG"
+  for a in "$@"; do
+    case "$a" in
+      @-) a=$(cat) ;;
+      --*=@-) a="${a%%=*}=$(cat)" ;;
+    esac
+    printf '%s\0' "$a" >> "$AZ_LOG"
+  done
+  printf '\036' >> "$AZ_LOG"
+  if [ "${1:-}" = version ]; then printf '%s\n' "${FAKE_AZ_VERSION-2.91.0}"; fi
   if [ "${2:-}" = show ] || [ "${3:-}" = show ]; then
     case "$*" in
       *"--query etag"*) printf '%s\n' "$FAKE_ETAG" ;;
       *"--query keys("*) [ -z "$FAKE_IDS" ] || printf '%s\n' "$FAKE_IDS" ;;
       *"--query identity.type"*) printf '%s\n' "$FAKE_TYPE" ;;
+      *"--query provisioningState"*) printf '%s\n' "${FAKE_STATE:-Succeeded}" ;;
     esac
   fi
 }
 "#;
     let script = format!("{prelude}{text}");
-    let mut child = std::process::Command::new("bash")
-        .arg("-c")
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg("-c")
         .arg(&script)
         .env("AZ_LOG", &log)
         .env("FAKE_ETAG", etag.unwrap_or(""))
         .env("FAKE_IDS", ids.join("\n"))
-        .env("FAKE_TYPE", ty)
+        .env("FAKE_TYPE", ty);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -817,14 +863,10 @@ pub fn run_bash_full(
         .unwrap();
     let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "bash failed: {}\n{text}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let raw = std::fs::read(&log).unwrap_or_default();
     let s = String::from_utf8(raw).unwrap();
-    s.split('\u{1e}')
+    let calls = s
+        .split('\u{1e}')
         .filter(|c| !c.is_empty())
         .map(|c| {
             c.split('\0')
@@ -832,30 +874,14 @@ pub fn run_bash_full(
                 .map(String::from)
                 .collect()
         })
-        .collect()
+        .collect();
+    (out, calls)
 }
 
 fn arg_after(call: &[String], flag: &str) -> Option<String> {
     call.iter()
         .position(|a| a == flag)
         .map(|i| call[i + 1].clone())
-}
-
-/// Decoded `-Value '<literal>'` arguments of Set-Content calls.
-fn set_content_values(src: &str) -> Vec<String> {
-    let invs = invocations(src, &|_, p| p.eq_ignore_ascii_case("NoNewline"));
-    invs.into_iter()
-        .filter(|i| i.name == "Set-Content")
-        .filter_map(|i| {
-            i.named
-                .into_iter()
-                .find(|(n, _)| n == "Value")
-                .and_then(|(_, a)| match a {
-                    Some(Arg::Literal(v)) if v.len() == 1 => Some(v[0].clone()),
-                    _ => None,
-                })
-        })
-        .collect()
 }
 
 /// The harness itself catches the tutorial's errors (so a passing check means something).
@@ -1085,12 +1111,13 @@ fn literal_parts(src: &str, var: &str) -> Vec<String> {
     out
 }
 
-/// The single-quoted literals of a `Set-Content … -Value ('a' + $x + 'b')`.
+/// The single-quoted literals of `$bodyN = 'a' + $adminPasswordJson + 'b'`.
 fn literal_parts_of_value(src: &str) -> Vec<String> {
     let tree = parse(src);
     let mut out = Vec::new();
     walk(tree.root_node(), &mut |n| {
-        if n.kind() == "parenthesized_expression"
+        if n.kind() == "assignment_expression"
+            && src[n.byte_range()].starts_with("$body")
             && src[n.byte_range()].contains("$adminPasswordJson")
         {
             walk(n, &mut |m| {
@@ -1131,9 +1158,386 @@ fn create_scale_set_password_is_read_at_run_time_and_sent_exactly() {
         assert!(
             calls
                 .iter()
-                .any(|c| c[0] == "vmss" && c[1] == "wait" && c.contains(&"--created".to_string())),
+                .any(|c| c[0] == "vmss" && c[1] == "wait" && c.contains(&"--custom".to_string())),
             "{name}"
         );
+    }
+}
+
+/// The az rest scripts do not end quietly when the change's long-running operation ends Failed
+/// or Canceled: bash exits non-zero with the state in its error, PowerShell throws it.
+#[test]
+fn az_rest_fails_when_the_change_does_not_succeed() {
+    let (name, plan) = matrix()
+        .into_iter()
+        .find(|(n, _)| n == "uniform__sa_ua2__remove_ua")
+        .unwrap();
+    let etag = plan.if_match().map(String::from);
+    assert!(etag.is_some(), "{name}");
+    let sh = generate(&plan, Flavour::CliRestBash).text;
+    for state in ["Failed", "Canceled"] {
+        let (out, calls) =
+            run_bash_env(&sh, etag.as_deref(), &[], "", "", &[("FAKE_STATE", state)]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{state}: exit 0\n{sh}");
+        assert!(
+            err.contains(&format!("provisioningState '{state}', not Succeeded")),
+            "{err}"
+        );
+        assert!(calls.iter().any(|c| c[0] == "rest"), "{calls:?}");
+        assert!(
+            calls
+                .iter()
+                .any(|c| c[0] == "vmss" && c[1] == "wait" && c.contains(&"--custom".into())),
+            "{calls:?}"
+        );
+    }
+    let (out, _) = run_bash_env(
+        &sh,
+        etag.as_deref(),
+        &[],
+        "",
+        "",
+        &[("FAKE_STATE", "Succeeded")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [Flavour::CliRestPowerShell, Flavour::AzPowerShellExact] {
+        let ps = generate(&plan, f).text;
+        assert_throws_unless_succeeded(&ps, &format!("{name} {f:?}"));
+    }
+    // without an etag the exact form uses Invoke-AzRestMethod -WaitForCompletion, whose final
+    // response may be a 200 carrying a Failed operation: it throws then too
+    let Change::Identity {
+        target,
+        before,
+        after,
+    } = plan.change.clone()
+    else {
+        unreachable!()
+    };
+    let no_etag = ScriptPlan::identity(Cloud::AzureCloud, target, before, after, None);
+    let ps = generate(&no_etag, Flavour::AzPowerShellExact).text;
+    assert!(ps.contains("-WaitForCompletion"), "{ps}");
+    let wait = ps.find("-WaitForCompletion").unwrap();
+    let guard = ps
+        .find("if ($result.status -in @('Failed', 'Canceled') -or $result.properties.provisioningState -in @('Failed', 'Canceled')) { throw ")
+        .unwrap_or_else(|| panic!("no guard\n{ps}"));
+    assert!(wait < guard);
+}
+
+/// The script reads `$provisioningState` after waiting and throws unless it is `Succeeded`.
+fn assert_throws_unless_succeeded(ps: &str, what: &str) {
+    let tree = parse(ps);
+    let mut guards = 0;
+    walk(tree.root_node(), &mut |n| {
+        if n.kind() == "if_statement" {
+            let t = &ps[n.byte_range()];
+            if t.starts_with("if ($provisioningState -ne 'Succeeded')") && t.contains("throw") {
+                guards += 1;
+            }
+        }
+    });
+    assert_eq!(guards, 1, "{what}: no throw on a failed change\n{ps}");
+    let assigned = ps.find("$provisioningState =").expect(what);
+    let guard = ps.find("if ($provisioningState -ne 'Succeeded')").unwrap();
+    assert!(assigned < guard, "{what}");
+}
+
+/// The snippet-only "remove one of several user-assigned identities" branch sends its PATCH with
+/// If-Match (the etag Get-AzVmss read), refuses to run without one, and throws when the change
+/// does not succeed.
+#[test]
+fn snippet_exact_patch_is_guarded_by_if_match() {
+    for k in [TargetKind::ScaleSetUniform, TargetKind::ScaleSetFlexible] {
+        let req = SnippetRequest {
+            cloud: Cloud::AzureCloud,
+            target: target(k),
+            intent: Intent::RemoveUser(vec![ua("id1")]),
+        };
+        let ps = snippet(&req, Flavour::AzPowerShell).unwrap().text;
+        assert!(!ps.contains("Invoke-AzRestMethod -Method PATCH"), "{ps}");
+        let invs = invocations(&ps, &|_, _| false);
+        let patch = invs
+            .iter()
+            .find(|i| i.name == "Invoke-RestMethod")
+            .expect("the exact PATCH");
+        let named = |n: &str| patch.named.iter().find(|(k, _)| k == n).map(|(_, a)| a);
+        assert!(matches!(named("Method"), Some(Some(Arg::Literal(v))) if v == &["Patch"]));
+        assert!(named("Headers").is_some(), "{ps}");
+        assert!(
+            ps.contains(
+                "$headers = @{ Authorization = \"Bearer $token\"; 'If-Match' = $vmss.Etag }"
+            ),
+            "{ps}"
+        );
+        assert!(ps.contains("if (-not $vmss.Etag) { throw"), "{ps}");
+        assert_throws_unless_succeeded(&ps, "snippet");
+    }
+}
+
+/// Every script and snippet, for the checks that hold for all of them.
+fn every_script() -> Vec<(String, Script)> {
+    let mut out = Vec::new();
+    for (name, plan) in all_plans() {
+        out.extend(generate_all(&plan).into_iter().map(|s| (name.clone(), s)));
+    }
+    for k in TargetKind::ALL {
+        for intent in [
+            Intent::EnableSystem,
+            Intent::RemoveSystem,
+            Intent::AddUser(vec![ua("id3")]),
+            Intent::RemoveUser(vec![ua("id1")]),
+            Intent::RemoveAll,
+            Intent::SetExact {
+                system: false,
+                user: vec![ua("id2")],
+            },
+        ] {
+            let req = SnippetRequest {
+                cloud: Cloud::AzureCloud,
+                target: target(k),
+                intent,
+            };
+            out.extend(
+                snippet_all(&req)
+                    .into_iter()
+                    .map(|s| (format!("snippet {k:?}"), s)),
+            );
+        }
+    }
+    out
+}
+
+/// No script leaves a file behind: none creates or writes a file at all (bodies and secrets go
+/// through variables and standard input). The admin password is never in a command line: bash
+/// reads it with `read -s` and gives the body to az on standard input through the printf builtin;
+/// PowerShell never passes it to az; az vmss create asks for it itself.
+#[test]
+fn no_script_writes_a_file_or_puts_the_password_in_a_command_line() {
+    let mut with_password = 0;
+    for (name, s) in every_script() {
+        for bad in [
+            "New-TemporaryFile",
+            "Set-Content",
+            "Add-Content",
+            "Out-File",
+            "IO.File]",
+            "GetTempFileName",
+            "mktemp",
+            "tee ",
+            "@$(",
+        ] {
+            assert!(
+                !s.text.contains(bad),
+                "{name} {:?}: {bad}\n{}",
+                s.flavour,
+                s.text
+            );
+        }
+        if s.language == Language::Bash {
+            // the only redirection is to stderr
+            assert_eq!(
+                s.text.matches('>').count(),
+                s.text.matches(">&2").count(),
+                "{name} {:?}: a redirection to a file\n{}",
+                s.flavour,
+                s.text
+            );
+            for line in s.text.lines().filter(|l| l.contains("admin_password")) {
+                with_password += 1;
+                let ok = line.starts_with("read -rs -p 'Admin password: ' admin_password")
+                    || line.starts_with("admin_password_json=")
+                    || (line.starts_with("printf '%s' ")
+                        && line.ends_with(" --body @-")
+                        && !line.split(" | ").nth(1).unwrap().contains("admin_password"));
+                assert!(ok, "{name} {:?}: {line}", s.flavour);
+            }
+        } else {
+            let tree = parse(&s.text);
+            walk(tree.root_node(), &mut |n| {
+                if n.kind() == "command"
+                    && n.child_by_field_name("command_name")
+                        .is_some_and(|c| &s.text[c.byte_range()] == "az")
+                {
+                    let t = &s.text[n.byte_range()];
+                    let lower = t.to_ascii_lowercase();
+                    assert!(
+                        !lower.contains("$adminpassword") && !lower.contains("admin-password"),
+                        "{name} {:?}: {t}",
+                        s.flavour
+                    );
+                }
+            });
+            if s.text.contains("$adminPassword") {
+                with_password += 1;
+            }
+        }
+    }
+    assert!(with_password >= 4, "{with_password}");
+}
+
+/// The module of each cmdlet the Az / AzureRM scripts call: the catalogue's `module` where the
+/// cmdlet is in it, else the module that ships it.
+fn module_of_cmdlet(az: &Catalogue, rm: &Catalogue, name: &str) -> Option<String> {
+    if let Some(c) = az.cmdlet(name).or_else(|| rm.cmdlet(name)) {
+        return c["module"].as_str().map(String::from);
+    }
+    Some(
+        match name {
+            "Get-AzAccessToken" | "Get-AzContext" => "Az.Accounts",
+            "New-AzRoleAssignment" => "Az.Resources",
+            "Remove-AzVMExtension" => "Az.Compute",
+            "New-AzureRmRoleAssignment" => "AzureRM.Resources",
+            "Remove-AzureRmVMExtension" => "AzureRM.Compute",
+            _ => return None,
+        }
+        .into(),
+    )
+}
+
+/// `#Requires -Modules` (first line) names exactly the modules whose cmdlets the script calls, at
+/// the versions that have the parameters it passes: Az.Compute 8.0.0 (-IfMatch, -IfNoneMatch,
+/// Etag), Az.Accounts 3.0.0, Az.Resources 3.5.0 (-ObjectType); AzureRM at 6.13.1's versions.
+#[test]
+fn powershell_scripts_require_their_modules() {
+    let (az, rm) = (Catalogue::az(), Catalogue::azurerm());
+    let re = regex::Regex::new(
+        r"^(?:@\{ ModuleName = '([\w.]+)'; ModuleVersion = '([\d.]+)' \}|'([\w.]+)')$",
+    )
+    .unwrap();
+    let mut n = 0;
+    for (name, s) in every_script() {
+        if s.language != Language::PowerShell
+            || matches!(
+                s.flavour,
+                Flavour::CliPowerShell | Flavour::CliRestPowerShell
+            )
+        {
+            continue;
+        }
+        let invs = invocations(&s.text, &|_, _| false);
+        let mut want: Vec<String> = invs
+            .iter()
+            .filter_map(|i| module_of_cmdlet(&az, &rm, &i.name))
+            .collect();
+        want.sort();
+        want.dedup();
+        let first = s.text.lines().next().unwrap();
+        if want.is_empty() {
+            assert!(!s.text.contains("#Requires"), "{name} {:?}", s.flavour);
+            continue;
+        }
+        let list = first
+            .strip_prefix("#Requires -Modules ")
+            .unwrap_or_else(|| panic!("{name} {:?}: {first}", s.flavour));
+
+        let mut got: Vec<(String, Option<String>)> = list
+            .split(", ")
+            .map(|m| {
+                let c = re.captures(m).unwrap_or_else(|| panic!("{m}"));
+                match (c.get(1), c.get(2), c.get(3)) {
+                    (Some(n), Some(v), _) => (n.as_str().into(), Some(v.as_str().into())),
+                    (_, _, Some(n)) => (n.as_str().into(), None),
+                    _ => unreachable!(),
+                }
+            })
+            .collect();
+        got.sort();
+        let names: Vec<String> = got.iter().map(|(n, _)| n.clone()).collect();
+        assert_eq!(names, want, "{name} {:?}\n{}", s.flavour, s.text);
+        let version = |m: &str| {
+            got.iter()
+                .find(|(n, _)| n == m)
+                .and_then(|(_, v)| v.clone())
+        };
+        if names.contains(&"Az.Compute".to_string())
+            && (s.text.contains("-IfMatch")
+                || s.text.contains("-IfNoneMatch")
+                || s.text.contains(".Etag"))
+        {
+            assert_eq!(version("Az.Compute").as_deref(), Some("8.0.0"), "{name}");
+        }
+        if names.contains(&"Az.Accounts".to_string()) {
+            assert_eq!(version("Az.Accounts").as_deref(), Some("3.0.0"), "{name}");
+        }
+        if s.text.contains("-ObjectType") {
+            assert_eq!(version("Az.Resources").as_deref(), Some("3.5.0"), "{name}");
+        }
+        if names.contains(&"AzureRM.Compute".to_string()) {
+            assert_eq!(
+                version("AzureRM.Compute").as_deref(),
+                Some("5.9.1"),
+                "{name}"
+            );
+        }
+        n += 1;
+    }
+    assert!(n > 150, "{n}");
+}
+
+/// The Azure CLI scripts check `az version` against the one they were checked with before any
+/// other az call, and stop with a clear message on an older (or unreadable) version; the check
+/// compares numbers (2.100.0 is newer than 2.91.0).
+#[test]
+fn cli_scripts_stop_on_an_older_azure_cli() {
+    assert_eq!(AZ_CLI_MIN_VERSION, "2.91.0");
+    let (name, plan) = matrix()
+        .into_iter()
+        .find(|(n, _)| n == "vm__ua1__add_ua")
+        .unwrap();
+    let sh = generate(&plan, Flavour::CliBash).text;
+    for (v, ok) in [
+        ("2.91.0", true),
+        ("2.91.1", true),
+        ("2.100.0", true),
+        ("3.0.0", true),
+        ("2.91.0b1", true),
+        ("2.90.9", false),
+        ("2.9.100", false),
+        ("1.99.99", false),
+        ("", false),
+    ] {
+        let (out, calls) =
+            run_bash_env(&sh, plan.if_match(), &[], "", "", &[("FAKE_AZ_VERSION", v)]);
+        assert_eq!(
+            out.status.success(),
+            ok,
+            "{name} {v:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(calls[0][0], "version", "the check comes first");
+        if !ok {
+            assert_eq!(calls.len(), 1, "{v:?}: nothing after the check");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("is older than 2.91.0"), "{err}");
+        }
+    }
+    for (name, s) in every_script() {
+        let Some(line) = s.text.lines().find(|l| {
+            !l.trim_start().starts_with('#')
+                && (l.starts_with("az ")
+                    || l.contains("$(az ")
+                    || l.contains("= az ")
+                    || l.contains("| az "))
+        }) else {
+            continue;
+        };
+        assert!(
+            line.contains("az version --query '\"azure-cli\"' --output tsv"),
+            "{name} {:?}: {line}",
+            s.flavour
+        );
+        if s.language == Language::PowerShell {
+            assert!(
+                s.text.contains("[version]$azVersion -ge [version]'2.91.0'")
+                    && s.text.contains("if (-not $azVersionOk) { throw "),
+                "{name}"
+            );
+        }
     }
 }
 
@@ -1569,16 +1973,20 @@ fn cli_bash_vmss_create_carries_the_plans_body() {
             vmp["networkProfile"]["networkApiVersion"].as_str(),
             "{name}"
         );
-        // admin credential
-        let pw = c.iter().find_map(|a| a.strip_prefix("--admin-password="));
+        // admin credential: az vmss create prompts for the password itself, never in argv
+        let pw = c.iter().find(|a| a.starts_with("--admin-password"));
+        assert_eq!(pw, None, "{name}");
+        assert!(!c.iter().any(|a| a.contains("P@ss")), "{name}");
         if os.get("adminPassword").is_some() {
-            assert_eq!(pw, Some(TEST_PASSWORD), "{name}");
+            assert!(
+                !sh.contains("read -rs"),
+                "{name}: az asks for the password itself"
+            );
             assert_eq!(
                 arg_after(c, "--authentication-type").as_deref(),
                 Some("password")
             );
         } else {
-            assert_eq!(pw, None, "{name}");
             let keys: Vec<String> = os["linuxConfiguration"]["ssh"]["publicKeys"]
                 .as_array()
                 .unwrap()

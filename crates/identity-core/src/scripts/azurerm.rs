@@ -127,5 +127,5 @@ pub(crate) fn script(plan: &ScriptPlan) -> String {
             }
         }
     }
-    finish(l)
+    finish(super::powershell::with_requires(l))
 }

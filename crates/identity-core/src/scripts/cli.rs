@@ -22,13 +22,92 @@ pub(crate) fn kv(lang: Language, flag: &str, value: &str) -> String {
     }
 }
 
-/// Sign in: select the cloud, log in, select the subscription.
-fn sign_in(lang: Language, cloud: Cloud, sub: &str) -> Vec<String> {
-    let mut l = Vec::new();
-    match lang {
-        Language::Bash => l.push("set -euo pipefail".into()),
-        Language::PowerShell => l.push("$ErrorActionPreference = 'Stop'".into()),
+/// The `az` function every PowerShell Azure CLI script defines before its first `az` call: on
+/// Windows it builds the batch file's command line itself (see its comment and
+/// `tests/quote_fuzz.rs`, which runs it through models of cmd.exe and of the MSVC runtime).
+const PS_AZ_FUNCTION: &str = r#"# Windows: az is az.cmd (MSI) or az.bat (pip), a batch file, so cmd.exe parses its arguments again (%* in the batch
+# file): & | < > ^ ( ) % and " in a value would cut, redirect or change the command, and PowerShell (5.1, and 7.3+ which
+# keeps its old way for batch files) does not escape a " inside an argument. So the az function below builds the command
+# line itself and starts cmd.exe /d /v:off /e:on /c (no AutoRun, no delayed expansion, extensions on, whatever the
+# registry says) with System.Diagnostics.Process: every argument in double quotes (there cmd.exe reads & | < > ^ ( ) as
+# text), a " inside written "" and backslashes before a quote doubled (the MSVC runtime's rules, which Python's argv
+# follows), every % written %%cd:~,% (cmd.exe expands %name% even inside quotes; %cd:~,% is empty and breaks every
+# name). Python then receives each value exactly. Where az is not a batch file (Linux, macOS), the arguments are passed
+# unchanged.
+function ConvertTo-AzCmdArgument([string]$Value) {
+    if ($Value -match '[\x00-\x08\x0A-\x1F]') { throw "cmd.exe cannot pass a line break or control character to az: $Value" }
+    $quoted = $Value -replace '(\\*)"', '$1$1""' -replace '(\\+)\z', '$1$1' -replace '%', '%%cd:~,%'
+    '"' + $quoted + '"'
+}
+function az {
+    $azCommand = @(Get-Command -Name az -CommandType Application -ErrorAction Stop)[0]
+    $azArgs = @(foreach ($a in $args) { foreach ($v in @($a)) { [string]$v } })
+    $stdin = @($input)
+    if ($azCommand.Extension -notin @('.cmd', '.bat')) {
+        if ($stdin.Count) { $stdin | & $azCommand.Path @azArgs } else { & $azCommand.Path @azArgs }
+        return
     }
+    $startInfo = [System.Diagnostics.ProcessStartInfo]::new("$env:SystemRoot\System32\cmd.exe")
+    $cmdArgs = @($azArgs | ForEach-Object { ConvertTo-AzCmdArgument $_ }) -join ' '
+    $startInfo.Arguments = '/d /v:off /e:on /c ""' + $azCommand.Path + '" ' + $cmdArgs + '"'
+    $startInfo.UseShellExecute = $false
+    # az login keeps the console for its prompts; every other output is returned, as from a native command
+    $startInfo.RedirectStandardOutput = $azArgs[0] -ne 'login'
+    $startInfo.RedirectStandardInput = $stdin.Count -gt 0
+    $process = [System.Diagnostics.Process]::Start($startInfo)
+    if ($stdin.Count) {
+        $process.StandardInput.Write(($stdin -join "`n"))
+        $process.StandardInput.Close()
+    }
+    $output = if ($startInfo.RedirectStandardOutput) { $process.StandardOutput.ReadToEnd() }
+    $process.WaitForExit()
+    $global:LASTEXITCODE = $process.ExitCode
+    if ($output) { $output.TrimEnd("`r", "`n") -split "`r?`n" }
+}"#;
+
+/// The azure-cli version the Azure CLI scripts were checked with (`az vmss create` options,
+/// `az … identity` behaviour: shared/cmdlets/az-cli.json); the scripts stop on an older one.
+pub const AZ_CLI_MIN_VERSION: &str = "2.91.0";
+
+/// The first lines of every Azure CLI script: stop on errors, in PowerShell the `az` function
+/// that passes every value exactly on Windows, then the azure-cli version check.
+pub(crate) fn prelude(lang: Language) -> Vec<String> {
+    let min = AZ_CLI_MIN_VERSION;
+    let message = format!(
+        "azure-cli $azVersion is older than {min}, the version these commands were checked with (or az version failed): update it (https://learn.microsoft.com/cli/azure/update-azure-cli)."
+    );
+    let check = format!("# Checked with azure-cli {min}: stop before any change if az is older.");
+    match lang {
+        Language::Bash => vec![
+            "set -euo pipefail".into(),
+            check,
+            "azVersion=$(az version --query '\"azure-cli\"' --output tsv || true)".into(),
+            "v=$azVersion".into(),
+            format!("for n in {}; do", min.replace('.', " ")),
+            "  h=${v%%.*}; h=${h%%[!0-9]*}".into(),
+            format!(
+                "  if [ \"${{h:-0}}\" -gt \"$n\" ]; then break; elif [ \"${{h:-0}}\" -lt \"$n\" ]; then echo \"{message}\" >&2; exit 1; fi"
+            ),
+            "  case $v in *.*) v=${v#*.} ;; *) v= ;; esac".into(),
+            "done".into(),
+        ],
+        Language::PowerShell => {
+            let mut l = vec!["$ErrorActionPreference = 'Stop'".to_string()];
+            l.extend(PS_AZ_FUNCTION.lines().map(String::from));
+            l.push(check);
+            l.push("$azVersion = az version --query '\"azure-cli\"' --output tsv".into());
+            l.push(format!(
+                "$azVersionOk = ($LASTEXITCODE -eq 0) -and ($azVersion -as [version]) -and ([version]$azVersion -ge [version]'{min}')"
+            ));
+            l.push(format!("if (-not $azVersionOk) {{ throw \"{message}\" }}"));
+            l
+        }
+    }
+}
+
+/// Sign in: select the cloud, log in, select the subscription.
+pub(crate) fn sign_in(lang: Language, cloud: Cloud, sub: &str) -> Vec<String> {
+    let mut l = prelude(lang);
     l.push(format!("az cloud set {}", kv(lang, "--name", cloud.name())));
     l.push("az login".into());
     l.push(format!(
@@ -229,14 +308,14 @@ pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
     finish(l)
 }
 
-/// One `az rest` call (JSON through files in PowerShell), then a wait when it starts a Compute
+/// One `az rest` call (in PowerShell the body on standard input), then a wait when it starts a Compute
 /// long-running operation on `target` (az rest does not follow them: a write while one is still
 /// running gets 409).
 pub(crate) fn az_rest_lines(
     lang: Language,
     n: usize,
     r: &ArmRequest,
-    wait: Option<(&Resource, &str)>,
+    wait: Option<&Resource>,
     change: &Change,
 ) -> Vec<String> {
     let mut l = Vec::new();
@@ -259,58 +338,51 @@ pub(crate) fn az_rest_lines(
                     sh_single(&json_compact(&serde_json::Value::Object(headers)))
                 ));
             }
-            if let Some(b) = &r.body {
-                let json = json_compact(b);
-                match split_secret(&json) {
+            match r.body.as_ref().map(json_compact) {
+                Some(json) => match split_secret(&json) {
                     Some((pre, post)) => {
-                        l.push("# The admin password is read when the script runs; it is never written into the script.".into());
+                        l.push("# The admin password is read when the script runs; it is never written into the script, to".into());
+                        l.push("# disk or into a command line: the body goes to az rest on its standard input (--body @-).".into());
                         l.push("read -rs -p 'Admin password: ' admin_password; echo >&2".into());
-                        l.push("bs='\\'; dq='\"'".into());
-                        l.push("admin_password_json=${admin_password//\"$bs\"/\"$bs$bs\"}; admin_password_json=${admin_password_json//\"$dq\"/\"$bs$dq\"}".into());
-                        cmd.push_str(&format!(
-                            " --body {}'\"'\"$admin_password_json\"'\"'{}",
+                        l.push("bs='\\'; dq='\"'; tab=$'\\t'".into());
+                        l.push("admin_password_json=${admin_password//\"$bs\"/\"$bs$bs\"}; admin_password_json=${admin_password_json//\"$dq\"/\"$bs$dq\"}; admin_password_json=${admin_password_json//\"$tab\"/\"${bs}t\"}".into());
+                        l.push(format!(
+                            "printf '%s' {}'\"'\"$admin_password_json\"'\"'{} | {cmd} --body @-",
                             sh_single(&pre),
                             sh_single(&post)
                         ));
                     }
-                    None => cmd.push_str(&format!(" --body {}", sh_single(&json))),
-                }
+                    None => l.push(format!("{cmd} --body {}", sh_single(&json))),
+                },
+                None => l.push(cmd),
             }
-            l.push(cmd);
         }
         Language::PowerShell => {
             if !headers.is_empty() {
-                l.push(format!("$headersFile{n} = New-TemporaryFile"));
-                l.push(format!(
-                    "Set-Content -LiteralPath $headersFile{n}.FullName -Encoding ascii -NoNewline -Value {}",
+                cmd.push_str(&format!(
+                    " --headers {}",
                     ps_single(&json_compact(&serde_json::Value::Object(headers)))
                 ));
-                cmd.push_str(&format!(" --headers \"@$($headersFile{n}.FullName)\""));
             }
-            if let Some(b) = &r.body {
-                let json = json_pretty(b);
-                // a password may hold non-ASCII characters: UTF-8 then (az reads a BOM fine)
-                let (value, encoding) = match split_secret(&json) {
-                    Some((pre, post)) => {
-                        l.extend(super::rest::ps_read_password(change));
-                        (
-                            format!(
-                                "({} + $adminPasswordJson + {})",
+            match &r.body {
+                Some(b) => {
+                    // the body goes on standard input (--body @-): no file, no length limit of a command line
+                    let json = json_pretty(b);
+                    match split_secret(&json) {
+                        Some((pre, post)) => {
+                            l.extend(super::rest::ps_read_password(change));
+                            l.push(format!(
+                                "$body{n} = {} + $adminPasswordJson + {}",
                                 ps_single(&pre),
                                 ps_single(&post)
-                            ),
-                            "utf8",
-                        )
+                            ));
+                        }
+                        None => l.push(format!("$body{n} = {}", ps_single(&json))),
                     }
-                    None => (ps_single(&json), "ascii"),
-                };
-                l.push(format!("$bodyFile{n} = New-TemporaryFile"));
-                l.push(format!(
-                    "Set-Content -LiteralPath $bodyFile{n}.FullName -Encoding {encoding} -NoNewline -Value {value}"
-                ));
-                cmd.push_str(&format!(" --body \"@$($bodyFile{n}.FullName)\""));
+                    l.push(format!("$body{n} | {cmd} --body '@-'"));
+                }
+                None => l.push(cmd),
             }
-            l.push(cmd);
             l.extend(check_exit(lang));
         }
     }
@@ -318,26 +390,62 @@ pub(crate) fn az_rest_lines(
         && r.path
             .to_ascii_lowercase()
             .contains("/providers/microsoft.compute/")
-        && let Some((target, condition)) = wait
+        && let Some(target) = wait
     {
-        l.push(format!(
-            "az {} wait {} {} {condition}",
-            target.kind.cli_group(),
-            kv(lang, "--resource-group", &target.resource_group),
-            kv(lang, "--name", &target.name)
-        ));
-        l.extend(check_exit(lang));
+        l.extend(wait_lines(lang, target));
     }
     l
 }
 
-/// The resource to wait for after a Compute write, and how (`az … wait --updated|--created`).
-pub(crate) fn wait_target(change: &Change) -> Option<(&Resource, &'static str)> {
-    match change {
-        Change::Identity { target, .. } | Change::RemoveExtension { target, .. } => {
-            Some((target, "--updated"))
+/// Wait until `target` leaves Updating/Creating, then fail unless it ended Succeeded.
+/// (`az … wait --updated` would poll a Failed resource until its timeout and then exit 0.)
+fn wait_lines(lang: Language, target: &Resource) -> Vec<String> {
+    let g = target.kind.cli_group();
+    let rn = format!(
+        "{} {}",
+        kv(lang, "--resource-group", &target.resource_group),
+        kv(lang, "--name", &target.name)
+    );
+    let mut l = vec![
+        "# az rest does not follow the long-running operation: wait until provisioning ends, and fail unless it succeeded.".to_string(),
+        format!(
+            "az {g} wait {rn} --custom {}",
+            q(
+                lang,
+                "provisioningState!='Updating' && provisioningState!='Creating'"
+            )
+        ),
+    ];
+    l.extend(check_exit(lang));
+    let msg = "The change ended with provisioningState '$provisioningState', not Succeeded: see the activity log of the resource.";
+    match lang {
+        Language::Bash => {
+            l.push(format!(
+                "provisioningState=$(az {g} show {rn} --query provisioningState --output tsv)"
+            ));
+            l.push(format!(
+                "if [ \"$provisioningState\" != Succeeded ]; then echo \"{msg}\" >&2; exit 1; fi"
+            ));
         }
-        Change::CreateScaleSet { target, .. } => Some((target, "--created")),
+        Language::PowerShell => {
+            l.push(format!(
+                "$provisioningState = az {g} show {rn} --query provisioningState --output tsv"
+            ));
+            l.extend(check_exit(lang));
+            l.push(format!(
+                "if ($provisioningState -ne 'Succeeded') {{ throw \"{msg}\" }}"
+            ));
+        }
+    }
+    l
+}
+
+/// The resource to wait for after a Compute write.
+pub(crate) fn wait_target(change: &Change) -> Option<&Resource> {
+    match change {
+        Change::Identity { target, .. }
+        | Change::RemoveExtension { target, .. }
+        | Change::CreateScaleSet { target, .. } => Some(target),
         _ => None,
     }
 }
@@ -357,7 +465,7 @@ pub(crate) fn rest(plan: &ScriptPlan, lang: Language) -> String {
         "# A --url without a host is sent to the ARM endpoint of the cloud selected above.".into(),
     );
     if lang == Language::PowerShell {
-        l.push("# JSON goes through files (@file): Windows PowerShell 5.1 strips the double quotes of JSON passed to a native command.".into());
+        l.push("# A body goes to az rest on its standard input (--body @-): no temporary file, no length limit of a command line.".into());
     }
     for (i, r) in plan.requests().iter().enumerate() {
         l.extend(az_rest_lines(

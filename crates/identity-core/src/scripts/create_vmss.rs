@@ -342,31 +342,9 @@ pub(crate) fn cli(
         kv(lang, "--admin-username", &m.admin_username),
     ];
     if m.password {
-        match lang {
-            Language::Bash => {
-                l.push("# The admin password is read when the script runs; it is never written into the script.".into());
-                l.push("read -rs -p 'Admin password: ' admin_password; echo >&2".into());
-                a.push(
-                    "--authentication-type password \"--admin-password=$admin_password\"".into(),
-                );
-            }
-            Language::PowerShell => {
-                l.push("# The admin password is read when the script runs; it is never written into the script.".into());
-                l.push(format!(
-                    "$adminPassword = Read-Host -AsSecureString -Prompt {}",
-                    ps_single(&format!("Password for {}", m.admin_username))
-                ));
-                l.push("# Windows PowerShell 5.1 passes a native argument with double quotes unescaped: there, avoid '\"' in the password or use the az rest script.".into());
-                l.push(
-                    "$adminPasswordPlain = [System.Net.NetworkCredential]::new('', $adminPassword).Password"
-                        .into(),
-                );
-                a.push(
-                    "--authentication-type password \"--admin-password=$adminPasswordPlain\""
-                        .into(),
-                );
-            }
-        }
+        l.push("# az vmss create asks for the admin password itself (Admin Password:, twice) when --admin-password is not given:".into());
+        l.push("# the password is never in the script, on disk or in a command line.".into());
+        a.push("--authentication-type password".into());
     } else {
         a.push("--authentication-type ssh".into());
     }

@@ -42,6 +42,7 @@ use crate::resource::{ResourceKind, ResourceState};
 use serde::{Deserialize, Serialize};
 
 pub use crate::plan::Outcome;
+pub use cli::AZ_CLI_MIN_VERSION;
 pub use snippet::{Intent, SnippetRequest, snippet, snippet_all};
 
 /// The Azure cloud the script signs in to.

@@ -181,7 +181,85 @@ pub(crate) fn az(plan: &ScriptPlan) -> String {
             }
         }
     }
-    finish(l)
+    finish(with_requires(l))
+}
+
+/// The module each cmdlet the scripts use comes from, and the oldest version with every
+/// parameter the scripts pass (None: any version has them).
+///
+/// - Az.Accounts 3.0.0: the version Az.Compute 8.0.0 requires (Az 12.0.0, May 2024);
+///   Connect-AzAccount, Set-AzContext, Get-AzContext, Get-AzAccessToken, Invoke-AzRestMethod
+///   (-WaitForCompletion) as these scripts use them.
+/// - Az.Compute 8.0.0: `-IfMatch` / `-IfNoneMatch` on Update-AzVmss, Update-AzVM, New-AzVmss and
+///   the `Etag` property of PSVirtualMachineScaleSet / PSVirtualMachine (its change log).
+/// - Az.Resources 3.5.0: `New-AzRoleAssignment -ObjectType` (its change log).
+/// - Az.ManagedServiceIdentity: `New-AzUserAssignedIdentity -ResourceGroupName -Name -Location`, in
+///   every version.
+/// - AzureRM: the versions of AzureRM 6.13.1 (the last 6.13; AzureRM 5.7 has no
+///   `Update-AzureRmVmss -IdentityType`): AzureRM.Profile 5.8.2, AzureRM.Compute 5.9.1.
+fn module_of(cmdlet: &str) -> Option<(&'static str, Option<&'static str>)> {
+    let noun = cmdlet.split_once('-')?.1;
+    Some(if let Some(rm) = noun.strip_prefix("AzureRm") {
+        if rm.starts_with("Vm") || rm.starts_with("VM") {
+            ("AzureRM.Compute", Some("5.9.1"))
+        } else if rm == "Account" || rm == "Context" {
+            ("AzureRM.Profile", Some("5.8.2"))
+        } else if rm == "UserAssignedIdentity" {
+            ("AzureRM.ManagedServiceIdentity", None)
+        } else if rm == "RoleAssignment" {
+            ("AzureRM.Resources", None)
+        } else {
+            return None;
+        }
+    } else if let Some(az) = noun.strip_prefix("Az") {
+        if az.starts_with("Vm") || az.starts_with("VM") {
+            ("Az.Compute", Some("8.0.0"))
+        } else if ["Account", "Context", "AccessToken", "RestMethod"].contains(&az) {
+            ("Az.Accounts", Some("3.0.0"))
+        } else if az == "UserAssignedIdentity" {
+            ("Az.ManagedServiceIdentity", None)
+        } else if az == "RoleAssignment" {
+            ("Az.Resources", Some("3.5.0"))
+        } else {
+            return None;
+        }
+    } else {
+        return None;
+    })
+}
+
+/// `#Requires -Modules …` for the cmdlets the lines call (outside comments), first line of the
+/// script: PowerShell refuses to run a saved script with a missing or older module, with a
+/// message naming it, before anything runs. Nothing when no module cmdlet is called.
+pub(crate) fn with_requires(lines: Vec<String>) -> Vec<String> {
+    let mut modules: Vec<(&str, Option<&str>)> = Vec::new();
+    for line in lines.iter().filter(|l| !l.trim_start().starts_with('#')) {
+        for word in line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')) {
+            if let Some(m) = module_of(word)
+                && word.starts_with(|c: char| c.is_ascii_uppercase())
+                && !modules.contains(&m)
+            {
+                modules.push(m);
+            }
+        }
+    }
+    if modules.is_empty() {
+        return lines;
+    }
+    modules.sort();
+    let list: Vec<String> = modules
+        .iter()
+        .map(|(name, version)| match version {
+            Some(v) => format!("@{{ ModuleName = '{name}'; ModuleVersion = '{v}' }}"),
+            None => format!("'{name}'"),
+        })
+        .collect();
+    let mut out = vec![
+        format!("#Requires -Modules {}", list.join(", ")),
+        "# (#Requires is checked when the script runs from a .ps1 file: a missing or older module stops it before anything runs.)".to_string(),
+    ];
+    out.extend(lines);
+    out
 }
 
 pub(crate) fn finish(lines: Vec<String>) -> String {

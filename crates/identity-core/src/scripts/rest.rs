@@ -82,16 +82,7 @@ pub(crate) fn exact_lines(plan: &ScriptPlan) -> Vec<String> {
             }
             l.push(cmd);
             if is_compute_write(r) && r.method != Method::Post {
-                l.push("# Invoke-RestMethod does not follow the long-running operation: wait until provisioning ends.".into());
-                l.push("do {".into());
-                l.push("    Start-Sleep -Seconds 5".into());
-                l.push(format!(
-                    "    $state = (Invoke-AzRestMethod -Method GET -Path $path{n}).Content | ConvertFrom-Json"
-                ));
-                l.push(
-                    "} while ($state.properties.provisioningState -in @('Updating', 'Creating'))"
-                        .into(),
-                );
+                l.extend(ps_wait_lines(&format!("$path{n}"), ""));
                 l.push("$state.identity".into());
             } else {
                 l.push(format!("$response{n}"));
@@ -111,6 +102,15 @@ pub(crate) fn exact_lines(plan: &ScriptPlan) -> Vec<String> {
             l.push(format!(
                 "if ($response{n}.StatusCode -ge 300) {{ throw $response{n}.Content }}"
             ));
+            if is_compute_write(r) || r.method == Method::Delete {
+                // the final response of a Failed or Canceled operation can still be a 200
+                l.push(format!(
+                    "$result{n} = if ($response{n}.Content) {{ $response{n}.Content | ConvertFrom-Json }}"
+                ));
+                l.push(format!(
+                    "if ($result{n}.status -in @('Failed', 'Canceled') -or $result{n}.properties.provisioningState -in @('Failed', 'Canceled')) {{ throw \"The change did not succeed: $($response{n}.Content)\" }}"
+                ));
+            }
             l.push(format!("$response{n}.Content"));
         }
     }
@@ -128,7 +128,27 @@ pub(crate) fn az_exact(plan: &ScriptPlan) -> String {
     }
     l.extend(az_sign_in(plan.cloud, subscription_of(&plan.change)));
     l.extend(exact_lines(plan));
-    finish(l)
+    finish(super::powershell::with_requires(l))
+}
+
+/// Wait until the resource at `path_var` leaves Updating/Creating (Invoke-RestMethod does not
+/// follow the long-running operation), then throw unless it ended Succeeded: a Failed or
+/// Canceled change is an error, never a quiet end.
+pub(crate) fn ps_wait_lines(path_var: &str, indent: &str) -> Vec<String> {
+    [
+        "# Invoke-RestMethod does not follow the long-running operation: wait until provisioning ends, and fail unless it succeeded.".to_string(),
+        "do {".into(),
+        "    Start-Sleep -Seconds 5".into(),
+        format!("    $state = (Invoke-AzRestMethod -Method GET -Path {path_var}).Content | ConvertFrom-Json"),
+        "} while ($state.properties.provisioningState -in @('Updating', 'Creating'))".into(),
+        "$provisioningState = $state.properties.provisioningState".into(),
+        "if ($provisioningState -ne 'Succeeded') {".into(),
+        "    throw \"The change ended with provisioningState '$provisioningState', not Succeeded: see the activity log of the resource. $($state.error.message)\"".into(),
+        "}".into(),
+    ]
+    .into_iter()
+    .map(|line| format!("{indent}{line}"))
+    .collect()
 }
 
 /// Read the admin password at run time (never written into the script) as a JSON string literal.
@@ -143,6 +163,7 @@ pub(crate) fn ps_read_password(change: &Change) -> Vec<String> {
             "$adminPassword = Read-Host -AsSecureString -Prompt {}",
             ps_single(&format!("Password for {user}"))
         ),
-        "$adminPasswordJson = [System.Net.NetworkCredential]::new('', $adminPassword).Password | ConvertTo-Json".into(),
+        "# As a JSON string, every non-ASCII character as \\uXXXX: the same text whatever encoding carries it.".into(),
+        "$adminPasswordJson = [regex]::Replace(([System.Net.NetworkCredential]::new('', $adminPassword).Password | ConvertTo-Json), '[^\\x00-\\x7F]', { param($m) '\\u{0:x4}' -f [int][char]$m.Value })".into(),
     ]
 }

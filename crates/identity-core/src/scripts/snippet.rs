@@ -206,18 +206,30 @@ fn az(req: &SnippetRequest) -> String {
         l.push("    foreach ($id in $newIds) { $map[$id] = @{} }".into());
         l.push("    foreach ($id in $removedIds) { $map[$id] = $null }".into());
         l.push("    $payload = @{ identity = @{ type = $wireType; userAssignedIdentities = $map } } | ConvertTo-Json -Depth 5".into());
+        l.push("    # Invoke-AzRestMethod cannot send If-Match: Invoke-RestMethod with an ARM token, guarded by the etag read above.".into());
+        l.push("    if (-not $vmss.Etag) { throw 'Get-AzVmss returned no etag (Az.Compute 8.0.0 or later has it): the change cannot be guarded against a concurrent one.' }".into());
+        l.push("    $arm = (Get-AzContext).Environment.ResourceManagerUrl.TrimEnd('/')".into());
+        l.push("    $accessToken = Get-AzAccessToken".into());
+        l.push(
+            "    $token = [System.Net.NetworkCredential]::new('', $accessToken.Token).Password"
+                .into(),
+        );
         l.push(format!(
-            "    $response = Invoke-AzRestMethod -Method PATCH -Path \"$($vmss.Id)?api-version={}\" -Payload $payload -WaitForCompletion",
+            "    $path = \"$($vmss.Id)?api-version={}\"",
             api_versions::COMPUTE
         ));
-        l.push("    if ($response.StatusCode -ge 300) { throw $response.Content }".into());
+        l.push(
+            "    $headers = @{ Authorization = \"Bearer $token\"; 'If-Match' = $vmss.Etag }".into(),
+        );
+        l.push("    $response = Invoke-RestMethod -Method Patch -Uri ($arm + $path) -Headers $headers -ContentType 'application/json; charset=utf-8' -Body $payload".into());
+        l.extend(super::rest::ps_wait_lines("$path", "    "));
         l.push("} elseif ($newIds.Count) {".into());
         l.push(format!("    Update-AzVmss -ResourceGroupName $resourceGroupName -VMScaleSetName ${name_var} -IdentityType $identityType -IdentityId $newIds -IfMatch $vmss.Etag"));
         l.push("} else {".into());
         l.push(format!("    Update-AzVmss -ResourceGroupName $resourceGroupName -VMScaleSetName ${name_var} -IdentityType $identityType -IfMatch $vmss.Etag"));
         l.push("}".into());
     }
-    finish(l)
+    finish(super::powershell::with_requires(l))
 }
 
 fn cli(req: &SnippetRequest, lang: Language) -> String {
@@ -239,20 +251,7 @@ fn cli(req: &SnippetRequest, lang: Language) -> String {
         t.kind.noun(),
         comment_safe(&t.name)
     ));
-    l.push(match lang {
-        Language::Bash => "set -euo pipefail".into(),
-        Language::PowerShell => "$ErrorActionPreference = 'Stop'".into(),
-    });
-    l.push(format!(
-        "az cloud set {}",
-        kv(lang, "--name", req.cloud.name())
-    ));
-    l.push("az login".into());
-    l.push(format!(
-        "az account set {}",
-        kv(lang, "--subscription", &t.subscription_id)
-    ));
-    l.extend(check_exit(lang));
+    l.extend(super::cli::sign_in(lang, req.cloud, &t.subscription_id));
     let rn = format!(
         "{} {}",
         kv(lang, "--resource-group", &t.resource_group),
@@ -283,7 +282,7 @@ fn cli(req: &SnippetRequest, lang: Language) -> String {
                 lang,
                 1,
                 &r,
-                Some((t, "--updated")),
+                Some(t),
                 &Change::Identity {
                     target: t.clone(),
                     before: Identities::default(),

@@ -206,6 +206,8 @@ pub const UNBOUND: &[&str] = &[
     "Get-Credential",
     "New-TemporaryFile",
     "Set-Content",
+    "Get-Command",
+    "ForEach-Object",
 ];
 
 pub struct Catalogue {
@@ -438,16 +440,50 @@ impl Catalogue {
     /// Bind every invocation of a script; unknown commands must be in [`UNBOUND`].
     pub fn check_script(&self, src: &str) -> Result<Vec<(String, String)>, String> {
         let invs = invocations(src, &|c, p| self.is_switch(c, p));
+        let defined = defined_functions(src);
         let mut out = Vec::new();
         for inv in &invs {
             if self.cmdlet(&inv.name).is_some() {
                 out.push((inv.name.clone(), self.bind(inv)?));
-            } else if !UNBOUND.iter().any(|u| u.eq_ignore_ascii_case(&inv.name)) {
+            } else if inv.name.starts_with('$') {
+                // `& $path …`: a program found at run time (the az function's native call)
+            } else if !UNBOUND.iter().any(|u| u.eq_ignore_ascii_case(&inv.name))
+                && !defined.iter().any(|d| d.eq_ignore_ascii_case(&inv.name))
+            {
                 return Err(format!("line {}: unknown command {}", inv.line, inv.name));
             }
         }
         Ok(out)
     }
+}
+
+fn has_ancestor(n: Node, kind: &str) -> bool {
+    let mut p = n.parent();
+    while let Some(x) = p {
+        if x.kind() == kind {
+            return true;
+        }
+        p = x.parent();
+    }
+    false
+}
+
+/// The names of the functions a script defines (`function name { … }`).
+pub fn defined_functions(src: &str) -> Vec<String> {
+    let tree = parse(src);
+    let mut out = Vec::new();
+    walk(tree.root_node(), &mut |n| {
+        if n.kind() == "function_statement" {
+            let mut c = n.walk();
+            if let Some(name) = n
+                .named_children(&mut c)
+                .find(|k| k.kind() == "function_name")
+            {
+                out.push(src[name.byte_range()].to_string());
+            }
+        }
+    });
+    out
 }
 
 /// Variables used before any assignment (automatic variables aside).
@@ -461,6 +497,8 @@ pub fn undefined_variables(src: &str) -> Vec<String> {
         "$lastexitcode",
         "$erroractionpreference",
         "$psitem",
+        "$args",
+        "$input",
     ];
     let mut defined: HashSet<String> = automatic.iter().map(|s| s.to_string()).collect();
     let mut bad = Vec::new();
@@ -480,6 +518,10 @@ pub fn undefined_variables(src: &str) -> Vec<String> {
             if let Some(v) = n.named_children(&mut c).find(|k| k.kind() == "variable") {
                 defs.push((v.start_byte(), src[v.byte_range()].to_ascii_lowercase()));
             }
+        }
+        if n.kind() == "variable" && has_ancestor(n, "script_parameter") {
+            // a function's parameter: defined where it is declared
+            defs.push((n.start_byte(), src[n.byte_range()].to_ascii_lowercase()));
         }
         if n.kind() == "variable" {
             let in_left = n
@@ -501,7 +543,15 @@ pub fn undefined_variables(src: &str) -> Vec<String> {
         }
     });
     for (pos, u) in uses {
+        // `@name` splats the variable `$name`
+        let u = match u.strip_prefix('@') {
+            Some(rest) => format!("${rest}"),
+            None => u,
+        };
         let base = u.split(['.', '[']).next().unwrap().to_string();
+        if base.starts_with("$env:") {
+            continue; // the process environment
+        }
         if !defined.contains(&base) && !defs.iter().any(|(p, d)| *p <= pos && *d == base) {
             bad.push(base);
         }
