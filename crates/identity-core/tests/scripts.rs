@@ -1854,10 +1854,7 @@ fn ps_az_words_with_files(src: &str) -> Option<Vec<Vec<String>>> {
         let value = lit1(&inv, "Value")?;
         vars.push((format!("(${var}.FullName)"), format!("\u{1}{value}")));
     }
-    let refs: Vec<(&str, &str)> = vars
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
+    let refs: Vec<(&str, &str)> = vars.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     Some(ps_native_az_args(src, &refs))
 }
 
@@ -1885,20 +1882,18 @@ fn cli_powershell_flavours_pass_the_same_az_words_as_bash() {
         ] {
             let sh = generate(&sp, sh_f).text;
             let ps = generate(&sp, ps_f).text;
-            let bash: Vec<Vec<String>> = run_bash_full(
-                &sh,
-                sp.if_match(),
-                &[],
-                "",
-                &format!("{TEST_PASSWORD}\n"),
-            )
-            .into_iter()
-            .map(|c| c.iter().map(|w| az_word(w)).collect())
-            .collect();
+            let bash: Vec<Vec<String>> =
+                run_bash_full(&sh, sp.if_match(), &[], "", &format!("{TEST_PASSWORD}\n"))
+                    .into_iter()
+                    .map(|c| c.iter().map(|w| az_word(w)).collect())
+                    .collect();
             let Some(words) = ps_az_words_with_files(&ps) else {
                 // the body file is built around the password at run time: checked by
                 // create_scale_set_password_is_read_at_run_time_and_sent_exactly
-                assert!(name.contains("password"), "{name}: a non-literal file text\n{ps}");
+                assert!(
+                    name.contains("password"),
+                    "{name}: a non-literal file text\n{ps}"
+                );
                 continue;
             };
             let pwsh: Vec<Vec<String>> = words
