@@ -265,11 +265,12 @@ class Armsim:
             resp = self.s.request(r["method"], self.url + path, params=q, headers=headers, data=data)
             out.append(resp.status_code)
             assert resp.status_code < 400, (r, resp.status_code, resp.text)
-            poll = resp.headers.get("Azure-AsyncOperation") or resp.headers.get("Location")
+            poll = resp.headers.get("Azure-AsyncOperation") or (
+                resp.headers.get("Location") if resp.status_code == 202 else None)
             for _ in range(100):
-                if not poll or resp.status_code not in (200, 201, 202):
+                if not poll:
                     break
-                st = self.s.get(poll)
+                st = self.s.get(urllib.parse.urljoin(self.url, poll))
                 if st.status_code == 202:
                     time.sleep(0.05)
                     continue

@@ -77,7 +77,14 @@ KNOWN = {
     "body",  # az's body is the SDK model's (e.g. whole VM, user-assigned values, principalType)
     "extra write",  # e.g. two PATCHes where the app sends one (assign then remove)
     "missing write",
+    "assignment name",  # az role assignment create names the assignment with its own new GUID
+    "whole-model PUT",  # az vmss extension delete: GET + PUT of the whole scale set, extensions: [] (no DELETE)
 }
+
+
+def state_diff(want, got):
+    keys = sorted(set(want) | set(got))
+    return {k: {"app": want.get(k), "az": got.get(k)} for k in keys if want.get(k) != got.get(k)}
 
 
 @pytest.fixture(scope="session")
@@ -118,11 +125,23 @@ def compare(kind, cell, flavour, app_writes, az_writes):
         if z is None:
             diffs.append(("missing write", f"{a['method']} {a['path']}"))
             continue
+        if (a["method"], z["method"]) == ("DELETE", "PUT") and "/extensions/" in a["path"] \
+                and a["path"].lower().rsplit("/extensions/", 1)[0] == z["path"].lower():
+            exts = ((z["body"] or {}).get("properties", {}).get("virtualMachineProfile", {})
+                    .get("extensionProfile", {}).get("extensions"))
+            diffs.append(("whole-model PUT", f"app DELETE {a['path'].rsplit('/providers/', 1)[-1]} (api {a['api']}); "
+                          f"az PUT of the whole scale set (api {z['api']}, If-Match {z['ifMatch']}) with "
+                          f"extensionProfile.extensions = {json.dumps(exts)}"))
+            continue
         if a["method"] != z["method"]:
             diffs.append(("PUT for PATCH" if (a["method"], z["method"]) == ("PATCH", "PUT") else "method",
                           f"app {a['method']}, az {z['method']} {z['path']}"))
         if a["path"].lower() != z["path"].lower():
-            diffs.append(("path", f"app {a['path']}, az {z['path']}"))
+            ra = "/providers/microsoft.authorization/roleassignments/"
+            if ra in a["path"].lower() and a["path"].lower().split(ra)[0] == z["path"].lower().split(ra)[0]:
+                diffs.append(("assignment name", f"app {a['path'].rsplit('/', 1)[-1]} (the plan's), az {z['path'].rsplit('/', 1)[-1]} (its own new GUID)"))
+            else:
+                diffs.append(("path", f"app {a['path']}, az {z['path']}"))
         if a["api"] != z["api"]:
             diffs.append(("api-version", f"{z['method']} {z['path'].rsplit('/providers/', 1)[-1]}: app {a['api']}, az {z['api']}"))
         if a["ifMatch"] and not z["ifMatch"]:
@@ -165,7 +184,7 @@ def run_cell(env, cell, kind, payload, expect_same_requests):
         assert all(e["status"] < 400 for e in log if e["method"] != "GET"), \
             f"{cell} {flavour}: a write was refused: {[(e['method'], e['path'], e['status'], e['body']) for e in log]}"
         got = sim.end_state()
-        assert got == want, f"{cell} {flavour}: end state differs from the app's\n  app {want}\n  az  {got}\n{out['scripts'][flavour]}"
+        assert got == want, f"{cell} {flavour}: end state differs from the app's: {state_diff(want, got)}\n{out['scripts'][flavour]}\n--- writes\n{h.writes(log)}"
         z = h.writes(log)
         if not reqs:
             assert z == [], f"{cell} {flavour}: a no-op / refusal wrote {z}"
@@ -183,7 +202,21 @@ def run_cell(env, cell, kind, payload, expect_same_requests):
         assert shimmed[:2] == ["cloud set --name AzureCloud", "login"], shimmed[:3]
 
 
-@pytest.mark.parametrize("kind,state,op", cells(), ids=["-".join(c) for c in cells()])
+# az 2.91.0 removes the system-assigned identity of a resource that keeps user-assigned ones with
+# {"type": "UserAssigned", "userAssignedIdentities": {}} (scale set) / "userAssignedIdentities": null (VM) in its
+# PATCH; armsim refuses both (its assumption 3: "must not be null or empty", README). Whether ARM accepts them
+# is not recorded: README.md in this folder, "Findings". strict: the day either side changes, this fails.
+AZ_REMOVE_SA_WITH_UA = pytest.mark.xfail(strict=True, reason=(
+    "az vmss|vm identity remove --identities [system] sends an empty / null userAssignedIdentities map, "
+    "which armsim refuses (unrecorded either way; see tests/az-cli/README.md)"))
+
+
+def _cell_param(kind, state, op):
+    marks = [AZ_REMOVE_SA_WITH_UA] if op == "remove_sa" and state == "sa_ua2" else []
+    return pytest.param(kind, state, op, id=f"{kind}-{state}-{op}", marks=marks)
+
+
+@pytest.mark.parametrize("kind,state,op", [_cell_param(*c) for c in cells()])
 def test_identity_change_script(env, kind, state, op):
     name = h.res_name(kind, state)
     path = h.res_path(kind, name)
@@ -258,7 +291,7 @@ def test_a_change_after_the_plan_stops_the_script_and_nothing_is_written(env, ki
     if flavour == "cli-bash":
         assert "The resource changed since the plan was made; re-plan." in p.stderr
     else:
-        assert "(PreconditionFailed)" in p.stderr or "412" in p.stderr, p.stderr
+        assert "PreconditionFailed" in p.stderr, p.stderr
     writes = h.writes(sim.log())
     assert all(w["status"] >= 400 for w in writes), writes  # az rest's PATCH: 412, nothing applied
     assert sim.end_state() == before
