@@ -357,3 +357,22 @@ def test_a_flexible_scale_set_refuses_system_assigned(env):
     assert sim.end_state() == before
     FACTS.append({"cell": "flexible/ua1/enable_sa (az directly)", "flavour": "az", "kind": "flexible",
                   "fact": "refusal", "detail": re.sub(r"\s+", " ", p.stderr.strip())[:400]})
+
+
+def test_a_change_between_the_scripts_check_and_azs_write_is_merged_not_lost(env):
+    """The bash script's etag check is not atomic (its comment says so): a change landing right after the check
+    is not detected. az identity assign then re-reads and PATCHes only the identity it adds, so nothing is lost."""
+    sim, az = env["sim"], env["az"]
+    sim.start()
+    out = _plan(sim, "uniform", "u-ua1", OPS["add_ua"])
+    sim.start()
+    sim.fault({"kind": "concurrentWrite", "resourceId": h.res_path("uniform", "u-ua1"), "trigger": "afterNextGet",
+               "change": {"type": "identity", "identity": {
+                   "type": "UserAssigned", "userAssignedIdentities": {ua("id1"): {}, ua("id2"): {}}}}})
+    sim.clear_log()
+    p, _ = az.run_script(out["scripts"]["cli-bash"])
+    assert p.returncode == 0, p.stderr
+    got = sim.end_state()["virtualMachineScaleSets/u-ua1"]
+    assert got["user"] == sorted(ua(n).lower() for n in ("id1", "id2", "id3")), got
+    patches = [w for w in h.writes(sim.log()) if w["method"] == "PATCH"]
+    assert len(patches) == 1 and patches[0]["ifMatch"] is None, patches
