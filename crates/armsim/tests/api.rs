@@ -550,6 +550,41 @@ fn manual_upgrade_is_202_with_both_operation_headers() {
     assert_eq!(r.status, 400);
 }
 
+/// A scale set PUT carrying `extensionProfile.extensions` replaces the extension set: `az vmss extension delete`
+/// (azure-cli 2.91.0) removes an extension by PUTting the whole model with the extension left out.
+#[test]
+fn a_scale_set_put_replaces_its_extensions() {
+    let mut t = T::demo();
+    let base = format!(
+        "{}/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-legacy",
+        rg(SUB1, "rg-batch")
+    );
+    let ext = format!("{base}/extensions/ManagedIdentityExtensionForLinux?api-version={API}");
+    let mut model = t.get(&format!("{base}?api-version={API}")).json();
+    // the same model PUT back keeps the extension
+    let r = t.req(SimRequest::new("PUT", &format!("{base}?api-version={API}")).json(&model));
+    assert_eq!(r.status, 200);
+    t.wait_ops();
+    assert_eq!(t.get(&ext).status, 200);
+    // without it, the extension is gone
+    model = t.get(&format!("{base}?api-version={API}")).json();
+    model["properties"]["virtualMachineProfile"]["extensionProfile"]["extensions"] = json!([]);
+    let r = t.req(SimRequest::new("PUT", &format!("{base}?api-version={API}")).json(&model));
+    assert_eq!(r.status, 200);
+    t.wait_ops();
+    assert_eq!(t.get(&ext).status, 404);
+    let after = t.get(&format!("{base}?api-version={API}")).json();
+    assert!(
+        after["properties"]["virtualMachineProfile"]["extensionProfile"]
+            .get("extensions")
+            .is_none()
+    );
+    let list = t
+        .get(&format!("{base}/extensions?api-version={API}"))
+        .json();
+    assert_eq!(list["value"], json!([]));
+}
+
 #[test]
 fn extensions_list_get_delete() {
     let mut t = T::demo();

@@ -355,6 +355,30 @@ impl Sim {
             state = out.state;
         }
         set_identity(&mut body, &state);
+        // A scale set model's `extensionProfile.extensions` is its extension set: a PUT that carries it replaces
+        // the extension resources (az vmss extension delete PUTs the model without the extension). Kept as child
+        // resources, as the seed loader does.
+        let extensions = (kind == Kind::Vmss)
+            .then(|| {
+                body["properties"]["virtualMachineProfile"]
+                    .get_mut("extensionProfile")
+                    .and_then(Value::as_object_mut)
+                    .and_then(|e| e.remove("extensions"))
+            })
+            .flatten();
+        if let Some(Value::Array(list)) = extensions {
+            let prefix = format!("{k}/extensions/");
+            let stale: Vec<String> = self.children(&prefix).map(|(c, _)| c.clone()).collect();
+            for c in stale {
+                self.res.remove(&c);
+            }
+            for mut e in list {
+                let en = e["name"].as_str().unwrap_or_default().to_string();
+                e["id"] = json!(format!("{id}/extensions/{en}"));
+                e["type"] = json!("Microsoft.Compute/virtualMachineScaleSets/extensions");
+                self.put_res(Kind::VmssExt, e, 0);
+            }
+        }
         let (status, etag, kind_op) = match &old {
             Some(o) => {
                 for ro in ["uniqueId", "timeCreated", "vmId"] {
