@@ -202,18 +202,8 @@ def run_cell(env, cell, kind, payload, expect_same_requests, flavours=FLAVOURS):
         assert shimmed[:2] == ["cloud set --name AzureCloud", "login"], shimmed[:3]
 
 
-# az 2.91.0 removes the system-assigned identity of a resource that keeps user-assigned ones with
-# {"type": "UserAssigned", "userAssignedIdentities": {}} (scale set) / "userAssignedIdentities": null (VM) in its
-# PATCH; armsim refuses both (its assumption 3: "must not be null or empty", README). Whether ARM accepts them
-# is not recorded: README.md in this folder, "Findings". strict: the day either side changes, this fails.
-AZ_REMOVE_SA_WITH_UA = pytest.mark.xfail(strict=True, reason=(
-    "az vmss|vm identity remove --identities [system] sends an empty / null userAssignedIdentities map, "
-    "which armsim refuses (unrecorded either way; see tests/az-cli/README.md)"))
-
-
 def _cell_param(kind, state, op):
-    marks = [AZ_REMOVE_SA_WITH_UA] if op == "remove_sa" and state == "sa_ua2" else []
-    return pytest.param(kind, state, op, id=f"{kind}-{state}-{op}", marks=marks)
+    return pytest.param(kind, state, op, id=f"{kind}-{state}-{op}")
 
 
 @pytest.mark.parametrize("kind,state,op", [_cell_param(*c) for c in cells()])

@@ -277,10 +277,14 @@ pub fn merge_identity(
             user = current.user.clone();
         }
         match map {
-            // An explicitly empty map next to a type naming UserAssigned: ARM's message says the ids "must not be
-            // null or empty" (microsoft/CromwellOnAzure PR #765); the simulator rejects it whatever is attached.
+            // An explicitly empty map next to a type naming UserAssigned. PUT: ARM's message says the ids "must not
+            // be null or empty" (microsoft/CromwellOnAzure PR #765). PATCH: no change to the attached map (az
+            // 2.91.0's `az vmss identity remove --identities [system]` sends exactly this to keep the others);
+            // the result is checked below.
             Some(Value::Object(m)) if m.is_empty() => {
-                return Err(empty_user_assigned());
+                if mode == MergeMode::Put {
+                    return Err(empty_user_assigned());
+                }
             }
             Some(Value::Object(m)) => {
                 for (k, v) in m {
@@ -315,8 +319,14 @@ pub fn merge_identity(
                     }
                 }
             }
-            // `"userAssignedIdentities": null` with a type naming UserAssigned: the map is cleared.
-            Some(Value::Null) => user.clear(),
+            // `"userAssignedIdentities": null` with a type naming UserAssigned. PUT: the map is cleared. PATCH: no
+            // change to the attached map, as with `{}` (az 2.91.0's `az vm identity remove --identities [system]`
+            // sends null to keep the others).
+            Some(Value::Null) => {
+                if mode == MergeMode::Put {
+                    user.clear()
+                }
+            }
             None => {}
             Some(_) => {
                 return Err(invalid_parameter(

@@ -263,11 +263,19 @@ fn patch_merge_table() {
             false,
             Err("InvalidParameter", "identity"),
         ),
+        // PATCH: an empty or null map next to UserAssigned changes nothing in the map (az's `identity remove
+        // --identities [system]`); the result must still hold a user-assigned identity
         (
-            "A",
+            "SA",
             json!({"type": "UserAssigned", "userAssignedIdentities": {}}),
             false,
-            Err("InvalidParameter", "identity"),
+            Ok(None, &[A]),
+        ),
+        (
+            "SAB",
+            json!({"type": "UserAssigned", "userAssignedIdentities": null}),
+            false,
+            Ok(None, &[A, B]),
         ),
         (
             "",
@@ -351,6 +359,23 @@ fn put_replaces_the_identity_set() {
         3,
         "A",
         json!({"type": "UserAssigned"}),
+        false,
+        m,
+        Err("InvalidParameter", "identity"),
+    );
+    // PUT: an empty or null map next to UserAssigned is refused whatever is attached
+    check(
+        4,
+        "A",
+        json!({"type": "UserAssigned", "userAssignedIdentities": {}}),
+        false,
+        m,
+        Err("InvalidParameter", "identity"),
+    );
+    check(
+        5,
+        "A",
+        json!({"type": "UserAssigned", "userAssignedIdentities": null}),
         false,
         m,
         Err("InvalidParameter", "identity"),
