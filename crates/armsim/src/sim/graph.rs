@@ -291,14 +291,25 @@ fn parse_assignments(s: &str) -> Result<Vec<(String, Expr)>, ArmError> {
         .collect()
 }
 
-fn parse_query(q: &str) -> Result<Vec<Op>, ArmError> {
+/// The simulated tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Table {
+    Resources,
+    Authorization,
+}
+
+fn parse_query(q: &str) -> Result<(Table, Vec<Op>), ArmError> {
     let stages = split_top(q, "|", false);
     let table = stages[0].trim();
-    if !table.eq_ignore_ascii_case("resources") {
+    let table = if table.eq_ignore_ascii_case("resources") {
+        Table::Resources
+    } else if table.eq_ignore_ascii_case("authorizationresources") {
+        Table::Authorization
+    } else {
         return Err(query_error(&format!(
-            "only the Resources table is simulated, not `{table}`"
+            "only the Resources and AuthorizationResources tables are simulated, not `{table}`"
         )));
-    }
+    };
     let mut ops = vec![];
     for st in &stages[1..] {
         let st = st.trim();
@@ -341,7 +352,7 @@ fn parse_query(q: &str) -> Result<Vec<Op>, ArmError> {
             }
         });
     }
-    Ok(ops)
+    Ok((table, ops))
 }
 
 fn get_ci<'a>(o: &'a Map<String, Value>, k: &str) -> Option<&'a Value> {
@@ -358,7 +369,8 @@ struct VRow<'a> {
     sub: &'a str,
     rg: &'a str,
     tenant: &'a str,
-    body: &'a Value,
+    /// The stored body, or (a scale set with extensions) the body with its `extensionProfile`.
+    body: Cow<'a, Value>,
 }
 
 /// A row before (`V`) or after (`M`) a projection.
@@ -530,7 +542,12 @@ impl Sim {
         let caller = self.caller.as_ref().filter(|_| self.cfg.role_map.is_some());
         self.res
             .iter()
-            .filter(|(_, r)| matches!(r.kind, Kind::Vmss | Kind::Vm | Kind::Uai | Kind::Vnet))
+            .filter(|(_, r)| {
+                matches!(
+                    r.kind,
+                    Kind::Vmss | Kind::Vm | Kind::Uai | Kind::Vnet | Kind::VmExt
+                )
+            })
             .filter_map(|(k, r)| {
                 let segs: Vec<&str> = k.split('/').filter(|s| !s.is_empty()).collect();
                 let sid = *segs.get(1)?;
@@ -551,12 +568,23 @@ impl Sim {
                     }
                 }
                 let rg = id.split('/').nth(4).unwrap_or_default();
+                let body = if r.kind == Kind::Vmss
+                    && self.children(&format!("{k}/extensions/")).next().is_some()
+                {
+                    let mut b = self.render(k, None);
+                    if let Some(o) = b.as_object_mut() {
+                        o.remove("etag");
+                    }
+                    Cow::Owned(b)
+                } else {
+                    Cow::Borrowed(&r.body)
+                };
                 Some(Row::V(VRow {
                     id,
                     sub: &sub.id,
                     rg,
                     tenant: &self.tenant_id,
-                    body: &r.body,
+                    body,
                 }))
             })
             .collect()
@@ -589,6 +617,23 @@ impl Sim {
                 ),
             ));
         }
+        let (remaining, resets, retry_after) = self.graph_quota();
+        if let Some(secs) = retry_after {
+            let mut e = ArmError::new(
+                429,
+                "RateLimiting",
+                "Please provide below info when asking for support: timestamp = <armsim>, correlationId = <armsim>.",
+            );
+            e.details = Some(Box::new(json!([{"code": "RateLimiting",
+                "message": "Client application has been throttled and should not attempt to repeat the request until an amount of time has elapsed. Please see https://aka.ms/resourcegraphthrottling for help."}])));
+            let mut resp = super::error_response(&e);
+            resp.headers.push(("Retry-After".into(), secs.to_string()));
+            resp.headers
+                .push(("x-ms-user-quota-remaining".into(), "0".into()));
+            resp.headers
+                .push(("x-ms-user-quota-resets-after".into(), resets));
+            return Ok(resp);
+        }
         let b = super::parse_body(req)?;
         let q = b["query"]
             .as_str()
@@ -608,8 +653,11 @@ impl Sim {
             )
             .target("$top"));
         }
-        let ops = parse_query(q)?;
-        let mut rows = self.graph_rows(subs.as_deref());
+        let (table, ops) = parse_query(q)?;
+        let mut rows = match table {
+            Table::Resources => self.graph_rows(subs.as_deref()),
+            Table::Authorization => self.authorization_rows(subs.as_deref()),
+        };
         // A trailing projection is applied to the returned page only (same result, far less copying).
         let (ops, last_project) = match ops.split_last() {
             Some((Op::Project(cols), head)) => (head, Some(cols)),
@@ -727,7 +775,6 @@ impl Sim {
             body["$skipToken"] = json!(hex(&format!("armsim-offset:{end}")));
         }
         let mut resp = ok(200, &body);
-        let (remaining, resets) = self.graph_quota();
         resp.headers
             .push(("x-ms-user-quota-remaining".into(), remaining.to_string()));
         resp.headers
@@ -735,8 +782,10 @@ impl Sim {
         Ok(resp)
     }
 
-    /// 15 queries per 5-second window per caller (reported only).
-    fn graph_quota(&mut self) -> (u32, String) {
+    /// 15 queries per 5-second window per caller: (remaining, `hh:mm:ss` until the window resets, and — when
+    /// [`super::SimConfig::graph_quota`] is on and the window is spent — the seconds to wait). A refused query
+    /// does not count against the window.
+    fn graph_quota(&mut self) -> (u32, String, Option<u64>) {
         let who = self
             .caller
             .as_ref()
@@ -747,16 +796,114 @@ impl Sim {
         if now >= e.0 + 5_000 {
             *e = (now, 0);
         }
-        e.1 += 1;
-        let remaining = 15u32.saturating_sub(e.1);
         let left_ms = (e.0 + 5_000).saturating_sub(now);
         let s = left_ms.div_ceil(1000);
-        (
-            remaining,
-            format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60),
-        )
+        let resets = format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
+        if self.cfg.graph_quota && e.1 >= QUOTA {
+            return (0, resets, Some(s.max(1)));
+        }
+        e.1 += 1;
+        (QUOTA.saturating_sub(e.1), resets, None)
+    }
+
+    /// Role assignments (and the built-in role definitions, one per subscription, as ARG lists them) as rows of
+    /// `AuthorizationResources`, in ARG's shape: lower-cased `type`, the assignment's fields under `properties`.
+    /// With a role map, only the assignments the caller may read (`Microsoft.Authorization/roleAssignments/read`
+    /// at their scope).
+    fn authorization_rows(&self, subs: Option<&[String]>) -> Vec<Row<'_>> {
+        let caller = self.caller.as_ref().filter(|_| self.cfg.role_map.is_some());
+        let in_subs = |sid: &str| subs.is_none_or(|l| l.iter().any(|x| x.eq_ignore_ascii_case(sid)));
+        let mut out = vec![];
+        for a in self.rbac.assignments.values() {
+            let segs: Vec<&str> = a.scope.split('/').filter(|s| !s.is_empty()).collect();
+            let sid = segs.get(1).copied().unwrap_or_default();
+            if !segs
+                .first()
+                .is_some_and(|s| s.eq_ignore_ascii_case("subscriptions"))
+                || !self.subs.iter().any(|s| s.id.eq_ignore_ascii_case(sid))
+                || !in_subs(sid)
+            {
+                continue;
+            }
+            if let Some(c) = caller
+                && !self.permitted(&c.oid, "Microsoft.Authorization/roleAssignments/read", &a.scope)
+            {
+                continue;
+            }
+            let rg = if segs.len() >= 4 && segs[2].eq_ignore_ascii_case("resourceGroups") {
+                segs[3].to_lowercase()
+            } else {
+                String::new()
+            };
+            let t = crate::rng::iso8601(a.created_ms).replace("+00:00", "Z");
+            let row = json!({
+                "id": format!("{}/providers/Microsoft.Authorization/roleAssignments/{}", a.scope, a.name),
+                "name": a.name, "type": "microsoft.authorization/roleassignments", "tenantId": self.tenant_id,
+                "kind": "", "location": "", "resourceGroup": rg, "subscriptionId": sid, "managedBy": "",
+                "sku": null, "plan": null,
+                "properties": {"roleDefinitionId": format!("/subscriptions/{sid}/providers/Microsoft.Authorization/roleDefinitions/{}", a.role_guid),
+                    "principalId": a.principal_id, "principalType": a.principal_type, "scope": a.scope,
+                    "condition": a.condition, "conditionVersion": a.condition.as_ref().map(|_| "2.0"),
+                    "createdOn": t, "updatedOn": t, "createdBy": null, "updatedBy": null,
+                    "delegatedManagedIdentityResourceId": null, "description": null},
+                "tags": {}, "identity": null, "zones": null, "extendedLocation": null});
+            if let Value::Object(m) = row {
+                out.push(Row::M(m));
+            }
+        }
+        for s in self.subs.iter().filter(|s| in_subs(&s.id)) {
+            for r in super::roles::BUILTIN_ROLES {
+                let row = json!({
+                    "id": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{}", s.id, r.guid),
+                    "name": r.guid, "type": "microsoft.authorization/roledefinitions", "tenantId": self.tenant_id,
+                    "kind": "", "location": "", "resourceGroup": "", "subscriptionId": s.id, "managedBy": "",
+                    "sku": null, "plan": null,
+                    "properties": {"roleName": r.name, "type": "BuiltInRole", "description": r.description,
+                        "assignableScopes": ["/"],
+                        "permissions": [{"actions": r.actions, "notActions": r.not_actions, "dataActions": r.data_actions, "notDataActions": []}]},
+                    "tags": {}, "identity": null, "zones": null, "extendedLocation": null});
+                if let Value::Object(m) = row {
+                    out.push(Row::M(m));
+                }
+            }
+        }
+        out
+    }
+
+    /// Loads the seed's role assignments (unknown roles are skipped).
+    pub(super) fn load_seed_role_assignments(&mut self, seed: &crate::seed::Seed) {
+        for a in &seed.role_assignments {
+            let Some(role) = super::roles::builtin_role(&a.role) else {
+                continue;
+            };
+            let name = a
+                .name
+                .clone()
+                .unwrap_or_else(|| self.rng.uuid())
+                .to_ascii_lowercase();
+            let scope = a.scope.trim_end_matches('/').to_string();
+            let id = format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}");
+            self.rbac.assignments.insert(
+                super::key(&id),
+                super::roles::Assignment {
+                    name,
+                    scope,
+                    role_guid: role.guid.to_string(),
+                    principal_id: a.principal_id.clone(),
+                    principal_type: a
+                        .principal_type
+                        .clone()
+                        .unwrap_or_else(|| "ServicePrincipal".into()),
+                    created_ms: 0,
+                    condition: a.condition.clone(),
+                },
+            );
+        }
     }
 }
+
+/// Queries per caller per 5-second window.
+const QUOTA: u32 = 15;
 
 #[cfg(test)]
 mod tests {
@@ -765,11 +912,13 @@ mod tests {
     #[test]
     fn parses_the_apps_queries() {
         let q = "resources | where type in~ ('microsoft.compute/virtualmachinescalesets','microsoft.compute/virtualmachines') | project id, name, type, resourceGroup, subscriptionId, location, identity";
-        assert_eq!(parse_query(q).unwrap().len(), 2);
+        assert_eq!(parse_query(q).unwrap().1.len(), 2);
         let q = "Resources | where identity.userAssignedIdentities has '/subscriptions/x/resourcegroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a' and type =~ 'microsoft.compute/virtualmachinescalesets' | project id, identityType = tostring(identity.type) | order by id asc";
-        assert_eq!(parse_query(q).unwrap().len(), 3);
+        assert_eq!(parse_query(q).unwrap().1.len(), 3);
         assert!(parse_query("Resources | summarize count() by type").is_err());
         assert!(parse_query("ResourceContainers").is_err());
+        let q = "authorizationresources | where type =~ 'microsoft.authorization/roleassignments' | project id, principalId = tostring(properties.principalId)";
+        assert_eq!(parse_query(q).unwrap().0, Table::Authorization);
         assert!(parse_query("Resources | where name").is_err());
     }
 
