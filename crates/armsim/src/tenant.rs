@@ -129,7 +129,11 @@ fn share(total: usize, parts: usize, k: usize) -> usize {
 }
 
 fn sub_id(s: usize) -> String {
-    format!("{:08x}-0000-4000-8000-{:012x}", 0x5ca1_e000u32 + s as u32, s)
+    format!(
+        "{:08x}-0000-4000-8000-{:012x}",
+        0x5ca1_e000u32 + s as u32,
+        s
+    )
 }
 
 struct Ua {
@@ -219,14 +223,14 @@ impl Seed {
                     principal_type: Some("ServicePrincipal".into()),
                     condition: None,
                 });
-                if hk % 2 == 0 {
+                if hk.is_multiple_of(2) {
                     seed.role_assignments.push(SeedRoleAssignment {
                         name: Some(guid(mix(hk ^ 3), mix(hk ^ 4))),
                         scope: scope_group,
                         role: "Storage Blob Data Reader".into(),
                         principal_id: principal.clone(),
                         principal_type: Some("ServicePrincipal".into()),
-                        condition: (hk % 10 == 0).then(|| {
+                        condition: hk.is_multiple_of(10).then(|| {
                             "((!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'})) OR (@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals 'logs'))".to_string()
                         }),
                     });
@@ -275,7 +279,10 @@ impl Seed {
                 )),
                 tags: Map::from_iter([
                     ("aks-managed-cluster-name".to_string(), json!(cluster)),
-                    ("aks-managed-cluster-rg".to_string(), json!(format!("rg-aks-{s:03}"))),
+                    (
+                        "aks-managed-cluster-rg".to_string(),
+                        json!(format!("rg-aks-{s:03}")),
+                    ),
                 ]),
                 virtual_networks: vec![vnet("aks")],
                 user_assigned_identities: kubelet_ua.into_iter().collect(),
@@ -283,12 +290,15 @@ impl Seed {
             };
             for i in 0..n_vmss {
                 let x = h(2, s, i);
-                let is_aks = x % 10 == 0;
+                let is_aks = x.is_multiple_of(10);
                 if is_aks {
                     let pool = format!("nodepool{}", i % 3 + 1);
                     let mut tags = Map::new();
                     tags.insert("aks-managed-poolName".into(), json!(pool));
-                    tags.insert("aks-managed-orchestrator".into(), json!("Kubernetes:1.31.2"));
+                    tags.insert(
+                        "aks-managed-orchestrator".into(),
+                        json!("Kubernetes:1.31.2"),
+                    );
                     let c = SeedCompute {
                         name: format!("aks-{pool}-{:08}-vmss", x % 100_000_000),
                         orchestration_mode: Some("Uniform".into()),
@@ -306,8 +316,14 @@ impl Seed {
                 }
                 let g = (x >> 4) as usize % app_groups.len();
                 let mut c = compute(x, &format!("vmss-{s:03}-{i:05}"), &uas, shared(s));
-                c.orchestration_mode =
-                    Some(if (x >> 40) % 10 < 7 { "Uniform" } else { "Flexible" }.into());
+                c.orchestration_mode = Some(
+                    if (x >> 40) % 10 < 7 {
+                        "Uniform"
+                    } else {
+                        "Flexible"
+                    }
+                    .into(),
+                );
                 c.subnet = Some(format!("vnet-{}/default", app_groups[g]));
                 note_system(&mut seed, &c, x, &sid, &app_groups[g]);
                 groups[g].virtual_machine_scale_sets.push(c);
@@ -359,14 +375,15 @@ fn compute(x: u64, name: &str, uas: &[Ua], shared: Option<&str>) -> SeedCompute 
     if user && !uas.is_empty() {
         let a = (x >> 16) as usize % uas.len();
         user_list.push(uas[a].reference.clone());
-        if (x >> 20) % 3 == 0 && uas.len() > 1 {
+        if (x >> 20).is_multiple_of(3) && uas.len() > 1 {
             user_list.push(uas[(a + 1) % uas.len()].reference.clone());
         }
     }
-    if let Some(shared) = shared.filter(|_| user && ((x >> 24) % 10 == 0 || uas.is_empty())) {
-        if !user_list.iter().any(|u| u == shared) {
-            user_list.push(shared.to_string());
-        }
+    if let Some(shared) =
+        shared.filter(|_| user && ((x >> 24).is_multiple_of(10) || uas.is_empty()))
+        && !user_list.iter().any(|u| u == shared)
+    {
+        user_list.push(shared.to_string());
     }
     let user = user && !user_list.is_empty();
     let identity = match (system, user) {
@@ -382,8 +399,8 @@ fn compute(x: u64, name: &str, uas: &[Ua], shared: Option<&str>) -> SeedCompute 
             user_assigned: if u { user_list } else { vec![] },
         }),
     };
-    let windows = (x >> 28) % 5 == 0;
-    let extensions = if (x >> 32) % 20 == 0 {
+    let windows = (x >> 28).is_multiple_of(5);
+    let extensions = if (x >> 32).is_multiple_of(20) {
         let t = if windows {
             "ManagedIdentityExtensionForWindows"
         } else {
@@ -404,7 +421,9 @@ fn compute(x: u64, name: &str, uas: &[Ua], shared: Option<&str>) -> SeedCompute 
         os: windows.then(|| "Windows".into()),
         identity,
         extensions,
-        properties: ((x >> 36) % 100 == 0).then(|| json!({"provisioningState": "Failed"})),
+        properties: (x >> 36)
+            .is_multiple_of(100)
+            .then(|| json!({"provisioningState": "Failed"})),
         ..Default::default()
     }
 }
@@ -414,7 +433,7 @@ fn note_system(seed: &mut Seed, c: &SeedCompute, x: u64, sid: &str, group: &str)
     let Some(pid) = c.identity.as_ref().and_then(|i| i.principal_id.clone()) else {
         return;
     };
-    if (x >> 44) % 3 == 0 {
+    if (x >> 44).is_multiple_of(3) {
         seed.role_assignments.push(SeedRoleAssignment {
             name: Some(guid(mix(x ^ 0x7a), mix(x ^ 0x7b))),
             scope: format!("/subscriptions/{sid}/resourceGroups/{group}"),

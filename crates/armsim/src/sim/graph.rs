@@ -20,12 +20,23 @@
 //! | extend uaId = tostring(bag_keys(ua)[0]) | where uaId =~ '<id>'`). Anything else (e.g. `summarize`, `join`) is refused with a
 //! 400 in ARG's error shape (`BadRequest` with an `InvalidQuery` detail; the exact detail text is not recorded).
 //!
-//! Rows: every scale set, VM, user-assigned identity and virtual network, with `type` lower-cased as the spec
-//! example shows, and `resourceGroup` lower-cased (widely reported of ARG; not in the spec example). Paging: `options.$top` (1–1000, default 1000:
-//! not verified), `options.$skip`, `options.$skipToken` (only when `id` is in the result, as ARG requires;
-//! else `resultTruncated: "true"`). Quota headers `x-ms-user-quota-remaining` (15 per 5 s window per caller,
-//! as the throttling guidance describes) and `x-ms-user-quota-resets-after` (`hh:mm:ss`); reported, not
-//! enforced.
+//! Tables: `Resources` — every scale set (with `properties.virtualMachineProfile.extensionProfile` listing its
+//! extensions, as ARG shows the model), VM, VM extension (`microsoft.compute/virtualmachines/extensions`),
+//! user-assigned identity and virtual network; `AuthorizationResources` — every role assignment
+//! (`microsoft.authorization/roleassignments`: `properties.principalId`, `roleDefinitionId`, `scope`, `condition`,
+//! `conditionVersion`, `principalType`, `createdOn`, …) and, per subscription, the built-in role definitions
+//! (`microsoft.authorization/roledefinitions`, id `/subscriptions/{s}/providers/Microsoft.Authorization/
+//! roleDefinitions/{guid}` — the id an assignment's `roleDefinitionId` names — with `properties.roleName`, `type`
+//! `BuiltInRole`); with a role map only the assignments the caller may read. `type` is lower-cased as the spec
+//! example shows, and `resourceGroup` lower-cased (widely reported of ARG; not in the spec example).
+//! Paging: `options.$top` (1–1000, default 1000: not verified), `options.$skip`, `options.$skipToken` (only when
+//! `id` is in the result, as ARG requires; else `resultTruncated: "true"`).
+//!
+//! Quota (the throttling guidance: 15 queries per 5-second window per user): every answer carries
+//! `x-ms-user-quota-remaining` and `x-ms-user-quota-resets-after` (`hh:mm:ss`); with `SimConfig::graph_quota`
+//! (on by default; `POST /_armsim/config {"graphQuota": false}`, the server's `--graph-quota off`) the 16th query
+//! of a window gets 429 `RateLimiting` with `Retry-After` (whole seconds to the window's end) and remaining 0; a
+//! refused query does not count. The error's message text is not recorded.
 
 use super::{Kind, Sim, Target, hex, ok, unhex};
 use crate::error::ArmError;
@@ -812,7 +823,8 @@ impl Sim {
     /// at their scope).
     fn authorization_rows(&self, subs: Option<&[String]>) -> Vec<Row<'_>> {
         let caller = self.caller.as_ref().filter(|_| self.cfg.role_map.is_some());
-        let in_subs = |sid: &str| subs.is_none_or(|l| l.iter().any(|x| x.eq_ignore_ascii_case(sid)));
+        let in_subs =
+            |sid: &str| subs.is_none_or(|l| l.iter().any(|x| x.eq_ignore_ascii_case(sid)));
         let mut out = vec![];
         for a in self.rbac.assignments.values() {
             let segs: Vec<&str> = a.scope.split('/').filter(|s| !s.is_empty()).collect();
@@ -826,7 +838,11 @@ impl Sim {
                 continue;
             }
             if let Some(c) = caller
-                && !self.permitted(&c.oid, "Microsoft.Authorization/roleAssignments/read", &a.scope)
+                && !self.permitted(
+                    &c.oid,
+                    "Microsoft.Authorization/roleAssignments/read",
+                    &a.scope,
+                )
             {
                 continue;
             }
