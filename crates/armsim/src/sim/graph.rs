@@ -1,7 +1,8 @@
 //! Azure Resource Graph: `POST /providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01` over the
-//! simulator's resources (the `Resources` table), for a small, documented subset of KQL.
+//! simulator's resources (the `Resources` table) and role assignments / definitions (`AuthorizationResources`),
+//! for a small, documented subset of KQL.
 //!
-//! Supported (case-insensitive keywords): `Resources` (or `resources`) then any of
+//! Supported (case-insensitive keywords): `Resources` or `AuthorizationResources` (any casing) then any of
 //! - `| where COND` — `COND` is terms joined by `and` / `or` (and binds tighter), `not(COND)`, `(COND)`; a term is
 //!   `EXPR OP 'lit'` with `==`, `!=`, `=~`, `!~`, `has`, `!has`, `contains`, `!contains`, `startswith`,
 //!   `endswith`, `EXPR in~ ('a', …)` / `in (…)` / `!in~ (…)`, `isnull(EXPR)`, `isnotnull(EXPR)`,
