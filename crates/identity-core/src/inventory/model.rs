@@ -71,6 +71,9 @@ pub struct ResourceRow {
     /// Lower-cased user-assigned ids.
     #[serde(skip)]
     pub(crate) users_lc: Vec<String>,
+    /// Lower-cased sort keys: name, subscription name, group, location, state, id.
+    #[serde(skip)]
+    pub(crate) keys: [String; 6],
 }
 
 impl ResourceRow {
@@ -273,6 +276,7 @@ impl Inventory {
                 aks_managed,
                 provisioning_state: s(r, "provisioningState"),
                 haystack: String::new(),
+                keys: Default::default(),
                 id,
             };
             inv.resources.push(row);
@@ -331,6 +335,14 @@ impl Inventory {
                 }
             }
             row.haystack = hay.join("\n");
+            row.keys = [
+                row.name.to_lowercase(),
+                row.subscription_name.to_lowercase(),
+                row.resource_group.to_lowercase(),
+                row.location.to_lowercase(),
+                row.provisioning_state.to_lowercase(),
+                row.id.to_lowercase(),
+            ];
         }
         inv.unknown_identities = unknown.into_iter().collect();
 

@@ -217,21 +217,29 @@ impl Filter {
             .map(|(i, _)| i)
             .collect();
         let rs = &inv.resources;
-        let key = |r: &ResourceRow| -> String {
-            match self.sort {
-                SortKey::Name => r.name.to_lowercase(),
-                SortKey::Subscription => r.subscription_name.to_lowercase(),
-                SortKey::Group => r.resource_group.to_lowercase(),
-                SortKey::Location => r.location.to_lowercase(),
-                SortKey::Kind => r.kind.label().to_string(),
-                SortKey::Identities => format!(
-                    "{:06}",
-                    r.user_assigned.len() + usize::from(r.system_assigned.is_some())
-                ),
-                SortKey::State => r.provisioning_state.to_lowercase(),
-            }
+        // precomputed lower-cased keys: no allocation per comparison
+        let col = match self.sort {
+            SortKey::Name => Some(0),
+            SortKey::Subscription => Some(1),
+            SortKey::Group => Some(2),
+            SortKey::Location => Some(3),
+            SortKey::State => Some(4),
+            SortKey::Kind | SortKey::Identities => None,
         };
-        out.sort_by_cached_key(|&i| (key(&rs[i]), rs[i].id.to_lowercase()));
+        let count =
+            |r: &ResourceRow| r.user_assigned.len() + usize::from(r.system_assigned.is_some());
+        out.sort_unstable_by(|&a, &b| {
+            let (x, y) = (&rs[a], &rs[b]);
+            let primary = match (col, self.sort) {
+                (Some(c), _) => x.keys[c].cmp(&y.keys[c]),
+                (None, SortKey::Kind) => x.kind.label().cmp(y.kind.label()),
+                _ => count(x).cmp(&count(y)),
+            };
+            // ties by id: a total order, so unstable sorting is deterministic
+            primary
+                .then_with(|| x.keys[5].cmp(&y.keys[5]))
+                .then(a.cmp(&b))
+        });
         if self.descending {
             out.reverse();
         }
