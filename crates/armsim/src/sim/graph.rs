@@ -530,16 +530,37 @@ fn test(c: &Cond, row: &Row) -> bool {
         }
         Cond::Cmp(e, op, lits) => {
             let s = text(&eval(e, row));
-            let (sl, l0) = (s.to_lowercase(), lits[0].to_lowercase());
+            // lower-cased only when the operator needs it (this runs for every row of every query)
+            let low = || (s.to_lowercase(), lits[0].to_lowercase());
+            let eq_ci = || {
+                if s.is_ascii() && lits[0].is_ascii() {
+                    s.eq_ignore_ascii_case(&lits[0])
+                } else {
+                    let (sl, l0) = low();
+                    sl == l0
+                }
+            };
             match op.as_str() {
                 "==" => s == lits[0],
                 "!=" => s != lits[0],
-                "=~" => sl == l0,
-                "!~" => sl != l0,
-                "has" | "contains" => sl.contains(&l0),
-                "!has" | "!contains" => !sl.contains(&l0),
-                "startswith" => sl.starts_with(&l0),
-                "endswith" => sl.ends_with(&l0),
+                "=~" => eq_ci(),
+                "!~" => !eq_ci(),
+                "has" | "contains" => {
+                    let (sl, l0) = low();
+                    sl.contains(&l0)
+                }
+                "!has" | "!contains" => {
+                    let (sl, l0) = low();
+                    !sl.contains(&l0)
+                }
+                "startswith" => {
+                    let (sl, l0) = low();
+                    sl.starts_with(&l0)
+                }
+                "endswith" => {
+                    let (sl, l0) = low();
+                    sl.ends_with(&l0)
+                }
                 "in" => lits.contains(&s),
                 "!in" => !lits.contains(&s),
                 "in~" => lits.iter().any(|l| l.eq_ignore_ascii_case(&s)),
@@ -552,6 +573,14 @@ fn test(c: &Cond, row: &Row) -> bool {
 impl Sim {
     fn graph_rows(&self, subs: Option<&[String]>) -> Vec<Row<'_>> {
         let caller = self.caller.as_ref().filter(|_| self.cfg.role_map.is_some());
+        // resource keys are lower-cased ids: look subscriptions up by lower-cased id, once per query
+        let by_id: std::collections::HashMap<String, &super::Sub> = self
+            .subs
+            .iter()
+            .map(|s| (s.id.to_ascii_lowercase(), s))
+            .collect();
+        let allowed: Option<std::collections::HashSet<String>> =
+            subs.map(|l| l.iter().map(|x| x.to_ascii_lowercase()).collect());
         self.res
             .iter()
             .filter(|(_, r)| {
@@ -561,10 +590,9 @@ impl Sim {
                 )
             })
             .filter_map(|(k, r)| {
-                let segs: Vec<&str> = k.split('/').filter(|s| !s.is_empty()).collect();
-                let sid = *segs.get(1)?;
-                let sub = self.subs.iter().find(|s| s.id.eq_ignore_ascii_case(sid))?;
-                if subs.is_some_and(|l| !l.iter().any(|x| x.eq_ignore_ascii_case(&sub.id))) {
+                let sid = k.split('/').filter(|s| !s.is_empty()).nth(1)?;
+                let sub = *by_id.get(sid)?;
+                if allowed.as_ref().is_some_and(|a| !a.contains(sid)) {
                     return None;
                 }
                 let id = r.body["id"].as_str().unwrap_or_default();
