@@ -9,8 +9,10 @@
 //! client's default retry policy a 429 is first retried inside the client, reported through
 //! `ArmClientBuilder::on_retry`; give the loader a client with `RetryPolicy::none()` to see every wait here.)
 //!
-//! Order: the first page of every (shape, batch) first — so the total row count is known after a few
-//! queries — then the remaining pages. A cancel flag is checked before every query and during waits. The result
+//! Order: scale sets + VMs and identities first (what the list needs; 14 queries for issue 16's 12,500-row
+//! tenant, within one quota window), the first page of each (shape, batch) before the rest so their totals are
+//! known early; then role assignments, then the role definitions they use. [`LoadEvent::ShapeDone`] says when a
+//! shape is complete. A cancel flag is checked before every query and during waits. The result
 //! says whether it is complete; a cancelled, failed or truncated load is [`Completeness::Partial`], never shown
 //! as complete.
 
@@ -77,6 +79,8 @@ pub enum LoadEvent {
     },
     /// Waiting before the next query.
     Waiting { ms: u64, reason: WaitReason },
+    /// Every row of this shape is in (the list can show as full once `Compute` and `Identities` are).
+    ShapeDone(Shape),
 }
 
 /// Why a load is partial.
@@ -397,6 +401,31 @@ impl Loader<'_> {
         }
     }
 
+    /// Runs `jobs` to their end; false (and the reason in `partial`) when the load must stop. Reports each shape
+    /// that completes.
+    async fn phase(
+        &mut self,
+        jobs: &mut [Job],
+        on: &mut dyn FnMut(&LoadEvent),
+        partial: &mut Vec<Partial>,
+    ) -> bool {
+        let r = self.run(jobs, on).await;
+        let mut shapes: Vec<Shape> = jobs.iter().map(|j| j.shape).collect();
+        shapes.dedup();
+        match r {
+            Ok(()) => {
+                for s in shapes {
+                    on(&LoadEvent::ShapeDone(s));
+                }
+                true
+            }
+            Err(p) => {
+                partial.push(p);
+                false
+            }
+        }
+    }
+
     async fn run(
         &mut self,
         jobs: &mut [Job],
@@ -510,19 +539,23 @@ pub async fn load_inventory(
         notes: vec![],
     };
     let bs = l.opts.batch_size;
-    let mut jobs: Vec<Job> = [
-        (Shape::Compute, COMPUTE),
-        (Shape::Identities, IDENTITIES),
-        (Shape::RoleAssignments, ROLE_ASSIGNMENTS),
-    ]
-    .iter()
-    .flat_map(|(s, q)| jobs_for(*s, &[q.to_string()], subscriptions, bs))
-    .collect();
     let mut partial = vec![];
-    if let Err(p) = l.run(&mut jobs, on_event).await {
-        partial.push(p);
+    // the list first (compute + identities), then role assignments, then the role definitions they use
+    let mut list: Vec<Job> = [(Shape::Compute, COMPUTE), (Shape::Identities, IDENTITIES)]
+        .iter()
+        .flat_map(|(s, q)| jobs_for(*s, &[q.to_string()], subscriptions, bs))
+        .collect();
+    let mut phases_ok = l.phase(&mut list, on_event, &mut partial).await;
+    if phases_ok {
+        let mut ras = jobs_for(
+            Shape::RoleAssignments,
+            &[ROLE_ASSIGNMENTS.to_string()],
+            subscriptions,
+            bs,
+        );
+        phases_ok = l.phase(&mut ras, on_event, &mut partial).await;
     }
-    if partial.is_empty() {
+    if phases_ok {
         let guids = Inventory::role_guids(&l.out.role_assignments);
         let mut defs = jobs_for(
             Shape::RoleDefinitions,
@@ -530,9 +563,7 @@ pub async fn load_inventory(
             subscriptions,
             bs,
         );
-        if let Err(p) = l.run(&mut defs, on_event).await {
-            partial.push(p);
-        }
+        l.phase(&mut defs, on_event, &mut partial).await;
     }
     partial.append(&mut l.notes);
     if !partial.is_empty() {

@@ -127,8 +127,35 @@ fn a_12500_row_tenant_loads_complete_in_one_query_per_1000_rows_plus_one_per_sha
             .all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1)
     );
     assert_eq!(pages.last(), Some(&(rows, rows)));
-    // the total is known after the first page of each of the first three shapes
-    assert_eq!(pages[2].1, rows - load.role_definitions.len() as u64);
+    // the list's total is known after the first page of scale sets/VMs and of identities
+    assert_eq!(
+        pages[1].1,
+        (load.compute.len() + load.identities.len()) as u64
+    );
+    // the list is complete before the quota's first wait: 14 queries
+    let done = events
+        .iter()
+        .position(|ev| *ev == LoadEvent::ShapeDone(Shape::Compute))
+        .unwrap();
+    let first_wait = events
+        .iter()
+        .position(|ev| matches!(ev, LoadEvent::Waiting { .. }))
+        .unwrap();
+    assert!(done < first_wait);
+    assert_eq!(
+        events[..done]
+            .iter()
+            .filter(|ev| matches!(ev, LoadEvent::Page { .. }))
+            .count(),
+        14
+    );
+    for s in [
+        Shape::Identities,
+        Shape::RoleAssignments,
+        Shape::RoleDefinitions,
+    ] {
+        assert!(events.contains(&LoadEvent::ShapeDone(s)), "{s:?}");
+    }
     println!(
         "inventory loader: {rows} rows ({} scale sets/VMs, {} identities, {} role assignments, {} role definitions) in {} requests, {} ms waiting for the quota",
         load.compute.len(),
@@ -247,7 +274,7 @@ fn a_server_error_mid_way_leaves_a_partial_result() {
         &mut |ev| {
             if matches!(ev, LoadEvent::Page { .. }) {
                 pages += 1;
-                if pages == 4 {
+                if pages == 2 {
                     sim.sim().inject(Fault::ServerError {
                         count: 1,
                         status: 500,
@@ -270,7 +297,8 @@ fn a_server_error_mid_way_leaves_a_partial_result() {
         load.loaded,
         load.total
     );
-    assert_eq!(load.requests, 5);
+    assert_eq!(load.requests, 3);
+    assert_eq!(load.compute.len(), 1_000);
 }
 
 #[test]
@@ -306,8 +334,10 @@ fn cancel_mid_way_stops_before_the_next_query() {
     assert_eq!(load.requests, 4);
     assert_eq!(e.graph_log().len(), 4);
     assert!(load.loaded < load.total);
-    // the three first pages gave every shape's total; the fourth added compute rows
-    assert_eq!(load.compute.len(), 2_000);
+    // pages: compute, identities (both totals known), then compute twice
+    assert_eq!(load.compute.len(), 3_000);
+    assert_eq!(load.loaded, 3_020);
+    assert!(load.total >= 3_520, "{}", load.total);
 }
 
 #[test]
@@ -401,5 +431,4 @@ fn subscriptions_go_in_batches_and_give_the_same_rows() {
     assert_eq!(seen_subs.len(), 30);
     // 4 batches × 3 shapes, plus the role definitions per batch
     assert_eq!(batched.requests, 4 * 4);
-    let _ = Shape::Compute;
 }
