@@ -184,6 +184,13 @@ fn identities_know_their_users_ignoring_case() {
         Some("@Resource[x] StringEquals 'y'")
     );
     assert!(inv.assignments_of("").is_empty());
+    assert_eq!(
+        inv.subscriptions(),
+        [
+            (S2.to_string(), "Dev".to_string()),
+            (S1.to_string(), "Prod".to_string())
+        ]
+    );
 }
 
 #[test]

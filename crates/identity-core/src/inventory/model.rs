@@ -416,6 +416,30 @@ impl Inventory {
             .unwrap_or_default()
     }
 
+    /// The subscriptions the resources and identities are in, as (id, name), sorted by name then id (for the
+    /// subscription filter).
+    pub fn subscriptions(&self) -> Vec<(String, String)> {
+        let mut m: std::collections::BTreeMap<String, (String, String)> = Default::default();
+        let rows = self
+            .resources
+            .iter()
+            .map(|r| (&r.subscription_id, &r.subscription_name))
+            .chain(
+                self.identities
+                    .iter()
+                    .map(|i| (&i.subscription_id, &i.subscription_name)),
+            );
+        for (id, name) in rows {
+            m.entry(id.to_lowercase())
+                .or_insert_with(|| (id.clone(), name.clone()));
+        }
+        let mut v: Vec<(String, String)> = m.into_values().collect();
+        v.sort_by(|a, b| {
+            (a.1.to_lowercase(), a.0.to_lowercase()).cmp(&(b.1.to_lowercase(), b.0.to_lowercase()))
+        });
+        v
+    }
+
     /// Role GUIDs the assignments use (for [`super::queries::role_definitions`]).
     pub fn role_guids(role_assignments: &[Value]) -> Vec<String> {
         let mut g: Vec<String> = role_assignments
