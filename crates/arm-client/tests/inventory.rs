@@ -432,3 +432,56 @@ fn subscriptions_go_in_batches_and_give_the_same_rows() {
     // 4 batches × 3 shapes, plus the role definitions per batch
     assert_eq!(batched.requests, 4 * 4);
 }
+
+/// In a browser under strict CORS the quota headers and `Retry-After` are unreadable: the loader cannot wait
+/// ahead, takes the 429, waits the default 5 s and completes.
+#[test]
+fn without_readable_headers_a_429_is_waited_out_by_default() {
+    let seed = Seed::generate_tenant(&TenantSpec {
+        subscriptions: 4,
+        scale_sets: 1_500,
+        vms: 0,
+        identities: 8,
+    });
+    let clock = VirtualClock::new(T0);
+    let sim = SimTransport::new(Sim::from_seed(seed), Rc::new(clock.clone()));
+    let client = ArmClient::builder(
+        "https://management.azure.com",
+        Rc::new(arm_client::testing::StrictCors(sim.clone())),
+        Rc::new(StaticToken::new("t")),
+    )
+    .clock(Rc::new(clock.clone()))
+    .retry(RetryPolicy::none())
+    .build()
+    .unwrap();
+    let opts = LoadOptions {
+        page_size: 100,
+        ..LoadOptions::default()
+    };
+    let mut events = vec![];
+    let load = block_on(load_inventory(
+        &client,
+        &[],
+        &opts,
+        &CancelFlag::new(),
+        &mut |ev| events.push(ev.clone()),
+    ));
+    assert!(load.is_complete(), "{:?}", load.completeness);
+    let throttled: Vec<&LoadEvent> = events
+        .iter()
+        .filter(|ev| matches!(ev, LoadEvent::Waiting { .. }))
+        .collect();
+    assert!(!throttled.is_empty());
+    assert!(throttled.iter().all(|ev| **ev
+        == LoadEvent::Waiting {
+            ms: 5_000,
+            reason: WaitReason::Throttled
+        }));
+    let statuses: Vec<u16> = sim.sim().request_log().iter().map(|e| e.status).collect();
+    assert_eq!(statuses[15], 429, "the 16th query of the window");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        throttled.len()
+    );
+    assert_eq!(load.compute.len(), 1_500);
+}
