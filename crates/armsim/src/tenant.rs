@@ -300,7 +300,11 @@ impl Seed {
                         json!("Kubernetes:1.31.2"),
                     );
                     let c = SeedCompute {
-                        name: format!("aks-{pool}-{:08}-vmss", x % 100_000_000),
+                        // 7919 is prime to 10^8: a distinct number per index (names must not collide)
+                        name: format!(
+                            "aks-{pool}-{:08}-vmss",
+                            (i as u64 * 7919 + 10_000_000) % 100_000_000
+                        ),
                         orchestration_mode: Some("Uniform".into()),
                         subnet: Some("vnet-aks/default".into()),
                         identity: kubelet.as_ref().map(|k| SeedIdentity {
