@@ -50,7 +50,7 @@ pub struct SimConfig {
     /// role assignments (Azure's replication delay).
     pub principal_delay_ms: u64,
     /// Resource Graph's per-user quota enforced: past 15 queries in a 5-second window a caller gets 429 with
-    /// `Retry-After` (the headers are sent either way); see [`graph`]. Off by default.
+    /// `Retry-After` (the headers are sent either way); see [`graph`]. On by default.
     pub graph_quota: bool,
 }
 
