@@ -1,6 +1,6 @@
 //! A deterministic large-tenant generator: N subscriptions × M scale sets / VMs / user-assigned identities with
 //! realistic identity mixes, and the role assignments those identities hold. Used by the server
-//! (`--generate-scale` / `--scale`), the bench and the tests; [`crate::Seed::generate_scale`] is its scale-sets-only
+//! (`--tenant` / `--generate-scale`), the bench and the tests; [`crate::Seed::generate_scale`] is its scale-sets-only
 //! form.
 //!
 //! The mix, per scale set or VM (from a hash of its subscription and index, so the same spec gives the same
