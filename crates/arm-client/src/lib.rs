@@ -43,6 +43,7 @@ pub mod clock;
 pub mod error;
 pub mod http;
 pub mod identity;
+pub mod inventory;
 pub mod limit;
 pub mod lro;
 pub mod ops;

@@ -24,6 +24,7 @@ pub mod rng;
 pub mod schema;
 pub mod seed;
 mod sim;
+pub mod tenant;
 #[cfg(all(feature = "rs256", not(target_arch = "wasm32")))]
 pub mod testing;
 #[cfg(all(feature = "tls", not(target_arch = "wasm32")))]

@@ -12,7 +12,8 @@ USAGE:
            [--jwks FILE|URL --auth-issuer ISS [--auth-audience AUD]... [--roles FILE] [--principal-delay-ms N]]
            [--cors-origin ORIGIN]... [--cors-mode generous|strict]
            [--tls [--tls-ca-out FILE] | --tls-cert FILE --tls-key FILE]
-    armsim --generate-scale N [--subscriptions M] [--out FILE]
+           [--tenant SUBS,SCALE_SETS,VMS,IDENTITIES] [--graph-quota on|off]
+    armsim --generate-scale N [--subscriptions M] [--vms N] [--identities N] [--out FILE]
 
 OPTIONS:
     --port N            port on 127.0.0.1 (default 0 = any free port); the bound URL is the first line on stdout
@@ -40,7 +41,12 @@ OPTIONS:
                         (needs the `tls` feature: cargo run -p armsim --features tls -- --tls)
     --tls-ca-out FILE   with --tls: write the CA certificate (PEM) for clients to trust
     --tls-cert FILE / --tls-key FILE   serve HTTPS with this PEM chain and key instead
-    --generate-scale N  print a seed with N scale sets (spread over --subscriptions M, default 100) and exit
+    --tenant SPEC       serve a generated tenant instead of the demo: SUBS,SCALE_SETS,VMS,IDENTITIES, e.g.
+                        100,10000,2000,500 (realistic identity mixes and role assignments; see src/tenant.rs)
+    --graph-quota on|off  Resource Graph's per-user quota (15 queries per 5 s, then 429 + Retry-After);
+                        default on (the x-ms-user-quota-* headers are sent either way)
+    --generate-scale N  print a seed with N scale sets (spread over --subscriptions M, default 100; with
+                        --vms N and --identities N, default one identity per subscription) and exit
     --out FILE          with --generate-scale: write the seed to FILE instead of stdout
     -h, --help          this text
 "#;
@@ -60,6 +66,7 @@ fn run() -> Result<(), String> {
     let mut base_url = None;
     let mut generate = None;
     let mut subs = 100usize;
+    let (mut gen_vms, mut gen_ids, mut tenant) = (0usize, None::<usize>, None);
     let mut out = None;
     let mut test_token_for = None::<String>;
     let mut jwks_ca = None::<String>;
@@ -97,6 +104,16 @@ fn run() -> Result<(), String> {
             "--base-url" => base_url = Some(val(&mut i)?),
             "--generate-scale" => generate = Some(num(val(&mut i)?, "--generate-scale")? as usize),
             "--subscriptions" => subs = num(val(&mut i)?, "--subscriptions")? as usize,
+            "--vms" => gen_vms = num(val(&mut i)?, "--vms")? as usize,
+            "--identities" => gen_ids = Some(num(val(&mut i)?, "--identities")? as usize),
+            "--tenant" => tenant = Some(armsim::tenant::TenantSpec::parse(&val(&mut i)?)?),
+            "--graph-quota" => {
+                cfg.graph_quota = match val(&mut i)?.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    v => return Err(format!("--graph-quota: on or off, not {v}")),
+                }
+            }
             "--out" => out = Some(val(&mut i)?),
             "--jwks" => jwks = Some(val(&mut i)?),
             "--jwks-ca" => jwks_ca = Some(val(&mut i)?),
@@ -123,17 +140,27 @@ fn run() -> Result<(), String> {
         i += 1;
     }
     if let Some(n) = generate {
+        let spec = armsim::tenant::TenantSpec {
+            subscriptions: subs,
+            scale_sets: n,
+            vms: gen_vms,
+            identities: gen_ids.unwrap_or(subs.max(1)),
+        };
         let text =
-            serde_json::to_string(&Seed::generate_scale(n, subs)).map_err(|e| e.to_string())?;
+            serde_json::to_string(&Seed::generate_tenant(&spec)).map_err(|e| e.to_string())?;
         match out {
             Some(f) => std::fs::write(&f, text).map_err(|e| format!("{f}: {e}"))?,
             None => println!("{text}"),
         }
         return Ok(());
     }
-    let seed = match seed_file {
-        Some(f) => Seed::from_json(&std::fs::read_to_string(&f).map_err(|e| format!("{f}: {e}"))?)?,
-        None => Seed::demo(),
+    let seed = match (seed_file, tenant) {
+        (Some(_), Some(_)) => return Err("--seed and --tenant exclude each other".into()),
+        (Some(f), None) => {
+            Seed::from_json(&std::fs::read_to_string(&f).map_err(|e| format!("{f}: {e}"))?)?
+        }
+        (None, Some(spec)) => Seed::generate_tenant(&spec),
+        (None, None) => Seed::demo(),
     };
     if let Some(j) = jwks {
         let doc = read_jwks(&j, jwks_ca.as_deref())?;

@@ -29,6 +29,31 @@ pub struct Seed {
     /// Subscriptions with their resource groups and resources.
     #[serde(default)]
     pub subscriptions: Vec<SeedSubscription>,
+    /// Role assignments held from the start (listed by the API and by Resource Graph's
+    /// `authorizationresources`; with a role map they also authorize).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub role_assignments: Vec<SeedRoleAssignment>,
+}
+
+/// A role assignment of the seed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedRoleAssignment {
+    /// Assignment name (a GUID; generated when absent).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `/subscriptions/{s}`, a group id or a resource id.
+    pub scope: String,
+    /// Built-in role name or GUID (`Reader`, `acdd72a7-…`).
+    pub role: String,
+    /// Object id of the principal (e.g. an identity's `principalId`).
+    pub principal_id: String,
+    /// `ServicePrincipal` (default), `User`, `Group`.
+    #[serde(default)]
+    pub principal_type: Option<String>,
+    /// An ABAC condition, if any.
+    #[serde(default)]
+    pub condition: Option<String>,
 }
 
 /// A guest tenant listed by `GET /tenants`.
@@ -40,7 +65,7 @@ pub struct SeedTenant {
     pub display_name: Option<String>,
 }
 
-fn default_tenant() -> String {
+pub(crate) fn default_tenant() -> String {
     "a1a1a1a1-0000-4000-8000-000000000001".into()
 }
 
@@ -273,8 +298,9 @@ impl Seed {
         Seed::from_json(include_str!("../seeds/demo.json")).expect("seeds/demo.json is valid")
     }
 
-    /// A scale fixture: `scale_sets` scale sets spread evenly over `subscriptions` subscriptions
-    /// (one group per subscription, alternating Uniform/Flexible, every third with a user-assigned identity).
+    /// A scale fixture: `scale_sets` scale sets spread evenly over `subscriptions` subscriptions, with the
+    /// realistic identity mix of [`crate::tenant::TenantSpec`] (no VMs, one identity per subscription); see
+    /// [`Seed::generate_tenant`] for VMs and more identities.
     ///
     /// ```
     /// let s = armsim::Seed::generate_scale(10, 3);
@@ -283,71 +309,11 @@ impl Seed {
     /// assert_eq!(n, 10);
     /// ```
     pub fn generate_scale(scale_sets: usize, subscriptions: usize) -> Seed {
-        let subscriptions = subscriptions.max(1);
-        let mut seed = Seed {
-            tenant_id: default_tenant(),
-            tenant_display_name: None,
-            guest_tenants: Vec::new(),
-            rng_seed: 1,
-            locations: vec![SeedLocation {
-                name: "westeurope".into(),
-                display_name: "West Europe".into(),
-                regional_display_name: None,
-            }],
-            vm_sizes: vec![SeedVmSize {
-                name: "Standard_D2s_v3".into(),
-                number_of_cores: 2,
-                memory_in_mb: 8192,
-                max_data_disk_count: 4,
-            }],
-            subscriptions: vec![],
-        };
-        for s in 0..subscriptions {
-            let count = scale_sets / subscriptions + usize::from(s < scale_sets % subscriptions);
-            let mut g = SeedGroup {
-                name: format!("rg-scale-{s:03}"),
-                location: "westeurope".into(),
-                user_assigned_identities: vec![SeedUserIdentity {
-                    name: "id-scale".into(),
-                    ..Default::default()
-                }],
-                virtual_networks: vec![SeedVnet {
-                    name: "vnet-scale".into(),
-                    location: None,
-                    address_prefixes: vec!["10.0.0.0/16".into()],
-                    subnets: vec![SeedSubnet {
-                        name: "default".into(),
-                        address_prefix: "10.0.0.0/24".into(),
-                    }],
-                }],
-                ..Default::default()
-            };
-            for i in 0..count {
-                g.virtual_machine_scale_sets.push(SeedCompute {
-                    name: format!("vmss-{s:03}-{i:05}"),
-                    orchestration_mode: Some(
-                        if i % 2 == 0 { "Uniform" } else { "Flexible" }.into(),
-                    ),
-                    subnet: Some("vnet-scale/default".into()),
-                    identity: (i % 3 == 0).then(|| SeedIdentity {
-                        identity_type: "UserAssigned".into(),
-                        principal_id: None,
-                        user_assigned: vec!["id-scale".into()],
-                    }),
-                    ..Default::default()
-                });
-            }
-            seed.subscriptions.push(SeedSubscription {
-                subscription_id: format!(
-                    "{:08x}-0000-4000-8000-{:012x}",
-                    0x5ca1e000u32 + s as u32,
-                    s
-                ),
-                display_name: format!("Scale {s:03}"),
-                state: enabled(),
-                resource_groups: vec![g],
-            });
-        }
-        seed
+        Seed::generate_tenant(&crate::tenant::TenantSpec {
+            subscriptions,
+            scale_sets,
+            vms: 0,
+            identities: subscriptions.max(1),
+        })
     }
 }

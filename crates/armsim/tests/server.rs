@@ -241,7 +241,18 @@ fn figures_get_time_and_listing_10000_scale_sets() {
 
     // in-process GET time
     let mut inproc = sim.clone();
-    let id = "/subscriptions/5ca1e000-0000-4000-8000-000000000000/resourceGroups/rg-scale-000/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-000-00042?api-version=2024-11-01";
+    let (sub0, g0) = (
+        &seed.subscriptions[0],
+        seed.subscriptions[0]
+            .resource_groups
+            .iter()
+            .find(|g| g.virtual_machine_scale_sets.len() > 42)
+            .unwrap(),
+    );
+    let id = &format!(
+        "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/virtualMachineScaleSets/{}?api-version=2024-11-01",
+        sub0.subscription_id, g0.name, g0.virtual_machine_scale_sets[42].name
+    );
     let n = 1000;
     let t0 = Instant::now();
     for i in 0..n {

@@ -33,6 +33,7 @@ pub mod clouds;
 pub mod create;
 pub mod create_wizard;
 pub mod identity;
+pub mod inventory;
 pub mod naming;
 pub mod operation;
 pub mod plan;

@@ -1,7 +1,8 @@
 //! Azure Resource Graph: `POST /providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01` over the
-//! simulator's resources (the `Resources` table), for a small, documented subset of KQL.
+//! simulator's resources (the `Resources` table) and role assignments / definitions (`AuthorizationResources`),
+//! for a small, documented subset of KQL.
 //!
-//! Supported (case-insensitive keywords): `Resources` (or `resources`) then any of
+//! Supported (case-insensitive keywords): `Resources` or `AuthorizationResources` (any casing) then any of
 //! - `| where COND` — `COND` is terms joined by `and` / `or` (and binds tighter), `not(COND)`, `(COND)`; a term is
 //!   `EXPR OP 'lit'` with `==`, `!=`, `=~`, `!~`, `has`, `!has`, `contains`, `!contains`, `startswith`,
 //!   `endswith`, `EXPR in~ ('a', …)` / `in (…)` / `!in~ (…)`, `isnull(EXPR)`, `isnotnull(EXPR)`,
@@ -20,12 +21,23 @@
 //! | extend uaId = tostring(bag_keys(ua)[0]) | where uaId =~ '<id>'`). Anything else (e.g. `summarize`, `join`) is refused with a
 //! 400 in ARG's error shape (`BadRequest` with an `InvalidQuery` detail; the exact detail text is not recorded).
 //!
-//! Rows: every scale set, VM, user-assigned identity and virtual network, with `type` lower-cased as the spec
-//! example shows, and `resourceGroup` lower-cased (widely reported of ARG; not in the spec example). Paging: `options.$top` (1–1000, default 1000:
-//! not verified), `options.$skip`, `options.$skipToken` (only when `id` is in the result, as ARG requires;
-//! else `resultTruncated: "true"`). Quota headers `x-ms-user-quota-remaining` (15 per 5 s window per caller,
-//! as the throttling guidance describes) and `x-ms-user-quota-resets-after` (`hh:mm:ss`); reported, not
-//! enforced.
+//! Tables: `Resources` — every scale set (with `properties.virtualMachineProfile.extensionProfile` listing its
+//! extensions, as ARG shows the model), VM, VM extension (`microsoft.compute/virtualmachines/extensions`),
+//! user-assigned identity and virtual network; `AuthorizationResources` — every role assignment
+//! (`microsoft.authorization/roleassignments`: `properties.principalId`, `roleDefinitionId`, `scope`, `condition`,
+//! `conditionVersion`, `principalType`, `createdOn`, …) and, per subscription, the built-in role definitions
+//! (`microsoft.authorization/roledefinitions`, id `/subscriptions/{s}/providers/Microsoft.Authorization/
+//! roleDefinitions/{guid}` — the id an assignment's `roleDefinitionId` names — with `properties.roleName`, `type`
+//! `BuiltInRole`); with a role map only the assignments the caller may read. `type` is lower-cased as the spec
+//! example shows, and `resourceGroup` lower-cased (widely reported of ARG; not in the spec example).
+//! Paging: `options.$top` (1–1000, default 1000: not verified), `options.$skip`, `options.$skipToken` (only when
+//! `id` is in the result, as ARG requires; else `resultTruncated: "true"`).
+//!
+//! Quota (the throttling guidance: 15 queries per 5-second window per user): every answer carries
+//! `x-ms-user-quota-remaining` and `x-ms-user-quota-resets-after` (`hh:mm:ss`); with `SimConfig::graph_quota`
+//! (on by default; `POST /_armsim/config {"graphQuota": false}`, the server's `--graph-quota off`) the 16th query
+//! of a window gets 429 `RateLimiting` with `Retry-After` (whole seconds to the window's end) and remaining 0; a
+//! refused query does not count. The error's message text is not recorded.
 
 use super::{Kind, Sim, Target, hex, ok, unhex};
 use crate::error::ArmError;
@@ -291,14 +303,25 @@ fn parse_assignments(s: &str) -> Result<Vec<(String, Expr)>, ArmError> {
         .collect()
 }
 
-fn parse_query(q: &str) -> Result<Vec<Op>, ArmError> {
+/// The simulated tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Table {
+    Resources,
+    Authorization,
+}
+
+fn parse_query(q: &str) -> Result<(Table, Vec<Op>), ArmError> {
     let stages = split_top(q, "|", false);
     let table = stages[0].trim();
-    if !table.eq_ignore_ascii_case("resources") {
+    let table = if table.eq_ignore_ascii_case("resources") {
+        Table::Resources
+    } else if table.eq_ignore_ascii_case("authorizationresources") {
+        Table::Authorization
+    } else {
         return Err(query_error(&format!(
-            "only the Resources table is simulated, not `{table}`"
+            "only the Resources and AuthorizationResources tables are simulated, not `{table}`"
         )));
-    }
+    };
     let mut ops = vec![];
     for st in &stages[1..] {
         let st = st.trim();
@@ -341,7 +364,7 @@ fn parse_query(q: &str) -> Result<Vec<Op>, ArmError> {
             }
         });
     }
-    Ok(ops)
+    Ok((table, ops))
 }
 
 fn get_ci<'a>(o: &'a Map<String, Value>, k: &str) -> Option<&'a Value> {
@@ -358,7 +381,8 @@ struct VRow<'a> {
     sub: &'a str,
     rg: &'a str,
     tenant: &'a str,
-    body: &'a Value,
+    /// The stored body, or (a scale set with extensions) the body with its `extensionProfile`.
+    body: Cow<'a, Value>,
 }
 
 /// A row before (`V`) or after (`M`) a projection.
@@ -506,16 +530,37 @@ fn test(c: &Cond, row: &Row) -> bool {
         }
         Cond::Cmp(e, op, lits) => {
             let s = text(&eval(e, row));
-            let (sl, l0) = (s.to_lowercase(), lits[0].to_lowercase());
+            // lower-cased only when the operator needs it (this runs for every row of every query)
+            let low = || (s.to_lowercase(), lits[0].to_lowercase());
+            let eq_ci = || {
+                if s.is_ascii() && lits[0].is_ascii() {
+                    s.eq_ignore_ascii_case(&lits[0])
+                } else {
+                    let (sl, l0) = low();
+                    sl == l0
+                }
+            };
             match op.as_str() {
                 "==" => s == lits[0],
                 "!=" => s != lits[0],
-                "=~" => sl == l0,
-                "!~" => sl != l0,
-                "has" | "contains" => sl.contains(&l0),
-                "!has" | "!contains" => !sl.contains(&l0),
-                "startswith" => sl.starts_with(&l0),
-                "endswith" => sl.ends_with(&l0),
+                "=~" => eq_ci(),
+                "!~" => !eq_ci(),
+                "has" | "contains" => {
+                    let (sl, l0) = low();
+                    sl.contains(&l0)
+                }
+                "!has" | "!contains" => {
+                    let (sl, l0) = low();
+                    !sl.contains(&l0)
+                }
+                "startswith" => {
+                    let (sl, l0) = low();
+                    sl.starts_with(&l0)
+                }
+                "endswith" => {
+                    let (sl, l0) = low();
+                    sl.ends_with(&l0)
+                }
                 "in" => lits.contains(&s),
                 "!in" => !lits.contains(&s),
                 "in~" => lits.iter().any(|l| l.eq_ignore_ascii_case(&s)),
@@ -528,14 +573,26 @@ fn test(c: &Cond, row: &Row) -> bool {
 impl Sim {
     fn graph_rows(&self, subs: Option<&[String]>) -> Vec<Row<'_>> {
         let caller = self.caller.as_ref().filter(|_| self.cfg.role_map.is_some());
+        // resource keys are lower-cased ids: look subscriptions up by lower-cased id, once per query
+        let by_id: std::collections::HashMap<String, &super::Sub> = self
+            .subs
+            .iter()
+            .map(|s| (s.id.to_ascii_lowercase(), s))
+            .collect();
+        let allowed: Option<std::collections::HashSet<String>> =
+            subs.map(|l| l.iter().map(|x| x.to_ascii_lowercase()).collect());
         self.res
             .iter()
-            .filter(|(_, r)| matches!(r.kind, Kind::Vmss | Kind::Vm | Kind::Uai | Kind::Vnet))
+            .filter(|(_, r)| {
+                matches!(
+                    r.kind,
+                    Kind::Vmss | Kind::Vm | Kind::Uai | Kind::Vnet | Kind::VmExt
+                )
+            })
             .filter_map(|(k, r)| {
-                let segs: Vec<&str> = k.split('/').filter(|s| !s.is_empty()).collect();
-                let sid = *segs.get(1)?;
-                let sub = self.subs.iter().find(|s| s.id.eq_ignore_ascii_case(sid))?;
-                if subs.is_some_and(|l| !l.iter().any(|x| x.eq_ignore_ascii_case(&sub.id))) {
+                let sid = k.split('/').filter(|s| !s.is_empty()).nth(1)?;
+                let sub = *by_id.get(sid)?;
+                if allowed.as_ref().is_some_and(|a| !a.contains(sid)) {
                     return None;
                 }
                 let id = r.body["id"].as_str().unwrap_or_default();
@@ -551,12 +608,23 @@ impl Sim {
                     }
                 }
                 let rg = id.split('/').nth(4).unwrap_or_default();
+                let body = if r.kind == Kind::Vmss
+                    && self.children(&format!("{k}/extensions/")).next().is_some()
+                {
+                    let mut b = self.render(k, None);
+                    if let Some(o) = b.as_object_mut() {
+                        o.remove("etag");
+                    }
+                    Cow::Owned(b)
+                } else {
+                    Cow::Borrowed(&r.body)
+                };
                 Some(Row::V(VRow {
                     id,
                     sub: &sub.id,
                     rg,
                     tenant: &self.tenant_id,
-                    body: &r.body,
+                    body,
                 }))
             })
             .collect()
@@ -589,6 +657,23 @@ impl Sim {
                 ),
             ));
         }
+        let (remaining, resets, retry_after) = self.graph_quota();
+        if let Some(secs) = retry_after {
+            let mut e = ArmError::new(
+                429,
+                "RateLimiting",
+                "Please provide below info when asking for support: timestamp = <armsim>, correlationId = <armsim>.",
+            );
+            e.details = Some(Box::new(json!([{"code": "RateLimiting",
+                "message": "Client application has been throttled and should not attempt to repeat the request until an amount of time has elapsed. Please see https://aka.ms/resourcegraphthrottling for help."}])));
+            let mut resp = super::error_response(&e);
+            resp.headers.push(("Retry-After".into(), secs.to_string()));
+            resp.headers
+                .push(("x-ms-user-quota-remaining".into(), "0".into()));
+            resp.headers
+                .push(("x-ms-user-quota-resets-after".into(), resets));
+            return Ok(resp);
+        }
         let b = super::parse_body(req)?;
         let q = b["query"]
             .as_str()
@@ -608,8 +693,11 @@ impl Sim {
             )
             .target("$top"));
         }
-        let ops = parse_query(q)?;
-        let mut rows = self.graph_rows(subs.as_deref());
+        let (table, ops) = parse_query(q)?;
+        let mut rows = match table {
+            Table::Resources => self.graph_rows(subs.as_deref()),
+            Table::Authorization => self.authorization_rows(subs.as_deref()),
+        };
         // A trailing projection is applied to the returned page only (same result, far less copying).
         let (ops, last_project) = match ops.split_last() {
             Some((Op::Project(cols), head)) => (head, Some(cols)),
@@ -727,7 +815,6 @@ impl Sim {
             body["$skipToken"] = json!(hex(&format!("armsim-offset:{end}")));
         }
         let mut resp = ok(200, &body);
-        let (remaining, resets) = self.graph_quota();
         resp.headers
             .push(("x-ms-user-quota-remaining".into(), remaining.to_string()));
         resp.headers
@@ -735,8 +822,10 @@ impl Sim {
         Ok(resp)
     }
 
-    /// 15 queries per 5-second window per caller (reported only).
-    fn graph_quota(&mut self) -> (u32, String) {
+    /// 15 queries per 5-second window per caller: (remaining, `hh:mm:ss` until the window resets, and — when
+    /// [`super::SimConfig::graph_quota`] is on and the window is spent — the seconds to wait). A refused query
+    /// does not count against the window.
+    fn graph_quota(&mut self) -> (u32, String, Option<u64>) {
         let who = self
             .caller
             .as_ref()
@@ -747,16 +836,119 @@ impl Sim {
         if now >= e.0 + 5_000 {
             *e = (now, 0);
         }
-        e.1 += 1;
-        let remaining = 15u32.saturating_sub(e.1);
         let left_ms = (e.0 + 5_000).saturating_sub(now);
         let s = left_ms.div_ceil(1000);
-        (
-            remaining,
-            format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60),
-        )
+        let resets = format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
+        if self.cfg.graph_quota && e.1 >= QUOTA {
+            return (0, resets, Some(s.max(1)));
+        }
+        e.1 += 1;
+        (QUOTA.saturating_sub(e.1), resets, None)
+    }
+
+    /// Role assignments (and the built-in role definitions, one per subscription, as ARG lists them) as rows of
+    /// `AuthorizationResources`, in ARG's shape: lower-cased `type`, the assignment's fields under `properties`.
+    /// With a role map, only the assignments the caller may read (`Microsoft.Authorization/roleAssignments/read`
+    /// at their scope).
+    fn authorization_rows(&self, subs: Option<&[String]>) -> Vec<Row<'_>> {
+        let caller = self.caller.as_ref().filter(|_| self.cfg.role_map.is_some());
+        let in_subs =
+            |sid: &str| subs.is_none_or(|l| l.iter().any(|x| x.eq_ignore_ascii_case(sid)));
+        let mut out = vec![];
+        for a in self.rbac.assignments.values() {
+            let segs: Vec<&str> = a.scope.split('/').filter(|s| !s.is_empty()).collect();
+            let sid = segs.get(1).copied().unwrap_or_default();
+            if !segs
+                .first()
+                .is_some_and(|s| s.eq_ignore_ascii_case("subscriptions"))
+                || !self.subs.iter().any(|s| s.id.eq_ignore_ascii_case(sid))
+                || !in_subs(sid)
+            {
+                continue;
+            }
+            if let Some(c) = caller
+                && !self.permitted(
+                    &c.oid,
+                    "Microsoft.Authorization/roleAssignments/read",
+                    &a.scope,
+                )
+            {
+                continue;
+            }
+            let rg = if segs.len() >= 4 && segs[2].eq_ignore_ascii_case("resourceGroups") {
+                segs[3].to_lowercase()
+            } else {
+                String::new()
+            };
+            let t = crate::rng::iso8601(a.created_ms).replace("+00:00", "Z");
+            let row = json!({
+                "id": format!("{}/providers/Microsoft.Authorization/roleAssignments/{}", a.scope, a.name),
+                "name": a.name, "type": "microsoft.authorization/roleassignments", "tenantId": self.tenant_id,
+                "kind": "", "location": "", "resourceGroup": rg, "subscriptionId": sid, "managedBy": "",
+                "sku": null, "plan": null,
+                "properties": {"roleDefinitionId": format!("/subscriptions/{sid}/providers/Microsoft.Authorization/roleDefinitions/{}", a.role_guid),
+                    "principalId": a.principal_id, "principalType": a.principal_type, "scope": a.scope,
+                    "condition": a.condition, "conditionVersion": a.condition.as_ref().map(|_| "2.0"),
+                    "createdOn": t, "updatedOn": t, "createdBy": null, "updatedBy": null,
+                    "delegatedManagedIdentityResourceId": null, "description": null},
+                "tags": {}, "identity": null, "zones": null, "extendedLocation": null});
+            if let Value::Object(m) = row {
+                out.push(Row::M(m));
+            }
+        }
+        for s in self.subs.iter().filter(|s| in_subs(&s.id)) {
+            for r in super::roles::BUILTIN_ROLES {
+                let row = json!({
+                    "id": format!("/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{}", s.id, r.guid),
+                    "name": r.guid, "type": "microsoft.authorization/roledefinitions", "tenantId": self.tenant_id,
+                    "kind": "", "location": "", "resourceGroup": "", "subscriptionId": s.id, "managedBy": "",
+                    "sku": null, "plan": null,
+                    "properties": {"roleName": r.name, "type": "BuiltInRole", "description": r.description,
+                        "assignableScopes": ["/"],
+                        "permissions": [{"actions": r.actions, "notActions": r.not_actions, "dataActions": r.data_actions, "notDataActions": []}]},
+                    "tags": {}, "identity": null, "zones": null, "extendedLocation": null});
+                if let Value::Object(m) = row {
+                    out.push(Row::M(m));
+                }
+            }
+        }
+        out
+    }
+
+    /// Loads the seed's role assignments (unknown roles are skipped).
+    pub(super) fn load_seed_role_assignments(&mut self, seed: &crate::seed::Seed) {
+        for a in &seed.role_assignments {
+            let Some(role) = super::roles::builtin_role(&a.role) else {
+                continue;
+            };
+            let name = a
+                .name
+                .clone()
+                .unwrap_or_else(|| self.rng.uuid())
+                .to_ascii_lowercase();
+            let scope = a.scope.trim_end_matches('/').to_string();
+            let id = format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}");
+            self.rbac.assignments.insert(
+                super::key(&id),
+                super::roles::Assignment {
+                    name,
+                    scope,
+                    role_guid: role.guid.to_string(),
+                    principal_id: a.principal_id.clone(),
+                    principal_type: a
+                        .principal_type
+                        .clone()
+                        .unwrap_or_else(|| "ServicePrincipal".into()),
+                    created_ms: 0,
+                    condition: a.condition.clone(),
+                },
+            );
+        }
     }
 }
+
+/// Queries per caller per 5-second window.
+const QUOTA: u32 = 15;
 
 #[cfg(test)]
 mod tests {
@@ -765,11 +957,13 @@ mod tests {
     #[test]
     fn parses_the_apps_queries() {
         let q = "resources | where type in~ ('microsoft.compute/virtualmachinescalesets','microsoft.compute/virtualmachines') | project id, name, type, resourceGroup, subscriptionId, location, identity";
-        assert_eq!(parse_query(q).unwrap().len(), 2);
+        assert_eq!(parse_query(q).unwrap().1.len(), 2);
         let q = "Resources | where identity.userAssignedIdentities has '/subscriptions/x/resourcegroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a' and type =~ 'microsoft.compute/virtualmachinescalesets' | project id, identityType = tostring(identity.type) | order by id asc";
-        assert_eq!(parse_query(q).unwrap().len(), 3);
+        assert_eq!(parse_query(q).unwrap().1.len(), 3);
         assert!(parse_query("Resources | summarize count() by type").is_err());
         assert!(parse_query("ResourceContainers").is_err());
+        let q = "authorizationresources | where type =~ 'microsoft.authorization/roleassignments' | project id, principalId = tostring(properties.principalId)";
+        assert_eq!(parse_query(q).unwrap().0, Table::Authorization);
         assert!(parse_query("Resources | where name").is_err());
     }
 

@@ -49,6 +49,9 @@ pub struct SimConfig {
     /// How long a newly created principal (system- or user-assigned identity) answers `PrincipalNotFound` to
     /// role assignments (Azure's replication delay).
     pub principal_delay_ms: u64,
+    /// Resource Graph's per-user quota enforced: past 15 queries in a 5-second window a caller gets 429 with
+    /// `Retry-After` (the headers are sent either way); see [`graph`]. On by default.
+    pub graph_quota: bool,
 }
 
 impl Default for SimConfig {
@@ -62,6 +65,7 @@ impl Default for SimConfig {
             cors: crate::cors::CorsConfig::default(),
             role_map: None,
             principal_delay_ms: 0,
+            graph_quota: true,
         }
     }
 }
@@ -230,6 +234,7 @@ impl Sim {
         sim.cfg.base_url = sim.cfg.base_url.trim_end_matches('/').to_string();
         sim.load(&seed);
         sim.load_role_map();
+        sim.load_seed_role_assignments(&seed);
         sim
     }
 

@@ -239,6 +239,8 @@ pub(crate) struct Assignment {
     pub principal_id: String,
     pub principal_type: String,
     pub created_ms: u64,
+    /// ABAC condition (`conditionVersion` 2.0).
+    pub condition: Option<String>,
 }
 
 /// Role assignments and when principals came into being.
@@ -357,6 +359,7 @@ impl Sim {
             principal_id: g.principal_id.clone(),
             principal_type: "User".into(),
             created_ms: 0,
+            condition: None,
         };
         self.rbac
             .assignments
@@ -850,6 +853,7 @@ impl Sim {
             principal_id: pid,
             principal_type: ptype,
             created_ms: now,
+            condition: p["condition"].as_str().map(str::to_string),
         };
         let body = self.assignment_json(&a);
         self.rbac.assignments.insert(key(&id), a);
@@ -889,7 +893,7 @@ impl Sim {
         json!({"id": assignment_id(&a.scope, &a.name), "type": "Microsoft.Authorization/roleAssignments", "name": a.name,
             "properties": {"roleDefinitionId": format!("/{sub}/providers/Microsoft.Authorization/roleDefinitions/{}", a.role_guid),
                 "principalId": a.principal_id, "principalType": a.principal_type, "scope": a.scope,
-                "condition": null, "conditionVersion": null, "createdOn": t, "updatedOn": t,
+                "condition": a.condition, "conditionVersion": a.condition.as_ref().map(|_| "2.0"), "createdOn": t, "updatedOn": t,
                 "createdBy": null, "updatedBy": null, "delegatedManagedIdentityResourceId": null, "description": null}})
     }
 }
