@@ -563,9 +563,10 @@ pub struct RoleAssignmentSpec {
     pub assignment_name: String,
 }
 
-/// Plan a role assignment (PUT `{scope}/providers/Microsoft.Authorization/roleAssignments/{guid}`,
-/// `principalType: ServicePrincipal`, which also lets a fresh principal be assigned before it has
-/// replicated).
+/// Plan a role assignment (PUT `{scope}/providers/Microsoft.Authorization/roleAssignments/{guid}`
+/// with `If-None-Match: *`, so an existing assignment of that name is never replaced — ARM answers
+/// 412 PreconditionFailed instead; `principalType: ServicePrincipal`, which also lets a fresh
+/// principal be assigned before it has replicated).
 ///
 /// ```
 /// use identity_core::create::{role_assignment, RoleAssignmentSpec};
@@ -577,6 +578,7 @@ pub struct RoleAssignmentSpec {
 /// let r = &p.requests()[0];
 /// assert_eq!(r.path, "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Authorization/roleAssignments/3f2504e0-4f89-41d3-9a0c-0305e82c3301");
 /// assert_eq!(r.body.as_ref().unwrap()["properties"]["principalType"], "ServicePrincipal");
+/// assert_eq!(r.header("If-None-Match"), Some("*"));
 /// ```
 pub fn role_assignment(spec: &RoleAssignmentSpec) -> Plan {
     let mut errs = Vec::new();
@@ -628,6 +630,7 @@ pub fn role_assignment(spec: &RoleAssignmentSpec) -> Plan {
         spec.assignment_name
     );
     let mut req = ArmRequest::new(Method::Put, path, api_versions::AUTHORIZATION);
+    req.headers.push(("If-None-Match".into(), "*".into()));
     req.body = Some(json!({"properties": {
         "roleDefinitionId": role_id,
         "principalId": spec.principal_id,

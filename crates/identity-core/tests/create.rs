@@ -305,6 +305,9 @@ fn role_assignment_bodies() {
         format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{guid}")
     );
     assert_eq!(r.query[0].1, api_versions::AUTHORIZATION);
+    // a create: an existing assignment of that name is refused (412), never replaced
+    assert_eq!(r.header("If-None-Match"), Some("*"));
+    assert_eq!(r.header("If-Match"), None);
     assert_eq!(
         r.body,
         Some(json!({"properties": {
