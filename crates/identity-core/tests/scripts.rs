@@ -805,7 +805,8 @@ pub fn run_bash_full(
 
 /// Run a bash script against the fake `az` (see [`run_bash_full`]) with extra environment
 /// (`FAKE_STATE`: the provisioningState `az … show` reports, `FAKE_AZ_VERSION`: what
-/// `az version` reports); the script's output and the recorded calls. Like azure-cli, the fake
+/// `az version` reports, `FAKE_SHOW_RC`: the exit status of an existence check
+/// `az … show … --output none`, 3 — azure-cli's "not found" — unless given); the script's output and the recorded calls. Like azure-cli, the fake
 /// reads an argument `@-` (or `--x=@-`) from its standard input.
 pub fn run_bash_env(
     text: &str,
@@ -836,6 +837,7 @@ pub fn run_bash_env(
   if [ "${1:-}" = version ]; then printf '%s\n' "${FAKE_AZ_VERSION-2.91.0}"; fi
   if [ "${2:-}" = show ] || [ "${3:-}" = show ]; then
     case "$*" in
+      *"--output none"*) return "${FAKE_SHOW_RC:-3}" ;;
       *"--query etag"*) printf '%s\n' "$FAKE_ETAG" ;;
       *"--query keys("*) [ -z "$FAKE_IDS" ] || printf '%s\n' "$FAKE_IDS" ;;
       *"--query identity.type"*) printf '%s\n' "$FAKE_TYPE" ;;
@@ -1339,10 +1341,10 @@ fn no_script_writes_a_file_or_puts_the_password_in_a_command_line() {
             );
         }
         if s.language == Language::Bash {
-            // the only redirection is to stderr
+            // the only redirections are to stderr, and stderr into a captured output
             assert_eq!(
                 s.text.matches('>').count(),
-                s.text.matches(">&2").count(),
+                s.text.matches(">&2").count() + s.text.matches(" 2>&1)").count(),
                 "{name} {:?}: a redirection to a file\n{}",
                 s.flavour,
                 s.text
@@ -2235,6 +2237,132 @@ mod create_fuzz {
                 .filter(|w| !w.is_empty())
                 .collect();
             prop_assert_eq!(&words, c);
+        }
+    }
+}
+
+/// `az identity create`, `New-AzUserAssignedIdentity`, `New-AzureRmUserAssignedIdentity` and
+/// `az vmss create` send no If-None-Match, so each script checks first that nothing of that name
+/// exists: it stops — before any create — when `az … show` finds it (exit 0) or fails for another
+/// reason, and creates only on "not found" (exit 3).
+#[test]
+fn idiomatic_creates_stop_when_the_resource_exists() {
+    let spec = UserAssignedIdentitySpec {
+        subscription: SUB.into(),
+        resource_group: "rg".into(),
+        name: "id1".into(),
+        location: "westus2".into(),
+    };
+    let uai = ScriptPlan::from_user_assigned_identity(
+        Cloud::AzureCloud,
+        &spec,
+        &create_user_assigned_identity(&spec),
+    );
+    let (vmss_name, vmss_spec) = create_specs_for_equivalence().remove(0);
+    let vmss =
+        ScriptPlan::from_scale_set(Cloud::AzureCloud, &vmss_spec, &create_scale_set(&vmss_spec));
+    for (sp, group, show_group) in [(&uai, "identity", "identity"), (&vmss, "vmss", "vmss")] {
+        let sh = generate(sp, Flavour::CliBash).text;
+        for (rc, created, says) in [
+            ("3", true, ""),
+            ("0", false, "already exists"),
+            ("1", false, "Could not check"),
+        ] {
+            let (out, calls) = run_bash_env(
+                &sh,
+                None,
+                &[],
+                "",
+                &format!("{TEST_PASSWORD}\n"),
+                &[("FAKE_SHOW_RC", rc)],
+            );
+            let creates = calls
+                .iter()
+                .filter(|c| c.len() > 1 && c[0] == group && c[1] == "create")
+                .count();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.success(), created, "{group} rc {rc}: {stderr}");
+            assert_eq!(creates, usize::from(created), "{group} rc {rc}: {calls:?}");
+            assert!(stderr.contains(says), "{group} rc {rc}: {stderr}");
+            let show = calls
+                .iter()
+                .position(|c| c.len() > 1 && c[0] == show_group && c[1] == "show")
+                .unwrap_or_else(|| panic!("{group}: no existence check {calls:?}"));
+            assert_eq!(
+                arg_after(&calls[show], "--name").as_deref(),
+                Some(if group == "identity" {
+                    "id1"
+                } else {
+                    vmss_spec.name.as_str()
+                }),
+                "{vmss_name}"
+            );
+        }
+    }
+    // PowerShell: the check parses, comes before the create and stops with a message
+    for (sp, f, check, create) in [
+        (
+            &uai,
+            Flavour::CliPowerShell,
+            "az identity show",
+            "az identity create",
+        ),
+        (
+            &uai,
+            Flavour::AzPowerShell,
+            "Get-AzUserAssignedIdentity",
+            "New-AzUserAssignedIdentity",
+        ),
+        (
+            &uai,
+            Flavour::AzureRm,
+            "Get-AzureRmUserAssignedIdentity",
+            "New-AzureRmUserAssignedIdentity",
+        ),
+        (
+            &vmss,
+            Flavour::CliPowerShell,
+            "az vmss show",
+            "az vmss create",
+        ),
+    ] {
+        let t = generate(sp, f).text;
+        assert!(syntax_errors(&t).is_empty(), "{f:?}\n{t}");
+        let line = |w: &str| {
+            t.lines()
+                .position(|l| {
+                    !l.trim_start().starts_with('#') && !l.contains("throw") && l.contains(w)
+                })
+                .unwrap_or_else(|| panic!("{f:?}: no {w}\n{t}"))
+        };
+        let (c, n) = (line(check), line(create));
+        assert!(c < n, "{f:?}: the check comes after the create\n{t}");
+        let between: Vec<&str> = t.lines().skip(c).take(n - c).collect();
+        assert!(
+            between
+                .iter()
+                .any(|l| l.contains("throw") && l.contains("already exists")),
+            "{f:?}: no stop between the check and the create\n{t}"
+        );
+        assert!(t.contains("not atomic"), "{f:?}");
+        if f == Flavour::CliPowerShell {
+            // only exit 3 (not found) goes on
+            assert!(
+                between.iter().any(|l| l.contains("$LASTEXITCODE -ne 3")),
+                "{t}"
+            );
+        } else {
+            // only a "not found" error goes on; any other is thrown again
+            assert!(
+                between.iter().any(|l| l.contains("-ErrorAction Stop")),
+                "{t}"
+            );
+            assert!(
+                between
+                    .iter()
+                    .any(|l| l.contains("catch") && l.contains("{ throw }")),
+                "{t}"
+            );
         }
     }
 }
