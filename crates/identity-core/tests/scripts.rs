@@ -803,8 +803,23 @@ pub fn run_bash_full(
     calls
 }
 
+/// With `FAKE_BODY` (a GET body), the fake evaluates every `az … show --query` with the real
+/// JMESPath library (Python's `jmespath`, the one azure-cli uses) and prints it as `--output tsv`
+/// does: a list one item a line, null as an empty line.
+const FAKE_JMESPATH: &str = r#"
+import json, os, sys
+import jmespath
+r = jmespath.search(sys.argv[1], json.loads(os.environ["FAKE_BODY"]))
+cell = lambda v: "" if v is None else (v if isinstance(v, str) else json.dumps(v))
+if isinstance(r, list):
+    for x in r:
+        print("\t".join(map(cell, x)) if isinstance(x, list) else cell(x))
+elif r is not None:
+    print(cell(r))
+"#;
+
 /// Run a bash script against the fake `az` (see [`run_bash_full`]) with extra environment
-/// (`FAKE_STATE`: the provisioningState `az … show` reports, `FAKE_AZ_VERSION`: what
+/// (`FAKE_BODY`: see [`FAKE_JMESPATH`], `FAKE_STATE`: the provisioningState `az … show` reports, `FAKE_AZ_VERSION`: what
 /// `az version` reports, `FAKE_SHOW_RC`: the exit status of an existence check
 /// `az … show … --output none`, 3 — azure-cli's "not found" — unless given); the script's output and the recorded calls. Like azure-cli, the fake
 /// reads an argument `@-` (or `--x=@-`) from its standard input.
@@ -835,6 +850,11 @@ pub fn run_bash_env(
   done
   printf '\036' >> "$AZ_LOG"
   if [ "${1:-}" = version ]; then printf '%s\n' "${FAKE_AZ_VERSION-2.91.0}"; fi
+  if [ -n "${FAKE_BODY:-}" ] && { [ "${2:-}" = show ] || [ "${3:-}" = show ]; }; then
+    q=; prev=
+    for a in "$@"; do [ "$prev" = --query ] && q=$a; prev=$a; done
+    if [ -n "$q" ]; then python3 -c "$FAKE_JMESPATH" "$q"; return; fi
+  fi
   if [ "${2:-}" = show ] || [ "${3:-}" = show ]; then
     case "$*" in
       *"--output none"*) return "${FAKE_SHOW_RC:-3}" ;;
@@ -853,7 +873,8 @@ pub fn run_bash_env(
         .env("AZ_LOG", &log)
         .env("FAKE_ETAG", etag.unwrap_or(""))
         .env("FAKE_IDS", ids.join("\n"))
-        .env("FAKE_TYPE", ty);
+        .env("FAKE_TYPE", ty)
+        .env("FAKE_JMESPATH", FAKE_JMESPATH);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -2363,6 +2384,228 @@ fn idiomatic_creates_stop_when_the_resource_exists() {
                     .any(|l| l.contains("catch") && l.contains("{ throw }")),
                 "{t}"
             );
+        }
+    }
+}
+
+/// GET bodies' `identity` values: consistent ones and every kind of disagreement
+/// [`identity_core::identity::IdentityState::read_arm`] refuses.
+fn identity_bodies() -> Vec<Value> {
+    let (a, b) = (ua("id1"), ua("id2"));
+    let obj = |pairs: &[(&str, Value)]| {
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    };
+    let e = json!({"principalId": "pp", "clientId": "cc"});
+    vec![
+        // consistent
+        Value::Null,
+        json!({"type": "None"}),
+        json!({"type": "SystemAssigned", "principalId": "p", "tenantId": "t"}),
+        json!({"type": "UserAssigned", "userAssignedIdentities": obj(&[(&a, e.clone())])}),
+        json!({"type": "SystemAssigned, UserAssigned", "principalId": "p",
+            "userAssignedIdentities": obj(&[(&a, e.clone()), (&b, json!({}))])}),
+        json!({"type": "systemassigned,userAssigned", "principalId": "p",
+            "userAssignedIdentities": obj(&[(&a, e.clone())])}),
+        // inconsistent
+        json!({"type": "UserAssigned"}),
+        json!({"type": "UserAssigned", "userAssignedIdentities": null}),
+        json!({"type": "SystemAssigned, UserAssigned", "principalId": "p", "userAssignedIdentities": {}}),
+        json!({"type": "SystemAssigned", "principalId": "p", "userAssignedIdentities": obj(&[(&a, e.clone())])}),
+        json!({"type": "None", "userAssignedIdentities": obj(&[(&a, e.clone())])}),
+        json!({"userAssignedIdentities": obj(&[(&a, e.clone())])}),
+        json!({"type": "Bogus"}),
+        json!({"type": "SystemAssigned, Bogus", "principalId": "p"}),
+        json!({"type": "None, SystemAssigned", "principalId": "p"}),
+        json!({"type": "UserAssigned", "userAssignedIdentities": obj(&[(&a, Value::Null)])}),
+        json!({"type": "UserAssigned", "userAssignedIdentities": obj(&[(&a, e.clone()), (&a.to_uppercase(), e.clone())])}),
+        json!({"type": "UserAssigned", "principalId": "p", "userAssignedIdentities": obj(&[(&a, e.clone())])}),
+        json!({"type": "None", "principalId": "p"}),
+    ]
+}
+
+fn snippet_intents() -> Vec<Intent> {
+    vec![
+        Intent::EnableSystem,
+        Intent::RemoveSystem,
+        Intent::AddUser(vec![ua("id3")]),
+        Intent::RemoveUser(vec![ua("id1")]),
+        Intent::RemoveAll,
+        Intent::SetExact {
+            system: true,
+            user: vec![ua("id2")],
+        },
+    ]
+}
+
+/// Snippet-only scripts read the identities when they run. Like identity-core's own rule, the
+/// bash form stops — exit 1, a message naming what disagrees, nothing sent — exactly when the
+/// identity it reads contradicts itself (checked against `IdentityState::read_arm` on every
+/// body, the fake az evaluating the script's real JMESPath query); the PowerShell forms carry the
+/// same check, parse, and run it before any write.
+#[test]
+fn snippets_stop_on_an_inconsistent_identity_before_any_write() {
+    use identity_core::identity::IdentityState;
+    assert!(
+        std::process::Command::new("python3")
+            .args(["-c", "import jmespath"])
+            .status()
+            .is_ok_and(|s| s.success()),
+        "this test evaluates az's --query with Python's jmespath (the library azure-cli uses): pip install jmespath"
+    );
+    let bodies = identity_bodies();
+    let mut refused = 0;
+    // every body for two intents; for the others (the check is the same lines) one body that
+    // agrees and one that does not
+    let few = vec![bodies[4].clone(), bodies[7].clone()];
+    let cases = snippet_intents()
+        .into_iter()
+        .map(|i| (TargetKind::ScaleSetUniform, i, &few))
+        .chain([
+            (
+                TargetKind::ScaleSetUniform,
+                Intent::AddUser(vec![ua("id3")]),
+                &bodies,
+            ),
+            (
+                TargetKind::Vm,
+                Intent::SetExact {
+                    system: false,
+                    user: vec![ua("id2")],
+                },
+                &bodies,
+            ),
+        ]);
+    for (k, intent, bodies) in cases {
+        {
+            let req = SnippetRequest {
+                cloud: Cloud::AzureCloud,
+                target: target(k),
+                intent: intent.clone(),
+            };
+            let sh = snippet(&req, Flavour::CliBash).unwrap().text;
+            for identity in bodies {
+                let conflict = IdentityState::read_arm(Some(identity))
+                    .unwrap()
+                    .conflict
+                    .is_some();
+                let mut body = json!({"name": "x", "provisioningState": "Succeeded"}); // az's flattened shape
+                if !identity.is_null() {
+                    body["identity"] = identity.clone();
+                }
+                let (out, calls) =
+                    run_bash_env(&sh, None, &[], "", "", &[("FAKE_BODY", &body.to_string())]);
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                let writes: Vec<&Vec<String>> = calls
+                    .iter()
+                    .filter(|c| {
+                        c.first().is_some_and(|w| w == "rest")
+                            || (c.len() > 2
+                                && c[1] == "identity"
+                                && (c[2] == "assign" || c[2] == "remove"))
+                            || c.get(1).is_some_and(|w| w == "update")
+                    })
+                    .collect();
+                if conflict {
+                    refused += 1;
+                    assert!(!out.status.success(), "{intent:?} {identity}: not stopped");
+                    assert!(writes.is_empty(), "{intent:?} {identity}: sent {writes:?}");
+                    assert!(
+                        stderr.contains("is inconsistent: ")
+                            && stderr.contains("Nothing was changed")
+                            && stderr.contains("Read it again"),
+                        "{intent:?} {identity}: {stderr}"
+                    );
+                } else {
+                    assert!(out.status.success(), "{intent:?} {identity}: {stderr}");
+                    assert!(!stderr.contains("inconsistent"), "{identity}: {stderr}");
+                }
+            }
+        }
+    }
+    assert!(refused > 30, "{refused}");
+    // the messages name what disagrees
+    let req = SnippetRequest {
+        cloud: Cloud::AzureCloud,
+        target: target(TargetKind::ScaleSetUniform),
+        intent: Intent::AddUser(vec![ua("id3")]),
+    };
+    let sh = snippet(&req, Flavour::CliBash).unwrap().text;
+    for (identity, says) in [
+        (
+            json!({"type": "UserAssigned"}),
+            "names UserAssigned, but userAssignedIdentities is missing",
+        ),
+        (json!({"type": "Bogus"}), "unknown identity type 'Bogus'"),
+        (
+            json!({"type": "SystemAssigned", "principalId": "p", "userAssignedIdentities": {ua("id1"): {}}}),
+            "does not name UserAssigned, but userAssignedIdentities lists",
+        ),
+        (
+            json!({"type": "UserAssigned", "userAssignedIdentities": {ua("id1"): null}}),
+            "holds null",
+        ),
+    ] {
+        let body = json!({"identity": identity}).to_string();
+        let (out, _) = run_bash_env(&sh, None, &[], "", "", &[("FAKE_BODY", &body)]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{identity}: {stderr}");
+    }
+    // PowerShell: the check parses, reads once and stops (throw) before the first write
+    for k in [TargetKind::ScaleSetUniform, TargetKind::Vm] {
+        for intent in snippet_intents() {
+            let req = SnippetRequest {
+                cloud: Cloud::AzureCloud,
+                target: target(k),
+                intent: intent.clone(),
+            };
+            for f in [Flavour::AzPowerShell, Flavour::CliPowerShell] {
+                let t = snippet(&req, f).unwrap().text;
+                assert!(syntax_errors(&t).is_empty(), "{f:?}\n{t}");
+                let code: Vec<&str> = t
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with('#'))
+                    .collect();
+                let at = |p: &dyn Fn(&str) -> bool| code.iter().position(|l| p(l));
+                let stop = at(&|l| l.contains("if ($identityProblems.Count) { throw"))
+                    .unwrap_or_else(|| panic!("{f:?} {intent:?}: no stop\n{t}"));
+                let first_write = at(&|l| {
+                    [
+                        "Update-Az",
+                        "Invoke-RestMethod",
+                        "identity assign",
+                        "identity remove",
+                        "az rest",
+                    ]
+                    .iter()
+                    .any(|w| l.contains(w))
+                })
+                .unwrap_or_else(|| panic!("{f:?} {intent:?}: no write\n{t}"));
+                assert!(
+                    stop < first_write,
+                    "{f:?} {intent:?}: the check comes after a write\n{t}"
+                );
+                for rule in [
+                    "names UserAssigned, but userAssignedIdentities is missing, null or empty",
+                    "does not name UserAssigned, but userAssignedIdentities lists",
+                    "does not name SystemAssigned, but a system-assigned principalId",
+                    "unknown identity type",
+                    "combines None with another type",
+                    "holds null",
+                    "twice",
+                ] {
+                    assert!(t.contains(rule), "{f:?}: {rule}");
+                }
+                if f == Flavour::CliPowerShell {
+                    // one GET, with the same query the bash form's fake az evaluated
+                    let q = format!("--query '{}'", CLI_IDENTITY_QUERY.replace('\'', "''"));
+                    assert_eq!(t.matches(&q).count(), 1, "{t}");
+                }
+            }
         }
     }
 }
