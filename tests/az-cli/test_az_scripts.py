@@ -197,9 +197,11 @@ def run_cell(env, cell, kind, payload, expect_same_requests, flavours=FLAVOURS):
             # az rest sends the app's very request; only the read-back differs
             assert diffs == [], f"{cell} {flavour}: az rest differs from the app's request: {diffs}"
         assert unexplained == [], f"{cell} {flavour}: unexplained differences {unexplained}"
-        # the shim saw the script's cloud / login lines, nothing else was shimmed
+        # the script first checks the az version (passed to the real az), then its cloud / login lines (taken
+        # by the shim); nothing else was shimmed
         shimmed = az.shim_log.read_text()[len(shim_before):].splitlines()
-        assert shimmed[:2] == ["cloud set --name AzureCloud", "login"], shimmed[:3]
+        assert shimmed[:3] == ['version --query "azure-cli" --output tsv', "cloud set --name AzureCloud", "login"], \
+            shimmed[:4]
 
 
 def _cell_param(kind, state, op):

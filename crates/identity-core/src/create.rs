@@ -140,15 +140,10 @@ fn name_err(what: &'static str, name: &str, rule: impl Into<String>) -> NameErro
 /// Admin user name: not reserved, 1–20 (Windows) / 1–32 (Linux) characters, letters, digits,
 /// `-`, `_`, `.`, not ending with `.`.
 pub fn validate_admin_username(name: &str, os: OsType) -> Result<(), NameError> {
-    const W: &str = "admin user";
+    const W: &str = "admin user name";
     let max = if os == OsType::Windows { 20 } else { 32 };
-    let n = name.chars().count();
-    if n == 0 || n > max {
-        return Err(name_err(
-            W,
-            name,
-            format!("length must be 1-{max} characters for {os:?} (is {n})"),
-        ));
+    if let Some(rule) = naming::length_rule(name.chars().count(), 1, max, &format!(" for {os:?}")) {
+        return Err(name_err(W, name, rule));
     }
     if RESERVED_ADMIN_NAMES
         .iter()
@@ -157,7 +152,7 @@ pub fn validate_admin_username(name: &str, os: OsType) -> Result<(), NameError> 
         return Err(name_err(
             W,
             name,
-            "this name is reserved by Azure (e.g. admin, administrator, root, guest, test)",
+            "is reserved by Azure (like admin, administrator, root, guest, test): choose another name",
         ));
     }
     if let Some(c) = name
@@ -167,11 +162,17 @@ pub fn validate_admin_username(name: &str, os: OsType) -> Result<(), NameError> 
         return Err(name_err(
             W,
             name,
-            format!("only letters, digits, '-', '_' and '.' are allowed (found {c:?})"),
+            format!(
+                "contains {c:?}, which is not allowed (only letters, digits, '-', '_' and '.'): remove it"
+            ),
         ));
     }
     if name.ends_with('.') {
-        return Err(name_err(W, name, "cannot end with a period"));
+        return Err(name_err(
+            W,
+            name,
+            "ends with '.', which is not allowed (a user name cannot end with a period): remove it",
+        ));
     }
     Ok(())
 }
@@ -187,22 +188,21 @@ pub fn validate_admin_username(name: &str, os: OsType) -> Result<(), NameError> 
 /// ```
 pub fn validate_admin_password(pw: &str, os: OsType) -> Result<(), NameError> {
     const W: &str = "admin password";
-    let shown = "(hidden)";
+    let shown = ""; // never shown
     let (min, max) = if os == OsType::Windows {
         (12, 123)
     } else {
         (6, 72)
     };
-    let n = pw.chars().count();
-    if n < min || n > max {
+    if let Some(rule) = naming::length_rule(pw.chars().count(), min, max, &format!(" for {os:?}")) {
+        return Err(name_err(W, shown, rule));
+    }
+    if pw.chars().any(char::is_control) {
         return Err(name_err(
             W,
             shown,
-            format!("length must be {min}-{max} characters for {os:?} (is {n})"),
+            "contains a control character, which is not allowed: remove it",
         ));
-    }
-    if pw.chars().any(char::is_control) {
-        return Err(name_err(W, shown, "control characters are not allowed"));
     }
     let classes = [
         pw.chars().any(|c| c.is_lowercase()),
@@ -214,7 +214,7 @@ pub fn validate_admin_password(pw: &str, os: OsType) -> Result<(), NameError> {
         return Err(name_err(
             W,
             shown,
-            "must contain three of: a lower-case letter, an upper-case letter, a digit, a special character",
+            "is too simple (Azure wants three of: a lower-case letter, an upper-case letter, a digit, a special character): add the missing kinds",
         ));
     }
     Ok(())
@@ -228,8 +228,8 @@ fn validate_ssh_key(key: &str) -> Result<(), NameError> {
     if !ok_type || parts.len() < 2 || key.contains('\n') {
         return Err(name_err(
             "SSH public key",
-            parts.first().copied().unwrap_or(""),
-            "must be one OpenSSH public key line: 'ssh-rsa AAAA…', 'ssh-ed25519 AAAA…' or 'ecdsa-sha2-… AAAA…'",
+            "",
+            "is not one OpenSSH public key line: paste the whole line of the .pub file, like 'ssh-ed25519 AAAA… comment' (ssh-rsa, ssh-ed25519 or ecdsa-sha2-…)",
         ));
     }
     Ok(())
@@ -251,14 +251,14 @@ impl ScaleSetSpec {
                 errs.push(e);
             }
         };
-        push(naming::validate_guid("subscription", &self.subscription));
+        push(naming::validate_guid("subscription id", &self.subscription));
         push(naming::validate_resource_group_name(&self.resource_group));
         push(naming::validate_scale_set_name(&self.name, os));
         if self.location.is_empty() || !self.location.chars().all(|c| c.is_ascii_alphanumeric()) {
             push(Err(name_err(
                 "location",
                 &self.location,
-                "a region name such as 'westeurope' (letters and digits)",
+                "is not a region name: choose one like 'westeurope' (letters and digits)",
             )));
         }
         if self.sku.is_empty()
@@ -270,14 +270,14 @@ impl ScaleSetSpec {
             push(Err(name_err(
                 "VM size",
                 &self.sku,
-                "a size such as 'Standard_D2s_v3' (letters, digits, '_', '-')",
+                "is not a VM size name: choose one like 'Standard_D2s_v3' (letters, digits, '_', '-')",
             )));
         }
         if self.capacity > 1000 {
             push(Err(name_err(
                 "capacity",
                 &self.capacity.to_string(),
-                "must be 0-1000 instances",
+                "is more than 1000 instances, the limit: choose 0-1000",
             )));
         }
         match ResourceId::parse(&self.subnet_id) {
@@ -288,15 +288,15 @@ impl ScaleSetSpec {
             _ => push(Err(name_err(
                 "subnet id",
                 &self.subnet_id,
-                "must be an existing subnet's id: /subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}",
+                "is not a subnet's id: choose an existing subnet (/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet})",
             ))),
         }
         push(validate_admin_username(&self.admin_username, os));
         match (&self.admin_auth, os) {
             (AdminAuth::SshPublicKey(_), OsType::Windows) => push(Err(name_err(
                 "admin credential",
-                "SSH key",
-                "Windows images need a password, not an SSH key",
+                "",
+                "is an SSH key, which a Windows image does not take: give a password",
             ))),
             (AdminAuth::SshPublicKey(k), OsType::Linux) => push(validate_ssh_key(k)),
             (AdminAuth::Password(p), os) => push(validate_admin_password(p, os)),
@@ -305,11 +305,15 @@ impl ScaleSetSpec {
             push(Err(name_err(
                 "upgrade policy",
                 "Rolling",
-                "a Rolling upgrade policy needs a health probe or the Application Health extension, which this minimal scale set does not have; choose Manual or Automatic",
+                "needs a health probe or the Application Health extension, which this minimal scale set does not have: choose Manual or Automatic",
             )));
         }
         if let Err(e) = check_ua_ids(&self.identity.user_assigned) {
-            push(Err(name_err("user-assigned identity", "", e)));
+            push(Err(name_err(
+                "user-assigned identity list",
+                "",
+                format!("holds an id that cannot be used: {e}"),
+            )));
         }
         errs
     }
@@ -511,7 +515,7 @@ pub struct UserAssignedIdentitySpec {
 pub fn create_user_assigned_identity(spec: &UserAssignedIdentitySpec) -> Plan {
     let mut errs = Vec::new();
     for r in [
-        naming::validate_guid("subscription", &spec.subscription),
+        naming::validate_guid("subscription id", &spec.subscription),
         naming::validate_resource_group_name(&spec.resource_group),
         naming::validate_user_assigned_identity_name(&spec.name),
     ] {
@@ -524,7 +528,7 @@ pub fn create_user_assigned_identity(spec: &UserAssignedIdentitySpec) -> Plan {
             name_err(
                 "location",
                 &spec.location,
-                "a region name such as 'westeurope'",
+                "is not a region name: choose one like 'westeurope' (letters and digits)",
             )
             .to_string(),
         );
@@ -563,9 +567,10 @@ pub struct RoleAssignmentSpec {
     pub assignment_name: String,
 }
 
-/// Plan a role assignment (PUT `{scope}/providers/Microsoft.Authorization/roleAssignments/{guid}`,
-/// `principalType: ServicePrincipal`, which also lets a fresh principal be assigned before it has
-/// replicated).
+/// Plan a role assignment (PUT `{scope}/providers/Microsoft.Authorization/roleAssignments/{guid}`
+/// with `If-None-Match: *`, so an existing assignment of that name is never replaced — ARM answers
+/// 412 PreconditionFailed instead; `principalType: ServicePrincipal`, which also lets a fresh
+/// principal be assigned before it has replicated).
 ///
 /// ```
 /// use identity_core::create::{role_assignment, RoleAssignmentSpec};
@@ -577,13 +582,17 @@ pub struct RoleAssignmentSpec {
 /// let r = &p.requests()[0];
 /// assert_eq!(r.path, "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Authorization/roleAssignments/3f2504e0-4f89-41d3-9a0c-0305e82c3301");
 /// assert_eq!(r.body.as_ref().unwrap()["properties"]["principalType"], "ServicePrincipal");
+/// assert_eq!(r.header("If-None-Match"), Some("*"));
 /// ```
 pub fn role_assignment(spec: &RoleAssignmentSpec) -> Plan {
     let mut errs = Vec::new();
     let scope = match ResourceId::parse(&spec.scope) {
         Ok(s) => Some(s),
         Err(e) => {
-            errs.push(format!("invalid scope: {e}"));
+            errs.push(format!(
+                "scope {:?} is not a resource id ({e}): give a subscription, resource group or resource id, like /subscriptions/{{subscriptionId}}/resourceGroups/{{group}}",
+                spec.scope
+            ));
             None
         }
     };
@@ -610,7 +619,7 @@ pub fn role_assignment(spec: &RoleAssignmentSpec) -> Plan {
             Some(spec.role_definition.clone())
         } else {
             errs.push(format!(
-                "invalid role definition {:?}: give its GUID or its id …/providers/Microsoft.Authorization/roleDefinitions/{{guid}}",
+                "role definition {:?} is neither a GUID nor a role definition id: give its GUID (Reader is acdd72a7-3385-48ef-bd42-f606fba81ae7) or its id …/providers/Microsoft.Authorization/roleDefinitions/{{guid}}",
                 spec.role_definition
             ));
             None
@@ -620,7 +629,9 @@ pub fn role_assignment(spec: &RoleAssignmentSpec) -> Plan {
         return refused(errs.join("; "));
     }
     let (Some(scope), Some(role_id)) = (scope, role_id) else {
-        return refused("invalid role assignment".into());
+        return refused(
+            "the role assignment could not be read: check its scope and role definition".into(),
+        );
     };
     let path = format!(
         "{}/providers/Microsoft.Authorization/roleAssignments/{}",
@@ -628,6 +639,7 @@ pub fn role_assignment(spec: &RoleAssignmentSpec) -> Plan {
         spec.assignment_name
     );
     let mut req = ArmRequest::new(Method::Put, path, api_versions::AUTHORIZATION);
+    req.headers.push(("If-None-Match".into(), "*".into()));
     req.body = Some(json!({"properties": {
         "roleDefinitionId": role_id,
         "principalId": spec.principal_id,

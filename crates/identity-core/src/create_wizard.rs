@@ -291,7 +291,7 @@ impl CreateWizard {
     pub fn check(&self, f: Field) -> Option<String> {
         let os = self.os();
         match f {
-            Field::Subscription => err(naming::validate_guid("subscription", &self.subscription)),
+            Field::Subscription => err(naming::validate_guid("subscription id", &self.subscription)),
             Field::ResourceGroup => err(naming::validate_resource_group_name(&self.resource_group)),
             Field::Name => err(naming::validate_scale_set_name(&self.name, os)),
             Field::Location => (self.location.is_empty()
@@ -302,7 +302,7 @@ impl CreateWizard {
             Field::Capacity => match self.capacity.trim().parse::<u32>() {
                 Ok(n) if n <= 1000 => None,
                 _ => Some(format!(
-                    "invalid capacity {:?}: must be a whole number of instances, 0-1000",
+                    "capacity {:?} is not a whole number of instances, 0-1000: give one, like 2",
                     self.capacity
                 )),
             },

@@ -6,24 +6,27 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Which naming rule a name breaks.
+/// Which naming rule a value breaks. Displayed as one sentence: the value, what is wrong with
+/// it (naming the rule) and what to do, e.g. `scale set name "web-" ends with '-', which is not
+/// allowed (a name cannot end with a period or a hyphen): remove it`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NameError {
-    /// What is being named ("scale set", "user-assigned identity", ...).
+    /// What the value is ("scale set name", "principal id", ...).
     pub what: &'static str,
-    /// The offending name.
+    /// The offending value (empty when it is not shown, e.g. a password).
     pub name: String,
-    /// The rule, as a sentence.
+    /// What is wrong, naming the rule, and what to do: a clause that follows `what` and the
+    /// value ("is not a GUID: give …").
     pub rule: String,
 }
 
 impl fmt::Display for NameError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid {} name {:?}: {}",
-            self.what, self.name, self.rule
-        )
+        if self.name.is_empty() {
+            write!(f, "{} {}", self.what, self.rule)
+        } else {
+            write!(f, "{} {:?} {}", self.what, self.name, self.rule)
+        }
     }
 }
 
@@ -44,16 +47,29 @@ fn fail(what: &'static str, name: &str, rule: impl Into<String>) -> Result<(), N
     })
 }
 
-fn check_len(what: &'static str, name: &str, min: usize, max: usize) -> Result<(), NameError> {
-    let n = name.chars().count();
-    if n < min || n > max {
-        return fail(
-            what,
-            name,
-            format!("length must be {min}-{max} characters (is {n})"),
-        );
+/// The length rule, as a clause: "is empty: give 1-64 characters" / "is 70 characters long, too
+/// long: shorten it to 1-64 characters". `extra` qualifies the range (" for Linux").
+pub(crate) fn length_rule(n: usize, min: usize, max: usize, extra: &str) -> Option<String> {
+    if n == 0 && min > 0 {
+        Some(format!("is empty: give {min}-{max} characters{extra}"))
+    } else if n < min {
+        Some(format!(
+            "is {n} character(s) long, too short: give {min}-{max} characters{extra}"
+        ))
+    } else if n > max {
+        Some(format!(
+            "is {n} characters long, too long: shorten it to {min}-{max} characters{extra}"
+        ))
+    } else {
+        None
     }
-    Ok(())
+}
+
+fn check_len(what: &'static str, name: &str, min: usize, max: usize) -> Result<(), NameError> {
+    match length_rule(name.chars().count(), min, max, "") {
+        Some(rule) => fail(what, name, rule),
+        None => Ok(()),
+    }
 }
 
 const COMPUTE_FORBIDDEN: &str = "~!@#$%^&*()=+_[]{}\\|;:.'\",<>/?";
@@ -63,15 +79,16 @@ fn compute_name(what: &'static str, name: &str, os: OsType) -> Result<(), NameEr
         OsType::Windows => 15,
         OsType::Linux => 64,
     };
-    check_len(what, name, 1, max).map_err(|mut e| {
-        e.rule = format!("{} for {os:?}", e.rule);
-        e
-    })?;
+    if let Some(rule) = length_rule(name.chars().count(), 1, max, &format!(" for {os:?}")) {
+        return fail(what, name, rule);
+    }
     if let Some(c) = name.chars().find(|c| c.is_whitespace() || c.is_control()) {
         return fail(
             what,
             name,
-            format!("spaces and control characters are not allowed (found {c:?})"),
+            format!(
+                "contains {c:?}, which is not allowed (no spaces or control characters): remove it or use '-'"
+            ),
         );
     }
     // '.' '_' are allowed inside a Linux name by Compute, but the documented rule forbids a
@@ -84,7 +101,7 @@ fn compute_name(what: &'static str, name: &str, os: OsType) -> Result<(), NameEr
             what,
             name,
             format!(
-                "the character {c:?} is not allowed (none of ~ ! @ # $ % ^ & * ( ) = + [ ] {{ }} \\ | ; : ' \" , < > / ?)"
+                "contains {c:?}, which is not allowed (none of ~ ! @ # $ % ^ & * ( ) = + [ ] {{ }} \\ | ; : ' \" , < > / ?): remove it or use '-'"
             ),
         );
     }
@@ -93,18 +110,32 @@ fn compute_name(what: &'static str, name: &str, os: OsType) -> Result<(), NameEr
             return fail(
                 what,
                 name,
-                format!("the character {c:?} is not allowed in a Windows name"),
+                format!("contains {c:?}, which is not allowed in a Windows name: use '-' instead"),
             );
         }
         if name.chars().all(|c| c.is_ascii_digit()) {
-            return fail(what, name, "a Windows name cannot be entirely numeric");
+            return fail(
+                what,
+                name,
+                "is all digits, which a Windows name cannot be: add a letter",
+            );
         }
     }
     if name.starts_with('_') {
-        return fail(what, name, "cannot start with an underscore");
+        return fail(
+            what,
+            name,
+            "starts with '_', which is not allowed (a name cannot start with an underscore): start with a letter or digit",
+        );
     }
-    if name.ends_with('.') || name.ends_with('-') {
-        return fail(what, name, "cannot end with a period or a hyphen");
+    if let Some(c) = name.chars().last().filter(|c| *c == '.' || *c == '-') {
+        return fail(
+            what,
+            name,
+            format!(
+                "ends with {c:?}, which is not allowed (a name cannot end with a period or a hyphen): remove it"
+            ),
+        );
     }
     Ok(())
 }
@@ -118,15 +149,16 @@ fn compute_name(what: &'static str, name: &str, os: OsType) -> Result<(), NameEr
 /// assert!(validate_scale_set_name("web-vmss-01", OsType::Linux).is_ok());
 /// let e = validate_scale_set_name("web-", OsType::Linux).unwrap_err();
 /// assert!(e.rule.contains("cannot end with a period or a hyphen"));
+/// assert_eq!(e.to_string(), "scale set name \"web-\" ends with '-', which is not allowed (a name cannot end with a period or a hyphen): remove it");
 /// assert!(validate_scale_set_name("a-very-long-windows-name", OsType::Windows).is_err());
 /// ```
 pub fn validate_scale_set_name(name: &str, os: OsType) -> Result<(), NameError> {
-    compute_name("scale set", name, os)
+    compute_name("scale set name", name, os)
 }
 
 /// A virtual machine name: the same rules as a scale set.
 pub fn validate_vm_name(name: &str, os: OsType) -> Result<(), NameError> {
-    compute_name("virtual machine", name, os)
+    compute_name("virtual machine name", name, os)
 }
 
 /// A user-assigned identity name: 3–128 characters, letters, digits, `-` and `_`,
@@ -138,7 +170,7 @@ pub fn validate_vm_name(name: &str, os: OsType) -> Result<(), NameError> {
 /// assert!(validate_user_assigned_identity_name("-x1").unwrap_err().rule.contains("start with a letter or digit"));
 /// ```
 pub fn validate_user_assigned_identity_name(name: &str) -> Result<(), NameError> {
-    const W: &str = "user-assigned identity";
+    const W: &str = "user-assigned identity name";
     check_len(W, name, 3, 128)?;
     if let Some(c) = name
         .chars()
@@ -147,15 +179,19 @@ pub fn validate_user_assigned_identity_name(name: &str) -> Result<(), NameError>
         return fail(
             W,
             name,
-            format!("only letters, digits, '-' and '_' are allowed (found {c:?})"),
+            format!(
+                "contains {c:?}, which is not allowed (only letters, digits, '-' and '_'): remove it or use '-'"
+            ),
         );
     }
-    if !name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric())
-    {
-        return fail(W, name, "must start with a letter or digit");
+    if let Some(c) = name.chars().next().filter(|c| !c.is_ascii_alphanumeric()) {
+        return fail(
+            W,
+            name,
+            format!(
+                "starts with {c:?}, which is not allowed (a name must start with a letter or digit): remove it"
+            ),
+        );
     }
     Ok(())
 }
@@ -169,7 +205,7 @@ pub fn validate_user_assigned_identity_name(name: &str) -> Result<(), NameError>
 /// assert!(validate_resource_group_name("rg.").is_err());
 /// ```
 pub fn validate_resource_group_name(name: &str) -> Result<(), NameError> {
-    const W: &str = "resource group";
+    const W: &str = "resource group name";
     check_len(W, name, 1, 90)?;
     if let Some(c) = name
         .chars()
@@ -178,21 +214,30 @@ pub fn validate_resource_group_name(name: &str) -> Result<(), NameError> {
         return fail(
             W,
             name,
-            format!("only letters, digits, '_', '(', ')', '-' and '.' are allowed (found {c:?})"),
+            format!(
+                "contains {c:?}, which is not allowed (only letters, digits, '_', '(', ')', '-' and '.'): remove it or use '-'"
+            ),
         );
     }
     if name.ends_with('.') {
-        return fail(W, name, "cannot end with a period");
+        return fail(
+            W,
+            name,
+            "ends with '.', which is not allowed (a resource group name cannot end with a period): remove it",
+        );
     }
     Ok(())
 }
 
 /// A GUID in its 8-4-4-4-12 hex form (subscription ids, principal ids, role-assignment names).
+/// The message says which id to give for the known kinds (`"subscription id"`, `"principal id"`,
+/// `"role assignment name"`, `"role definition"`).
 ///
 /// ```
 /// use identity_core::naming::validate_guid;
-/// assert!(validate_guid("role assignment", "b24988ac-6180-42a0-ab88-20f7382dd24c").is_ok());
-/// assert!(validate_guid("role assignment", "not-a-guid").is_err());
+/// assert!(validate_guid("role assignment name", "b24988ac-6180-42a0-ab88-20f7382dd24c").is_ok());
+/// let e = validate_guid("principal id", "p").unwrap_err();
+/// assert!(e.to_string().starts_with("principal id \"p\" is not a GUID: give the identity's object (principal) id"));
 /// ```
 pub fn validate_guid(what: &'static str, s: &str) -> Result<(), NameError> {
     let groups: Vec<&str> = s.split('-').collect();
@@ -203,14 +248,24 @@ pub fn validate_guid(what: &'static str, s: &str) -> Result<(), NameError> {
             .zip(lens)
             .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()));
     if ok {
-        Ok(())
-    } else {
-        fail(
-            what,
-            s,
-            "must be a GUID: 32 hex digits as 8-4-4-4-12 (e.g. 00000000-0000-0000-0000-000000000000)",
-        )
+        return Ok(());
     }
+    let give = match what {
+        "subscription id" => "give the subscription's id (az account show --query id)",
+        "principal id" => "give the identity's object (principal) id",
+        "role assignment name" => "give a new GUID (New-Guid in PowerShell, uuidgen in bash)",
+        "role definition" => {
+            "give the role definition's GUID (Reader is acdd72a7-3385-48ef-bd42-f606fba81ae7)"
+        }
+        _ => "give a GUID",
+    };
+    fail(
+        what,
+        s,
+        format!(
+            "is not a GUID: {give}, 32 hex digits as 8-4-4-4-12 like 00000000-0000-0000-0000-000000000000"
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -225,8 +280,11 @@ mod tests {
         }
         assert!(validate_scale_set_name("a.b_c", OsType::Linux).is_ok());
         for (n, rule) in [
-            ("", "length"),
-            (&"x".repeat(65) as &str, "length"),
+            ("", "is empty: give 1-64 characters for Linux"),
+            (
+                &"x".repeat(65) as &str,
+                "too long: shorten it to 1-64 characters",
+            ),
             ("a b", "spaces"),
             ("a$b", "'$'"),
             ("_ab", "underscore"),
@@ -252,5 +310,54 @@ mod tests {
         assert!(validate_resource_group_name("grüppe").is_ok());
         assert!(validate_resource_group_name("a/b").is_err());
         assert!(validate_resource_group_name(&"g".repeat(91)).is_err());
+    }
+
+    /// Every message is one sentence about the value — what it is, what is wrong (the rule) and,
+    /// after a colon, what to do — not "invalid … name".
+    #[test]
+    fn messages_read_naturally_and_say_what_to_do() {
+        let errs = [
+            validate_scale_set_name("", OsType::Linux),
+            validate_scale_set_name("web vmss", OsType::Linux),
+            validate_scale_set_name("web$", OsType::Linux),
+            validate_scale_set_name("web_1", OsType::Windows),
+            validate_scale_set_name("123", OsType::Windows),
+            validate_scale_set_name("_web", OsType::Linux),
+            validate_scale_set_name("web.", OsType::Linux),
+            validate_vm_name(&"v".repeat(16), OsType::Windows),
+            validate_user_assigned_identity_name("ab"),
+            validate_user_assigned_identity_name("a.b.c"),
+            validate_user_assigned_identity_name("-abc"),
+            validate_resource_group_name("a/b"),
+            validate_resource_group_name("rg."),
+            validate_guid("principal id", "p"),
+            validate_guid("subscription id", "sub"),
+            validate_guid("role assignment name", "x"),
+        ];
+        let verbs = [
+            "give", "remove", "use", "start", "shorten", "add", "choose", "paste",
+        ];
+        for e in errs {
+            let e = e.unwrap_err();
+            let m = e.to_string();
+            assert!(m.starts_with(e.what), "{m}");
+            assert!(!m.contains("invalid"), "{m}");
+            assert!(m.contains(&e.rule), "the rule is named: {m}");
+            let todo = m.rsplit(": ").next().unwrap();
+            assert!(
+                verbs.iter().any(|v| todo.starts_with(v)),
+                "says what to do after the colon: {m}"
+            );
+        }
+        assert_eq!(
+            validate_guid("principal id", "p").unwrap_err().to_string(),
+            "principal id \"p\" is not a GUID: give the identity's object (principal) id, 32 hex digits as 8-4-4-4-12 like 00000000-0000-0000-0000-000000000000"
+        );
+        assert_eq!(
+            validate_user_assigned_identity_name("ab")
+                .unwrap_err()
+                .to_string(),
+            "user-assigned identity name \"ab\" is 2 character(s) long, too short: give 3-128 characters"
+        );
     }
 }

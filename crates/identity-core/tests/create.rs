@@ -165,7 +165,7 @@ fn invalid_specs_are_refused_naming_the_rule() {
                 name: "bad-".into(),
                 ..linux()
             },
-            "invalid scale set name",
+            "scale set name \"bad-\" ends with '-', which is not allowed",
         ),
         (
             ScaleSetSpec {
@@ -174,7 +174,7 @@ fn invalid_specs_are_refused_naming_the_rule() {
                 admin_auth: AdminAuth::Password("Corr3ct-Horse!".into()),
                 ..linux()
             },
-            "length must be 1-15",
+            "too long: shorten it to 1-15 characters for Windows",
         ),
         (
             ScaleSetSpec {
@@ -217,7 +217,7 @@ fn invalid_specs_are_refused_naming_the_rule() {
                 name: "win".into(),
                 ..linux()
             },
-            "need a password",
+            "is an SSH key, which a Windows image does not take: give a password",
         ),
         (
             ScaleSetSpec {
@@ -305,6 +305,9 @@ fn role_assignment_bodies() {
         format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{guid}")
     );
     assert_eq!(r.query[0].1, api_versions::AUTHORIZATION);
+    // a create: an existing assignment of that name is refused (412), never replaced
+    assert_eq!(r.header("If-None-Match"), Some("*"));
+    assert_eq!(r.header("If-Match"), None);
     assert_eq!(
         r.body,
         Some(json!({"properties": {

@@ -803,9 +803,25 @@ pub fn run_bash_full(
     calls
 }
 
+/// With `FAKE_BODY` (a GET body), the fake evaluates every `az … show --query` with the real
+/// JMESPath library (Python's `jmespath`, the one azure-cli uses) and prints it as `--output tsv`
+/// does: a list one item a line, null as an empty line.
+const FAKE_JMESPATH: &str = r#"
+import json, os, sys
+import jmespath
+r = jmespath.search(sys.argv[1], json.loads(os.environ["FAKE_BODY"]))
+cell = lambda v: "" if v is None else (v if isinstance(v, str) else json.dumps(v))
+if isinstance(r, list):
+    for x in r:
+        print("\t".join(map(cell, x)) if isinstance(x, list) else cell(x))
+elif r is not None:
+    print(cell(r))
+"#;
+
 /// Run a bash script against the fake `az` (see [`run_bash_full`]) with extra environment
-/// (`FAKE_STATE`: the provisioningState `az … show` reports, `FAKE_AZ_VERSION`: what
-/// `az version` reports); the script's output and the recorded calls. Like azure-cli, the fake
+/// (`FAKE_BODY`: see [`FAKE_JMESPATH`], `FAKE_STATE`: the provisioningState `az … show` reports, `FAKE_AZ_VERSION`: what
+/// `az version` reports, `FAKE_SHOW_RC`: the exit status of an existence check
+/// `az … show … --output none`, 3 — azure-cli's "not found" — unless given); the script's output and the recorded calls. Like azure-cli, the fake
 /// reads an argument `@-` (or `--x=@-`) from its standard input.
 pub fn run_bash_env(
     text: &str,
@@ -834,8 +850,14 @@ pub fn run_bash_env(
   done
   printf '\036' >> "$AZ_LOG"
   if [ "${1:-}" = version ]; then printf '%s\n' "${FAKE_AZ_VERSION-2.91.0}"; fi
+  if [ -n "${FAKE_BODY:-}" ] && { [ "${2:-}" = show ] || [ "${3:-}" = show ]; }; then
+    q=; prev=
+    for a in "$@"; do [ "$prev" = --query ] && q=$a; prev=$a; done
+    if [ -n "$q" ]; then python3 -c "$FAKE_JMESPATH" "$q"; return; fi
+  fi
   if [ "${2:-}" = show ] || [ "${3:-}" = show ]; then
     case "$*" in
+      *"--output none"*) return "${FAKE_SHOW_RC:-3}" ;;
       *"--query etag"*) printf '%s\n' "$FAKE_ETAG" ;;
       *"--query keys("*) [ -z "$FAKE_IDS" ] || printf '%s\n' "$FAKE_IDS" ;;
       *"--query identity.type"*) printf '%s\n' "$FAKE_TYPE" ;;
@@ -851,7 +873,8 @@ pub fn run_bash_env(
         .env("AZ_LOG", &log)
         .env("FAKE_ETAG", etag.unwrap_or(""))
         .env("FAKE_IDS", ids.join("\n"))
-        .env("FAKE_TYPE", ty);
+        .env("FAKE_TYPE", ty)
+        .env("FAKE_JMESPATH", FAKE_JMESPATH);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -1339,10 +1362,10 @@ fn no_script_writes_a_file_or_puts_the_password_in_a_command_line() {
             );
         }
         if s.language == Language::Bash {
-            // the only redirection is to stderr
+            // the only redirections are to stderr, and stderr into a captured output
             assert_eq!(
                 s.text.matches('>').count(),
-                s.text.matches(">&2").count(),
+                s.text.matches(">&2").count() + s.text.matches(" 2>&1)").count(),
                 "{name} {:?}: a redirection to a file\n{}",
                 s.flavour,
                 s.text
@@ -2243,27 +2266,44 @@ mod create_fuzz {
 // real azure-cli against armsim; no PowerShell runs here, so the PowerShell ones are held to the same argv) ----
 
 /// The `az` argument lists of a CLI PowerShell script as PowerShell's tokenizer gives them (tree-sitter;
-/// single-quoted literals decoded by `ps_unquote`), with `"@$($f.FullName)"` replaced by `@` and the text
-/// `Set-Content -LiteralPath $f.FullName -Value '…'` wrote to that temporary file (marked, so the JSON can be
-/// compared with the bash form's inline argument).
-/// `None` when a file's text is built at run time (the create body around a password read then).
+/// single-quoted literals decoded by `ps_unquote`). Bodies reach `az rest` on standard input (`--body @-`) in
+/// both shells, so the words compare as they are; `None` when a value is built at run time (the create body
+/// around a password read then).
 fn ps_az_words_with_files(src: &str) -> Option<Vec<Vec<String>>> {
-    let mut vars: Vec<(String, String)> = vec![("adminPasswordPlain".into(), TEST_PASSWORD.into())];
-    for inv in invocations(src, &|_, p| p.eq_ignore_ascii_case("NoNewline")) {
-        if !inv.name.eq_ignore_ascii_case("Set-Content") {
-            continue;
+    // `$bodyN = '…'` then `$bodyN | az … --body '@-'`: the k-th `@-` reads the k-th piped variable's text
+    let mut piped = Vec::new();
+    for line in src.lines() {
+        if let Some((var, rest)) = line.split_once(" | ") {
+            if var.starts_with('$') && rest.contains("--body '@-'") {
+                piped.push(var.to_string());
+            }
         }
-        let line = src.lines().nth(inv.line - 1).unwrap();
-        let var = line
-            .split("-LiteralPath $")
-            .nth(1)
-            .and_then(|r| r.split('.').next())
-            .unwrap_or_else(|| panic!("Set-Content without -LiteralPath $file.FullName: {line}"));
-        let value = lit1(&inv, "Value")?;
-        vars.push((format!("(${var}.FullName)"), format!("\u{1}{value}")));
     }
-    let refs: Vec<(&str, &str)> = vars.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    Some(ps_native_az_args(src, &refs))
+    let mut texts = Vec::new();
+    for var in &piped {
+        let start = format!("{var} = ");
+        let at = src.find(&start)? + start.len();
+        let lit = &src[at..];
+        if !lit.starts_with('\'') {
+            return None; // built at run time (around a password read then)
+        }
+        // the literal ends at the first lone quote followed by a line end
+        let end = lit
+            .match_indices("'\n")
+            .map(|(i, _)| i + 1)
+            .find(|&i| ps_unquote(&lit[..i]).is_some())?;
+        texts.push(ps_unquote(&lit[..end])?);
+    }
+    let mut words = ps_native_az_args(src, &[("adminPasswordPlain", TEST_PASSWORD)]);
+    let mut next = texts.into_iter();
+    for call in &mut words {
+        if let Some(i) = call.iter().position(|w| w == "--body") {
+            if call.get(i + 1).is_some_and(|w| w == "@-") {
+                call[i + 1] = next.next()?;
+            }
+        }
+    }
+    Some(words)
 }
 
 /// One word for comparison: a JSON argument (inline in bash, `@file` in PowerShell) by its value.
@@ -2318,4 +2358,352 @@ fn cli_powershell_flavours_pass_the_same_az_words_as_bash() {
         }
     }
     assert!(calls > 500, "{calls}");
+}
+
+/// `az identity create`, `New-AzUserAssignedIdentity`, `New-AzureRmUserAssignedIdentity` and
+/// `az vmss create` send no If-None-Match, so each script checks first that nothing of that name
+/// exists: it stops — before any create — when `az … show` finds it (exit 0) or fails for another
+/// reason, and creates only on "not found" (exit 3).
+#[test]
+fn idiomatic_creates_stop_when_the_resource_exists() {
+    let spec = UserAssignedIdentitySpec {
+        subscription: SUB.into(),
+        resource_group: "rg".into(),
+        name: "id1".into(),
+        location: "westus2".into(),
+    };
+    let uai = ScriptPlan::from_user_assigned_identity(
+        Cloud::AzureCloud,
+        &spec,
+        &create_user_assigned_identity(&spec),
+    );
+    let (vmss_name, vmss_spec) = create_specs_for_equivalence().remove(0);
+    let vmss =
+        ScriptPlan::from_scale_set(Cloud::AzureCloud, &vmss_spec, &create_scale_set(&vmss_spec));
+    for (sp, group, show_group) in [(&uai, "identity", "identity"), (&vmss, "vmss", "vmss")] {
+        let sh = generate(sp, Flavour::CliBash).text;
+        for (rc, created, says) in [
+            ("3", true, ""),
+            ("0", false, "already exists"),
+            ("1", false, "Could not check"),
+        ] {
+            let (out, calls) = run_bash_env(
+                &sh,
+                None,
+                &[],
+                "",
+                &format!("{TEST_PASSWORD}\n"),
+                &[("FAKE_SHOW_RC", rc)],
+            );
+            let creates = calls
+                .iter()
+                .filter(|c| c.len() > 1 && c[0] == group && c[1] == "create")
+                .count();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.success(), created, "{group} rc {rc}: {stderr}");
+            assert_eq!(creates, usize::from(created), "{group} rc {rc}: {calls:?}");
+            assert!(stderr.contains(says), "{group} rc {rc}: {stderr}");
+            let show = calls
+                .iter()
+                .position(|c| c.len() > 1 && c[0] == show_group && c[1] == "show")
+                .unwrap_or_else(|| panic!("{group}: no existence check {calls:?}"));
+            assert_eq!(
+                arg_after(&calls[show], "--name").as_deref(),
+                Some(if group == "identity" {
+                    "id1"
+                } else {
+                    vmss_spec.name.as_str()
+                }),
+                "{vmss_name}"
+            );
+        }
+    }
+    // PowerShell: the check parses, comes before the create and stops with a message
+    for (sp, f, check, create) in [
+        (
+            &uai,
+            Flavour::CliPowerShell,
+            "az identity show",
+            "az identity create",
+        ),
+        (
+            &uai,
+            Flavour::AzPowerShell,
+            "Get-AzUserAssignedIdentity",
+            "New-AzUserAssignedIdentity",
+        ),
+        (
+            &uai,
+            Flavour::AzureRm,
+            "Get-AzureRmUserAssignedIdentity",
+            "New-AzureRmUserAssignedIdentity",
+        ),
+        (
+            &vmss,
+            Flavour::CliPowerShell,
+            "az vmss show",
+            "az vmss create",
+        ),
+    ] {
+        let t = generate(sp, f).text;
+        assert!(syntax_errors(&t).is_empty(), "{f:?}\n{t}");
+        let line = |w: &str| {
+            t.lines()
+                .position(|l| {
+                    !l.trim_start().starts_with('#') && !l.contains("throw") && l.contains(w)
+                })
+                .unwrap_or_else(|| panic!("{f:?}: no {w}\n{t}"))
+        };
+        let (c, n) = (line(check), line(create));
+        assert!(c < n, "{f:?}: the check comes after the create\n{t}");
+        let between: Vec<&str> = t.lines().skip(c).take(n - c).collect();
+        assert!(
+            between
+                .iter()
+                .any(|l| l.contains("throw") && l.contains("already exists")),
+            "{f:?}: no stop between the check and the create\n{t}"
+        );
+        assert!(t.contains("not atomic"), "{f:?}");
+        if f == Flavour::CliPowerShell {
+            // only exit 3 (not found) goes on
+            assert!(
+                between.iter().any(|l| l.contains("$LASTEXITCODE -ne 3")),
+                "{t}"
+            );
+        } else {
+            // only a "not found" error goes on; any other is thrown again
+            assert!(
+                between.iter().any(|l| l.contains("-ErrorAction Stop")),
+                "{t}"
+            );
+            assert!(
+                between
+                    .iter()
+                    .any(|l| l.contains("catch") && l.contains("{ throw }")),
+                "{t}"
+            );
+        }
+    }
+}
+
+/// GET bodies' `identity` values: consistent ones and every kind of disagreement
+/// [`identity_core::identity::IdentityState::read_arm`] refuses.
+fn identity_bodies() -> Vec<Value> {
+    let (a, b) = (ua("id1"), ua("id2"));
+    let obj = |pairs: &[(&str, Value)]| {
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    };
+    let e = json!({"principalId": "pp", "clientId": "cc"});
+    vec![
+        // consistent
+        Value::Null,
+        json!({"type": "None"}),
+        json!({"type": "SystemAssigned", "principalId": "p", "tenantId": "t"}),
+        json!({"type": "UserAssigned", "userAssignedIdentities": obj(&[(&a, e.clone())])}),
+        json!({"type": "SystemAssigned, UserAssigned", "principalId": "p",
+            "userAssignedIdentities": obj(&[(&a, e.clone()), (&b, json!({}))])}),
+        json!({"type": "systemassigned,userAssigned", "principalId": "p",
+            "userAssignedIdentities": obj(&[(&a, e.clone())])}),
+        // inconsistent
+        json!({"type": "UserAssigned"}),
+        json!({"type": "UserAssigned", "userAssignedIdentities": null}),
+        json!({"type": "SystemAssigned, UserAssigned", "principalId": "p", "userAssignedIdentities": {}}),
+        json!({"type": "SystemAssigned", "principalId": "p", "userAssignedIdentities": obj(&[(&a, e.clone())])}),
+        json!({"type": "None", "userAssignedIdentities": obj(&[(&a, e.clone())])}),
+        json!({"userAssignedIdentities": obj(&[(&a, e.clone())])}),
+        json!({"type": "Bogus"}),
+        json!({"type": "SystemAssigned, Bogus", "principalId": "p"}),
+        json!({"type": "None, SystemAssigned", "principalId": "p"}),
+        json!({"type": "UserAssigned", "userAssignedIdentities": obj(&[(&a, Value::Null)])}),
+        json!({"type": "UserAssigned", "userAssignedIdentities": obj(&[(&a, e.clone()), (&a.to_uppercase(), e.clone())])}),
+        json!({"type": "UserAssigned", "principalId": "p", "userAssignedIdentities": obj(&[(&a, e.clone())])}),
+        json!({"type": "None", "principalId": "p"}),
+    ]
+}
+
+fn snippet_intents() -> Vec<Intent> {
+    vec![
+        Intent::EnableSystem,
+        Intent::RemoveSystem,
+        Intent::AddUser(vec![ua("id3")]),
+        Intent::RemoveUser(vec![ua("id1")]),
+        Intent::RemoveAll,
+        Intent::SetExact {
+            system: true,
+            user: vec![ua("id2")],
+        },
+    ]
+}
+
+/// Snippet-only scripts read the identities when they run. Like identity-core's own rule, the
+/// bash form stops — exit 1, a message naming what disagrees, nothing sent — exactly when the
+/// identity it reads contradicts itself (checked against `IdentityState::read_arm` on every
+/// body, the fake az evaluating the script's real JMESPath query); the PowerShell forms carry the
+/// same check, parse, and run it before any write.
+#[test]
+fn snippets_stop_on_an_inconsistent_identity_before_any_write() {
+    use identity_core::identity::IdentityState;
+    assert!(
+        std::process::Command::new("python3")
+            .args(["-c", "import jmespath"])
+            .status()
+            .is_ok_and(|s| s.success()),
+        "this test evaluates az's --query with Python's jmespath (the library azure-cli uses): pip install jmespath"
+    );
+    let bodies = identity_bodies();
+    let mut refused = 0;
+    // every body for two intents; for the others (the check is the same lines) one body that
+    // agrees and one that does not
+    let few = vec![bodies[4].clone(), bodies[7].clone()];
+    let cases = snippet_intents()
+        .into_iter()
+        .map(|i| (TargetKind::ScaleSetUniform, i, &few))
+        .chain([
+            (
+                TargetKind::ScaleSetUniform,
+                Intent::AddUser(vec![ua("id3")]),
+                &bodies,
+            ),
+            (
+                TargetKind::Vm,
+                Intent::SetExact {
+                    system: false,
+                    user: vec![ua("id2")],
+                },
+                &bodies,
+            ),
+        ]);
+    for (k, intent, bodies) in cases {
+        {
+            let req = SnippetRequest {
+                cloud: Cloud::AzureCloud,
+                target: target(k),
+                intent: intent.clone(),
+            };
+            let sh = snippet(&req, Flavour::CliBash).unwrap().text;
+            for identity in bodies {
+                let conflict = IdentityState::read_arm(Some(identity))
+                    .unwrap()
+                    .conflict
+                    .is_some();
+                let mut body = json!({"name": "x", "provisioningState": "Succeeded"}); // az's flattened shape
+                if !identity.is_null() {
+                    body["identity"] = identity.clone();
+                }
+                let (out, calls) =
+                    run_bash_env(&sh, None, &[], "", "", &[("FAKE_BODY", &body.to_string())]);
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                let writes: Vec<&Vec<String>> = calls
+                    .iter()
+                    .filter(|c| {
+                        c.first().is_some_and(|w| w == "rest")
+                            || (c.len() > 2
+                                && c[1] == "identity"
+                                && (c[2] == "assign" || c[2] == "remove"))
+                            || c.get(1).is_some_and(|w| w == "update")
+                    })
+                    .collect();
+                if conflict {
+                    refused += 1;
+                    assert!(!out.status.success(), "{intent:?} {identity}: not stopped");
+                    assert!(writes.is_empty(), "{intent:?} {identity}: sent {writes:?}");
+                    assert!(
+                        stderr.contains("is inconsistent: ")
+                            && stderr.contains("Nothing was changed")
+                            && stderr.contains("Read it again"),
+                        "{intent:?} {identity}: {stderr}"
+                    );
+                } else {
+                    assert!(out.status.success(), "{intent:?} {identity}: {stderr}");
+                    assert!(!stderr.contains("inconsistent"), "{identity}: {stderr}");
+                }
+            }
+        }
+    }
+    assert!(refused > 30, "{refused}");
+    // the messages name what disagrees
+    let req = SnippetRequest {
+        cloud: Cloud::AzureCloud,
+        target: target(TargetKind::ScaleSetUniform),
+        intent: Intent::AddUser(vec![ua("id3")]),
+    };
+    let sh = snippet(&req, Flavour::CliBash).unwrap().text;
+    for (identity, says) in [
+        (
+            json!({"type": "UserAssigned"}),
+            "names UserAssigned, but userAssignedIdentities is missing",
+        ),
+        (json!({"type": "Bogus"}), "unknown identity type 'Bogus'"),
+        (
+            json!({"type": "SystemAssigned", "principalId": "p", "userAssignedIdentities": {ua("id1"): {}}}),
+            "does not name UserAssigned, but userAssignedIdentities lists",
+        ),
+        (
+            json!({"type": "UserAssigned", "userAssignedIdentities": {ua("id1"): null}}),
+            "holds null",
+        ),
+    ] {
+        let body = json!({"identity": identity}).to_string();
+        let (out, _) = run_bash_env(&sh, None, &[], "", "", &[("FAKE_BODY", &body)]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{identity}: {stderr}");
+    }
+    // PowerShell: the check parses, reads once and stops (throw) before the first write
+    for k in [TargetKind::ScaleSetUniform, TargetKind::Vm] {
+        for intent in snippet_intents() {
+            let req = SnippetRequest {
+                cloud: Cloud::AzureCloud,
+                target: target(k),
+                intent: intent.clone(),
+            };
+            for f in [Flavour::AzPowerShell, Flavour::CliPowerShell] {
+                let t = snippet(&req, f).unwrap().text;
+                assert!(syntax_errors(&t).is_empty(), "{f:?}\n{t}");
+                let code: Vec<&str> = t
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with('#'))
+                    .collect();
+                let at = |p: &dyn Fn(&str) -> bool| code.iter().position(|l| p(l));
+                let stop = at(&|l| l.contains("if ($identityProblems.Count) { throw"))
+                    .unwrap_or_else(|| panic!("{f:?} {intent:?}: no stop\n{t}"));
+                let first_write = at(&|l| {
+                    [
+                        "Update-Az",
+                        "Invoke-RestMethod",
+                        "identity assign",
+                        "identity remove",
+                        "az rest",
+                    ]
+                    .iter()
+                    .any(|w| l.contains(w))
+                })
+                .unwrap_or_else(|| panic!("{f:?} {intent:?}: no write\n{t}"));
+                assert!(
+                    stop < first_write,
+                    "{f:?} {intent:?}: the check comes after a write\n{t}"
+                );
+                for rule in [
+                    "names UserAssigned, but userAssignedIdentities is missing, null or empty",
+                    "does not name UserAssigned, but userAssignedIdentities lists",
+                    "does not name SystemAssigned, but a system-assigned principalId",
+                    "unknown identity type",
+                    "combines None with another type",
+                    "holds null",
+                    "twice",
+                ] {
+                    assert!(t.contains(rule), "{f:?}: {rule}");
+                }
+                if f == Flavour::CliPowerShell {
+                    // one GET, with the same query the bash form's fake az evaluated
+                    let q = format!("--query '{}'", CLI_IDENTITY_QUERY.replace('\'', "''"));
+                    assert_eq!(t.matches(&q).count(), 1, "{t}");
+                }
+            }
+        }
+    }
 }

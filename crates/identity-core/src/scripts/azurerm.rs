@@ -76,6 +76,12 @@ pub(crate) fn script(plan: &ScriptPlan) -> String {
             location,
             ..
         } => {
+            l.extend(super::powershell::stop_if_identity_exists(
+                "Get-AzureRmUserAssignedIdentity",
+                "New-AzureRmUserAssignedIdentity",
+                resource_group,
+                name,
+            ));
             l.push(format!(
                 "New-AzureRmUserAssignedIdentity -ResourceGroupName {} -Name {} -Location {}",
                 ps_single(resource_group),

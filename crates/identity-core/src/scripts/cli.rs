@@ -128,6 +128,31 @@ pub(crate) fn check_exit(lang: Language) -> Vec<String> {
     }
 }
 
+/// Stop unless `show` (an `az … show` command, without `--output`) finds no resource: `az … show`
+/// exits 0 when it exists and 3 when ARM answers 404. `exists` is the message for an existing
+/// one; any other exit stops too (a failed check never lets a create replace something).
+pub(crate) fn stop_if_exists(lang: Language, show: &str, exists: &str) -> Vec<String> {
+    let check = "Could not check that it does not exist yet (the error is above): fix that and run the script again.";
+    match lang {
+        Language::Bash => vec![
+            format!("showRc=0; showError=$({show} --output none 2>&1) || showRc=$?"),
+            format!(
+                "if [ \"$showRc\" -eq 0 ]; then echo {} >&2; exit 1; fi",
+                sh_single(exists)
+            ),
+            format!(
+                "if [ \"$showRc\" -ne 3 ]; then printf '%s\\n' \"$showError\" >&2; echo {} >&2; exit 1; fi",
+                sh_single(check)
+            ),
+        ],
+        Language::PowerShell => vec![
+            format!("$null = {show} --output none"),
+            format!("if ($LASTEXITCODE -eq 0) {{ throw {} }}", ps_single(exists)),
+            format!("if ($LASTEXITCODE -ne 3) {{ throw {} }}", ps_single(check)),
+        ],
+    }
+}
+
 fn head(plan: &ScriptPlan, lang: Language, what: &str) -> Vec<String> {
     let mut l = Vec::new();
     if lang == Language::Bash {
@@ -250,6 +275,20 @@ pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
             location,
             ..
         } => {
+            l.push("# az identity create sends no If-None-Match: it would silently overwrite an existing identity of this name".into());
+            l.push("# (its tags wiped). So the script stops if one exists. This check-then-create is not atomic (one created in".into());
+            l.push("# between is still overwritten); the exact REST script (az rest, If-None-Match: *) is.".into());
+            l.extend(stop_if_exists(
+                lang,
+                &format!(
+                    "az identity show {} {}",
+                    kv(lang, "--resource-group", resource_group),
+                    kv(lang, "--name", name)
+                ),
+                &format!(
+                    "A user-assigned identity named '{name}' already exists in resource group '{resource_group}': az identity create would overwrite it (its tags wiped). Use that identity, or choose another name."
+                ),
+            ));
             l.push(format!(
                 "az identity create {} {} {}",
                 kv(lang, "--resource-group", resource_group),

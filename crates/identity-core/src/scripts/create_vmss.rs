@@ -314,7 +314,9 @@ pub(crate) fn cli(
         "# az vmss create deploys an ARM template built from these options; they are chosen to give the body the app PUTs.".to_string(),
         "# --lb= --public-ip-address=: no load balancer and no public IP (the PUT has neither); the subnet is given by id (an existing one, nothing is created).".into(),
         "# Still different from the PUT:".into(),
-        "#   - no If-None-Match: an existing scale set of this name is updated by the deployment instead of refused;".into(),
+        "#   - no If-None-Match: an existing scale set of this name would be updated by the deployment instead of refused, so the".into(),
+        "#     script stops first if one exists; this check-then-create is not atomic (one created in between is still".into(),
+        "#     updated), the exact REST script (az rest, If-None-Match: *) is;".into(),
         format!(
             "#   - the NIC and IP configuration are named {0}Nic / {0}IPConfig by az (from --computer-name-prefix), not '{1}' / '{2}';",
             comment_safe(&m.computer_name_prefix),
@@ -381,6 +383,18 @@ pub(crate) fn cli(
         ids.extend(after.user.iter().map(|u| q(u)));
         a.push(format!("--assign-identity {}", ids.join(" ")));
     }
+    l.extend(super::cli::stop_if_exists(
+        lang,
+        &format!(
+            "az vmss show {} {}",
+            kv(lang, "--resource-group", &target.resource_group),
+            kv(lang, "--name", &target.name)
+        ),
+        &format!(
+            "A scale set named '{}' already exists in resource group '{}': az vmss create would update it instead of creating a new one. Choose another name.",
+            target.name, target.resource_group
+        ),
+    ));
     l.push(a.join(" "));
     l.extend(check_exit(lang));
     l.push(format!(

@@ -43,7 +43,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::plan::Outcome;
 pub use cli::AZ_CLI_MIN_VERSION;
-pub use snippet::{Intent, SnippetRequest, snippet, snippet_all};
+pub use snippet::{CLI_IDENTITY_QUERY, Intent, SnippetRequest, snippet, snippet_all};
 
 /// The Azure cloud the script signs in to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

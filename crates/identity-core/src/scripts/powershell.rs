@@ -126,6 +126,12 @@ pub(crate) fn az(plan: &ScriptPlan) -> String {
             location,
             ..
         } => {
+            l.extend(stop_if_identity_exists(
+                "Get-AzUserAssignedIdentity",
+                "New-AzUserAssignedIdentity",
+                resource_group,
+                name,
+            ));
             l.push(format!(
                 "$identity = New-AzUserAssignedIdentity -ResourceGroupName {} -Name {} -Location {}",
                 ps_single(resource_group),
@@ -182,6 +188,35 @@ pub(crate) fn az(plan: &ScriptPlan) -> String {
         }
     }
     finish(with_requires(l))
+}
+
+/// Stop unless `get` (`Get-AzUserAssignedIdentity` / `Get-AzureRmUserAssignedIdentity`) finds no
+/// identity of that name: `create` sends no If-None-Match and would overwrite it. Only a "not found"
+/// error lets the script go on; any other (sign-in, permissions) stops it.
+pub(crate) fn stop_if_identity_exists(
+    get: &str,
+    create: &str,
+    resource_group: &str,
+    name: &str,
+) -> Vec<String> {
+    vec![
+        format!("# {create} sends no If-None-Match: it would silently overwrite an existing identity of this name (its"),
+        "# tags wiped). So the script stops if one exists. This check-then-create is not atomic (one created in between is".into(),
+        "# still overwritten); the exact REST script (Invoke-RestMethod with If-None-Match: *) is.".into(),
+        "$existingIdentity = $null".into(),
+        format!(
+            "try {{ $existingIdentity = {get} -ResourceGroupName {} -Name {} -ErrorAction Stop }}",
+            ps_single(resource_group),
+            ps_single(name)
+        ),
+        "catch { if (\"$_\" -notmatch 'NotFound|not found') { throw } }".into(),
+        format!(
+            "if ($existingIdentity) {{ throw {} }}",
+            ps_single(&format!(
+                "A user-assigned identity named '{name}' already exists in resource group '{resource_group}': {create} would overwrite it (its tags wiped). Use that identity, or choose another name."
+            ))
+        ),
+    ]
 }
 
 /// The module each cmdlet the scripts use comes from, and the oldest version with every

@@ -97,6 +97,120 @@ pub fn snippet_all(req: &SnippetRequest) -> Vec<Script> {
         .collect()
 }
 
+/// What the scripts say when the identity they read contradicts itself (after the problems).
+const CONFLICT_ADVICE: &str = "Nothing was changed, because a change computed from it could drop an identity. Read it again in a moment (it may have been caught mid-update); if it stays like this, check and fix its identities in the Azure portal (the resource's Identity page).";
+
+/// The JMESPath query the Azure CLI snippets read the identity with, in one GET: a flat list of
+/// the type (`-` when absent), the system-assigned principal id (`-` when absent), whether the
+/// user-assigned map holds a `null` (`true`/`false`) and then the map's ids. (A projection drops
+/// nulls, so the nulls are found through `map(&to_string(@), …)`.)
+pub const CLI_IDENTITY_QUERY: &str = "[[identity.type || '-', identity.principalId || '-', to_string(contains(map(&to_string(@), values(identity.userAssignedIdentities || `{}`)), 'null'))], keys(identity.userAssignedIdentities || `{}`)][]";
+
+/// PowerShell lines that stop the script when the identity read contradicts itself — the rule of
+/// [`crate::identity::IdentityState::read_arm`]: a type naming UserAssigned with no ids, map
+/// entries (or a principal id) next to a type without UserAssigned (SystemAssigned), an unknown
+/// type word or None combined with another, a `null` in the map, an id listed twice. Expects
+/// `$identityTypeText`, `$identityPrincipal`, `$identityIds` and `$identityHasNull`.
+fn ps_conflict_check(label: &str) -> Vec<String> {
+    [
+        "# Stop when the identity read contradicts itself (type and user-assigned map disagree): a change computed from it could drop an identity.",
+        "$identityProblems = @()",
+        "$namesSystem = $false; $namesUser = $false; $namesNone = $false; $typeKnown = $true",
+        "if ($identityTypeText) {",
+        "    foreach ($typePart in ($identityTypeText -split ',')) {",
+        "        switch ($typePart -replace '\\s', '') {",
+        "            'SystemAssigned' { $namesSystem = $true }",
+        "            'UserAssigned' { $namesUser = $true }",
+        "            'SystemAssignedUserAssigned' { $namesSystem = $true; $namesUser = $true }",
+        "            'None' { $namesNone = $true }",
+        "            default { $typeKnown = $false }",
+        "        }",
+        "    }",
+        "}",
+        "if (-not $typeKnown) { $identityProblems += \"unknown identity type '$identityTypeText' (expected None, SystemAssigned, UserAssigned or 'SystemAssigned, UserAssigned')\" }",
+        "elseif ($namesNone -and ($namesSystem -or $namesUser)) { $typeKnown = $false; $identityProblems += \"identity type '$identityTypeText' combines None with another type\" }",
+        "if ($namesUser -and $identityIds.Count -eq 0) { $identityProblems += \"identity type '$identityTypeText' names UserAssigned, but userAssignedIdentities is missing, null or empty, so the identities it refers to are unknown\" }",
+        "if ($identityHasNull) { $identityProblems += 'userAssignedIdentities holds null for an identity (a GET lists each assigned identity with an object)' }",
+        "$seenIds = @{}",
+        "foreach ($seenId in $identityIds) {",
+        "    if ($seenIds.ContainsKey($seenId)) { $identityProblems += \"userAssignedIdentities lists '$seenId' twice (ids differing only in case are the same identity)\" }",
+        "    $seenIds[$seenId] = $true",
+        "}",
+        "if ($typeKnown -and -not $namesUser -and $identityIds.Count) { $identityProblems += \"identity type '$identityTypeText' does not name UserAssigned, but userAssignedIdentities lists $($identityIds -join ', ')\" }",
+        "if ($typeKnown -and -not $namesSystem -and $identityPrincipal) { $identityProblems += \"identity type '$identityTypeText' does not name SystemAssigned, but a system-assigned principalId is present\" }",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain(std::iter::once(format!(
+        "if ($identityProblems.Count) {{ throw ('The identity read from ' + {} + ' is inconsistent: ' + ($identityProblems -join '; ') + '. ' + {}) }}",
+        ps_single(label),
+        ps_single(CONFLICT_ADVICE)
+    )))
+    .collect()
+}
+
+/// Bash lines with the same rule as [`ps_conflict_check`], reading the identity with
+/// [`CLI_IDENTITY_QUERY`] (`show`: the `az … show` command without `--query`).
+fn sh_conflict_check(show: &str, label: &str) -> Vec<String> {
+    let mut l: Vec<String> = vec![
+        "# Stop when the identity read contradicts itself (type and user-assigned map disagree): a change computed from it could drop an identity.".into(),
+        format!(
+            "identityLines=$({show} --query {} --output tsv)",
+            sh_single(CLI_IDENTITY_QUERY)
+        ),
+    ];
+    l.extend(
+        [
+            "mapfile -t identityRead < <(printf '%s\\n' \"$identityLines\")",
+            "identityType=${identityRead[0]:--}; identityPrincipal=${identityRead[1]:--}; identityHasNull=${identityRead[2]:-false}",
+            "identityIds=()",
+            "for i in \"${identityRead[@]:3}\"; do [ -z \"$i\" ] || identityIds+=(\"$i\"); done",
+            "identityProblems=()",
+            "namesSystem=no; namesUser=no; namesNone=no; typeKnown=yes",
+            "if [ \"$identityType\" != - ]; then",
+            "  rest=$identityType",
+            "  while :; do",
+            "    part=${rest%%,*}; part=${part//[[:space:]]/}",
+            "    case \"${part,,}\" in",
+            "      systemassigned) namesSystem=yes ;;",
+            "      userassigned) namesUser=yes ;;",
+            "      systemassigneduserassigned) namesSystem=yes; namesUser=yes ;;",
+            "      none) namesNone=yes ;;",
+            "      *) typeKnown=no ;;",
+            "    esac",
+            "    case $rest in *,*) rest=${rest#*,} ;; *) break ;; esac",
+            "  done",
+            "fi",
+            "if [ \"$typeKnown\" = no ]; then identityProblems+=(\"unknown identity type '$identityType' (expected None, SystemAssigned, UserAssigned or 'SystemAssigned, UserAssigned')\")",
+            "elif [ \"$namesNone\" = yes ] && { [ \"$namesSystem\" = yes ] || [ \"$namesUser\" = yes ]; }; then typeKnown=no; identityProblems+=(\"identity type '$identityType' combines None with another type\"); fi",
+            "if [ \"$namesUser\" = yes ] && [ ${#identityIds[@]} -eq 0 ]; then identityProblems+=(\"identity type '$identityType' names UserAssigned, but userAssignedIdentities is missing, null or empty, so the identities it refers to are unknown\"); fi",
+            "if [ \"$identityHasNull\" = true ]; then identityProblems+=('userAssignedIdentities holds null for an identity (a GET lists each assigned identity with an object)'); fi",
+            "for ((i = 0; i < ${#identityIds[@]}; i++)); do",
+            "  for ((j = 0; j < i; j++)); do",
+            "    if [ \"${identityIds[i],,}\" = \"${identityIds[j],,}\" ]; then identityProblems+=(\"userAssignedIdentities lists '${identityIds[i]}' twice (ids differing only in case are the same identity)\"); fi",
+            "  done",
+            "done",
+            "if [ \"$typeKnown\" = yes ] && [ \"$namesUser\" = no ] && [ ${#identityIds[@]} -gt 0 ]; then identityProblems+=(\"identity type '$identityType' does not name UserAssigned, but userAssignedIdentities lists ${identityIds[*]}\"); fi",
+            "if [ \"$typeKnown\" = yes ] && [ \"$namesSystem\" = no ] && [ \"$identityPrincipal\" != - ]; then identityProblems+=(\"identity type '$identityType' does not name SystemAssigned, but a system-assigned principalId is present\"); fi",
+            "if [ ${#identityProblems[@]} -gt 0 ]; then",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    l.push(format!(
+        "  printf '%s' {} >&2",
+        sh_single(&format!("The identity read from {label} is inconsistent: "))
+    ));
+    l.push("  printf '%s; ' \"${identityProblems[@]}\" >&2".into());
+    l.push(format!(
+        "  printf '%s\\n' {} >&2",
+        sh_single(CONFLICT_ADVICE)
+    ));
+    l.push("  exit 1".into());
+    l.push("fi".into());
+    l
+}
+
 fn intent_line(i: &Intent) -> String {
     match i {
         Intent::EnableSystem => "enable the system-assigned identity".into(),
@@ -136,6 +250,23 @@ fn az(req: &SnippetRequest) -> String {
             "$vmss = Get-AzVmss -ResourceGroupName $resourceGroupName -VMScaleSetName ${name_var}"
         ));
     }
+    l.push(format!("$identityTypeText = \"$({obj}.Identity.Type)\""));
+    l.push(format!(
+        "$identityPrincipal = \"$({obj}.Identity.PrincipalId)\""
+    ));
+    l.push(format!(
+        "$identityMap = {obj}.Identity.UserAssignedIdentities"
+    ));
+    l.push("$identityIds = @(if ($identityMap) { $identityMap.Keys })".into());
+    l.push(
+        "$identityHasNull = @($identityIds | Where-Object { $null -eq $identityMap[$_] }).Count -gt 0"
+            .into(),
+    );
+    l.extend(ps_conflict_check(&format!(
+        "{} '{}'",
+        t.kind.noun(),
+        t.name
+    )));
     l.push(format!(
         "$hasSystem = \"$({obj}.Identity.Type)\" -like 'SystemAssigned*'"
     ));
@@ -264,6 +395,30 @@ fn cli(req: &SnippetRequest, lang: Language) -> String {
             "# Refused: a Flexible scale set accepts only UserAssigned or None identities.".into(),
         );
         return finish(l);
+    }
+    let label = format!("{} '{}'", t.kind.noun(), t.name);
+    let show = format!("az {g} show {rn}");
+    match lang {
+        Language::Bash => l.extend(sh_conflict_check(&show, &label)),
+        Language::PowerShell => {
+            l.push("# Stop when the identity read contradicts itself: read it once (one GET), then check it.".into());
+            l.push(format!(
+                "$identityRead = @({show} --query {} --output tsv)",
+                ps_single(CLI_IDENTITY_QUERY)
+            ));
+            l.extend(check_exit(lang));
+            l.push("$identityTypeText = if ($identityRead.Count -gt 0 -and $identityRead[0] -ne '-') { $identityRead[0] } else { '' }".into());
+            l.push("$identityPrincipal = if ($identityRead.Count -gt 1 -and $identityRead[1] -ne '-') { $identityRead[1] } else { '' }".into());
+            l.push(
+                "$identityHasNull = $identityRead.Count -gt 2 -and $identityRead[2] -eq 'true'"
+                    .into(),
+            );
+            l.push(
+                "$identityIds = @($identityRead | Select-Object -Skip 3 | Where-Object { $_ })"
+                    .into(),
+            );
+            l.extend(ps_conflict_check(&label));
+        }
     }
     let call = |verb: &str, ids: &[String]| -> String {
         let ids: Vec<String> = ids.iter().map(|s| q(s)).collect();
