@@ -2273,10 +2273,11 @@ fn ps_az_words_with_files(src: &str) -> Option<Vec<Vec<String>>> {
     // `$bodyN = '…'` then `$bodyN | az … --body '@-'`: the k-th `@-` reads the k-th piped variable's text
     let mut piped = Vec::new();
     for line in src.lines() {
-        if let Some((var, rest)) = line.split_once(" | ") {
-            if var.starts_with('$') && rest.contains("--body '@-'") {
-                piped.push(var.to_string());
-            }
+        if let Some((var, rest)) = line.split_once(" | ")
+            && var.starts_with('$')
+            && rest.contains("--body '@-'")
+        {
+            piped.push(var.to_string());
         }
     }
     let mut texts = Vec::new();
@@ -2297,10 +2298,10 @@ fn ps_az_words_with_files(src: &str) -> Option<Vec<Vec<String>>> {
     let mut words = ps_native_az_args(src, &[("adminPasswordPlain", TEST_PASSWORD)]);
     let mut next = texts.into_iter();
     for call in &mut words {
-        if let Some(i) = call.iter().position(|w| w == "--body") {
-            if call.get(i + 1).is_some_and(|w| w == "@-") {
-                call[i + 1] = next.next()?;
-            }
+        if let Some(i) = call.iter().position(|w| w == "--body")
+            && call.get(i + 1).is_some_and(|w| w == "@-")
+        {
+            call[i + 1] = next.next()?;
         }
     }
     Some(words)
