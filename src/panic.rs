@@ -11,13 +11,15 @@ pub const REGION_ID: &str = "fatal-error";
 /// Install the hook (first thing at start-up). It keeps the default behaviour (the message in
 /// the console) and then shows the region.
 pub fn install() {
-    std::panic::set_hook(Box::new(|info| {
-        let message = info.to_string();
-        web_sys::console::error_1(&JsValue::from_str(&format!(
-            "identity-wizard stopped: {message}"
-        )));
-        show(&message);
-    }));
+    std::panic::set_hook(Box::new(|info| report(&info.to_string())));
+}
+
+/// What the hook does with a panic's message: the console, then the region.
+pub fn report(message: &str) {
+    web_sys::console::error_1(&JsValue::from_str(&format!(
+        "identity-wizard stopped: {message}"
+    )));
+    show(message);
 }
 
 /// Show the error region with `message` (the panic's text, shown as text). A second call

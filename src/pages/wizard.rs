@@ -251,10 +251,17 @@ fn pasted_ids(
     };
     let onsubmit = {
         let (model, text) = (model.clone(), text.clone());
+        // an identity the lists show is selected with the casing they give
+        let listed: Vec<String> = listed.iter().map(|c| c.id.clone()).collect();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let valid = identity_core::wizard::user_assigned_identity_id(&text).is_ok();
-            model.dispatch(WizardAction::AddById((*text).clone()));
+            let pasted = listed
+                .iter()
+                .find(|id| identity_core::resource_id::same_id(id, text.trim()))
+                .cloned()
+                .unwrap_or_else(|| (*text).clone());
+            model.dispatch(WizardAction::AddById(pasted));
             if valid {
                 text.set(String::new());
             }
