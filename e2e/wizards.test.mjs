@@ -89,9 +89,16 @@ test('assign a user-assigned identity through the pickers: lossless, reviewed, a
   await page.click('#tab-cli-bash');
   assert.match(await text(page, '#script-panel pre'), /az vmss identity assign/);
 
-  // read-only by default
+  // read-only by default, said in words by the header's switch
   assert.equal(await page.isDisabled('#apply'), true);
   assert.match(await text(page, '#read-only-note'), /read-write/);
+  assert.equal(await page.getAttribute('#read-write', 'role'), 'switch');
+  assert.equal(await page.getAttribute('#read-write', 'aria-checked'), 'false');
+  assert.equal(await text(page, '#read-write-state'), 'Read-only');
+  await page.getByRole('switch', { name: 'Allow changes' }).check();
+  assert.equal(await page.getAttribute('#read-write', 'aria-checked'), 'true');
+  assert.equal(await text(page, '#read-write-state'), 'Read-write: changes will be sent');
+  assert.equal(await page.isDisabled('#apply'), false);
   await screenshot(page, 'assign-3-review');
   const result = await applyAndWait(page);
   assert.match(result, /^Succeeded in \d+\.\d s/);

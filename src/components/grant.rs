@@ -64,7 +64,7 @@ pub struct GrantProps {
     pub scope: String,
 }
 
-/// The "Grant access" section.
+/// The "Grant access" section (nothing where there is no identity to grant a role to).
 #[component]
 pub fn GrantAccess(props: &GrantProps) -> Html {
     let s = use_session();
