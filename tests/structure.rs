@@ -1,0 +1,36 @@
+//! The app's module layering, read from its sources: components never reach into pages, and
+//! navigation does not depend on the lazily loaded pages (the app wires link warm-up), so there
+//! is no import circle nav → lazy → pages → nav.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::Path;
+
+fn sources(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(sources(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push((p.display().to_string(), std::fs::read_to_string(&p).unwrap()));
+        }
+    }
+    out
+}
+
+#[test]
+fn components_and_shared_modules_do_not_import_pages() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = sources(&src.join("components"));
+    for f in ["hooks.rs", "nav.rs", "session.rs", "components.rs"] {
+        let p = src.join(f);
+        files.push((p.display().to_string(), std::fs::read_to_string(&p).unwrap()));
+    }
+    assert!(files.len() > 10, "{files:?}");
+    for (path, text) in &files {
+        assert!(!text.contains("crate::pages"), "{path} imports a page");
+        assert!(!text.contains("crate::app"), "{path} imports the app");
+    }
+    let nav = std::fs::read_to_string(src.join("nav.rs")).unwrap();
+    assert!(!nav.contains("crate::lazy"), "nav.rs depends on the lazy pages");
+}
