@@ -200,7 +200,7 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
                         }) }
                     </fieldset>
                     if needs_list {
-                        { pasted_ids(w, &model, &pasting, list.as_deref().map(|v| v.as_slice()).unwrap_or(&[])) }
+                        { pasted_ids(w, &st, &model, &pasting, list.as_deref().map(|v| v.as_slice()).unwrap_or(&[])) }
                     }
                     if needs_list && s.client.is_some() {
                         <details class="inline-create" id="inline-create">
@@ -235,11 +235,12 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
 /// subscription the user cannot list) and the identities selected that way.
 fn pasted_ids(
     w: &Wizard,
+    st: &ResourceState,
     model: &UseReducerHandle<Model>,
     text: &UseStateHandle<String>,
     listed: &[Candidate],
 ) -> Html {
-    let pasted = w.pasted(listed);
+    let pasted = w.pasted(st, listed);
     let oninput = {
         let text = text.clone();
         Callback::from(move |e: InputEvent| {
@@ -281,7 +282,8 @@ fn pasted_ids(
                                 <input type="checkbox" id={input_id.clone()} checked={true} onchange={toggle} />
                                 <label for={input_id}>
                                     <strong>{ &c.name }</strong>
-                                    <span class="detail">{ format!(" · {} · {} · not in your lists: its id is sent as pasted", c.resource_group, c.subscription) }</span>
+                                    <span class="detail">{ format!(" · {} · {} · {}", c.resource_group, c.subscription,
+                                        if st.identity.has_user_assigned(&c.id) { "already on this resource: it stays as it is" } else { "not in your lists: its id is sent as pasted" }) }</span>
                                 </label>
                             </div>
                         }

@@ -277,12 +277,15 @@ impl Wizard {
         }
     }
 
-    /// The selected identities that are not in `visible` (added by their pasted id), in the
-    /// order picked: shown apart so the selection is visible whatever the lists hold.
-    pub fn pasted(&self, visible: &[Candidate]) -> Vec<Candidate> {
+    /// The selected identities the choose step does not offer (added by their pasted id: not in
+    /// `visible`, or already on the resource), in the order picked: shown apart so that the
+    /// whole selection is visible whatever the lists hold.
+    pub fn pasted(&self, state: &ResourceState, visible: &[Candidate]) -> Vec<Candidate> {
         self.selected
             .iter()
-            .filter(|id| !visible.iter().any(|c| same_id(&c.id, id)))
+            .filter(|id| {
+                state.identity.has_user_assigned(id) || !visible.iter().any(|c| same_id(&c.id, id))
+            })
             .map(|id| Candidate::from_id(id))
             .collect()
     }
@@ -640,12 +643,14 @@ mod tests {
         // pasting it again (other casing) does not select it twice
         let w = w.reduce(WizardAction::AddById(other.to_uppercase()));
         assert_eq!(w.selected.len(), 2);
-        let pasted = w.pasted(&listed);
+        let pasted = w.pasted(&state(false, true, &[]), &listed);
         assert_eq!(pasted.len(), 1);
         assert_eq!(
             (pasted[0].name.as_str(), pasted[0].resource_group.as_str()),
             ("id-shared", "shared")
         );
+        // one already on the resource is shown too (the lists do not offer it)
+        assert_eq!(w.pasted(&state(false, true, &[B]), &listed).len(), 2);
         // the plan assigns it like a listed one, keeping what is there
         let st = state(false, true, &[A]);
         let w = w.reduce(WizardAction::Review);
