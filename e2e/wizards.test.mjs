@@ -4,6 +4,7 @@
 // request, scripts), switch to read-write, apply, follow the operation, and read the result back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
 import { demoTenant } from './lib/demo.mjs';
 import { screenshot } from './lib/browser.mjs';
 
@@ -27,6 +28,16 @@ async function applyAndWait(page) {
 
 test('assign a user-assigned identity through the pickers: lossless, reviewed, applied, read back', async (t) => {
   const { page } = await open(t);
+  // record the object URLs the page makes and revokes (the change log's download)
+  await page.addInitScript(() => {
+    const made = [];
+    const revoked = [];
+    window.__blobUrls = { made, revoked };
+    const create = URL.createObjectURL.bind(URL);
+    const revoke = URL.revokeObjectURL.bind(URL);
+    URL.createObjectURL = (b) => { const u = create(b); made.push(u); return u; };
+    URL.revokeObjectURL = (u) => { revoked.push(u); revoke(u); };
+  });
   await page.goto(demo.server.url);
   await page.locator('#banner').waitFor();
   assert.match(await text(page, '#mode'), /Demo tenant/);
@@ -35,6 +46,7 @@ test('assign a user-assigned identity through the pickers: lossless, reviewed, a
   await page.fill('#filter-groups', 'web');
   assert.match(await text(page, '#groups .count'), /^1 of \d+ resource groups$/);
   await page.click('#groups >> text=rg-web');
+  assert.equal(await text(page, '.crumbs'), 'Start / Subscriptions / Contoso Production / rg-web', 'the subscription by its name');
   await page.click('#resources >> text=vmss-web');
   await page.locator('#facts').waitFor();
   assert.equal(await text(page, '#identity-summary'), 'system-assigned + 2 user-assigned');
@@ -77,9 +89,16 @@ test('assign a user-assigned identity through the pickers: lossless, reviewed, a
   await page.click('#tab-cli-bash');
   assert.match(await text(page, '#script-panel pre'), /az vmss identity assign/);
 
-  // read-only by default
+  // read-only by default, said in words by the header's switch
   assert.equal(await page.isDisabled('#apply'), true);
   assert.match(await text(page, '#read-only-note'), /read-write/);
+  assert.equal(await page.getAttribute('#read-write', 'role'), 'switch');
+  assert.equal(await page.getAttribute('#read-write', 'aria-checked'), 'false');
+  assert.equal(await text(page, '#read-write-state'), 'Read-only');
+  await page.getByRole('switch', { name: 'Allow changes' }).check();
+  assert.equal(await page.getAttribute('#read-write', 'aria-checked'), 'true');
+  assert.equal(await text(page, '#read-write-state'), 'Read-write: changes will be sent');
+  assert.equal(await page.isDisabled('#apply'), false);
   await screenshot(page, 'assign-3-review');
   const result = await applyAndWait(page);
   assert.match(result, /^Succeeded in \d+\.\d s/);
@@ -96,8 +115,65 @@ test('assign a user-assigned identity through the pickers: lossless, reviewed, a
   assert.equal(patches.length, 1);
   assert.equal(patches[0][3], '200');
   assert.ok(log.some((r) => r[1] === 'GET' && r[2].includes('/operations/')), 'the operation was polled');
-  assert.match(await page.getAttribute('#download-log', 'href'), /^blob:/);
+  // the download is the log as JSON, and its object URL does not outlive it
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-log')]);
+  assert.equal(download.suggestedFilename(), 'identity-wizard-requests.json');
+  const saved = JSON.parse(await fs.readFile(await download.path(), 'utf8'));
+  assert.equal(saved.filter((e) => e.method === 'PATCH').length, 1);
+  assert.equal(saved.length, log.length);
+  await page.waitForFunction(() => {
+    const { made, revoked } = window.__blobUrls;
+    return made.length === 1 && made.every((u) => revoked.includes(u));
+  });
   await screenshot(page, 'assign-5-log');
+});
+
+test('assign an identity by its pasted resource id: validated, shown in the selection, planned like a listed one', async (t) => {
+  const { page } = await open(t);
+  await page.goto(demo.server.url + vmss(SUB, 'rg-web', 'vmss-web').slice(1) + '?wizard=assign-user-assigned');
+  await page.locator('#choices .choice').first().waitFor();
+  const paste = async (value) => {
+    await page.fill('#paste-id', value);
+    await page.press('#paste-id', 'Enter');
+  };
+  await paste('id-shared');
+  assert.match(await text(page, '#paste-id-error'), /^Not a resource id/);
+  assert.equal(await page.getAttribute('#paste-id', 'aria-invalid'), 'true');
+  await paste(vm(SUB, 'rg-web', 'vm-jump'));
+  assert.match(await text(page, '#paste-id-error'), /Microsoft\.Compute\/virtualMachines, not a user-assigned identity/);
+  // an identity in a subscription the lists do not show
+  const other = '/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/rg-shared/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-shared';
+  await paste(`  ${other}  `);
+  assert.equal(await page.locator('#paste-id-error').count(), 0);
+  assert.equal(await page.inputValue('#paste-id'), '', 'the box is emptied once added');
+  assert.deepEqual(await page.$$eval('#pasted .choice', (els) => els.map((e) => e.dataset.id)), [other]);
+  assert.match(await text(page, '#pasted .choice'), /id-shared · rg-shared · 99999999-9999-4999-8999-999999999999/);
+  assert.equal(await page.isChecked('#pasted input[type=checkbox]'), true);
+  // and one from the list, pasted (other casing): selected in the list, with the list's casing
+  await paste(`/subscriptions/${SUB2}/resourceGroups/rg-dev/providers/Microsoft.ManagedIdentity/userAssignedIdentities/ID-DEV-CI`);
+  assert.equal(await page.locator('#pasted .choice').count(), 1);
+  assert.equal(await page.isChecked(`#choices .choice[data-id$="/id-dev-ci"] input`), true);
+  assert.match(await text(page, '#to-review'), /\(2 selected\)/);
+  await screenshot(page, 'paste-1-choose');
+  await page.click('#to-review');
+  assert.deepEqual(await diffRows(page), [
+    'System-assigned:kept',
+    'id-keyvault-reader:kept',
+    'id-web:kept',
+    'id-shared:added',
+    'id-dev-ci:added',
+  ]);
+  const req = await text(page, '#requests pre');
+  const body = JSON.parse(req.slice(req.indexOf('\n{')));
+  assert.deepEqual(body.identity.userAssignedIdentities[other], {}, 'sent as pasted');
+  assert.equal(Object.keys(body.identity.userAssignedIdentities).length, 4);
+  await screenshot(page, 'paste-2-review');
+  // back: unchecking the pasted one takes it out of the selection
+  await page.click('#wizard button:text-is("Back")');
+  // (click, not uncheck: the box leaves the page with the selection)
+  await page.click('#pasted input[type=checkbox]');
+  await page.locator('#pasted').waitFor({ state: 'detached' });
+  assert.match(await text(page, '#to-review'), /\(1 selected\)/);
 });
 
 test('Flexible scale set: system-assigned is refused with the reason, user-assigned still offered', async (t) => {
@@ -146,7 +222,13 @@ test('remove the system-assigned identity of a VM, then the wizard says there is
   assert.deepEqual(body, { identity: { type: 'None' } });
   await applyAndWait(page);
   await page.waitForFunction(() => document.querySelector('#identity-summary')?.textContent === 'no managed identity');
+  assert.equal(await page.locator('#grant-open').count(), 0, 'no "Grant access" in the result: no identity is left');
   await screenshot(page, 'vm-remove-sa');
+  // nor on the resource page, which names the subscription in its breadcrumb (read for this deep link)
+  await page.click('#wizard .close');
+  await page.locator('#wizards').waitFor();
+  await page.waitForFunction(() => document.querySelector('.crumbs')?.textContent.includes('Contoso Production'));
+  assert.equal(await page.locator('#grant-open').count(), 0);
 });
 
 test('remove the legacy managed-identity extension (DELETE, then manualupgrade on a Manual scale set)', async (t) => {

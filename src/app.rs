@@ -86,7 +86,7 @@ fn WithSession() -> Html {
     };
     html! {
         <ContextProvider<Session> context={session}>
-            <NavProvider>
+            <NavProvider warm={crate::nav::Warm(crate::lazy::warm)}>
                 <Header />
                 if let Some(n) = (*retry_note).clone() {
                     <RetryBanner note={n} />

@@ -4,10 +4,15 @@ pub mod app;
 pub mod auth;
 pub mod components;
 pub mod config;
+pub mod dom_id;
+pub mod download;
+pub mod guid;
+pub mod hooks;
 pub mod lazy;
 pub mod loader;
 pub mod nav;
 pub mod pages;
+pub mod panic;
 pub mod session;
 
 /// Where trunk copies the pinned MSAL bundle (see index.html).
@@ -18,6 +23,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Mount the app into `<main id="app">` (or `<body>`). Called by the trunk-built binary.
 pub fn run() {
+    panic::install();
     let root = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("app"));

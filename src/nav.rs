@@ -1,6 +1,8 @@
 //! Navigation: the current [`Route`] in a context, `history.pushState` to move, `popstate` to
 //! follow the browser's back and forward buttons. A [`Link`] is a real `<a href>` (open in a new
-//! tab works) that navigates in place on a plain click.
+//! tab works) that navigates in place on a plain click, and tells the app (`NavProvider`'s
+//! `warm`) when a link to a page is pointed at or focused, so the page's code can be fetched
+//! early (see `crate::lazy`; the app wires the two, so navigation does not depend on the pages).
 
 use identity_core::route::Route;
 use wasm_bindgen::{JsCast, closure::Closure};
@@ -11,6 +13,24 @@ use yew::prelude::*;
 pub struct Nav {
     pub route: Route,
     pub go: Callback<Route>,
+    /// Called when a link to a page other than the start page is pointed at or focused.
+    pub warm: Warm,
+}
+
+/// What to do when the user shows the intent to open a page (e.g. fetch its code).
+#[derive(Clone, Copy)]
+pub struct Warm(pub fn());
+
+impl PartialEq for Warm {
+    fn eq(&self, o: &Self) -> bool {
+        std::ptr::fn_addr_eq(self.0, o.0)
+    }
+}
+
+impl Default for Warm {
+    fn default() -> Self {
+        Warm(|| {})
+    }
 }
 
 /// Read the route from `window.location`.
@@ -33,6 +53,9 @@ pub fn current_route() -> Route {
 #[derive(Properties, PartialEq)]
 pub struct NavProviderProps {
     pub children: Html,
+    /// What to do when the user shows the intent to open a page (see [`Nav::warm`]).
+    #[prop_or_default]
+    pub warm: Warm,
 }
 
 /// Provides [`Nav`] to the tree.
@@ -70,6 +93,7 @@ pub fn NavProvider(props: &NavProviderProps) -> Html {
     let nav = Nav {
         route: (*route).clone(),
         go,
+        warm: props.warm,
     };
     html! { <ContextProvider<Nav> context={nav}>{ props.children.clone() }</ContextProvider<Nav>> }
 }
@@ -80,6 +104,7 @@ pub fn use_nav() -> Nav {
     use_context::<Nav>().unwrap_or_else(|| Nav {
         route: Route::Home,
         go: Callback::noop(),
+        warm: Warm::default(),
     })
 }
 
@@ -97,6 +122,7 @@ pub struct LinkProps {
 #[component]
 pub fn Link(props: &LinkProps) -> Html {
     let nav = use_nav();
+    let warm = nav.warm.0;
     let to = props.to.clone();
     let onclick = Callback::from(move |e: MouseEvent| {
         if e.ctrl_key() || e.meta_key() || e.shift_key() || e.button() != 0 {
@@ -105,10 +131,10 @@ pub fn Link(props: &LinkProps) -> Html {
         e.prevent_default();
         nav.go.emit(to.clone());
     });
-    // a page other than the start page: its code may still have to be fetched (crate::lazy)
+    // a page other than the start page: its code may still have to be fetched
     let page = props.to != Route::Home;
-    let onpointerenter = page.then(|| Callback::from(|_: PointerEvent| crate::lazy::warm()));
-    let onfocus = page.then(|| Callback::from(|_: FocusEvent| crate::lazy::warm()));
+    let onpointerenter = page.then(|| Callback::from(move |_: PointerEvent| warm()));
+    let onfocus = page.then(|| Callback::from(move |_: FocusEvent| warm()));
     html! {
         <a href={props.to.href()} class={props.class.clone()} id={props.id.clone()} {onclick}
             {onpointerenter} {onfocus}>

@@ -202,7 +202,7 @@ pub fn log_observer(
     }
 }
 
-/// Build the demo tenant's client (armsim's core in this page).
+/// Build the demo tenant's client (the ARM client's in-process demo tenant, in this page).
 #[cfg(feature = "demo")]
 pub fn demo_client(
     log: Rc<RefCell<Vec<LogEntry>>>,
@@ -211,18 +211,9 @@ pub fn demo_client(
     use arm_client::clock::BrowserClock;
     use arm_client::transport::sim::SimTransport;
     let origin = "https://management.azure.com";
-    let cfg = armsim::SimConfig {
-        base_url: origin.into(),
-        lro_delay_ms: 2_500,
-        // a new principal is "not found" by role assignments for a while, as in Azure
-        principal_delay_ms: 12_000,
-        ..Default::default()
-    };
     let clock: Rc<dyn arm_client::Clock> = Rc::new(BrowserClock);
-    let sim = SimTransport::new(
-        armsim::Sim::with_config(armsim::Seed::demo(), cfg),
-        clock.clone(),
-    );
+    // operations take 2.5 s; a new principal is "not found" by role assignments for 12 s, as in Azure
+    let sim = SimTransport::demo(origin, 2_500, 12_000, clock.clone());
     ArmClient::builder(
         origin,
         Rc::new(sim),

@@ -283,3 +283,72 @@ fn app_config_parses_with_the_browsers_json() {
         Err("config.json: tenant must be a string".into())
     );
 }
+
+#[wasm_bindgen_test]
+fn a_panic_shows_an_alert_with_what_happened_and_a_reload_button() {
+    use identity_wizard::panic::{REGION_ID, report};
+    use wasm_bindgen::JsCast;
+    let document = web_sys::window().unwrap().document().unwrap();
+    // the hook's own function, with a message that must stay text
+    report("index out of bounds at src/x.rs:1:1 <img src=x onerror=alert(1)>");
+    let region = document.get_element_by_id(REGION_ID).expect("the region");
+    assert_eq!(region.get_attribute("role").as_deref(), Some("alert"));
+    assert_eq!(
+        document
+            .body()
+            .unwrap()
+            .first_element_child()
+            .map(|e| e.id()),
+        Some(REGION_ID.to_string()),
+        "first in the page"
+    );
+    let text = region.text_content().unwrap();
+    assert!(
+        text.contains("stopped because of an internal error"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "What happened: index out of bounds at src/x.rs:1:1 <img src=x onerror=alert(1)>"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("reload the page"), "{text}");
+    assert!(
+        region.query_selector("img").unwrap().is_none(),
+        "the message is text, never markup"
+    );
+    let title = region.get_attribute("aria-labelledby").unwrap();
+    assert_eq!(document.get_element_by_id(&title).unwrap().tag_name(), "H2");
+    let button = document
+        .get_element_by_id(&format!("{REGION_ID}-reload"))
+        .unwrap();
+    assert_eq!(button.tag_name(), "BUTTON");
+    assert_eq!(button.get_attribute("type").as_deref(), Some("button"));
+    assert_eq!(button.text_content().as_deref(), Some("Reload"));
+    assert!(region.contains(Some(&button)));
+    // focus moves to the region, so a screen reader and the keyboard are there
+    assert_eq!(
+        document.active_element().map(|e| e.id()),
+        Some(REGION_ID.to_string())
+    );
+    let _ = region.dyn_ref::<web_sys::HtmlElement>().unwrap();
+    // a second panic replaces the message instead of stacking regions
+    report("second");
+    assert_eq!(
+        document
+            .query_selector_all(&format!("#{REGION_ID}"))
+            .unwrap()
+            .length(),
+        1
+    );
+    assert_eq!(
+        document
+            .get_element_by_id(&format!("{REGION_ID}-message"))
+            .unwrap()
+            .text_content()
+            .as_deref(),
+        Some("second")
+    );
+    document.get_element_by_id(REGION_ID).unwrap().remove();
+}

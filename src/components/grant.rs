@@ -6,7 +6,8 @@
 
 use crate::components::error::{ErrorBox, ErrorView};
 use crate::components::review::{Requests, ScriptTabs};
-use crate::pages::pickers::{Load, use_arm};
+use crate::guid::new_guid;
+use crate::hooks::{Load, use_arm};
 use crate::session::use_session;
 use arm_client::{ArmClient, ops};
 use identity_core::IdentityState;
@@ -43,31 +44,6 @@ pub fn principals_of(id: &IdentityState) -> Vec<Principal> {
     out
 }
 
-/// A random version-4 GUID from the browser's `crypto.getRandomValues` (`Math.random` where
-/// there is no Web Crypto).
-pub fn new_guid() -> String {
-    let mut b = [0u8; 16];
-    let filled = web_sys::window()
-        .and_then(|w| w.crypto().ok())
-        .is_some_and(|c| c.get_random_values_with_u8_array(&mut b).is_ok());
-    if !filled {
-        for x in b.iter_mut() {
-            *x = (js_sys::Math::random() * 256.0) as u8;
-        }
-    }
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
 /// Seconds between `PrincipalNotFound` retries, and how many attempts in all.
 const RETRY_S: u64 = 10;
 const ATTEMPTS: u32 = 30;
@@ -88,7 +64,7 @@ pub struct GrantProps {
     pub scope: String,
 }
 
-/// The "Grant access" section.
+/// The "Grant access" section (nothing where there is no identity to grant a role to).
 #[component]
 pub fn GrantAccess(props: &GrantProps) -> Html {
     let s = use_session();
@@ -113,6 +89,10 @@ pub fn GrantAccess(props: &GrantProps) -> Html {
             Ok(Rc::new(v))
         },
     );
+    if props.principals.is_empty() {
+        // no identity: nothing could be granted a role
+        return html! {};
+    }
     let toggle = {
         let open = open.clone();
         Callback::from(move |_: MouseEvent| open.set(!*open))
@@ -257,7 +237,7 @@ pub fn GrantAccess(props: &GrantProps) -> Html {
                 { for hits.iter().take(25).map(|&i| {
                     let r = &list[i];
                     let pick = { let role = role.clone(); let v = (r.id.clone(), r.properties.role_name.clone()); Callback::from(move |_: Event| role.set(Some(v.clone()))) };
-                    let input_id = format!("role-{}", r.name);
+                    let input_id = crate::dom_id::dom_id("role-", &r.name);
                     let on = role.as_ref().is_some_and(|(id, _)| *id == r.id);
                     html! {
                         <div class="choice" data-role={r.properties.role_name.clone()}>

@@ -4,6 +4,15 @@ use crate::session::{Mode, use_session};
 use identity_core::route::Route;
 use yew::prelude::*;
 
+/// The read-write switch's state in words.
+pub fn read_write_state(on: bool) -> &'static str {
+    if on {
+        "Read-write: changes will be sent"
+    } else {
+        "Read-only"
+    }
+}
+
 /// Header: brand, where requests go (demo / signed in / snippet-only), the read-write switch.
 #[component]
 pub fn Header() -> Html {
@@ -37,10 +46,12 @@ pub fn Header() -> Html {
                 <span class={classes!("mode", format!("mode-{}", badge.to_ascii_lowercase().replace(' ', "-")))} id="mode" title={title.clone()}>{ badge }</span>
                 <span class="cloud" title="Azure cloud">{ s.cloud.label.clone() }</span>
                 if s.mode != Mode::SnippetsOnly {
-                    <label class="rw" title="Read-only is the default: reviews and scripts only. Read-write lets Apply send the request.">
-                        <input type="checkbox" id="read-write" checked={s.read_write} onchange={toggle} />
-                        { if s.read_write { " read-write" } else { " read-only" } }
-                    </label>
+                    <div class={classes!("rw", s.read_write.then_some("on"))} title="Read-only is the default: reviews and scripts only. Read-write lets Apply send the request.">
+                        <input type="checkbox" role="switch" id="read-write" checked={s.read_write}
+                            aria-checked={s.read_write.to_string()} aria-describedby="read-write-state" onchange={toggle} />
+                        <label for="read-write">{ "Allow changes" }</label>
+                        <span id="read-write-state" class="rw-state" aria-live="polite">{ read_write_state(s.read_write) }</span>
+                    </div>
                 }
                 <AccountMenu />
                 <Link to={Route::ChangeLog} class="loglink">{ "Change log" }</Link>

@@ -6,8 +6,8 @@
 use crate::components::error::{ErrorBox, ErrorView};
 use crate::components::grant::GrantAccess;
 use crate::components::review::{Requests, ScriptTabs};
+use crate::hooks::{Load, remember_subscription, use_arm, use_options};
 use crate::nav::Link;
-use crate::pages::pickers::{Load, use_arm};
 use crate::session::{Session, use_session};
 use arm_client::{ArmClient, ArmError, ops};
 use identity_core::api_versions;
@@ -114,79 +114,51 @@ async fn sizes(c: Rc<ArmClient>, sub: String, loc: String) -> Result<Rc<Vec<Stri
 }
 
 /// `(value, label)` options, as read from ARM.
-type Options = UseStateHandle<Load<Rc<Vec<(String, String)>>>>;
+type Options = UseStateHandle<Load<crate::hooks::Options>>;
 
 /// Subscriptions as (id, label).
 #[hook]
 fn use_subscriptions() -> Options {
-    use_arm("create:subs".to_string(), |c: Rc<ArmClient>| async move {
-        let subs: Vec<arm_client::Subscription> =
-            c.list(ops::list_subscriptions()).collect_all().await?;
-        Ok(Rc::new(
-            subs.into_iter()
-                .map(|s| {
-                    let label = if s.display_name.is_empty() {
-                        s.subscription_id.clone()
-                    } else {
-                        format!("{} ({})", s.display_name, s.subscription_id)
-                    };
-                    (s.subscription_id, label)
-                })
-                .collect::<Vec<_>>(),
-        ))
-    })
+    use_options(
+        Some(ops::list_subscriptions()),
+        |s: arm_client::Subscription| {
+            remember_subscription(&s);
+            let label = if s.display_name.is_empty() {
+                s.subscription_id.clone()
+            } else {
+                format!("{} ({})", s.display_name, s.subscription_id)
+            };
+            (s.subscription_id, label)
+        },
+    )
 }
 
 /// Groups of a subscription as (name, label).
 #[hook]
 fn use_groups(sub: String) -> Options {
-    use_arm(
-        format!("create:groups:{sub}"),
-        move |c: Rc<ArmClient>| async move {
-            if sub.is_empty() {
-                return Ok(Rc::new(Vec::new()));
-            }
-            let g: Vec<arm_client::ResourceGroup> = c
-                .list(ops::list_resource_groups(&sub))
-                .collect_all()
-                .await?;
-            Ok(Rc::new(
-                g.into_iter()
-                    .map(|g| (g.name.clone(), format!("{} ({})", g.name, g.location)))
-                    .collect::<Vec<_>>(),
-            ))
-        },
+    use_options(
+        (!sub.is_empty()).then(|| ops::list_resource_groups(&sub)),
+        |g: arm_client::ResourceGroup| (g.name.clone(), format!("{} ({})", g.name, g.location)),
     )
 }
 
 /// Regions of a subscription as (name, label).
 #[hook]
 fn use_locations(sub: String) -> Options {
-    use_arm(
-        format!("create:loc:{sub}"),
-        move |c: Rc<ArmClient>| async move {
-            if sub.is_empty() {
-                return Ok(Rc::new(Vec::new()));
-            }
-            let l: Vec<arm_client::Location> =
-                c.list(ops::list_locations(&sub)).collect_all().await?;
-            Ok(Rc::new(
-                l.into_iter()
-                    .map(|l| {
-                        let label = if l.display_name.is_empty() {
-                            l.name.clone()
-                        } else {
-                            format!("{} ({})", l.display_name, l.name)
-                        };
-                        (l.name, label)
-                    })
-                    .collect::<Vec<_>>(),
-            ))
+    use_options(
+        (!sub.is_empty()).then(|| ops::list_locations(&sub)),
+        |l: arm_client::Location| {
+            let label = if l.display_name.is_empty() {
+                l.name.clone()
+            } else {
+                format!("{} ({})", l.display_name, l.name)
+            };
+            (l.name, label)
         },
     )
 }
 
-fn options(load: &Load<Rc<Vec<(String, String)>>>) -> Vec<(String, String)> {
+fn options(load: &Load<crate::hooks::Options>) -> Vec<(String, String)> {
     match load {
         Load::Ready(v) => (**v).clone(),
         _ => Vec::new(),
@@ -496,7 +468,7 @@ pub fn CreateScaleSet() -> Html {
                         <legend>{ format!("Existing user-assigned identities in this subscription ({})", list.len()) }</legend>
                         { for list.iter().map(|v| {
                             let id = str_at(v, "/id");
-                            let input_id = format!("ua-{}", id.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
+                            let input_id = crate::dom_id::dom_id("ua-", &id);
                             let toggle = { let model = model.clone(); let id = id.clone(); Callback::from(move |_: Event| model.dispatch(CreateAction::ToggleUserAssigned(id.clone()))) };
                             let checked = w.user_assigned.iter().any(|x| x.eq_ignore_ascii_case(&id));
                             html! {

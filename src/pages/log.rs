@@ -6,15 +6,23 @@ use yew::prelude::*;
 pub fn ChangeLog() -> Html {
     let s = use_session();
     let entries = s.log.borrow().clone();
-    let json = serde_json::to_string_pretty(&entries).unwrap_or_default();
-    let href = use_memo(json.clone(), |json| blob_url(json));
+    let download = {
+        let log = s.log.clone();
+        Callback::from(move |_: MouseEvent| {
+            // what the log holds when the button is pressed
+            let json = serde_json::to_string_pretty(&*log.borrow()).unwrap_or_default();
+            crate::download::download_text(
+                "identity-wizard-requests.json",
+                "application/json",
+                &json,
+            );
+        })
+    };
     html! {
         <section>
             <h2>{ "Change log" }</h2>
             <p>{ format!("{} requests sent in this session to {}.", entries.len(), s.client.as_ref().map(|c| c.origin().to_string()).unwrap_or_else(|| "nowhere (snippet-only)".into())) }</p>
-            if let Some(h) = (*href).clone() {
-                <a class="button" id="download-log" href={h} download="identity-wizard-requests.json">{ "Download as JSON" }</a>
-            }
+            <button type="button" class="button" id="download-log" onclick={download}>{ "Download as JSON" }</button>
             <table class="log" id="log">
                 <thead><tr><th scope="col">{ "Time" }</th><th scope="col">{ "Method" }</th><th scope="col">{ "Path" }</th><th scope="col">{ "Status" }</th><th scope="col">{ "Correlation id" }</th></tr></thead>
                 <tbody>
@@ -27,15 +35,4 @@ pub fn ChangeLog() -> Html {
             </table>
         </section>
     }
-}
-
-fn blob_url(json: &str) -> Option<String> {
-    if !cfg!(target_arch = "wasm32") {
-        return None;
-    }
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(json));
-    let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type("application/json");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts).ok()?;
-    web_sys::Url::create_object_url_with_blob(&blob).ok()
 }

@@ -1,58 +1,15 @@
 //! Pickers: subscription → resource group → scale set or VM. Every list is read through the
 //! ARM client (all `nextLink` pages), filtered as you type.
 
-use crate::components::error::{ErrorBox, ErrorView};
 use crate::components::signin::{AuthAction, AuthContext, Phase};
+use crate::hooks::{Load, remember_subscription, show, use_arm, use_subscription_name};
 use crate::nav::Link;
-use crate::session::use_session;
-use arm_client::{ArmClient, ArmError, ops};
+use arm_client::{ArmClient, ops};
 use identity_core::resource::ResourceKind;
 use identity_core::route::Route;
 use identity_core::{IdentityState, ResourceState};
-use std::future::Future;
 use std::rc::Rc;
 use yew::prelude::*;
-
-/// Something being read from ARM.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Load<T> {
-    Loading,
-    Ready(T),
-    Failed(ErrorView),
-    /// No ARM access in this session (snippet-only).
-    Offline,
-}
-
-/// Run `f` with the session's client when `key` changes, keeping the result in a state.
-#[hook]
-pub fn use_arm<T, F, Fut>(key: String, f: F) -> UseStateHandle<Load<T>>
-where
-    T: 'static,
-    F: FnOnce(Rc<ArmClient>) -> Fut + 'static,
-    Fut: Future<Output = Result<T, ArmError>> + 'static,
-{
-    let s = use_session();
-    let state = use_state(|| Load::Loading);
-    {
-        let state = state.clone();
-        let client = s.client.clone();
-        // re-run when the way to ARM changes too (e.g. MSAL finished signing in after a reload)
-        let client_key = client.as_ref().map(|c| Rc::as_ptr(c) as usize);
-        use_effect_with((key, client_key), move |_| match client {
-            None => state.set(Load::Offline),
-            Some(c) => {
-                state.set(Load::Loading);
-                wasm_bindgen_futures::spawn_local(async move {
-                    state.set(match f(c).await {
-                        Ok(v) => Load::Ready(v),
-                        Err(e) => Load::Failed(ErrorView::from(&e)),
-                    });
-                });
-            }
-        });
-    }
-    state
-}
 
 /// One row of a picker.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,20 +68,6 @@ pub fn FilterList(props: &FilterListProps) -> Html {
                 <p class="note">{ format!("Showing the first {SHOWN}: type to narrow the list.") }</p>
             }
         </div>
-    }
-}
-
-/// Render a load state, or the ready content.
-pub fn show<T>(load: &Load<T>, what: &str, ready: impl FnOnce(&T) -> Html) -> Html {
-    match load {
-        Load::Loading => {
-            html! { <p class="loading" role="status">{ format!("Reading {what}…") }</p> }
-        }
-        Load::Failed(e) => html! { <ErrorBox error={e.clone()} /> },
-        Load::Offline => {
-            html! { <p class="note">{ "Not signed in: nothing can be listed. Use a wizard's \"Scripts only\" mode from the start page." }</p> }
-        }
-        Load::Ready(v) => ready(v),
     }
 }
 
@@ -207,6 +150,7 @@ pub fn Subscriptions() -> Html {
     let load = use_arm("subs".to_string(), |c: Rc<ArmClient>| async move {
         let subs: Vec<arm_client::Subscription> =
             c.list(ops::list_subscriptions()).collect_all().await?;
+        subs.iter().for_each(remember_subscription);
         Ok(Rc::new(
             subs.into_iter()
                 .map(|s| Item {
@@ -261,9 +205,10 @@ pub fn ResourceGroups(props: &SubProps) -> Html {
                 .collect::<Vec<_>>(),
         ))
     });
+    let sub_name = use_subscription_name(props.sub.clone()).unwrap_or_else(|| props.sub.clone());
     html! {
         <section>
-            { crumbs(vec![("Subscriptions".into(), Route::Subscriptions)], props.sub.clone()) }
+            { crumbs(vec![("Subscriptions".into(), Route::Subscriptions)], sub_name) }
             <h2>{ "Pick a resource group" }</h2>
             { show(&load, "resource groups", |items| html! { <FilterList label="resource groups" id="groups" items={items.clone()} /> }) }
         </section>
@@ -327,9 +272,10 @@ pub fn Resources(props: &GroupProps) -> Html {
         items.extend(resource_items(vms));
         Ok(Rc::new(items))
     });
+    let sub_name = use_subscription_name(props.sub.clone()).unwrap_or_else(|| props.sub.clone());
     html! {
         <section>
-            { crumbs(vec![("Subscriptions".into(), Route::Subscriptions), (props.sub.clone(), Route::Subscription { sub: props.sub.clone() })], props.rg.clone()) }
+            { crumbs(vec![("Subscriptions".into(), Route::Subscriptions), (sub_name, Route::Subscription { sub: props.sub.clone() })], props.rg.clone()) }
             <h2>{ "Pick a scale set or VM" }</h2>
             { show(&load, "scale sets and VMs", |items| if items.is_empty() {
                 html! { <p class="note">{ "No scale set or VM in this resource group." }</p> }

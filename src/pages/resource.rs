@@ -1,8 +1,9 @@
 //! A scale set or VM: its identities, orchestration, upgrade policy, the legacy extension, the
 //! AKS warning, and the wizards that apply (one of them open when `?wizard=` names it).
 
+use crate::hooks::{Load, show, use_arm, use_subscription_name};
 use crate::nav::Link;
-use crate::pages::pickers::{Load, identity_summary, show, use_arm};
+use crate::pages::pickers::identity_summary;
 use crate::pages::wizard::WizardPanel;
 use arm_client::{ArmClient, identity::read_state};
 use identity_core::ResourceState;
@@ -59,12 +60,13 @@ pub fn ResourcePage(props: &ResourceProps) -> Html {
         .as_ref()
         .map(|p| p.name().to_string())
         .unwrap_or_default();
+    let sub_name = use_subscription_name(sub.clone()).unwrap_or_else(|| sub.clone());
     html! {
         <section>
             <nav aria-label="Breadcrumb" class="crumbs">
                 <Link to={Route::Home}>{ "Start" }</Link>{ " / " }
                 <Link to={Route::Subscriptions}>{ "Subscriptions" }</Link>{ " / " }
-                <Link to={Route::Subscription { sub: sub.clone() }}>{ sub.clone() }</Link>{ " / " }
+                <Link to={Route::Subscription { sub: sub.clone() }}>{ sub_name }</Link>{ " / " }
                 <Link to={Route::ResourceGroup { sub: sub.clone(), rg: rg.clone() }}>{ rg.clone() }</Link>{ " / " }
                 <span aria-current="page">{ name.clone() }</span>
             </nav>

@@ -5,8 +5,8 @@
 
 use crate::components::error::{ErrorBox, ErrorView};
 use crate::components::review::{IdentityDiff, Requests, ScriptTabs};
+use crate::hooks::{Load, use_arm};
 use crate::nav::Link;
-use crate::pages::pickers::{Load, use_arm};
 use crate::session::use_session;
 use arm_client::{ArmClient, ArmError, ErrorKind, ops};
 use identity_core::plan::Outcome;
@@ -115,6 +115,8 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
     let needs_list = props.kind == WizardKind::AssignUserAssigned;
     // bumped when an identity is created inline, so the list is read again
     let listed = use_state(|| 0u32);
+    // the text of the "paste a resource id" box
+    let pasting = use_state(String::new);
     let visible = use_arm(
         format!("uai:{needs_list}:{}", *listed),
         move |c: Rc<ArmClient>| async move {
@@ -185,7 +187,7 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
                         { for choices.iter().map(|c| {
                             let id = c.id.clone();
                             let toggle = { let model = model.clone(); Callback::from(move |_: Event| model.dispatch(WizardAction::Toggle(id.clone()))) };
-                            let input_id = format!("pick-{}", c.id.to_lowercase().replace(|ch: char| !ch.is_ascii_alphanumeric(), "-"));
+                            let input_id = crate::dom_id::dom_id("pick-", &c.id);
                             html! {
                                 <div class="choice" data-id={c.id.clone()}>
                                     <input type="checkbox" id={input_id.clone()} checked={w.is_selected(&c.id)} onchange={toggle} />
@@ -197,6 +199,9 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
                             }
                         }) }
                     </fieldset>
+                    if needs_list {
+                        { pasted_ids(w, &st, &model, &pasting, list.as_deref().map(|v| v.as_slice()).unwrap_or(&[])) }
+                    }
                     if needs_list && s.client.is_some() {
                         <details class="inline-create" id="inline-create">
                             <summary>{ "Create a new identity" }</summary>
@@ -223,6 +228,77 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
             { title }
             { body }
         </section>
+    }
+}
+
+/// The assign wizard's "paste a resource id" box (for an identity no list shows, e.g. in a
+/// subscription the user cannot list) and the identities selected that way.
+fn pasted_ids(
+    w: &Wizard,
+    st: &ResourceState,
+    model: &UseReducerHandle<Model>,
+    text: &UseStateHandle<String>,
+    listed: &[Candidate],
+) -> Html {
+    let pasted = w.pasted(st, listed);
+    let oninput = {
+        let text = text.clone();
+        Callback::from(move |e: InputEvent| {
+            text.set(
+                e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                    .value(),
+            )
+        })
+    };
+    let onsubmit = {
+        let (model, text) = (model.clone(), text.clone());
+        // an identity the lists show is selected with the casing they give
+        let listed: Vec<String> = listed.iter().map(|c| c.id.clone()).collect();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let valid = identity_core::wizard::user_assigned_identity_id(&text).is_ok();
+            let pasted = listed
+                .iter()
+                .find(|id| identity_core::resource_id::same_id(id, text.trim()))
+                .cloned()
+                .unwrap_or_else(|| (*text).clone());
+            model.dispatch(WizardAction::AddById(pasted));
+            if valid {
+                text.set(String::new());
+            }
+        })
+    };
+    html! {
+        <>
+            if !pasted.is_empty() {
+                <fieldset class="choices" id="pasted">
+                    <legend>{ format!("Added by resource id ({})", pasted.len()) }</legend>
+                    { for pasted.iter().map(|c| {
+                        let id = c.id.clone();
+                        let toggle = { let model = model.clone(); Callback::from(move |_: Event| model.dispatch(WizardAction::Toggle(id.clone()))) };
+                        let input_id = crate::dom_id::dom_id("pasted-", &c.id);
+                        html! {
+                            <div class="choice" data-id={c.id.clone()}>
+                                <input type="checkbox" id={input_id.clone()} checked={true} onchange={toggle} />
+                                <label for={input_id}>
+                                    <strong>{ &c.name }</strong>
+                                    <span class="detail">{ format!(" · {} · {} · {}", c.resource_group, c.subscription,
+                                        if st.identity.has_user_assigned(&c.id) { "already on this resource: it stays as it is" } else { "not in your lists: its id is sent as pasted" }) }</span>
+                                </label>
+                            </div>
+                        }
+                    }) }
+                </fieldset>
+            }
+            <form class={classes!("field", "paste-id", w.id_error.is_some().then_some("invalid"))} id="paste-form" {onsubmit}>
+                <label for="paste-id">{ "Or paste the resource id of an identity no list shows (e.g. in a subscription you cannot list)" }</label>
+                <input id="paste-id" type="text" value={(**text).clone()} {oninput} autocomplete="off" spellcheck="false"
+                    placeholder="/subscriptions/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/…"
+                    aria-invalid={w.id_error.is_some().to_string()} aria-describedby={w.id_error.is_some().then_some("paste-id-error")} />
+                <button type="submit" class="button secondary" id="paste-add">{ "Add" }</button>
+                if let Some(e) = &w.id_error { <p class="field-error" id="paste-id-error" role="alert">{ e }</p> }
+            </form>
+        </>
     }
 }
 

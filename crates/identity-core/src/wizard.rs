@@ -6,7 +6,7 @@ use crate::catalogue::SCENARIOS;
 use crate::identity::IdentityState;
 use crate::operation::Operation;
 use crate::resource::{ResourceKind, ResourceState};
-use crate::resource_id::same_id;
+use crate::resource_id::{IdKind, ResourceId, same_id};
 
 /// The wizards that act on an existing scale set or VM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,6 +162,9 @@ pub enum WizardAction {
     Toggle(String),
     /// Type into the search box.
     SetFilter(String),
+    /// Select a user-assigned identity by its resource id, pasted (e.g. one in a subscription
+    /// the user cannot list): validated, then selected like a listed one.
+    AddById(String),
     /// For the legacy extension on a Manual scale set: push the model to the instances too.
     SetUpgradeInstances(bool),
     /// Go to the review (validated).
@@ -181,6 +184,8 @@ pub struct Wizard {
     pub upgrade_instances: bool,
     /// A validation message for the current step.
     pub error: Option<String>,
+    /// Why the last pasted id was not added.
+    pub id_error: Option<String>,
 }
 
 impl Wizard {
@@ -197,6 +202,7 @@ impl Wizard {
             filter: String::new(),
             upgrade_instances: true,
             error: None,
+            id_error: None,
         }
     }
 
@@ -224,6 +230,16 @@ impl Wizard {
                 w.error = None;
             }
             WizardAction::SetFilter(f) => w.filter = f,
+            WizardAction::AddById(text) => match user_assigned_identity_id(&text) {
+                Ok(id) => {
+                    if !w.is_selected(&id) {
+                        w.selected.push(id);
+                    }
+                    w.id_error = None;
+                    w.error = None;
+                }
+                Err(e) => w.id_error = Some(e),
+            },
             WizardAction::SetUpgradeInstances(b) => w.upgrade_instances = b,
             WizardAction::Review => match w.operation() {
                 Ok(_) => {
@@ -267,6 +283,19 @@ impl Wizard {
         }
     }
 
+    /// The selected identities the choose step does not offer (added by their pasted id: not in
+    /// `visible`, or already on the resource), in the order picked: shown apart so that the
+    /// whole selection is visible whatever the lists hold.
+    pub fn pasted(&self, state: &ResourceState, visible: &[Candidate]) -> Vec<Candidate> {
+        self.selected
+            .iter()
+            .filter(|id| {
+                state.identity.has_user_assigned(id) || !visible.iter().any(|c| same_id(&c.id, id))
+            })
+            .map(|id| Candidate::from_id(id))
+            .collect()
+    }
+
     /// The identities offered in the choose step, filtered by the search box: for assign, every
     /// visible identity not yet on the resource; for remove, the ones on it.
     pub fn choices(&self, state: &ResourceState, visible: &[Candidate]) -> Vec<Candidate> {
@@ -297,6 +326,38 @@ impl Wizard {
             .filter(|c| c.matches(&self.filter))
             .collect()
     }
+}
+
+/// A pasted user-assigned identity id, checked: an ARM resource id (surrounding whitespace
+/// ignored) of type `Microsoft.ManagedIdentity/userAssignedIdentities`. The id is returned as
+/// pasted (its casing kept).
+///
+/// ```
+/// use identity_core::wizard::user_assigned_identity_id;
+/// let id = " /subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a\n";
+/// assert_eq!(user_assigned_identity_id(id).unwrap(), id.trim());
+/// assert!(user_assigned_identity_id("/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/v").is_err());
+/// ```
+pub fn user_assigned_identity_id(text: &str) -> Result<String, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err("Paste the identity's resource id: /subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}.".into());
+    }
+    let id = ResourceId::parse(t).map_err(|e| {
+        format!(
+            "Not a resource id ({}). Copy it from the identity's Properties page in the portal or from `az identity show --query id`.",
+            e.reason
+        )
+    })?;
+    if id.kind() != IdKind::UserAssignedIdentity {
+        let what = id
+            .resource_type()
+            .unwrap_or_else(|| format!("{:?}", id.kind()).to_lowercase());
+        return Err(format!(
+            "This id names a {what}, not a user-assigned identity (Microsoft.ManagedIdentity/userAssignedIdentities)."
+        ));
+    }
+    Ok(id.as_str().to_string())
 }
 
 /// How one identity fares in a change.
@@ -550,5 +611,66 @@ mod tests {
             assert!(!k.title().is_empty(), "{k:?}");
             assert_eq!(WizardKind::from_slug(k.slug()), Some(k));
         }
+    }
+
+    #[test]
+    fn a_pasted_identity_id_is_validated_selected_and_planned_like_a_listed_one() {
+        // in a subscription no list shows
+        let other = "/subscriptions/99999999-9999-4999-8999-999999999999/resourceGroups/shared/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-shared";
+        let w = Wizard::new(WizardKind::AssignUserAssigned);
+        for (bad, why) in [
+            ("", "Paste the identity's resource id"),
+            ("id-shared", "Not a resource id"),
+            (
+                "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/v",
+                "Microsoft.Compute/virtualMachines, not a user-assigned identity",
+            ),
+            (
+                "/subscriptions/s/resourceGroups/g",
+                "resourcegroup, not a user-assigned identity",
+            ),
+            (&format!("{other}/extra/x"), "not a user-assigned identity"),
+        ] {
+            let e = w.reduce(WizardAction::AddById(bad.to_string()));
+            assert!(e.selected.is_empty(), "{bad}");
+            assert!(
+                e.id_error.as_deref().unwrap_or_default().contains(why),
+                "{bad}: {:?}",
+                e.id_error
+            );
+        }
+        let listed = [Candidate::from_id(B)];
+        let w = w
+            .reduce(WizardAction::AddById("x".into()))
+            .reduce(WizardAction::AddById(format!("  {other}\n")))
+            .reduce(WizardAction::Toggle(B.into()));
+        assert_eq!(w.id_error, None, "a valid paste clears the last error");
+        assert_eq!(w.selected, vec![other.to_string(), B.to_string()]);
+        // pasting it again (other casing) does not select it twice
+        let w = w.reduce(WizardAction::AddById(other.to_uppercase()));
+        assert_eq!(w.selected.len(), 2);
+        let pasted = w.pasted(&state(false, true, &[]), &listed);
+        assert_eq!(pasted.len(), 1);
+        assert_eq!(
+            (pasted[0].name.as_str(), pasted[0].resource_group.as_str()),
+            ("id-shared", "shared")
+        );
+        // one already on the resource is shown too (the lists do not offer it)
+        assert_eq!(w.pasted(&state(false, true, &[B]), &listed).len(), 2);
+        // the plan assigns it like a listed one, keeping what is there
+        let st = state(false, true, &[A]);
+        let w = w.reduce(WizardAction::Review);
+        assert_eq!(w.step, Step::Review);
+        let p = crate::plan(&st, &w.operation().unwrap());
+        let after: Vec<&str> = p
+            .after
+            .user_assigned
+            .iter()
+            .map(|u| u.id.as_str())
+            .collect();
+        assert!(
+            after.contains(&other) && after.contains(&A) && after.contains(&B),
+            "{after:?}"
+        );
     }
 }

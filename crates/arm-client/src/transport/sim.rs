@@ -37,6 +37,39 @@ impl SimTransport {
         }
     }
 
+    /// The offline demo tenant (armsim's demo seed: two subscriptions, scale sets, VMs,
+    /// identities) answering for `origin`: a long-running operation stays in progress for
+    /// `lro_delay_ms`, and a new principal is unknown to role assignments for
+    /// `principal_delay_ms` (Azure's replication delay). The app builds its demo client on this,
+    /// so it never names the simulator itself.
+    ///
+    /// ```
+    /// use arm_client::{ArmClient, StaticToken, VirtualClock, ops, Subscription, testing::block_on};
+    /// use arm_client::transport::sim::SimTransport;
+    /// use std::rc::Rc;
+    /// let clock = Rc::new(VirtualClock::new(0));
+    /// let origin = "https://management.azure.com";
+    /// let sim = SimTransport::demo(origin, 2_500, 12_000, clock.clone());
+    /// let c = ArmClient::builder(origin, Rc::new(sim), Rc::new(StaticToken::new("t")))
+    ///     .clock(clock).build().unwrap();
+    /// let subs: Vec<Subscription> = block_on(c.list(ops::list_subscriptions()).collect_all()).unwrap();
+    /// assert_eq!(subs.len(), 2);
+    /// ```
+    pub fn demo(
+        origin: &str,
+        lro_delay_ms: u64,
+        principal_delay_ms: u64,
+        clock: Rc<dyn Clock>,
+    ) -> Self {
+        let cfg = armsim::SimConfig {
+            base_url: origin.into(),
+            lro_delay_ms,
+            principal_delay_ms,
+            ..Default::default()
+        };
+        SimTransport::new(Sim::with_config(armsim::Seed::demo(), cfg), clock)
+    }
+
     /// The simulator (inject faults, read the request log).
     pub fn sim(&self) -> std::cell::RefMut<'_, Sim> {
         self.sim.borrow_mut()

@@ -1,0 +1,49 @@
+//! The app's module layering, read from its sources: components never reach into pages, and
+//! navigation does not depend on the lazily loaded pages (the app wires link warm-up), so there
+//! is no import circle nav → lazy → pages → nav.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::Path;
+
+/// A source file without its comment lines (docs may name any module).
+fn code(p: &Path) -> String {
+    std::fs::read_to_string(p)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn sources(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(sources(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push((p.display().to_string(), code(&p)));
+        }
+    }
+    out
+}
+
+#[test]
+fn components_and_shared_modules_do_not_import_pages() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = sources(&src.join("components"));
+    for f in ["hooks.rs", "nav.rs", "session.rs", "components.rs"] {
+        let p = src.join(f);
+        files.push((p.display().to_string(), code(&p)));
+    }
+    assert!(files.len() > 10, "{files:?}");
+    for (path, text) in &files {
+        assert!(!text.contains("crate::pages"), "{path} imports a page");
+        assert!(!text.contains("crate::app"), "{path} imports the app");
+    }
+    let nav = code(&src.join("nav.rs"));
+    assert!(
+        !nav.contains("crate::lazy"),
+        "nav.rs depends on the lazy pages"
+    );
+}
