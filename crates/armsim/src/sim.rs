@@ -1603,6 +1603,18 @@ impl Sim {
                         Ok(ok(200, &r.body))
                     }
                     "PUT" => {
+                        if self.res.contains_key(&k)
+                            && req
+                                .get_header("If-None-Match")
+                                .is_some_and(|v| v.trim() == "*")
+                        {
+                            // as for compute resources: an existing identity is not replaced
+                            return Err(ArmError::new(
+                                412,
+                                "PreconditionFailed",
+                                "The resource already exists and the if-none-match header \"*\" does not allow it to be replaced.",
+                            ));
+                        }
                         let b = parse_body(req)?;
                         crate::schema::check_identity_put(&b)?;
                         let loc = b
