@@ -50,6 +50,18 @@ enum Apply {
     },
 }
 
+const RESUMING: &str = "The connection dropped after Azure acknowledged the change; resuming by reading the resource until its operation ends…";
+
+/// A flow's wait, as shown in the progress line.
+fn wait_text(why: Wait, seconds_left: u64) -> String {
+    match why {
+        Wait::Throttled => format!("Azure is throttling requests: retrying in {seconds_left} s"),
+        Wait::PrincipalNotFound => {
+            format!("waiting for the principal: retrying in {seconds_left} s")
+        }
+    }
+}
+
 /// The plan of the operation against the state, and its scripts: computed once per (state,
 /// operation), not on every progress tick.
 type Planned = Option<(Operation, Plan, Vec<Script>)>;
@@ -277,24 +289,25 @@ fn review(
             });
             wasm_bindgen_futures::spawn_local(async move {
                 let (h, n) = (apply.clone(), notice.clone());
-                let mut events = move |e: &flow::Event| {
-                    match e {
+                let mut elapsed = 0;
+                let mut events = move |e: &flow::Event| match e {
                     flow::Event::Sending { .. } => {}
-                    flow::Event::Progress { state, elapsed_ms, .. } => h.set(Apply::Running {
-                        state: state.clone(),
-                        elapsed_ms: *elapsed_ms,
+                    flow::Event::Progress {
+                        state, elapsed_ms, ..
+                    } => {
+                        elapsed = *elapsed_ms;
+                        h.set(Apply::Running {
+                            state: state.clone(),
+                            elapsed_ms: elapsed,
+                        })
+                    }
+                    flow::Event::Waiting {
+                        why, seconds_left, ..
+                    } => h.set(Apply::Running {
+                        state: wait_text(*why, *seconds_left),
+                        elapsed_ms: elapsed,
                     }),
-                    flow::Event::Waiting { why, seconds_left, .. } => h.set(Apply::Running {
-                        state: match why {
-                            Wait::Throttled => format!("Azure is throttling requests: retrying in {seconds_left} s"),
-                            Wait::PrincipalNotFound => format!("waiting for the principal: retrying in {seconds_left} s"),
-                        },
-                        elapsed_ms: 0,
-                    }),
-                    flow::Event::Resuming { .. } => n.set(Some(
-                        "The connection dropped after Azure acknowledged the change; resuming by reading the resource until its operation ends…".into(),
-                    )),
-                }
+                    flow::Event::Resuming { .. } => n.set(Some(RESUMING.into())),
                 };
                 let out = match op {
                     Operation::RemoveLegacyExtension { upgrade_instances } => {
