@@ -32,6 +32,11 @@ fn WithSession() -> Html {
     let log = use_memo((), |_| Rc::new(RefCell::new(Vec::<LogEntry>::new())));
     let log: Rc<RefCell<Vec<LogEntry>>> = (*log).clone();
     let read_write = use_state(session::stored_read_write);
+    // the switch the ARM clients obey (writes are refused where they are sent when it is off)
+    let write = use_memo((), |_| {
+        arm_client::WriteAccess::new(session::stored_read_write())
+    });
+    let write: arm_client::WriteAccess = (*write).clone();
     let config = use_state(|| None::<AppConfig>);
     {
         let config = config.clone();
@@ -55,19 +60,23 @@ fn WithSession() -> Html {
         };
         let key = (cfg.clone(), signed_in.as_ref().map(|(k, _)| k.clone()));
         let auth_session = signed_in.map(|(_, s)| s);
+        let write = write.clone();
         use_memo(key, move |(cfg, _)| {
             Rc::new(Connector::new(
                 Rc::new(cfg.clone()),
                 auth_session,
                 log,
                 on_retry,
+                write,
             ))
         })
     };
     let set_rw = {
         let read_write = read_write.clone();
+        let write = write.clone();
         Callback::from(move |on: bool| {
             session::store_read_write(on);
+            write.set(on);
             read_write.set(on);
         })
     };

@@ -2,7 +2,7 @@
 //! snippet-only), the read-write switch and the change log. Provided as a context.
 
 use crate::config::AppConfig;
-use arm_client::{ArmClient, Exchange};
+use arm_client::{ArmClient, Exchange, WriteAccess};
 use identity_core::clouds::Cloud;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -72,6 +72,9 @@ pub struct Connector {
     pub auth: Option<Rc<crate::auth::Session>>,
     pub log: Rc<RefCell<Vec<LogEntry>>>,
     pub on_retry: Callback<RetryNote>,
+    /// The read-write switch every client made here obeys: a write is refused where it is sent
+    /// while the session is read-only (not only by a disabled button).
+    pub write: WriteAccess,
     made: RefCell<Option<Access>>,
 }
 
@@ -81,12 +84,14 @@ impl Connector {
         auth: Option<Rc<crate::auth::Session>>,
         log: Rc<RefCell<Vec<LogEntry>>>,
         on_retry: Callback<RetryNote>,
+        write: WriteAccess,
     ) -> Self {
         Connector {
             config,
             auth,
             log,
             on_retry,
+            write,
             made: RefCell::new(None),
         }
     }
@@ -117,12 +122,15 @@ fn make_access(c: &Connector) -> Access {
     let mode = c.expected_mode();
     let made = match (mode, &c.auth) {
         #[cfg(feature = "demo")]
-        (Mode::Demo, _) => demo_client(c.log.clone(), c.on_retry.clone())
+        (Mode::Demo, _) => demo_client(c.log.clone(), c.on_retry.clone(), c.write.clone())
             .map_err(|e| format!("The demo tenant could not start: {e}")),
-        (Mode::SignedIn, Some(auth)) => {
-            live_client(auth.clone(), c.log.clone(), c.on_retry.clone())
-                .map_err(|e| format!("Signed in, but the ARM client could not start: {e}"))
-        }
+        (Mode::SignedIn, Some(auth)) => live_client(
+            auth.clone(),
+            c.log.clone(),
+            c.on_retry.clone(),
+            c.write.clone(),
+        )
+        .map_err(|e| format!("Signed in, but the ARM client could not start: {e}")),
         _ => Err(snippet_only_notice(&c.config)),
     };
     match made {
@@ -207,6 +215,7 @@ pub fn log_observer(
 pub fn demo_client(
     log: Rc<RefCell<Vec<LogEntry>>>,
     on_retry: Callback<RetryNote>,
+    write: WriteAccess,
 ) -> Result<ArmClient, String> {
     use arm_client::clock::BrowserClock;
     use arm_client::transport::sim::SimTransport;
@@ -222,6 +231,7 @@ pub fn demo_client(
     .clock(clock)
     .observer(log_observer(log, origin.len()))
     .on_retry(retry_reporter(on_retry))
+    .write_access(write)
     .build()
     .map_err(|e| e.to_string())
 }
@@ -233,6 +243,7 @@ pub fn live_client(
     auth: Rc<crate::auth::Session>,
     log: Rc<RefCell<Vec<LogEntry>>>,
     on_retry: Callback<RetryNote>,
+    write: WriteAccess,
 ) -> Result<ArmClient, String> {
     let origin = auth.config().arm_endpoint.clone();
     let clock: Rc<dyn arm_client::Clock> = Rc::new(arm_client::clock::BrowserClock);
@@ -245,6 +256,7 @@ pub fn live_client(
     .clock(clock)
     .observer(log_observer(log, origin.len()))
     .on_retry(retry_reporter(on_retry))
+    .write_access(write)
     .build()
     .map_err(|e| e.to_string())
 }
@@ -255,6 +267,7 @@ pub fn live_client(
     _: Rc<crate::auth::Session>,
     _: Rc<RefCell<Vec<LogEntry>>>,
     _: Callback<RetryNote>,
+    _: WriteAccess,
 ) -> Result<ArmClient, String> {
     Err("signing in needs a browser".into())
 }

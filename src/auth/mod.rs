@@ -478,54 +478,29 @@ impl arm_client::TokenSource for Session {
     }
 }
 
-/// A message for an ARM refusal (status, ARM `error.code`, `error.message`) of a request made
-/// with this session's token: ARM's own words, plus what to change when the token was for the
-/// wrong audience or tenant. `hint` is used for every other code.
-pub fn describe_arm_refusal(
-    status: Option<u16>,
-    code: &str,
-    message: &str,
-    hint: Option<&str>,
-    config: &AuthConfig,
-) -> String {
-    let head = match (status, code) {
+/// A message for an ARM refusal of a request made with this session's token: ARM's own words
+/// and the ARM client's hint (the app's one wording, [`arm_client::ArmError::hint`]); for a token
+/// of the wrong audience also the endpoint and the scope this app asked for.
+pub fn describe_arm_error(e: &arm_client::ArmError, config: &AuthConfig) -> String {
+    let head = match (e.status, e.code.as_deref().unwrap_or("")) {
         (Some(s), c) if !c.is_empty() => format!("ARM refused the request ({s} {c})"),
         (Some(s), _) => format!("ARM refused the request ({s})"),
         _ => "The request to ARM failed".to_string(),
     };
-    let hint = if code.eq_ignore_ascii_case("InvalidAuthenticationTokenAudience") {
-        format!(
-            "The access token was issued for another audience than this ARM endpoint ({}) accepts: the app asked for the scope {}. Check the cloud (and armAudience) in config.json.",
+    let mut hint = e.hint().unwrap_or_default();
+    if e.class() == arm_client::Class::WrongAudience {
+        hint.push_str(&format!(
+            " This ARM endpoint is {}; the app asked for the scope {}.",
             config.arm_endpoint, config.arm_scope
-        )
-    } else if code.eq_ignore_ascii_case("InvalidAuthenticationTokenTenant") {
-        "The token is for another tenant than the subscription's: switch to that tenant."
-            .to_string()
-    } else if let Some(h) = hint {
-        h.to_string()
-    } else if status == Some(401) {
-        "Your sign-in expired or is not valid for this tenant. Sign in again.".to_string()
-    } else {
-        String::new()
-    };
-    let msg = message.trim();
+        ));
+    }
+    let msg = e.message.trim();
     match (msg.is_empty(), hint.is_empty()) {
         (true, true) => format!("{head}."),
         (false, true) => format!("{head}: {msg}"),
         (true, false) => format!("{head}. {hint}"),
         (false, false) => format!("{head}: {msg} {hint}"),
     }
-}
-
-/// [`describe_arm_refusal`] for an [`arm_client::ArmError`] (the client's hint as fallback).
-pub fn describe_arm_error(e: &arm_client::ArmError, config: &AuthConfig) -> String {
-    describe_arm_refusal(
-        e.status,
-        e.code.as_deref().unwrap_or(""),
-        &e.message,
-        e.hint(),
-        config,
-    )
 }
 
 /// One `GET {arm}/subscriptions` with a bearer token, through the browser's `fetch` and
@@ -581,13 +556,11 @@ pub async fn check_arm_access(session: std::rc::Rc<Session>) -> Result<String, S
             continue;
         }
         let err = get(&body, "error");
-        return Err(describe_arm_refusal(
-            Some(status),
-            &get_str(&err, "code"),
-            &get_str(&err, "message"),
-            None,
-            &config,
-        ));
+        let mut e =
+            arm_client::ArmError::new(arm_client::ErrorKind::Http, get_str(&err, "message"));
+        e.status = Some(status);
+        e.code = Some(get_str(&err, "code")).filter(|c| !c.is_empty());
+        return Err(describe_arm_error(&e, &config));
     }
 }
 

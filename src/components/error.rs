@@ -22,7 +22,7 @@ impl From<&ArmError> for ErrorView {
                 (None, _) => format!("{:?} error", e.kind),
             },
             message: e.message.clone(),
-            hint: e.hint().map(str::to_string),
+            hint: e.hint(),
             code: e.code.clone(),
             status: e.status,
             correlation_id: e.correlation_id.clone(),

@@ -1,8 +1,9 @@
 //! Grant access: a role assignment for a managed identity's principal. Role picker with search
 //! over the subscription's role definitions, scope picker (subscription / group / resource),
 //! principalType ServicePrincipal, a random GUID as the assignment's name (made here, in the
-//! browser), the request and the scripts before sending, and `PrincipalNotFound` (a new
-//! principal still replicating) retried with a visible countdown.
+//! browser), the request and the scripts before sending; sending is arm-client's flow
+//! ([`arm_client::flow::grant_role`]: `PrincipalNotFound` while a new principal replicates is
+//! waited out there), shown here with its countdown.
 
 use crate::components::error::{ErrorBox, ErrorView};
 use crate::components::review::{Requests, ScriptTabs};
@@ -44,15 +45,14 @@ pub fn principals_of(id: &IdentityState) -> Vec<Principal> {
     out
 }
 
-/// Seconds between `PrincipalNotFound` retries, and how many attempts in all.
-const RETRY_S: u64 = 10;
-const ATTEMPTS: u32 = 30;
+use arm_client::flow::{self, Outcome, PRINCIPAL_ATTEMPTS as ATTEMPTS, Wait};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Send {
     Idle,
     Sending { attempt: u32 },
     Waiting { attempt: u32, seconds: u64 },
+    Throttled { seconds: u64 },
     Done { id: String },
     Failed(ErrorView),
 }
@@ -158,7 +158,10 @@ pub fn GrantAccess(props: &GrantProps) -> Html {
             who.set(v.parse().unwrap_or(0));
         })
     };
-    let busy = matches!(*send, Send::Sending { .. } | Send::Waiting { .. });
+    let busy = matches!(
+        *send,
+        Send::Sending { .. } | Send::Waiting { .. } | Send::Throttled { .. }
+    );
     let onsend = {
         let (client, send, spec, name) =
             (s.client.clone(), send.clone(), spec.clone(), name.clone());
@@ -169,34 +172,48 @@ pub fn GrantAccess(props: &GrantProps) -> Html {
             let send = send.clone();
             let name = name.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let plan = role_assignment(&spec);
-                for attempt in 1..=ATTEMPTS {
-                    send.set(Send::Sending { attempt });
-                    match arm_client::identity::apply(&client, &plan, &mut |_| {}).await {
-                        Ok(_) => {
-                            send.set(Send::Done {
-                                id: plan.requests()[0].path.clone(),
-                            });
-                            // a next grant gets a new name
-                            name.set(new_guid());
-                            return;
-                        }
-                        Err(e)
-                            if e.code.as_deref() == Some("PrincipalNotFound")
-                                && attempt < ATTEMPTS =>
-                        {
-                            for left in (1..=RETRY_S).rev() {
-                                send.set(Send::Waiting {
-                                    attempt,
-                                    seconds: left,
-                                });
-                                client.clock().sleep(1000).await;
-                            }
-                        }
-                        Err(e) => {
-                            send.set(Send::Failed(ErrorView::from(&e)));
-                            return;
-                        }
+                let h = send.clone();
+                let mut attempt = 1;
+                let mut events = move |e: &flow::Event| match e {
+                    flow::Event::Sending { .. } => h.set(Send::Sending { attempt }),
+                    flow::Event::Waiting {
+                        why: Wait::PrincipalNotFound,
+                        attempt: a,
+                        seconds_left,
+                        ..
+                    } => {
+                        attempt = a + 1;
+                        h.set(Send::Waiting {
+                            attempt: *a,
+                            seconds: *seconds_left,
+                        })
+                    }
+                    flow::Event::Waiting {
+                        why: Wait::Throttled,
+                        seconds_left,
+                        ..
+                    } => h.set(Send::Throttled {
+                        seconds: *seconds_left,
+                    }),
+                    flow::Event::Progress { .. } | flow::Event::Resuming { .. } => {}
+                };
+                match flow::grant_role(&client, &spec, &mut events).await {
+                    Outcome::Applied(id) => {
+                        send.set(Send::Done { id });
+                        // a next grant gets a new name
+                        name.set(new_guid());
+                    }
+                    Outcome::Failed(f) | Outcome::NotSent(f) => {
+                        send.set(Send::Failed(ErrorView::from(&f.error)))
+                    }
+                    Outcome::Noop(why) | Outcome::Refused(why) => {
+                        send.set(Send::Failed(ErrorView::plain("Not sent", why)))
+                    }
+                    Outcome::Exists { .. } | Outcome::ConflictReplanned(_) => {
+                        send.set(Send::Failed(ErrorView::plain(
+                            "Not changed",
+                            "Azure answered 412 to a new role assignment: nothing was changed. Read the role assignments and try again.",
+                        )))
                     }
                 }
             });
@@ -288,6 +305,11 @@ pub fn GrantAccess(props: &GrantProps) -> Html {
                 Send::Waiting { attempt, seconds } => html! {
                     <p class="progress" role="status" id="grant-countdown" aria-live="polite" data-seconds={seconds.to_string()}>
                         { format!("Azure does not know this principal yet (PrincipalNotFound: a new identity takes a while to replicate). Attempt {attempt} of {ATTEMPTS}; retrying in {seconds} s…") }
+                    </p>
+                },
+                Send::Throttled { seconds } => html! {
+                    <p class="progress" role="status" id="grant-countdown" aria-live="polite" data-seconds={seconds.to_string()}>
+                        { format!("Azure is throttling requests: retrying in {seconds} s…") }
                     </p>
                 },
                 Send::Done { id } => html! { <p class="done" role="status" id="grant-result">{ format!("Role assignment created: {id}") }</p> },

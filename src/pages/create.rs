@@ -9,15 +9,14 @@ use crate::components::review::{Requests, ScriptTabs};
 use crate::hooks::{Load, remember_subscription, use_arm, use_options};
 use crate::nav::Link;
 use crate::session::{Session, use_session};
+use arm_client::flow::{self, Outcome, Wait};
 use arm_client::{ArmClient, ArmError, ops};
 use identity_core::api_versions;
-use identity_core::create::{
-    ImagePreset, Orchestration, UserAssignedIdentitySpec, create_user_assigned_identity,
-};
-use identity_core::create_wizard::{CreateAction, CreateStep, CreateWizard, Field};
+use identity_core::create::{ImagePreset, Orchestration, UserAssignedIdentitySpec};
+use identity_core::create_wizard::{CreateAction, CreateReview, CreateStep, CreateWizard, Field};
 use identity_core::naming::{self, OsType};
 use identity_core::route::Route;
-use identity_core::scripts::{ScriptPlan, generate_all};
+use identity_core::scripts::{Script, ScriptPlan, generate_all};
 use identity_core::{ArmRequest, Method, ResourceState};
 use std::rc::Rc;
 use yew::prelude::*;
@@ -266,7 +265,7 @@ fn radios(
     }
 }
 
-/// Where an apply stands.
+/// Where an apply stands (the create flow's events and outcome, as shown).
 #[derive(Debug, Clone, PartialEq)]
 enum Apply {
     Idle,
@@ -283,7 +282,34 @@ enum Apply {
     Failed {
         what: String,
         error: ErrorView,
+        not_sent: bool,
+        /// What the flow created before it failed, and what became of it.
+        left: Vec<(String, Left)>,
     },
+    /// A resource of that name exists: nothing was replaced.
+    Exists {
+        id: String,
+        left: Vec<(String, Left)>,
+    },
+}
+
+/// A resource a failed create left behind: the user deletes or keeps it.
+#[derive(Debug, Clone, PartialEq)]
+enum Left {
+    Offered,
+    Deleting,
+    Deleted,
+    Kept,
+    Failed(ErrorView),
+}
+
+/// The review of a create wizard: the plans (the identity's PUT guarded with
+/// `If-None-Match: *`) and their scripts, computed once per wizard state.
+#[derive(PartialEq)]
+struct Reviewed {
+    review: CreateReview,
+    identity_scripts: Vec<Script>,
+    scale_set_scripts: Vec<Script>,
 }
 
 /// The body shown on the page: the password replaced by a placeholder (it is sent, not shown).
@@ -344,6 +370,33 @@ pub fn CreateScaleSet() -> Html {
         Callback::from(move |_: MouseEvent| model.dispatch(a.clone()))
     };
     let running = matches!(*apply, Apply::Running { .. });
+    let cloud = s.config.script_cloud();
+    let reviewed = use_memo(
+        ((w.step == CreateStep::Review).then(|| w.clone()), cloud),
+        |(w, cloud)| {
+            w.as_ref().map(|w| {
+                let mut review = w.review();
+                if let Some((spec, p)) = review.identity.take() {
+                    review.identity = Some((spec, flow::guard_creates(p)));
+                }
+                Reviewed {
+                    identity_scripts: review
+                        .identity
+                        .as_ref()
+                        .map(|(spec, p)| {
+                            generate_all(&ScriptPlan::from_user_assigned_identity(*cloud, spec, p))
+                        })
+                        .unwrap_or_default(),
+                    scale_set_scripts: generate_all(&ScriptPlan::from_scale_set(
+                        *cloud,
+                        &review.scale_set.0,
+                        &review.scale_set.1,
+                    )),
+                    review,
+                }
+            })
+        },
+    );
 
     let steps = html! {
         <ol class="steps" id="create-steps" aria-label="Steps">
@@ -485,7 +538,10 @@ pub fn CreateScaleSet() -> Html {
                 </>
             }
         }
-        CreateStep::Review => review(&s, w, &apply),
+        CreateStep::Review => match &*reviewed {
+            Some(r) => review(&s, r, &model, &apply),
+            None => html! {},
+        },
     };
 
     let onsubmit = {
@@ -526,9 +582,60 @@ pub fn CreateScaleSet() -> Html {
     }
 }
 
-fn review(s: &Session, w: &CreateWizard, apply: &UseStateHandle<Apply>) -> Html {
-    let r = w.review();
-    let cloud = s.config.script_cloud();
+fn left_of(ids: Vec<String>) -> Vec<(String, Left)> {
+    ids.into_iter().map(|id| (id, Left::Offered)).collect()
+}
+
+/// The create flow's events, shown as progress.
+fn progress_events(apply: &UseStateHandle<Apply>) -> impl FnMut(&flow::Event) + 'static {
+    let h = apply.clone();
+    move |e: &flow::Event| match e {
+        flow::Event::Sending { step } => h.set(Apply::Running {
+            what: step.clone(),
+            state: String::new(),
+            elapsed_ms: 0,
+        }),
+        flow::Event::Progress {
+            step,
+            state,
+            elapsed_ms,
+        } => h.set(Apply::Running {
+            what: step.clone(),
+            state: state.clone(),
+            elapsed_ms: *elapsed_ms,
+        }),
+        flow::Event::Waiting {
+            step,
+            why,
+            seconds_left,
+            ..
+        } => h.set(Apply::Running {
+            what: step.clone(),
+            state: match why {
+                Wait::Throttled => {
+                    format!("Azure is throttling requests: retrying in {seconds_left} s")
+                }
+                Wait::PrincipalNotFound => format!("retrying in {seconds_left} s"),
+            },
+            elapsed_ms: 0,
+        }),
+        flow::Event::Resuming { step } => h.set(Apply::Running {
+            what: step.clone(),
+            state:
+                "the connection dropped after Azure acknowledged the request: reading the resource"
+                    .into(),
+            elapsed_ms: 0,
+        }),
+    }
+}
+
+fn review(
+    s: &Session,
+    reviewed: &Reviewed,
+    model: &UseReducerHandle<Model>,
+    apply: &UseStateHandle<Apply>,
+) -> Html {
+    let r = &reviewed.review;
     let origin = origin(s);
     let refusal = r.refusal();
     let (spec, plan) = r.scale_set.clone();
@@ -546,60 +653,40 @@ fn review(s: &Session, w: &CreateWizard, apply: &UseStateHandle<Apply>) -> Html 
                 elapsed_ms: 0,
             });
             wasm_bindgen_futures::spawn_local(async move {
-                let mut total = 0u64;
-                if let Some((ispec, iplan)) = &r.identity {
-                    let what = format!("Creating identity {}", ispec.name);
-                    let h = apply.clone();
-                    let w2 = what.clone();
-                    let mut progress = move |p: &arm_client::Progress| {
-                        h.set(Apply::Running {
-                            what: w2.clone(),
-                            state: p.state.clone(),
-                            elapsed_ms: p.elapsed_ms,
-                        })
-                    };
-                    match arm_client::identity::apply(&client, iplan, &mut progress).await {
-                        Ok(o) => total += o.iter().map(|x| x.elapsed_ms).sum::<u64>(),
-                        Err(e) => {
-                            apply.set(Apply::Failed {
-                                what,
-                                error: ErrorView::from(&e),
-                            });
-                            return;
-                        }
-                    }
-                }
-                let (sspec, splan) = &r.scale_set;
-                let what = format!("Creating scale set {}", sspec.name);
-                let h = apply.clone();
-                let w2 = what.clone();
-                let mut progress = move |p: &arm_client::Progress| {
-                    h.set(Apply::Running {
-                        what: w2.clone(),
-                        state: p.state.clone(),
-                        elapsed_ms: p.elapsed_ms,
-                    })
-                };
-                let id = sspec.id().as_str().to_string();
-                match arm_client::identity::apply(&client, splan, &mut progress).await {
-                    Ok(o) => {
-                        total += o.iter().map(|x| x.elapsed_ms).sum::<u64>();
-                        // read it back: the identities with their principal and client ids
-                        match arm_client::identity::read_state(&client, &id).await {
-                            Ok(st) => apply.set(Apply::Done {
-                                id,
-                                state: Rc::new(st),
-                                elapsed_ms: total,
-                            }),
-                            Err(e) => apply.set(Apply::Failed {
-                                what: "Reading the new scale set".into(),
-                                error: ErrorView::from(&e),
-                            }),
-                        }
-                    }
-                    Err(e) => apply.set(Apply::Failed {
-                        what,
-                        error: ErrorView::from(&e),
+                let mut events = progress_events(&apply);
+                match flow::create_scale_set(&client, &r, &mut events).await {
+                    Outcome::Applied(c) => apply.set(Apply::Done {
+                        id: c.id,
+                        state: Rc::new(c.state),
+                        elapsed_ms: c.elapsed_ms,
+                    }),
+                    Outcome::Exists { id, created } => apply.set(Apply::Exists {
+                        id,
+                        left: left_of(created),
+                    }),
+                    Outcome::Failed(f) => apply.set(Apply::Failed {
+                        what: f.step,
+                        error: ErrorView::from(&f.error),
+                        not_sent: false,
+                        left: left_of(f.created),
+                    }),
+                    Outcome::NotSent(f) => apply.set(Apply::Failed {
+                        what: f.step,
+                        error: ErrorView::from(&f.error),
+                        not_sent: true,
+                        left: left_of(f.created),
+                    }),
+                    Outcome::Noop(why) | Outcome::Refused(why) => apply.set(Apply::Failed {
+                        what: "Creating".into(),
+                        error: ErrorView::plain("Not sent", why),
+                        not_sent: true,
+                        left: vec![],
+                    }),
+                    Outcome::ConflictReplanned(rp) => apply.set(Apply::Failed {
+                        what: "Creating".into(),
+                        error: ErrorView::from(&rp.error),
+                        not_sent: false,
+                        left: vec![],
                     }),
                 }
             });
@@ -625,13 +712,13 @@ fn review(s: &Session, w: &CreateWizard, apply: &UseStateHandle<Apply>) -> Html 
             if let Some((ispec, iplan)) = &r.identity {
                 <h4>{ format!("First: create the user-assigned identity {}", ispec.name) }</h4>
                 <Requests prefix="uai-" origin={origin.clone()} requests={iplan.requests().to_vec()} />
-                <ScriptTabs prefix="uai-" scripts={generate_all(&ScriptPlan::from_user_assigned_identity(cloud, ispec, iplan))} />
+                <ScriptTabs prefix="uai-" scripts={reviewed.identity_scripts.clone()} />
             }
             if refusal.is_none() {
                 <h4>{ "The scale set's exact request" }</h4>
                 <Requests origin={origin.clone()} requests={plan.requests().iter().map(shown_request).collect::<Vec<_>>()} />
                 <h4>{ "Equivalent scripts" }</h4>
-                <ScriptTabs scripts={generate_all(&ScriptPlan::from_scale_set(cloud, &spec, &plan))} />
+                <ScriptTabs scripts={reviewed.scale_set_scripts.clone()} />
             }
             <div class="apply-bar">
                 if can_send {
@@ -654,10 +741,98 @@ fn review(s: &Session, w: &CreateWizard, apply: &UseStateHandle<Apply>) -> Html 
                         <GrantAccess principals={crate::components::grant::principals_of(&state.identity)} scope={id.clone()} />
                     </div>
                 },
-                Apply::Failed { what, error } => html! {
-                    <ErrorBox error={error.clone()}><p>{ format!("{what} failed.") }</p></ErrorBox>
+                Apply::Failed { what, error, not_sent, left } => html! {
+                    <ErrorBox error={error.clone()}>
+                        <p>{ format!("{what} failed.") }</p>
+                        if *not_sent {
+                            <p id="not-sent">{ "Azure did not acknowledge this request (or it was not sent), so nothing is claimed: check the resource group before trying again." }</p>
+                        }
+                        { left_behind(s, apply, left) }
+                    </ErrorBox>
                 },
+                Apply::Exists { id, left } => {
+                    let is_identity = id.to_ascii_lowercase().contains("/userassignedidentities/");
+                    let use_it = {
+                        let (model, apply, id) = (model.clone(), apply.clone(), id.clone());
+                        Callback::from(move |_: MouseEvent| {
+                            model.dispatch(CreateAction::Set(Field::NewIdentityName, String::new()));
+                            model.dispatch(CreateAction::ToggleUserAssigned(id.clone()));
+                            apply.set(Apply::Idle);
+                        })
+                    };
+                    html! {
+                        <div class="error" role="alert" id="exists">
+                            <p>{ format!("{id} exists already: nothing was replaced (If-None-Match: *).") }</p>
+                            if is_identity {
+                                <button type="button" class="button" id="use-existing" onclick={use_it}>{ "Use the existing identity instead" }</button>
+                            }
+                            { left_behind(s, apply, left) }
+                        </div>
+                    }
+                }
+
             } }
+        </div>
+    }
+}
+
+/// What a failed create left behind, each with "Delete it" and "Keep it".
+fn left_behind(s: &Session, apply: &UseStateHandle<Apply>, left: &[(String, Left)]) -> Html {
+    if left.is_empty() {
+        return html! {};
+    }
+    let set = |apply: &UseStateHandle<Apply>, id: &str, to: Left| {
+        let mut a = (**apply).clone();
+        if let Apply::Failed { left, .. } | Apply::Exists { left, .. } = &mut a {
+            for (i, l) in left.iter_mut() {
+                if i == id {
+                    *l = to.clone();
+                }
+            }
+        }
+        apply.set(a);
+    };
+    html! {
+        <div class="left-behind" id="left-behind">
+            <p>{ "Created before the failure:" }</p>
+            <ul>
+                { for left.iter().map(|(id, l)| {
+                    let delete = {
+                        let (client, apply, id) = (s.client.clone(), apply.clone(), id.clone());
+                        Callback::from(move |_: MouseEvent| {
+                            let Some(client) = client.clone() else { return };
+                            let (apply, id) = (apply.clone(), id.clone());
+                            set(&apply, &id, Left::Deleting);
+                            wasm_bindgen_futures::spawn_local(async move {
+                                let out = flow::delete_created(&client, &id, &mut |_| {}).await;
+                                let to = match out {
+                                    Outcome::Failed(f) | Outcome::NotSent(f) => Left::Failed(ErrorView::from(&f.error)),
+                                    _ => Left::Deleted,
+                                };
+                                set(&apply, &id, to);
+                            });
+                        })
+                    };
+                    let keep = { let (apply, id) = (apply.clone(), id.clone()); Callback::from(move |_: MouseEvent| set(&apply, &id, Left::Kept)) };
+                    html! {
+                        <li data-id={id.clone()}>
+                            <code>{ id.clone() }</code>
+                            { match l {
+                                Left::Offered => html! { <>
+                                    { " " }
+                                    <button type="button" class="button secondary" id="delete-left" onclick={delete} disabled={!s.read_write}>{ "Delete it" }</button>
+                                    { " " }
+                                    <button type="button" class="button secondary" id="keep-left" onclick={keep}>{ "Keep it" }</button>
+                                </> },
+                                Left::Deleting => html! { <span class="progress">{ " deleting…" }</span> },
+                                Left::Deleted => html! { <span>{ " deleted." }</span> },
+                                Left::Kept => html! { <span>{ " kept." }</span> },
+                                Left::Failed(e) => html! { <ErrorBox error={e.clone()} /> },
+                            } }
+                        </li>
+                    }
+                }) }
+            </ul>
         </div>
     }
 }
@@ -668,6 +843,8 @@ enum Made {
     Idle,
     Sending,
     Done(String),
+    /// One of that name exists: nothing was replaced; offered instead.
+    Exists(String),
     Failed(ErrorView),
 }
 
@@ -710,7 +887,7 @@ pub fn NewIdentityForm(props: &NewIdentityProps) -> Html {
             let mut x = (*spec).clone();
             f(&mut x, v);
             spec.set(x);
-            if matches!(*made, Made::Done(_) | Made::Failed(_)) {
+            if matches!(*made, Made::Done(_) | Made::Exists(_) | Made::Failed(_)) {
                 made.set(Made::Idle);
             }
         })
@@ -719,33 +896,36 @@ pub fn NewIdentityForm(props: &NewIdentityProps) -> Html {
         .then(|| naming::validate_user_assigned_identity_name(&spec.name).err())
         .flatten()
         .map(|e| e.to_string());
-    let plan = create_user_assigned_identity(&spec);
+    // the PUT as sent: If-None-Match: * (an existing identity is never replaced)
+    let plan = flow::identity_plan(&spec);
     let ready = plan.refusal().is_none();
     let oncreate = {
-        let (client, plan, made, cb) = (
+        let (client, spec, made, cb) = (
             s.client.clone(),
-            plan.clone(),
+            (*spec).clone(),
             made.clone(),
             props.on_created.clone(),
         );
-        let id = identity_core::ResourceId::user_assigned_identity(
-            &spec.subscription,
-            &spec.resource_group,
-            &spec.name,
-        )
-        .as_str()
-        .to_string();
         Callback::from(move |_: MouseEvent| {
             let Some(client) = client.clone() else { return };
-            let (plan, made, cb, id) = (plan.clone(), made.clone(), cb.clone(), id.clone());
+            let (spec, made, cb) = (spec.clone(), made.clone(), cb.clone());
             made.set(Made::Sending);
             wasm_bindgen_futures::spawn_local(async move {
-                match arm_client::identity::apply(&client, &plan, &mut |_| {}).await {
-                    Ok(_) => {
-                        made.set(Made::Done(id.clone()));
-                        cb.emit(id);
+                match flow::create_identity(&client, &spec, &mut |_| {}).await {
+                    Outcome::Applied(c) => {
+                        made.set(Made::Done(c.id.clone()));
+                        cb.emit(c.id);
                     }
-                    Err(e) => made.set(Made::Failed(ErrorView::from(&e))),
+                    Outcome::Exists { id, .. } => made.set(Made::Exists(id)),
+                    Outcome::Failed(f) | Outcome::NotSent(f) => {
+                        made.set(Made::Failed(ErrorView::from(&f.error)))
+                    }
+                    Outcome::Noop(why) | Outcome::Refused(why) => {
+                        made.set(Made::Failed(ErrorView::plain("Not sent", why)))
+                    }
+                    Outcome::ConflictReplanned(r) => {
+                        made.set(Made::Failed(ErrorView::from(&r.error)))
+                    }
                 }
             });
         })
@@ -771,6 +951,15 @@ pub fn NewIdentityForm(props: &NewIdentityProps) -> Html {
                 Made::Idle => html! {},
                 Made::Sending => html! { <p class="progress" role="status" id="uai-progress">{ "Creating…" }</p> },
                 Made::Done(id) => html! { <p class="done" role="status" id="uai-result">{ format!("Created {}.", id) }</p> },
+                Made::Exists(id) => {
+                    let use_it = { let (cb, made, id) = (props.on_created.clone(), made.clone(), id.clone()); Callback::from(move |_: MouseEvent| { made.set(Made::Done(id.clone())); cb.emit(id.clone()) }) };
+                    html! {
+                        <div class="error" role="alert" id="uai-exists">
+                            <p>{ format!("An identity {} exists already: nothing was replaced (If-None-Match: *).", id) }</p>
+                            <button type="button" class="button" id="uai-use-existing" onclick={use_it}>{ "Use it instead" }</button>
+                        </div>
+                    }
+                }
                 Made::Failed(e) => html! { <ErrorBox error={e.clone()} /> },
             } }
         </section>

@@ -1,19 +1,20 @@
 //! One wizard on a scale set or VM: choose (assign / remove user-assigned), review (diff, exact
 //! request, scripts), apply (read-write only) with progress to the end, and the result read back.
-//! The steps and validation are identity-core's [`Wizard`] reducer; this file only renders it
-//! and runs the requests.
+//! The steps and validation are identity-core's [`Wizard`] reducer; the apply is arm-client's
+//! flow ([`arm_client::flow::change_identity`]); this file renders both.
 
 use crate::components::error::{ErrorBox, ErrorView};
 use crate::components::review::{IdentityDiff, Requests, ScriptTabs};
 use crate::hooks::{Load, use_arm};
 use crate::nav::Link;
 use crate::session::use_session;
-use arm_client::{ArmClient, ArmError, ErrorKind, ops};
+use arm_client::flow::{self, Outcome as FlowOutcome, Wait};
+use arm_client::{ArmClient, ArmError, ops};
 use identity_core::plan::Outcome;
 use identity_core::route::Route;
-use identity_core::scripts::{ScriptPlan, generate_all};
+use identity_core::scripts::{Script, ScriptPlan, generate_all};
 use identity_core::wizard::{Candidate, Step, Wizard, WizardAction, WizardKind};
-use identity_core::{IdentityState, ResourceState, plan};
+use identity_core::{IdentityState, Operation, Plan, ResourceState, plan};
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -27,7 +28,7 @@ impl Reducible for Model {
     }
 }
 
-/// Where an apply stands.
+/// Where an apply stands (the flow's events and outcome, as shown).
 #[derive(Debug, Clone, PartialEq)]
 enum Apply {
     Idle,
@@ -41,32 +42,29 @@ enum Apply {
         after: Option<IdentityState>,
         resumed: bool,
     },
+    /// The flow ended without the change: `not_sent` when nothing reached Azure (or Azure did
+    /// not acknowledge it).
     Failed {
         error: ErrorView,
-        why: Why,
+        not_sent: bool,
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Why {
-    /// 412: someone changed the resource since it was read.
-    Changed,
-    /// 409: another operation is running on it.
-    Busy,
-    /// 429 after the client's own retries.
-    Throttled,
-    Other,
-}
+const RESUMING: &str = "The connection dropped after Azure acknowledged the change; resuming by reading the resource until its operation ends…";
 
-fn classify(e: &ArmError) -> Why {
-    match (e.status, e.code.as_deref()) {
-        (Some(412), _) => Why::Changed,
-        (Some(409), _)
-        | (_, Some("OperationNotAllowed" | "RetryableErrorDueToAnotherOperation")) => Why::Busy,
-        (Some(429), _) => Why::Throttled,
-        _ => Why::Other,
+/// A flow's wait, as shown in the progress line.
+fn wait_text(why: Wait, seconds_left: u64) -> String {
+    match why {
+        Wait::Throttled => format!("Azure is throttling requests: retrying in {seconds_left} s"),
+        Wait::PrincipalNotFound => {
+            format!("waiting for the principal: retrying in {seconds_left} s")
+        }
     }
 }
+
+/// The plan of the operation against the state, and its scripts: computed once per (state,
+/// operation), not on every progress tick.
+type Planned = Option<(Operation, Plan, Vec<Script>)>;
 
 #[derive(Properties, PartialEq)]
 pub struct WizardProps {
@@ -125,6 +123,17 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
             } else {
                 Ok(Rc::new(Vec::new()))
             }
+        },
+    );
+    let cloud = s.config.script_cloud();
+    let planned: Rc<Planned> = use_memo(
+        (st.clone(), w.operation().ok(), cloud),
+        |(st, op, cloud)| {
+            op.clone().map(|op| {
+                let p = plan(st, &op);
+                let scripts = generate_all(&ScriptPlan::from_plan(*cloud, st, &op, &p));
+                (op, p, scripts)
+            })
         },
     );
     let close = Route::Resource {
@@ -220,7 +229,7 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
                 </div>
             }
         }
-        Step::Review => review(props, &s, w, &model, &apply, &notice),
+        Step::Review => review(props, &s, w, &planned, &model, &apply, &notice),
     };
 
     html! {
@@ -306,22 +315,17 @@ fn review(
     props: &WizardProps,
     s: &crate::session::Session,
     w: &Wizard,
+    planned: &Planned,
     model: &UseReducerHandle<Model>,
     apply: &UseStateHandle<Apply>,
     notice: &UseStateHandle<Option<String>>,
 ) -> Html {
     let st = props.state.clone();
-    let op = match w.operation() {
-        Ok(op) => op,
-        Err(e) => return html! { <p class="error" role="alert">{ e }</p> },
+    let (op, p, scripts) = match (w.operation(), planned) {
+        (Err(e), _) => return html! { <p class="error" role="alert">{ e }</p> },
+        (Ok(_), None) => return html! {},
+        (Ok(_), Some((op, p, scripts))) => (op.clone(), p.clone(), scripts.clone()),
     };
-    let p = plan(&st, &op);
-    let scripts = generate_all(&ScriptPlan::from_plan(
-        s.config.script_cloud(),
-        &st,
-        &op,
-        &p,
-    ));
     let origin = s
         .client
         .as_ref()
@@ -343,17 +347,16 @@ fn review(
         let apply = apply.clone();
         let notice = notice.clone();
         let client = s.client.clone();
-        let p = p.clone();
         let reload = props.reload.clone();
-        let id = st.id.as_str().to_string();
+        let st = st.clone();
         Callback::from(move |_: MouseEvent| {
             let Some(client) = client.clone() else { return };
-            let (apply, notice, p, reload, id) = (
+            let (apply, notice, reload, st, op) = (
                 apply.clone(),
                 notice.clone(),
-                p.clone(),
                 reload.clone(),
-                id.clone(),
+                st.clone(),
+                op.clone(),
             );
             notice.set(None);
             apply.set(Apply::Running {
@@ -361,59 +364,65 @@ fn review(
                 elapsed_ms: 0,
             });
             wasm_bindgen_futures::spawn_local(async move {
-                let progress_handle = apply.clone();
-                let mut progress = move |pr: &arm_client::Progress| {
-                    progress_handle.set(Apply::Running {
-                        state: pr.state.clone(),
-                        elapsed_ms: pr.elapsed_ms,
-                    })
+                let (h, n) = (apply.clone(), notice.clone());
+                let mut elapsed = 0;
+                let mut events = move |e: &flow::Event| match e {
+                    flow::Event::Sending { .. } => {}
+                    flow::Event::Progress {
+                        state, elapsed_ms, ..
+                    } => {
+                        elapsed = *elapsed_ms;
+                        h.set(Apply::Running {
+                            state: state.clone(),
+                            elapsed_ms: elapsed,
+                        })
+                    }
+                    flow::Event::Waiting {
+                        why, seconds_left, ..
+                    } => h.set(Apply::Running {
+                        state: wait_text(*why, *seconds_left),
+                        elapsed_ms: elapsed,
+                    }),
+                    flow::Event::Resuming { .. } => n.set(Some(RESUMING.into())),
                 };
-                let result = arm_client::identity::apply(&client, &p, &mut progress).await;
-                let before = p.before.clone();
-                let done = |outcomes: &[arm_client::LroOutcome], resumed: bool| Apply::Done {
-                    before: before.clone(),
-                    elapsed_ms: outcomes.iter().map(|o| o.elapsed_ms).sum(),
-                    after: outcomes
-                        .last()
-                        .and_then(|o| o.response.body_json().ok())
-                        .and_then(|b| ResourceState::from_arm(&b, None).ok())
-                        .map(|s| s.identity),
-                    resumed,
+                let out = match op {
+                    Operation::RemoveLegacyExtension { upgrade_instances } => {
+                        flow::remove_legacy_extension(&client, &st, upgrade_instances, &mut events)
+                            .await
+                    }
+                    op => flow::change_identity(&client, &st, &op, &mut events).await,
                 };
-                match result {
-                    Ok(outcomes) => {
-                        apply.set(done(&outcomes, false));
+                match out {
+                    FlowOutcome::Applied(ch) => {
+                        apply.set(Apply::Done {
+                            before: ch.before,
+                            elapsed_ms: ch.elapsed_ms,
+                            after: ch.after.map(|s| s.identity),
+                            resumed: ch.resumed,
+                        });
                         reload.emit(());
                     }
-                    Err(e) if e.kind == ErrorKind::Network => {
-                        // the connection dropped (possibly while polling): resume by following the resource
-                        notice.set(Some("The connection dropped; resuming by reading the resource until its operation ends…".into()));
-                        let resumed = match ops::get_resource(&id) {
-                            Ok(get) => client.wait_for_resource(&get, &mut progress).await,
-                            Err(e) => Err(e),
-                        };
-                        match resumed {
-                            Ok(o) => apply.set(done(&[o], true)),
-                            Err(e) => apply.set(Apply::Failed {
-                                error: ErrorView::from(&e),
-                                why: classify(&e),
-                            }),
-                        }
+                    FlowOutcome::ConflictReplanned(_) => {
+                        notice.set(Some("Someone changed this resource after it was read (412 PreconditionFailed). It has been read again and the review below is re-planned against its current state, with your choice kept. Review it and apply again.".into()));
+                        apply.set(Apply::Idle);
                         reload.emit(());
                     }
-                    Err(e) => {
-                        let why = classify(&e);
-                        if why == Why::Changed {
-                            notice.set(Some("Someone changed this resource after it was read (412 PreconditionFailed). It has been read again and the review below is re-planned against its current state, with your choice kept. Review it and apply again.".into()));
-                            apply.set(Apply::Idle);
-                            reload.emit(());
-                        } else {
-                            apply.set(Apply::Failed {
-                                error: ErrorView::from(&e),
-                                why,
-                            });
-                        }
+                    FlowOutcome::Noop(why) | FlowOutcome::Refused(why) => {
+                        notice.set(Some(why));
+                        apply.set(Apply::Idle);
                     }
+                    FlowOutcome::Exists { id, .. } => {
+                        notice.set(Some(format!("{id} exists already: nothing was replaced.")));
+                        apply.set(Apply::Idle);
+                    }
+                    FlowOutcome::Failed(f) => apply.set(Apply::Failed {
+                        error: ErrorView::from(&f.error),
+                        not_sent: false,
+                    }),
+                    FlowOutcome::NotSent(f) => apply.set(Apply::Failed {
+                        error: ErrorView::from(&f.error),
+                        not_sent: true,
+                    }),
                 }
             });
         })
@@ -483,14 +492,12 @@ fn review(
                         }
                     </div>
                 },
-                Apply::Failed { error, why } => html! {
+                Apply::Failed { error, not_sent } => html! {
                     <ErrorBox error={error.clone()}>
-                        { match why {
-                            Why::Busy => html! { <p>{ "Another operation is running on this resource. Wait for it to finish, then retry." }</p> },
-                            Why::Throttled => html! { <p>{ match error.retry_after_ms { Some(ms) => format!("Azure is throttling requests: wait {} s, then retry.", ms.div_ceil(1000)), None => "Azure is throttling requests: wait a little, then retry.".into() } }</p> },
-                            Why::Changed | Why::Other => html! {},
-                        } }
-                        <button type="button" class="button" id="retry" onclick={retry}>{ "Read the resource again and retry" }</button>
+                        if *not_sent {
+                            <p id="not-sent">{ "Azure did not acknowledge this change (or it was not sent), so nothing is claimed. Try again: the resource is read first and the change planned again." }</p>
+                        }
+                        <button type="button" class="button" id="retry" onclick={retry}>{ if *not_sent { "Try again" } else { "Read the resource again and retry" } }</button>
                     </ErrorBox>
                 },
             } }

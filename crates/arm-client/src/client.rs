@@ -31,6 +31,48 @@ pub struct Exchange {
 }
 
 type Observer = Rc<dyn Fn(&Exchange)>;
+
+/// Whether the session may write: a shared switch the client checks before it sends any
+/// request that is not a read (every try, so a retry waiting when the switch goes to read-only
+/// is not sent). Clones share the switch.
+///
+/// ```
+/// use arm_client::{ArmClient, ErrorKind, StaticToken, VirtualClock, WriteAccess, ops, testing::{ScriptedTransport, block_on}};
+/// use std::rc::Rc;
+/// let t = Rc::new(ScriptedTransport::new());
+/// let access = WriteAccess::new(false);
+/// let c = ArmClient::builder("https://management.azure.com", t.clone(), Rc::new(StaticToken::new("tok")))
+///     .clock(Rc::new(VirtualClock::new(0))).write_access(access.clone()).build().unwrap();
+/// let put = ops::put_create("/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/i",
+///     serde_json::json!({"location": "westeurope"})).unwrap();
+/// let e = block_on(c.send(&put)).unwrap_err();
+/// assert_eq!(e.kind, ErrorKind::ReadOnly);
+/// assert!(t.requests().is_empty(), "nothing was sent");
+/// ```
+#[derive(Debug, Clone)]
+pub struct WriteAccess(Rc<std::cell::Cell<bool>>);
+
+impl WriteAccess {
+    /// A switch, on (`true`: writes allowed) or off.
+    pub fn new(allowed: bool) -> Self {
+        WriteAccess(Rc::new(std::cell::Cell::new(allowed)))
+    }
+    /// Turn writes on or off (for every client holding this switch).
+    pub fn set(&self, allowed: bool) {
+        self.0.set(allowed);
+    }
+    /// Whether writes are allowed now.
+    pub fn allowed(&self) -> bool {
+        self.0.get()
+    }
+}
+
+impl Default for WriteAccess {
+    /// Writes allowed (a library default; the app starts read-only).
+    fn default() -> Self {
+        WriteAccess::new(true)
+    }
+}
 type WaitObserver = Rc<dyn Fn(&Exchange, &RetryWait)>;
 
 /// Builds an [`ArmClient`].
@@ -44,9 +86,15 @@ pub struct ArmClientBuilder {
     limit: usize,
     observer: Option<Observer>,
     on_retry: Option<WaitObserver>,
+    write: WriteAccess,
 }
 
 impl ArmClientBuilder {
+    /// The read-write switch this client obeys (default: writes allowed).
+    pub fn write_access(mut self, w: WriteAccess) -> Self {
+        self.write = w;
+        self
+    }
     /// Called before each retry wait with the request and the wait (a UI shows a
     /// countdown when `from_retry_after`).
     pub fn on_retry(mut self, f: impl Fn(&Exchange, &RetryWait) + 'static) -> Self {
@@ -100,6 +148,7 @@ impl ArmClientBuilder {
             limiter: Limiter::new(self.limit),
             observer: self.observer,
             on_retry: self.on_retry,
+            write: self.write,
         })
     }
 }
@@ -138,6 +187,7 @@ pub struct ArmClient {
     limiter: Limiter,
     observer: Option<Observer>,
     on_retry: Option<WaitObserver>,
+    write: WriteAccess,
 }
 
 impl std::fmt::Debug for ArmClient {
@@ -170,7 +220,13 @@ impl ArmClient {
             limit: 4,
             observer: None,
             on_retry: None,
+            write: WriteAccess::default(),
         }
+    }
+
+    /// The read-write switch this client obeys.
+    pub fn write_access(&self) -> &WriteAccess {
+        &self.write
     }
 
     /// The ARM origin that alone receives the token.
@@ -216,6 +272,9 @@ impl ArmClient {
         let method = req.method.as_str();
         if let Err(e) = check_origin(&self.origin, &req.url) {
             return (Err(e.at(method, &req.url)), 0);
+        }
+        if let Err(e) = self.check_write(&req) {
+            return (Err(e), 0);
         }
         let safety = Safety::of(&req);
         let mut on_wait = |w: &RetryWait| {
@@ -294,7 +353,20 @@ impl ArmClient {
         req: &ArmRequest,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<LroOutcome, ArmError> {
-        let http = self.http_request(req);
+        let started = self.clock.now_ms();
+        let initial = self.send(req).await?;
+        self.follow(req, initial, started, progress).await
+    }
+
+    /// Follow the operation `req` started (its 2xx answer `initial`, sent at clock time
+    /// `started_ms`) to its end (see [`crate::lro`]).
+    pub async fn follow(
+        &self,
+        req: &ArmRequest,
+        initial: HttpResponse,
+        started_ms: u64,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<LroOutcome, ArmError> {
         let resource_url = self.url_of(&ArmRequest {
             method: Method::Get,
             path: req.path.clone(),
@@ -307,8 +379,6 @@ impl ArmClient {
             headers: vec![],
             body: None,
         });
-        let started = self.clock.now_ms();
-        let initial = self.send_http(http).await?;
         lro::follow(
             initial,
             req.method,
@@ -316,7 +386,7 @@ impl ArmClient {
             |url| self.send_http_raw(HttpRequest::new(Method::Get, url)),
             &*self.clock,
             &self.lro,
-            started,
+            started_ms,
             progress,
         )
         .await
@@ -352,6 +422,8 @@ impl ArmClient {
         check_origin(&self.origin, &req.url)?;
         let method = req.method.as_str();
         let url = req.url.clone();
+        // checked on every try: a retry of a write is not sent once the session is read-only
+        self.check_write(&req)?;
         let _permit = self.limiter.acquire().await;
         let token = self
             .tokens
@@ -370,6 +442,18 @@ impl ArmClient {
             .map_err(|e| cred_err(e, method, &url))?;
         req.set_header("Authorization", format!("Bearer {token}"));
         self.transmit(req).await
+    }
+
+    /// Refuse a write (any request but a read) when the session is read-only.
+    fn check_write(&self, req: &HttpRequest) -> Result<(), ArmError> {
+        if Safety::of(req) == Safety::Read || self.write.allowed() {
+            return Ok(());
+        }
+        Err(ArmError::new(
+            ErrorKind::ReadOnly,
+            "the session is read-only: this change was not sent",
+        )
+        .at(req.method.as_str(), &req.url))
     }
 
     async fn transmit(&self, req: HttpRequest) -> Result<HttpResponse, ArmError> {

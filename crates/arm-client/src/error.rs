@@ -24,6 +24,9 @@ pub enum ErrorKind {
     Decode,
     /// The request could not be built (bad id, bad URL).
     InvalidRequest,
+    /// A write was refused before sending: the session is read-only (see
+    /// [`crate::WriteAccess`]).
+    ReadOnly,
 }
 
 /// One entry of ARM's `error.details`.
@@ -164,85 +167,228 @@ impl ArmError {
         self.status == Some(429)
     }
 
-    /// A short, user-facing hint for the errors users meet, `None` otherwise.
-    pub fn hint(&self) -> Option<&'static str> {
+    /// What this error is, for the flows and the pages: one classification for the whole app
+    /// (see [`Class`]).
+    pub fn class(&self) -> Class {
         let code = self.code.as_deref().unwrap_or("");
         let is = |c: &str| code.eq_ignore_ascii_case(c);
-        Some(match self.kind {
-            ErrorKind::Network => {
-                "The connection dropped before Azure answered. Check the network; a change may \
-                 still have been applied, so re-read the resource before trying again."
+        match self.kind {
+            ErrorKind::ReadOnly => return Class::ReadOnly,
+            ErrorKind::Network => return Class::Network,
+            ErrorKind::ForeignOrigin => return Class::ForeignOrigin,
+            ErrorKind::Credential => return Class::SignIn,
+            ErrorKind::Timeout => return Class::StillRunning,
+            ErrorKind::Decode | ErrorKind::InvalidRequest => return Class::Other,
+            ErrorKind::Http | ErrorKind::OperationFailed => {}
+        }
+        if is("LinkedAuthorizationFailed") {
+            Class::LinkedForbidden
+        } else if is("AuthorizationFailed") {
+            Class::Forbidden
+        } else if (is("PreconditionFailed") || self.status == Some(412)) && self.attempts > 1 {
+            Class::LostAnswer
+        } else if is("PreconditionFailed") || self.status == Some(412) {
+            Class::Changed
+        } else if is("RoleAssignmentExists") {
+            Class::AlreadyExists
+        } else if is("OperationNotAllowed") && self.message.contains("in progress")
+            || is("AnotherOperationInProgress")
+            || is("RetryableErrorDueToAnotherOperation")
+            || self.status == Some(409)
+        {
+            Class::Busy
+        } else if is("InvalidParameter") || is("InvalidIdentityValues") {
+            Class::InvalidValue
+        } else if is("PrincipalNotFound") {
+            Class::PrincipalNotFound
+        } else if is("InvalidAuthenticationTokenAudience") {
+            Class::WrongAudience
+        } else if is("InvalidAuthenticationTokenTenant") {
+            Class::WrongTenant
+        } else if is("ExpiredAuthenticationToken")
+            || is("InvalidAuthenticationToken")
+            || is("AuthenticationFailed")
+            || self.status == Some(401)
+        {
+            Class::SignIn
+        } else if self.status == Some(429) {
+            Class::Throttled
+        } else if matches!(self.status, Some(500 | 502 | 503 | 504)) {
+            Class::Transient
+        } else if is("ResourceNotFound") || is("ResourceGroupNotFound") || self.status == Some(404)
+        {
+            Class::NotFound
+        } else if self.kind == ErrorKind::OperationFailed {
+            Class::OperationFailed
+        } else {
+            Class::Other
+        }
+    }
+
+    /// For a `LinkedAuthorizationFailed`: the permission (action) missing and the linked
+    /// scope it is missing on, read from ARM's message.
+    ///
+    /// ```
+    /// use arm_client::{ArmError, HttpResponse};
+    /// let resp = HttpResponse::json(403, &serde_json::json!({"error": {"code": "LinkedAuthorizationFailed",
+    ///   "message": "The client 'a' with object id 'o' has permission to perform action 'Microsoft.Compute/virtualMachineScaleSets/write' on scope '/s'; however, it does not have permission to perform action 'Microsoft.ManagedIdentity/userAssignedIdentities/assign/action' on the linked scope(s) '/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1' or the linked scope(s) are invalid."}}));
+    /// let e = ArmError::from_response("PATCH", "https://management.azure.com/s", &resp);
+    /// let (action, scope) = e.linked_permission().unwrap();
+    /// assert_eq!(action, "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action");
+    /// assert!(scope.ends_with("/userAssignedIdentities/id1"));
+    /// assert!(e.hint().unwrap().contains("Managed Identity Operator on id1"));
+    /// ```
+    pub fn linked_permission(&self) -> Option<(String, String)> {
+        let m = &self.message;
+        let after = |hay: &str, marker: &str| -> Option<String> {
+            let at = hay.find(marker)? + marker.len();
+            let rest = &hay[at..];
+            Some(rest[..rest.find('\'')?].to_string())
+        };
+        let tail = m
+            .find("does not have permission")
+            .map(|i| &m[i..])
+            .unwrap_or(m);
+        let action = after(tail, "perform action '")?;
+        let scope = after(tail, "linked scope(s) '")?;
+        Some((action, scope))
+    }
+
+    /// A short, user-facing hint: what happened and what to do (`None` for errors nobody
+    /// can act on beyond ARM's own message). The one wording of the whole app.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self.class() {
+            Class::ReadOnly => {
+                "The session is read-only: nothing was sent. Switch to read-write in the header, \
+                 then try again."
+                    .into()
             }
-            ErrorKind::ForeignOrigin => {
-                "Azure returned a link to another host; it was not followed, so your token \
-                 stayed with Azure Resource Manager."
+            Class::Network => "The connection dropped before Azure answered. Check the network; \
+                 a change may still have been applied, so re-read the resource before trying again."
+                .into(),
+            Class::ForeignOrigin => "Azure returned a link to another host; it was not followed, \
+                 so your token stayed with Azure Resource Manager."
+                .into(),
+            Class::SignIn if self.kind == ErrorKind::Credential => {
+                "Sign in again to get a new access token.".into()
             }
-            ErrorKind::Credential => "Sign in again to get a new access token.",
-            ErrorKind::Timeout => {
-                "The operation is still running in Azure; check it again in a minute."
+            Class::SignIn => {
+                "Your sign-in expired or is not valid for this tenant. Sign in again.".into()
             }
-            _ if is("LinkedAuthorizationFailed") => {
-                "You may change this resource but not use a linked one: assigning a \
-                 user-assigned identity needs Managed Identity Operator (…/assign/action) on \
-                 that identity."
+            Class::StillRunning => {
+                "The operation is still running in Azure; check it again in a minute.".into()
             }
-            _ if is("AuthorizationFailed") => {
-                "Your account lacks the role for this action on this scope (e.g. Virtual Machine \
-                 Contributor). If access was granted just now, sign in again."
-            }
-            _ if (is("PreconditionFailed") || self.status == Some(412)) && self.attempts > 1 => {
-                "The answer to an earlier attempt was lost and that attempt was probably applied. \
-                 Re-read the resource to see its current state."
-            }
-            _ if is("PreconditionFailed") || self.status == Some(412) => {
-                "The resource was changed by someone else since it was read. Re-read it and \
-                 review the change again."
-            }
-            _ if is("OperationNotAllowed") && self.message.contains("in progress")
-                || is("AnotherOperationInProgress")
-                || is("RetryableErrorDueToAnotherOperation")
-                || (self.status == Some(409) && !is("RoleAssignmentExists")) =>
-            {
-                "Another operation on this resource is still running. Wait for it to finish, \
+            Class::LinkedForbidden => match self.linked_permission() {
+                Some((action, scope)) => {
+                    let name = scope.rsplit('/').next().unwrap_or(&scope);
+                    let role = if action
+                        .to_ascii_lowercase()
+                        .contains("userassignedidentities")
+                        && action.to_ascii_lowercase().ends_with("/assign/action")
+                    {
+                        format!(" — e.g. the role Managed Identity Operator on {name}")
+                    } else {
+                        String::new()
+                    };
+                    format!(
+                        "You may change this resource but not use a linked one: your account lacks \
+                         {action} on {scope}{role}. Ask for it, then sign in again and retry."
+                    )
+                }
+                None => "You may change this resource but not use a linked one: assigning a \
+                     user-assigned identity needs Managed Identity Operator (…/assign/action) on \
+                     that identity."
+                    .into(),
+            },
+            Class::Forbidden => "Your account lacks the role for this action on this scope (e.g. \
+                 Virtual Machine Contributor). If access was granted just now, sign in again."
+                .into(),
+            Class::LostAnswer => "The answer to an earlier attempt was lost and that attempt was \
+                 probably applied. Re-read the resource to see its current state."
+                .into(),
+            Class::Changed => "The resource was changed by someone else since it was read. \
+                 Re-read it and review the change again."
+                .into(),
+            Class::Busy => "Another operation is running on this resource. Wait for it to finish, \
                  then retry."
+                .into(),
+            Class::AlreadyExists => "This role assignment already exists.".into(),
+            Class::InvalidValue => "Azure rejected a value in the request; see the target and \
+                 message for which one (e.g. a system-assigned identity on a Flexible scale set)."
+                .into(),
+            Class::PrincipalNotFound => "The identity was created moments ago and has not \
+                 replicated yet. Retry in a minute."
+                .into(),
+            Class::WrongAudience => {
+                "The token was issued for another ARM endpoint (audience) than \
+                 this one accepts: check the cloud (and armAudience) in the app's configuration \
+                 (config.json), then sign in again."
+                    .into()
             }
-            _ if is("RoleAssignmentExists") => "This role assignment already exists.",
-            _ if is("InvalidParameter") || is("InvalidIdentityValues") => {
-                "Azure rejected a value in the request; see the target and message for which \
-                 one (e.g. a system-assigned identity on a Flexible scale set)."
+            Class::WrongTenant => {
+                "The token is for another tenant than the subscription's: switch to that tenant."
+                    .into()
             }
-            _ if is("PrincipalNotFound") => {
-                "The identity was created moments ago and has not replicated yet. Retry in \
-                 a minute."
+            Class::Throttled => match self.retry_after_ms {
+                Some(ms) => format!(
+                    "Azure is throttling requests: wait {} s, then retry.",
+                    ms.div_ceil(1000)
+                ),
+                None => "Azure is throttling requests: wait a little, then retry.".into(),
+            },
+            Class::Transient => "Azure had a temporary problem. Try again shortly.".into(),
+            Class::NotFound => {
+                "The resource does not exist (any more), or is in another subscription.".into()
             }
-            _ if is("InvalidAuthenticationTokenAudience") => {
-                "The token was issued for another ARM endpoint (audience) than this one accepts: \
-                 check the cloud (and armAudience) in the app's configuration, then sign in again."
-            }
-            _ if is("ExpiredAuthenticationToken")
-                || is("InvalidAuthenticationToken")
-                || is("InvalidAuthenticationTokenTenant")
-                || is("AuthenticationFailed")
-                || self.status == Some(401) =>
-            {
-                "Your sign-in expired or is not valid for this tenant. Sign in again."
-            }
-            _ if self.status == Some(429) => {
-                "Azure is throttling requests. Wait before trying again (the delay is shown \
-                 when Azure tells it)."
-            }
-            _ if matches!(self.status, Some(500 | 502 | 503 | 504)) => {
-                "Azure had a temporary problem. Try again shortly."
-            }
-            _ if is("ResourceNotFound")
-                || is("ResourceGroupNotFound")
-                || self.status == Some(404) =>
-            {
-                "The resource does not exist (any more), or is in another subscription."
-            }
-            _ => return None,
+            Class::OperationFailed | Class::Other => return None,
         })
     }
+}
+
+/// What an error means for the user: the one classification of the app (the flows decide by
+/// it, [`ArmError::hint`] words it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// The session is read-only: the write was refused before sending.
+    ReadOnly,
+    /// The connection dropped; no answer was read.
+    Network,
+    /// A link to another host was refused.
+    ForeignOrigin,
+    /// Sign in again (401, an expired or invalid token, no token).
+    SignIn,
+    /// The token's audience is not this ARM endpoint.
+    WrongAudience,
+    /// The token is for another tenant.
+    WrongTenant,
+    /// A long-running operation outlived the client's bound.
+    StillRunning,
+    /// 403 `LinkedAuthorizationFailed`: a permission on a linked resource is missing.
+    LinkedForbidden,
+    /// 403 `AuthorizationFailed`.
+    Forbidden,
+    /// 412 after a retried write: the earlier attempt was probably applied.
+    LostAnswer,
+    /// 412: changed by someone else since it was read.
+    Changed,
+    /// 409: another operation is running.
+    Busy,
+    /// 409 `RoleAssignmentExists`.
+    AlreadyExists,
+    /// 400 `InvalidParameter`.
+    InvalidValue,
+    /// `PrincipalNotFound`: a new principal still replicating.
+    PrincipalNotFound,
+    /// 429 after the client's own retries.
+    Throttled,
+    /// 5xx after the client's own retries.
+    Transient,
+    /// 404.
+    NotFound,
+    /// A long-running operation ended Failed or Canceled.
+    OperationFailed,
+    /// Anything else.
+    Other,
 }
 
 fn str_field(v: &serde_json::Value, k: &str) -> Option<String> {

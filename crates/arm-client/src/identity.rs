@@ -1,5 +1,7 @@
-//! The identity change as the wizards run it: read the resource (one GET), plan with
-//! identity-core, send the plan's request(s) and follow each operation to its end.
+//! Identity building blocks: read the resource (one GET), plan with identity-core, send the
+//! plan's request(s) and follow each operation to its end. The app applies changes through
+//! [`crate::flow`], which adds the guarantees every change gets (412 re-plan, waits, resume only
+//! after an acknowledged write, typed outcomes).
 
 use crate::client::ArmClient;
 use crate::error::{ArmError, ErrorKind};

@@ -13,6 +13,7 @@
 //! | token | [`auth`] | [`TokenSource`]; on 401 one fresh token and one more try |
 //! | long-running ops | [`lro`] | `Azure-AsyncOperation`, else `Location`, else `provisioningState`; progress events; a bound on the wait |
 //! | paging | [`paging`] | `nextLink` and Resource Graph `$skipToken`, page by page |
+//! | flows | [`flow`] | one async flow per kind of change, typed events and outcomes (what the app applies with) |
 //!
 //! Time goes through [`Clock`]: a [`VirtualClock`] in tests, `setTimeout` in the browser.
 //! Every failure is one [`ArmError`] (status, ARM code, message, details, request and
@@ -41,6 +42,7 @@ pub mod auth;
 pub mod client;
 pub mod clock;
 pub mod error;
+pub mod flow;
 pub mod http;
 pub mod identity;
 pub mod inventory;
@@ -54,9 +56,9 @@ pub mod transport;
 pub mod url;
 
 pub use auth::{StaticToken, TokenSource, check_origin};
-pub use client::{ArmClient, ArmClientBuilder, ArmResponse, Exchange};
+pub use client::{ArmClient, ArmClientBuilder, ArmResponse, Exchange, WriteAccess};
 pub use clock::{Clock, VirtualClock};
-pub use error::{ArmError, ErrorDetail, ErrorInfo, ErrorKind};
+pub use error::{ArmError, Class, ErrorDetail, ErrorInfo, ErrorKind};
 pub use http::{HttpRequest, HttpResponse, LocalBoxFuture, Method, Transport, TransportError};
 pub use identity_core::ArmRequest;
 pub use limit::Limiter;

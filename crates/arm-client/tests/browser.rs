@@ -35,6 +35,15 @@ async fn fetch_transport_reads_status_headers_and_body() {
 }
 
 #[wasm_bindgen_test]
+fn fetch_requests_refuse_redirects() {
+    let mut req = HttpRequest::new(Method::Patch, "https://management.azure.com/x");
+    req.set_header("If-Match", "\"1\"");
+    let built: web_sys::Request = FetchTransport::builder(&req).build().unwrap().into();
+    assert_eq!(built.redirect(), web_sys::RequestRedirect::Error);
+    assert_eq!(built.method(), "PATCH");
+}
+
+#[wasm_bindgen_test]
 async fn demo_tenant_identity_change_on_the_browser_clock() {
     let clock: Rc<dyn Clock> = Rc::new(BrowserClock);
     let cfg = armsim::SimConfig {

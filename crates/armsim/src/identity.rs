@@ -281,10 +281,8 @@ pub fn merge_identity(
             // be null or empty" (microsoft/CromwellOnAzure PR #765). PATCH: no change to the attached map (az
             // 2.91.0's `az vmss identity remove --identities [system]` sends exactly this to keep the others);
             // the result is checked below.
-            Some(Value::Object(m)) if m.is_empty() => {
-                if mode == MergeMode::Put {
-                    return Err(empty_user_assigned());
-                }
+            Some(Value::Object(m)) if m.is_empty() && mode == MergeMode::Put => {
+                return Err(empty_user_assigned());
             }
             Some(Value::Object(m)) => {
                 for (k, v) in m {
@@ -322,11 +320,8 @@ pub fn merge_identity(
             // `"userAssignedIdentities": null` with a type naming UserAssigned. PUT: the map is cleared. PATCH: no
             // change to the attached map, as with `{}` (az 2.91.0's `az vm identity remove --identities [system]`
             // sends null to keep the others).
-            Some(Value::Null) => {
-                if mode == MergeMode::Put {
-                    user.clear()
-                }
-            }
+            Some(Value::Null) if mode == MergeMode::Put => user.clear(),
+            Some(Value::Null) => {}
             None => {}
             Some(_) => {
                 return Err(invalid_parameter(

@@ -1,0 +1,630 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! The flows (`arm_client::flow`) against armsim in-process on a virtual clock, each outcome
+//! driven by armsim's own faults: Applied, Noop, Refused, ConflictReplanned, Exists, Failed,
+//! NotSent; the waits (429 beyond the client's budget, PrincipalNotFound), the dropped
+//! connection resumed only after an acknowledged write, the 401 token refresh and the read-only
+//! switch.
+
+use arm_client::flow::{self, Event, Outcome, Wait};
+use arm_client::testing::block_on;
+use arm_client::transport::sim::SimTransport;
+use arm_client::*;
+use armsim::{Change, Fault, Matcher, Seed, Sim, SimConfig, Trigger};
+use identity_core::create::{
+    AdminAuth, IdentityRequest, ImagePreset, Orchestration, RoleAssignmentSpec, ScaleSetSpec,
+    UserAssignedIdentitySpec, create_scale_set, create_user_assigned_identity,
+};
+use identity_core::create_wizard::CreateReview;
+use identity_core::resource::UpgradeMode;
+use identity_core::{Operation, ResourceState, plan};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+const SUB: &str = "11111111-1111-4111-8111-111111111111";
+const VMSS_API: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-api";
+const VMSS_WEB: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web";
+const ID_BATCH: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-batch";
+const LEGACY: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-batch/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-legacy";
+const SUBNET: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets/snet-web";
+
+/// Counts token refreshes (after a 401).
+struct Tokens(Cell<u32>);
+impl TokenSource for Tokens {
+    fn token(&self, refresh: bool) -> LocalBoxFuture<'_, Result<String, ArmError>> {
+        if refresh {
+            self.0.set(self.0.get() + 1);
+        }
+        let t = format!("token-{}", self.0.get());
+        Box::pin(async move { Ok(t) })
+    }
+}
+
+struct Env {
+    client: ArmClient,
+    clock: VirtualClock,
+    sim: SimTransport,
+    tokens: Rc<Tokens>,
+    access: WriteAccess,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env::with(SimConfig::default())
+    }
+    fn with(cfg: SimConfig) -> Env {
+        let clock = VirtualClock::new(1_700_000_000_000);
+        let sim = SimTransport::new(Sim::with_config(Seed::demo(), cfg), Rc::new(clock.clone()));
+        let tokens = Rc::new(Tokens(Cell::new(0)));
+        let access = WriteAccess::new(true);
+        let client = ArmClient::builder(
+            "https://management.azure.com",
+            Rc::new(sim.clone()),
+            tokens.clone(),
+        )
+        .clock(Rc::new(clock.clone()))
+        .retry(RetryPolicy::default().with_seed(7))
+        .write_access(access.clone())
+        .build()
+        .unwrap();
+        Env {
+            client,
+            clock,
+            sim,
+            tokens,
+            access,
+        }
+    }
+    fn inject(&self, f: Fault) {
+        self.sim.sim().inject(f);
+    }
+    fn state(&self, id: &str) -> ResourceState {
+        block_on(identity::read_state(&self.client, id)).unwrap()
+    }
+    /// (method, status) of every request whose path contains `part`, in order.
+    fn sent(&self, method: &str, part: &str) -> Vec<u16> {
+        self.sim
+            .sim()
+            .request_log()
+            .iter()
+            .filter(|e| e.method == method && e.path.contains(part))
+            .map(|e| e.status)
+            .collect()
+    }
+}
+
+fn m(method: &str, path: &str) -> Matcher {
+    serde_json::from_value(serde_json::json!({"method": method, "pathContains": path})).unwrap()
+}
+
+/// Run a flow, collecting its events.
+fn run<T>(f: impl FnOnce(&mut dyn FnMut(&Event)) -> T) -> (T, Vec<Event>) {
+    let events = RefCell::new(Vec::new());
+    let out = f(&mut |e: &Event| events.borrow_mut().push(e.clone()));
+    (out, events.into_inner())
+}
+
+fn change(env: &Env, id: &str, op: &Operation) -> (Outcome<flow::Changed>, Vec<Event>) {
+    let st = env.state(id);
+    run(|ev| block_on(flow::change_identity(&env.client, &st, op, ev)))
+}
+
+fn add_batch() -> Operation {
+    Operation::AddUserAssigned {
+        ids: vec![ID_BATCH.into()],
+    }
+}
+
+#[test]
+fn identity_change_applied_with_the_read_back_and_progress() {
+    let env = Env::new();
+    let (out, events) = change(&env, VMSS_API, &add_batch());
+    let Outcome::Applied(ch) = out else {
+        panic!("{out:?}")
+    };
+    let after = ch.after.expect("read back");
+    assert!(after.identity.has_user_assigned(ID_BATCH));
+    assert!(!ch.resumed);
+    assert!(ch.elapsed_ms > 0, "the operation took virtual time");
+    assert!(matches!(events[0], Event::Sending { .. }));
+    let states: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Progress { state, .. } => Some(state.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(states.last(), Some(&"Succeeded"), "{states:?}");
+    assert!(states.len() >= 2, "{states:?}");
+    assert_eq!(env.sent("PATCH", "vmss-api"), [200]);
+}
+
+#[test]
+fn identity_change_noop_and_refused_send_nothing() {
+    let env = Env::new();
+    let (out, events) = change(
+        &env,
+        VMSS_API,
+        &Operation::RemoveUserAssigned {
+            ids: vec![ID_BATCH.into()],
+        },
+    );
+    assert!(matches!(out, Outcome::Noop(_)), "{out:?}");
+    let (out, _) = change(&env, VMSS_API, &Operation::InstallLegacyExtension);
+    assert!(
+        matches!(&out, Outcome::Refused(w) if w.contains("retired")),
+        "{out:?}"
+    );
+    assert!(events.is_empty());
+    assert!(env.sent("PATCH", "").is_empty() && env.sent("PUT", "").is_empty());
+}
+
+#[test]
+fn a_412_rereads_and_replans_with_the_choice_kept() {
+    let env = Env::new();
+    let st = env.state(VMSS_API);
+    // another writer enables system-assigned between the review and the apply
+    env.inject(Fault::ConcurrentWrite {
+        resource_id: VMSS_API.into(),
+        change: Change::Identity {
+            identity: serde_json::json!({"type": "SystemAssigned"}),
+        },
+        trigger: Trigger::Now,
+    });
+    let (out, _) = run(|ev| block_on(flow::change_identity(&env.client, &st, &add_batch(), ev)));
+    let Outcome::ConflictReplanned(r) = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(r.error.status, Some(412));
+    assert!(
+        r.state.identity.system_assigned,
+        "the other writer's change was read"
+    );
+    assert!(r.plan.after.system_assigned && r.plan.after.has_user_assigned(ID_BATCH));
+    assert_ne!(
+        r.plan.requests()[0].header("If-Match"),
+        st.etag.as_deref(),
+        "the new plan carries the new etag"
+    );
+    // the re-planned change then applies
+    let (out, _) = run(|ev| {
+        block_on(flow::apply_change(
+            &env.client,
+            &r.state,
+            &r.plan,
+            &|s| plan(s, &add_batch()),
+            ev,
+        ))
+    });
+    assert!(matches!(out, Outcome::Applied(_)), "{out:?}");
+    assert_eq!(env.sent("PATCH", "vmss-api"), [412, 200]);
+}
+
+#[test]
+fn a_lost_answer_then_412_replans_to_nothing_left_to_send() {
+    let env = Env::new();
+    env.inject(Fault::Drop {
+        count: 1,
+        after_processing: true,
+        matcher: m("PATCH", "vmss-api"),
+    });
+    let (out, _) = change(&env, VMSS_API, &Operation::EnableSystemAssigned);
+    let Outcome::ConflictReplanned(r) = out else {
+        panic!("{out:?}")
+    };
+    assert!(
+        r.plan.noop_reason().is_some(),
+        "applied once, not twice: {:?}",
+        r.plan
+    );
+    assert_eq!(env.sent("PATCH", "vmss-api"), [0, 412]);
+}
+
+#[test]
+fn a_409_fails_with_the_busy_class_and_its_hint() {
+    let env = Env::new();
+    // someone else's change is still running when the resource is read and changed
+    let other = ops::patch_identity(
+        VMSS_API,
+        serde_json::json!({"type": "SystemAssigned"}),
+        None,
+    )
+    .unwrap();
+    block_on(env.client.send(&other)).unwrap();
+    let st = env.state(VMSS_API);
+    let (out, _) = run(|ev| block_on(flow::change_identity(&env.client, &st, &add_batch(), ev)));
+    let Outcome::Failed(f) = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(f.class, Class::Busy);
+    assert_eq!(f.error.status, Some(409));
+    assert!(f.hint.unwrap().contains("Another operation is running"));
+    assert!(f.created.is_empty());
+}
+
+#[test]
+fn a_403_linked_authorization_names_the_permission_and_the_identity() {
+    let env = Env::new();
+    env.inject(Fault::Forbidden {
+        count: 1,
+        linked: true,
+        matcher: m("PATCH", "vmss-api"),
+    });
+    let (out, _) = change(&env, VMSS_API, &add_batch());
+    let Outcome::Failed(f) = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(f.class, Class::LinkedForbidden);
+    let hint = f.hint.unwrap();
+    assert!(
+        hint.contains("Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"),
+        "{hint}"
+    );
+    assert!(
+        hint.contains("Managed Identity Operator on id-batch"),
+        "{hint}"
+    );
+    assert!(
+        hint.to_lowercase().contains(&ID_BATCH.to_lowercase()),
+        "{hint}"
+    );
+}
+
+#[test]
+fn a_connection_dropped_before_any_answer_is_not_sent_not_resumed() {
+    let env = Env::new();
+    // every try of the PATCH drops before armsim applies it: more than the client's retries
+    env.inject(Fault::Drop {
+        count: 10,
+        after_processing: false,
+        matcher: m("PATCH", "vmss-api"),
+    });
+    let (out, events) = change(&env, VMSS_API, &add_batch());
+    let Outcome::NotSent(f) = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(f.class, Class::Network);
+    assert!(!events.iter().any(|e| matches!(e, Event::Resuming { .. })));
+    assert!(!env.state(VMSS_API).identity.has_user_assigned(ID_BATCH));
+}
+
+#[test]
+fn a_connection_dropped_after_the_acknowledged_write_is_resumed() {
+    let env = Env::new();
+    // the PATCH is answered; then every poll drops, more than the client's own retries
+    env.inject(Fault::Drop {
+        count: 7,
+        after_processing: false,
+        matcher: m("GET", "/operations/"),
+    });
+    let (out, events) = change(&env, VMSS_API, &add_batch());
+    let Outcome::Applied(ch) = out else {
+        panic!("{out:?}")
+    };
+    assert!(ch.resumed);
+    assert!(events.iter().any(|e| matches!(e, Event::Resuming { .. })));
+    assert!(ch.after.unwrap().identity.has_user_assigned(ID_BATCH));
+    assert_eq!(env.sent("PATCH", "vmss-api"), [200]);
+}
+
+#[test]
+fn legacy_extension_removal_applies_and_resumes_a_dropped_delete() {
+    let env = Env::new();
+    let st = env.state(LEGACY);
+    assert!(st.legacy_extension.is_some());
+    // the DELETE is acknowledged (202), then the polls of its operation drop
+    env.inject(Fault::Drop {
+        count: 7,
+        after_processing: false,
+        matcher: m("GET", "/operations/"),
+    });
+    let (out, events) =
+        run(|ev| block_on(flow::remove_legacy_extension(&env.client, &st, true, ev)));
+    let Outcome::Applied(ch) = out else {
+        panic!("{out:?}")
+    };
+    assert!(ch.resumed, "{events:?}");
+    let after = ch.after.expect("read back");
+    assert!(after.legacy_extension.is_none());
+    assert_eq!(after.identity, st.identity, "identities untouched");
+    assert_eq!(env.sent("DELETE", "vmss-legacy").len(), 1);
+}
+
+#[test]
+fn throttling_beyond_the_clients_budget_is_waited_visibly() {
+    let env = Env::new();
+    // 120 s is more than the client waits on its own (60 s): the flow waits it out
+    env.inject(Fault::Throttle {
+        count: 1,
+        retry_after_seconds: 120,
+        matcher: m("PATCH", "vmss-api"),
+    });
+    let t0 = env.clock.now_ms();
+    let (out, events) = change(&env, VMSS_API, &add_batch());
+    assert!(matches!(out, Outcome::Applied(_)), "{out:?}");
+    let waits: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Waiting {
+                why: Wait::Throttled,
+                seconds_left,
+                ..
+            } => Some(*seconds_left),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(waits.len(), 120, "one event a second");
+    assert_eq!((waits[0], waits[119]), (120, 1));
+    assert!(env.clock.now_ms() - t0 >= 120_000);
+    assert_eq!(env.sent("PATCH", "vmss-api"), [429, 200]);
+}
+
+#[test]
+fn an_expired_token_is_reacquired_once_during_a_flow() {
+    let env = Env::new();
+    env.inject(Fault::Unauthorized {
+        count: 1,
+        matcher: m("PATCH", "vmss-api"),
+    });
+    let (out, _) = change(&env, VMSS_API, &add_batch());
+    assert!(matches!(out, Outcome::Applied(_)), "{out:?}");
+    assert_eq!(env.tokens.0.get(), 1, "one fresh token");
+    assert_eq!(env.sent("PATCH", "vmss-api"), [401, 200]);
+}
+
+#[test]
+fn a_read_only_session_sends_no_write() {
+    let env = Env::new();
+    let st = env.state(VMSS_API);
+    env.access.set(false);
+    let (out, _) = run(|ev| block_on(flow::change_identity(&env.client, &st, &add_batch(), ev)));
+    let Outcome::NotSent(f) = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(f.class, Class::ReadOnly);
+    assert!(f.hint.unwrap().contains("read-write"));
+    let spec = uai("id-readonly");
+    let (out, _) = run(|ev| block_on(flow::create_identity(&env.client, &spec, ev)));
+    assert!(matches!(out, Outcome::NotSent(_)), "{out:?}");
+    assert!(env.sent("PATCH", "").is_empty());
+    assert!(env.sent("PUT", "").is_empty());
+    // reads still work
+    assert_eq!(env.sent("GET", "vmss-api"), [200]);
+}
+
+fn uai(name: &str) -> UserAssignedIdentitySpec {
+    UserAssignedIdentitySpec {
+        subscription: SUB.into(),
+        resource_group: "rg-identity".into(),
+        name: name.into(),
+        location: "westeurope".into(),
+    }
+}
+
+#[test]
+fn creating_an_identity_carries_if_none_match_and_an_existing_one_is_offered() {
+    let env = Env::new();
+    let (out, _) = run(|ev| block_on(flow::create_identity(&env.client, &uai("id-new"), ev)));
+    let Outcome::Applied(c) = out else {
+        panic!("{out:?}")
+    };
+    assert!(c.id.ends_with("/userAssignedIdentities/id-new"));
+    assert!(c.body.pointer("/properties/principalId").is_some());
+    let puts: Vec<_> = env
+        .sim
+        .sim()
+        .request_log()
+        .iter()
+        .filter(|e| e.method == "PUT")
+        .cloned()
+        .collect();
+    assert!(
+        puts[0]
+            .headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("if-none-match") && v == "*")
+    );
+    // id-batch exists: nothing is replaced, the outcome names it
+    let (out, _) = run(|ev| block_on(flow::create_identity(&env.client, &uai("id-batch"), ev)));
+    match out {
+        Outcome::Exists { id, created } => {
+            assert!(id.eq_ignore_ascii_case(ID_BATCH), "{id}");
+            assert!(created.is_empty());
+        }
+        o => panic!("{o:?}"),
+    }
+    assert_eq!(env.sent("PUT", "id-batch"), [412]);
+}
+
+fn scale_set(name: &str, new_identity: Option<&str>) -> CreateReview {
+    let identity = new_identity.map(|n| {
+        let s = uai(n);
+        let p = create_user_assigned_identity(&s);
+        (s, p)
+    });
+    let spec = ScaleSetSpec {
+        subscription: SUB.into(),
+        resource_group: "rg-web".into(),
+        name: name.into(),
+        location: "westeurope".into(),
+        orchestration: Orchestration::Uniform,
+        sku: "Standard_B2s".into(),
+        capacity: 1,
+        image: ImagePreset::UbuntuLts,
+        subnet_id: SUBNET.into(),
+        admin_username: "azureuser".into(),
+        admin_auth: AdminAuth::SshPublicKey(
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample user@host".into(),
+        ),
+        upgrade_mode: UpgradeMode::Manual,
+        identity: IdentityRequest {
+            system_assigned: true,
+            user_assigned: identity
+                .iter()
+                .map(|(s, _)| {
+                    identity_core::ResourceId::user_assigned_identity(
+                        &s.subscription,
+                        &s.resource_group,
+                        &s.name,
+                    )
+                    .as_str()
+                    .to_string()
+                })
+                .collect(),
+        },
+    };
+    let p = create_scale_set(&spec);
+    CreateReview {
+        identity,
+        scale_set: (spec, p),
+    }
+}
+
+#[test]
+fn creating_a_scale_set_with_a_new_identity_puts_the_identity_first() {
+    let env = Env::new();
+    let review = scale_set("vmss-new", Some("id-for-vmss"));
+    assert!(review.refusal().is_none(), "{:?}", review.refusal());
+    let (out, events) = run(|ev| block_on(flow::create_scale_set(&env.client, &review, ev)));
+    let Outcome::Applied(c) = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(c.created.len(), 2);
+    assert!(c.created[0].ends_with("/id-for-vmss"));
+    assert!(c.state.identity.system_assigned);
+    assert_eq!(c.state.identity.user_assigned.len(), 1);
+    let steps: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Sending { step } => Some(step.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "Creating identity id-for-vmss",
+            "Creating scale set vmss-new"
+        ]
+    );
+}
+
+#[test]
+fn a_create_failing_after_its_identity_lists_it_and_it_can_be_deleted() {
+    let env = Env::new();
+    env.inject(Fault::Forbidden {
+        count: 1,
+        linked: false,
+        matcher: m("PUT", "virtualMachineScaleSets/vmss-denied"),
+    });
+    let review = scale_set("vmss-denied", Some("id-orphan"));
+    let (out, _) = run(|ev| block_on(flow::create_scale_set(&env.client, &review, ev)));
+    let Outcome::Failed(f) = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(f.class, Class::Forbidden);
+    assert_eq!(f.created.len(), 1);
+    assert!(f.created[0].ends_with("/id-orphan"));
+    assert_eq!(f.step, "Creating scale set vmss-denied");
+    // "Delete it"
+    let (out, _) = run(|ev| block_on(flow::delete_created(&env.client, &f.created[0], ev)));
+    assert!(matches!(out, Outcome::Applied(())), "{out:?}");
+    let e = block_on(env.client.send(&ops::get_resource(&f.created[0]).unwrap())).unwrap_err();
+    assert_eq!(e.status, Some(404));
+    // a scale set that exists is not replaced
+    let (out, _) = run(|ev| {
+        block_on(flow::create_scale_set(
+            &env.client,
+            &scale_set("vmss-web", None),
+            ev,
+        ))
+    });
+    assert!(
+        matches!(&out, Outcome::Exists { id, created } if id.eq_ignore_ascii_case(VMSS_WEB) && created.is_empty()),
+        "{out:?}"
+    );
+}
+
+fn grant_env() -> (Env, RoleAssignmentSpec) {
+    let env = Env::with(SimConfig {
+        principal_delay_ms: 25_000,
+        ..Default::default()
+    });
+    let (out, _) = run(|ev| block_on(flow::create_identity(&env.client, &uai("id-fresh"), ev)));
+    let Outcome::Applied(c) = out else {
+        panic!("{out:?}")
+    };
+    let principal = c.body["properties"]["principalId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let spec = RoleAssignmentSpec {
+        scope: format!("/subscriptions/{SUB}/resourceGroups/rg-web"),
+        role_definition: "acdd72a7-3385-48ef-bd42-f606fba81ae7".into(),
+        principal_id: principal,
+        assignment_name: "6f1e7c1a-0000-4000-8000-000000000001".into(),
+    };
+    (env, spec)
+}
+
+#[test]
+fn a_role_grant_waits_out_principal_not_found_with_a_countdown() {
+    let (env, spec) = grant_env();
+    let (out, events) = run(|ev| block_on(flow::grant_role(&env.client, &spec, ev)));
+    let Outcome::Applied(id) = out else {
+        panic!("{out:?}")
+    };
+    assert!(id.ends_with("/roleAssignments/6f1e7c1a-0000-4000-8000-000000000001"));
+    let waits: Vec<(u32, u64)> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Waiting {
+                why: Wait::PrincipalNotFound,
+                attempt,
+                seconds_left,
+                ..
+            } => Some((*attempt, *seconds_left)),
+            _ => None,
+        })
+        .collect();
+    // 25 s of replication: attempts at 0, 10, 20 s fail, the one at 30 s succeeds
+    assert_eq!(waits.len(), 30, "{waits:?}");
+    assert_eq!(waits[0], (1, 10));
+    assert_eq!(waits[29], (3, 1));
+    assert_eq!(env.sent("PUT", "roleAssignments"), [400, 400, 400, 201]);
+}
+
+#[test]
+fn a_role_grant_stops_waiting_when_the_session_turns_read_only() {
+    let (env, spec) = grant_env();
+    let access = env.access.clone();
+    let (out, events) = run(|ev| {
+        block_on(flow::grant_role(&env.client, &spec, &mut |e: &Event| {
+            ev(e);
+            if matches!(
+                e,
+                Event::Waiting {
+                    seconds_left: 7,
+                    ..
+                }
+            ) {
+                access.set(false);
+            }
+        }))
+    });
+    let Outcome::NotSent(f) = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(f.class, Class::ReadOnly);
+    let last = events.last().unwrap();
+    assert!(
+        matches!(
+            last,
+            Event::Waiting {
+                seconds_left: 7,
+                ..
+            }
+        ),
+        "stopped at once: {last:?}"
+    );
+    assert_eq!(env.sent("PUT", "roleAssignments"), [400], "no retry sent");
+}
