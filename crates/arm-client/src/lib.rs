@@ -13,6 +13,7 @@
 //! | token | [`auth`] | [`TokenSource`]; on 401 one fresh token and one more try |
 //! | long-running ops | [`lro`] | `Azure-AsyncOperation`, else `Location`, else `provisioningState`; progress events; a bound on the wait |
 //! | paging | [`paging`] | `nextLink` and Resource Graph `$skipToken`, page by page |
+//! | bulk | [`bulk`] | one change over many resources: paced under ARM's quotas, resumable, reported |
 //!
 //! Time goes through [`Clock`]: a [`VirtualClock`] in tests, `setTimeout` in the browser.
 //! Every failure is one [`ArmError`] (status, ARM code, message, details, request and
@@ -38,6 +39,7 @@
 //! ```
 
 pub mod auth;
+pub mod bulk;
 pub mod client;
 pub mod clock;
 pub mod error;
