@@ -21,4 +21,7 @@ fn main() {
         "  ({} applied, {} no-op, {} refused, {} failed; {} writes sent)",
         c.applied, c.no_op, c.refused, c.failed, f.writes
     );
+    for m in &f.failures {
+        println!("  failed: {m}");
+    }
 }

@@ -3,7 +3,9 @@
 //! The figures are measured independently of the scheduler's own accounting: 429s and accepted requests from
 //! armsim's request log, identities lost from a read-back compared with a separate copy of the tenant.
 
-use super::{BulkOptions, Counters, EventClock, IdentityRunner, ItemStatus, PacedTransport, Pacer, Scheduler};
+use super::{
+    BulkOptions, Counters, EventClock, IdentityRunner, ItemStatus, PacedTransport, Pacer, Scheduler,
+};
 use crate::transport::sim::SimTransport;
 use crate::{ArmClient, Clock, LroOptions, RetryPolicy, StaticToken};
 use armsim::quota::{READS_BURST, READS_PER_S, WRITES_BURST, WRITES_PER_S};
@@ -35,6 +37,8 @@ pub struct BenchFigures {
     pub quota_min_seconds: f64,
     /// Per-status counts.
     pub counters: Counters,
+    /// The first few failures (item: message), to say why.
+    pub failures: Vec<String>,
 }
 
 impl BenchFigures {
@@ -186,6 +190,7 @@ pub fn identity_bench(
     let state = handle.snapshot();
     let mut lost = 0;
     let mut failed = 0;
+    let mut failures = vec![];
     for (k, it) in state.items.iter().enumerate() {
         lost += before[k].difference(&after[k]).count();
         let ok = match it.status {
@@ -194,6 +199,13 @@ pub fn identity_bench(
             _ => false,
         };
         failed += usize::from(!ok);
+        if !ok && failures.len() < 5 {
+            failures.push(format!(
+                "{}: {}",
+                it.id,
+                it.message.as_deref().unwrap_or("missing on read-back")
+            ));
+        }
     }
     BenchFigures {
         changes: items.len(),
@@ -204,5 +216,6 @@ pub fn identity_bench(
         seconds,
         quota_min_seconds,
         counters,
+        failures,
     }
 }

@@ -212,7 +212,12 @@ impl<R: ItemRunner> Scheduler<R> {
     }
 
     /// A batch from a saved state: finished items are skipped; unfinished ones run again from a fresh read.
-    pub fn resume(mut state: BatchState, runner: R, clock: Rc<dyn Clock>, opts: BulkOptions) -> Self {
+    pub fn resume(
+        mut state: BatchState,
+        runner: R,
+        clock: Rc<dyn Clock>,
+        opts: BulkOptions,
+    ) -> Self {
         for it in &mut state.items {
             if it.status == ItemStatus::Running {
                 it.status = ItemStatus::Pending;

@@ -93,7 +93,9 @@ impl TokenBucket {
         if self.tokens >= 1.0 {
             0
         } else {
-            (((1.0 - self.tokens) / self.spec.per_s) * 1000.0).ceil().max(1.0) as u64
+            (((1.0 - self.tokens) / self.spec.per_s) * 1000.0)
+                .ceil()
+                .max(1.0) as u64
         }
     }
     /// Takes a token if one is there.
@@ -181,7 +183,10 @@ impl PacerStats {
     }
     /// Writes answered 429.
     pub fn writes_throttled(&self) -> u64 {
-        self.subscriptions.values().map(|s| s.writes_throttled).sum()
+        self.subscriptions
+            .values()
+            .map(|s| s.writes_throttled)
+            .sum()
     }
     /// Writes sent.
     pub fn writes(&self) -> u64 {
@@ -245,9 +250,8 @@ impl Pacer {
         let mut waited = false;
         loop {
             let now = self.clock.now_ms();
-            let wait = self.with_bucket(sub, kind, |b| {
-                if b.take(now) { 0 } else { b.wait_ms(now) }
-            });
+            let wait =
+                self.with_bucket(sub, kind, |b| if b.take(now) { 0 } else { b.wait_ms(now) });
             if wait == 0 {
                 break;
             }

@@ -77,7 +77,11 @@ impl ItemRunner for IdentityRunner {
                     ..ItemResult::of(Outcome::Refused)
                 };
             }
-            let corr = correlation_id(&item, ctx.attempt, crate::Clock::now_ms(self.client.clock()));
+            let corr = correlation_id(
+                &item,
+                ctx.attempt,
+                crate::Clock::now_ms(self.client.clock()),
+            );
             if let identity_core::plan::Outcome::Requests(reqs) = &mut p.outcome {
                 for r in reqs.iter_mut() {
                     r.headers
@@ -87,7 +91,9 @@ impl ItemRunner for IdentityRunner {
             match crate::identity::apply(&self.client, &p, &mut |_| {}).await {
                 Ok(outs) => {
                     let last = outs.last();
-                    let ok = outs.iter().all(|o| o.state.eq_ignore_ascii_case("Succeeded"));
+                    let ok = outs
+                        .iter()
+                        .all(|o| o.state.eq_ignore_ascii_case("Succeeded"));
                     ItemResult {
                         outcome: if ok { Outcome::Applied } else { Outcome::Failed },
                         status: last.map(|o| o.response.status),

@@ -113,8 +113,9 @@ impl BatchState {
 
     /// Reads a saved batch; a clear message when it is not one.
     pub fn from_json(s: &str) -> Result<BatchState, String> {
-        let st: BatchState = serde_json::from_str(s)
-            .map_err(|e| format!("The saved batch could not be read ({e}); start the batch again."))?;
+        let st: BatchState = serde_json::from_str(s).map_err(|e| {
+            format!("The saved batch could not be read ({e}); start the batch again.")
+        })?;
         if st.version != 1 {
             return Err(format!(
                 "The saved batch has version {} (this app reads version 1); start the batch again.",
