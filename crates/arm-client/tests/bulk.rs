@@ -182,11 +182,20 @@ fn concurrency_is_bounded() {
 
 #[test]
 fn a_429_pauses_that_subscription_until_retry_after_and_not_the_other() {
-    // the 3rd request (a write of subscription A) is answered 429 with Retry-After: 7
-    let (clock, rec, pacer, t) = paced(|n, _| {
-        if n == 3 {
-            HttpResponse::json(429, &serde_json::json!({"error": {"code": "SubscriptionRequestsThrottled", "message": "slow down"}}))
-                .with_header("Retry-After", "7")
+    // the first write of A's vmss-001 is answered 429 with Retry-After: 7
+    let a1 = format!(
+        "{SUB_A}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-001"
+    );
+    let fired = std::cell::Cell::new(false);
+    let a1c = a1.clone();
+    let (clock, rec, pacer, t) = paced(move |_, req| {
+        if !fired.get() && req.method == Method::Patch && req.url.ends_with(&a1c) {
+            fired.set(true);
+            HttpResponse::json(
+                429,
+                &serde_json::json!({"error": {"code": "SubscriptionRequestsThrottled", "message": "slow down"}}),
+            )
+            .with_header("Retry-After", "7")
         } else {
             ok()
         }
@@ -198,25 +207,37 @@ fn a_429_pauses_that_subscription_until_retry_after_and_not_the_other() {
         get_patch_runner(t),
         Rc::new(clock.clone()),
         BulkOptions {
-            concurrency: 1,
+            concurrency: 2,
             max_replans: 0,
         },
     );
     let c = clock.run(s.run());
     assert_eq!(c.applied, 6);
     let sent = rec.sent.borrow().clone();
-    let (t429, _, u429) = &sent[3];
-    assert!(u429.contains(SUB_A));
-    // every later write of A waited 7 s; B was not held back by A's pause
-    for (t, m, u) in &sent[4..] {
+    let a1_writes: Vec<u64> = sent
+        .iter()
+        .filter(|(_, m, u)| m == "PATCH" && u.ends_with(&a1))
+        .map(|(t, _, _)| *t)
+        .collect();
+    // sent again exactly when Retry-After allows
+    assert_eq!(a1_writes.len(), 2);
+    let t429 = a1_writes[0];
+    assert_eq!(a1_writes[1], t429 + 7_000);
+    let k = sent
+        .iter()
+        .position(|(t, m, u)| *t == t429 && m == "PATCH" && u.ends_with(&a1))
+        .unwrap();
+    for (t, m, u) in &sent[k + 1..] {
         if u.contains(SUB_A) && m == "PATCH" {
             assert!(*t >= t429 + 7_000, "A write at {t}");
         }
     }
+    // B was not held back by A's pause
     assert!(
-        sent[4..]
+        sent[k + 1..]
             .iter()
-            .any(|(t, _, u)| u.contains(SUB_B) && *t < t429 + 7_000)
+            .any(|(t, m, u)| u.contains(SUB_B) && m == "PATCH" && *t < t429 + 7_000),
+        "{sent:?}"
     );
     let st = pacer.stats();
     assert_eq!(st.throttled(), 1);

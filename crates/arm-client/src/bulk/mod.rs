@@ -318,11 +318,12 @@ impl<R: ItemRunner> Scheduler<R> {
         let conc = self.opts.concurrency.max(1);
         std::future::poll_fn(|cx| {
             loop {
-                let (paused, cancelled) = {
+                let stopped = || {
                     let c = self.handle.control.borrow();
-                    (c.paused, c.cancelled)
+                    c.paused || c.cancelled
                 };
-                while !paused && !cancelled && inflight.len() < conc {
+                // checked before each start: a pause or cancel from a status callback stops the very next one
+                while !stopped() && inflight.len() < conc {
                     let running: Vec<usize> = inflight.iter().map(|(i, _)| *i).collect();
                     let Some(i) = self.next_pending(&running) else {
                         break;
@@ -372,7 +373,7 @@ impl<R: ItemRunner> Scheduler<R> {
                     continue;
                 }
                 if !progressed {
-                    if paused || cancelled {
+                    if stopped() {
                         self.handle.control.borrow_mut().waker = Some(cx.waker().clone());
                     }
                     return Poll::Pending;
