@@ -29,8 +29,10 @@ fn ids(sub: &str, n: usize) -> Vec<String> {
 struct Recorder {
     clock: EventClock,
     sent: RefCell<Vec<(u64, String, String)>>,
-    answer: Box<dyn Fn(usize, &HttpRequest) -> HttpResponse>,
+    answer: Answer,
 }
+
+type Answer = Box<dyn Fn(usize, &HttpRequest) -> HttpResponse>;
 
 impl Transport for Recorder {
     fn send(&self, req: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse, TransportError>> {
@@ -277,10 +279,10 @@ fn a_412_replans_that_item_only_and_is_bounded() {
     let c2 = calls.clone();
     let runner = FnRunner(move |id: String, ctx: ItemCtx| {
         c2.borrow_mut().push((id.clone(), ctx));
-        let outcome = if id.ends_with("vmss-001") && ctx.attempt <= 2 {
-            Outcome::Conflict // changed twice by someone else, then fine
-        } else if id.ends_with("vmss-002") {
-            Outcome::Conflict // always changing
+        // vmss-001 is changed twice by someone else, then fine; vmss-002 keeps changing
+        let outcome = if (id.ends_with("vmss-001") && ctx.attempt <= 2) || id.ends_with("vmss-002")
+        {
+            Outcome::Conflict
         } else {
             Outcome::Applied
         };

@@ -191,8 +191,10 @@ pub struct Scheduler<R: ItemRunner> {
     clock: Rc<dyn Clock>,
     opts: BulkOptions,
     handle: BatchHandle,
-    on_item: Option<Box<dyn Fn(&ItemRecord)>>,
+    on_item: Option<OnItem>,
 }
+
+type OnItem = Box<dyn Fn(&ItemRecord)>;
 
 /// The subscription of a resource id (lower case; empty when there is none).
 pub fn subscription_of(id: &str) -> String {
