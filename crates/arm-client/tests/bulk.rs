@@ -488,3 +488,199 @@ fn identity_assignment_across_armsim_tenant_with_quotas_on() {
     assert!(f.quota_min_seconds >= 25.0, "{f:?}");
     assert!(f.seconds <= 1.2 * f.quota_min_seconds, "{f:?}");
 }
+
+/// The real runner against armsim in-process (quotas on) with faults: 412s from concurrent writers (one of them
+/// adding an identity the change does not name), a 429 storm on writes, a dropped connection after the write took
+/// effect. Every item ends applied or no-op, nothing is lost, the concurrent writer's identity is kept.
+#[test]
+fn identity_runner_survives_412s_429s_and_a_dropped_connection() {
+    use arm_client::bulk::IdentityRunner;
+    use arm_client::transport::sim::SimTransport;
+    use arm_client::{ArmClient, LroOptions, RetryPolicy, StaticToken};
+    use armsim::{Change, Fault, Matcher, Seed, Sim, SimConfig, SimRequest, Trigger};
+    use std::collections::BTreeSet;
+
+    let seed = Seed::generate_tenant(&armsim::tenant::TenantSpec {
+        subscriptions: 1,
+        scale_sets: 30,
+        vms: 0,
+        identities: 4,
+    });
+    let sid = seed.subscriptions[0].subscription_id.clone();
+    let mut items = vec![];
+    let mut uas = vec![];
+    for g in &seed.subscriptions[0].resource_groups {
+        for v in &g.virtual_machine_scale_sets {
+            items.push(format!("/subscriptions/{sid}/resourceGroups/{}/providers/Microsoft.Compute/virtualMachineScaleSets/{}", g.name, v.name));
+        }
+        for u in &g.user_assigned_identities {
+            uas.push(format!("/subscriptions/{sid}/resourceGroups/{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}", g.name, u.name));
+        }
+    }
+    let ua = uas
+        .iter()
+        .find(|u| u.ends_with("/id-shared-platform"))
+        .unwrap()
+        .clone();
+    let other = uas
+        .iter()
+        .find(|u| !u.ends_with("/id-shared-platform"))
+        .unwrap()
+        .clone();
+    let ids_of = |sim: &mut Sim, id: &str, now| -> BTreeSet<String> {
+        let b = sim
+            .handle(
+                SimRequest::new("GET", &format!("{id}?api-version=2024-11-01")),
+                now,
+            )
+            .json();
+        let mut s = BTreeSet::new();
+        if b["identity"]["type"]
+            .as_str()
+            .unwrap_or("")
+            .contains("SystemAssigned")
+        {
+            s.insert("system".to_string());
+        }
+        if let Some(m) = b["identity"]["userAssignedIdentities"].as_object() {
+            s.extend(m.keys().map(|k| k.to_ascii_lowercase()));
+        }
+        s
+    };
+    let mut copy = Sim::from_seed(seed.clone());
+    let before: Vec<BTreeSet<String>> = items.iter().map(|i| ids_of(&mut copy, i, 0)).collect();
+    // the racing writer adds `other` to a scale set without system-assigned that does not have it yet
+    let raced = (0..items.len())
+        .find(|&k| {
+            !before[k].contains("system")
+                && !before[k].contains(&other.to_ascii_lowercase())
+                && !before[k].contains(&ua.to_ascii_lowercase())
+        })
+        .unwrap();
+
+    let needs: Vec<usize> = (0..items.len())
+        .filter(|&k| k != raced && !before[k].contains(&ua.to_ascii_lowercase()))
+        .collect();
+    let (bumped, dropped) = (needs[..3].to_vec(), needs[3]);
+    let clock = EventClock::new(0);
+    let sim = SimTransport::new(
+        Sim::with_config(
+            seed,
+            SimConfig {
+                arm_quota: true,
+                lro_delay_ms: 2_000,
+                ..SimConfig::default()
+            },
+        ),
+        Rc::new(clock.clone()),
+    );
+    {
+        let mut s = sim.sim();
+        for &k in &bumped {
+            s.inject(Fault::ConcurrentWrite {
+                resource_id: items[k].clone(),
+                change: Change::BumpEtag,
+                trigger: Trigger::AfterNextGet,
+            });
+        }
+        s.inject(Fault::ConcurrentWrite {
+            resource_id: items[raced].clone(),
+            change: Change::Identity { identity: serde_json::json!({"type": "UserAssigned", "userAssignedIdentities": {other.clone(): {}}}) },
+            trigger: Trigger::AfterNextGet,
+        });
+        s.inject(Fault::Throttle {
+            count: 3,
+            retry_after_seconds: 2,
+            matcher: Matcher {
+                method: Some("PATCH".into()),
+                path_contains: None,
+            },
+        });
+        s.inject(Fault::Drop {
+            count: 1,
+            after_processing: true,
+            matcher: Matcher {
+                method: Some("PATCH".into()),
+                path_contains: Some(items[dropped].rsplit('/').next().unwrap().into()),
+            },
+        });
+    }
+    let pacer = Rc::new(Pacer::arm(Rc::new(clock.clone())));
+    let client = ArmClient::builder(
+        "https://management.azure.com",
+        Rc::new(PacedTransport::new(Rc::new(sim.clone()), pacer.clone())),
+        Rc::new(StaticToken::new("t")),
+    )
+    .clock(Rc::new(clock.clone()))
+    .concurrency(16)
+    .retry(RetryPolicy::default().with_seed(3))
+    .lro(LroOptions {
+        poll_ms: 2_000,
+        final_get: false,
+        ..LroOptions::default()
+    })
+    .build()
+    .unwrap();
+    let runner = IdentityRunner::new(
+        client,
+        identity_core::Operation::AddUserAssigned {
+            ids: vec![ua.clone()],
+        },
+    );
+    let s = Scheduler::new(
+        &items,
+        runner,
+        Rc::new(clock.clone()),
+        BulkOptions {
+            concurrency: 8,
+            max_replans: 3,
+        },
+    );
+    let h = s.handle();
+    let c = clock.run(s.run());
+    assert_eq!(c.failed + c.pending + c.running, 0, "{:#?}", h.snapshot());
+    assert!(c.replans >= 4, "{c:?}");
+    assert_eq!(pacer.stats().writes_throttled(), 3);
+    let mut s = sim.sim();
+    let mut cfg = s.config().clone();
+    cfg.arm_quota = false;
+    s.set_config(cfg);
+    let log_429 = s.request_log().iter().filter(|e| e.status == 429).count();
+    assert_eq!(log_429, 3);
+    for (k, id) in items.iter().enumerate() {
+        let after = ids_of(&mut s, id, 10_000_000);
+        assert!(
+            before[k].is_subset(&after),
+            "{id}: {:?} → {after:?}",
+            before[k]
+        );
+        assert!(after.contains(&ua.to_ascii_lowercase()), "{id}");
+    }
+    assert!(
+        ids_of(&mut s, &items[raced], 10_000_000).contains(&other.to_ascii_lowercase()),
+        "the concurrent writer's identity is kept"
+    );
+    let st = h.snapshot();
+    for k in bumped.iter().copied().chain([raced]) {
+        assert!(st.items[k].attempts >= 2, "{:?}", st.items[k]);
+    }
+    // the write whose answer was lost took effect: the resend met a new etag (412), the re-read found the
+    // identity there — reported as a no-op, never as a write ARM acknowledged
+    assert_eq!(
+        st.items[dropped].status,
+        ItemStatus::NoOp,
+        "{:?}",
+        st.items[dropped]
+    );
+    assert!(st.items[dropped].attempts >= 2);
+    // every applied item names the correlation id ARM echoed for its write
+    for it in st.items.iter().filter(|i| i.status == ItemStatus::Applied) {
+        let corr = it.correlation_id.as_deref().unwrap();
+        assert!(s.request_log().iter().any(|e| {
+            e.method == "PATCH"
+                && e.headers.iter().any(|(k, v)| {
+                    k.eq_ignore_ascii_case("x-ms-correlation-request-id") && v == corr
+                })
+        }));
+    }
+}
