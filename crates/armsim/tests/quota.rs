@@ -196,3 +196,50 @@ fn control_endpoint_switches_the_quota() {
     assert_eq!(r.json()["armQuota"], true);
     assert!(s.config().arm_quota);
 }
+
+mod common;
+
+/// The binary's `--arm-quota on`: writes past the bucket get 429 + Retry-After over HTTP (real clock: 400 writes
+/// in well under the 20 s the bucket would need to refill them).
+#[test]
+fn the_binary_enforces_the_quota_with_its_flag() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let exe = env!("CARGO_BIN_EXE_armsim");
+    let bad = Command::new(exe)
+        .args(["--arm-quota", "maybe"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--arm-quota: on or off"));
+    let mut child = Command::new(exe)
+        .args(["--port", "0", "--arm-quota", "on"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().to_string();
+    let result = std::panic::catch_unwind(|| {
+        let url = format!("/subscriptions/{SUB}/resourcegroups/rg-q?api-version=2021-04-01");
+        let body = json!({"location": "westeurope"});
+        let throttled = (0..400)
+            .map(|_| common::http(&base, "PUT", &url, Some(&body), &[]).unwrap())
+            .find(|r| r.status == 429)
+            .expect("a 429 within 400 writes");
+        assert!(throttled.header("Retry-After").is_some());
+        assert_eq!(
+            throttled.header("x-ms-ratelimit-remaining-subscription-writes"),
+            Some("0")
+        );
+        assert_eq!(
+            throttled.json()["error"]["code"],
+            "SubscriptionRequestsThrottled"
+        );
+    });
+    child.kill().unwrap();
+    child.wait().ok();
+    result.unwrap();
+}
