@@ -188,6 +188,8 @@ impl BatchHandle {
 /// Runs a batch. See the [module](self).
 pub struct Scheduler<R: ItemRunner> {
     runner: R,
+    /// Each item's subscription (lower case), by index.
+    subs: Vec<String>,
     clock: Rc<dyn Clock>,
     opts: BulkOptions,
     handle: BatchHandle,
@@ -226,8 +228,10 @@ impl<R: ItemRunner> Scheduler<R> {
                 it.interrupted = true;
             }
         }
+        let subs = state.items.iter().map(|i| subscription_of(&i.id)).collect();
         Scheduler {
             runner,
+            subs,
             clock,
             opts,
             handle: BatchHandle {
@@ -261,9 +265,9 @@ impl<R: ItemRunner> Scheduler<R> {
     /// quota is used), in list order within it.
     fn next_pending(&self, inflight: &[usize]) -> Option<usize> {
         let st = self.handle.state.borrow();
-        let mut running: std::collections::BTreeMap<String, usize> = Default::default();
+        let mut running: std::collections::BTreeMap<&str, usize> = Default::default();
         for &i in inflight {
-            *running.entry(subscription_of(&st.items[i].id)).or_default() += 1;
+            *running.entry(self.subs[i].as_str()).or_default() += 1;
         }
         let mut best: Option<(usize, usize)> = None;
         let mut seen = std::collections::BTreeSet::new();
@@ -271,11 +275,11 @@ impl<R: ItemRunner> Scheduler<R> {
             if it.status != ItemStatus::Pending {
                 continue;
             }
-            let sub = subscription_of(&it.id);
-            if !seen.insert(sub.clone()) {
+            let sub = self.subs[i].as_str();
+            if !seen.insert(sub) {
                 continue;
             }
-            let n = running.get(&sub).copied().unwrap_or(0);
+            let n = running.get(sub).copied().unwrap_or(0);
             if best.is_none_or(|(_, b)| n < b) {
                 best = Some((i, n));
             }
