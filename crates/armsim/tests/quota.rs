@@ -243,3 +243,46 @@ fn the_binary_enforces_the_quota_with_its_flag() {
     child.wait().ok();
     result.unwrap();
 }
+
+/// The buckets are per caller too: another principal of the same subscription has its own.
+#[test]
+fn buckets_are_per_caller() {
+    let issuer = armsim::testing::TestIssuer::with_bits(7, 1024);
+    let now_s = 1_767_225_600; // tokens are checked against the simulator's clock
+    let mut s = Sim::with_config(
+        Seed::demo(),
+        SimConfig {
+            arm_quota: true,
+            auth: Some(issuer.auth_config()),
+            ..SimConfig::default()
+        },
+    );
+    let now = now_s * 1000;
+    let as_ = |s: &mut Sim, oid: &str| {
+        let tok = issuer.token(oid, now_s);
+        s.handle(
+            SimRequest::new(
+                "PUT",
+                &format!("/subscriptions/{SUB}/resourcegroups/rg-q?api-version=2021-04-01"),
+            )
+            .header("Authorization", &format!("Bearer {tok}"))
+            .json(&json!({"location": "westeurope"})),
+            now,
+        )
+    };
+    let alice = "aaaaaaaa-0000-4000-8000-00000000a11c";
+    for _ in 0..WRITES_BURST as u64 {
+        assert!(as_(&mut s, alice).status < 300);
+    }
+    let r = as_(&mut s, alice);
+    assert_eq!(r.status, 429);
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(alice)
+    );
+    let bob = as_(&mut s, "bbbbbbbb-0000-4000-8000-000000000b0b");
+    assert!(bob.status < 300, "{}", bob.body);
+    assert_eq!(remaining(&bob, "writes"), WRITES_BURST as u64 - 1);
+}

@@ -335,6 +335,8 @@ impl Sim {
             Ok(c) => c,
             Err(e) => {
                 let mut resp = error_response(&e);
+                // counted against no caller's bucket but the anonymous one (not the previous request's caller)
+                self.caller = None;
                 self.stamp(&mut resp, &req, &method, &t, now_ms);
                 self.cfg.cors.decorate(&req, &mut resp);
                 self.record(&req, &t, now_ms, resp.status, None);
