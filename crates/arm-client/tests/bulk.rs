@@ -684,3 +684,150 @@ fn identity_runner_survives_412s_429s_and_a_dropped_connection() {
         }));
     }
 }
+
+/// A tab closed mid-batch: the state saved while items were in flight (some of their writes already sent) is
+/// resumed by a new scheduler with a new client. Finished items are skipped; the interrupted ones are read again
+/// and found done (no-op) or written once — no item is written twice, nothing is lost.
+#[test]
+fn reload_mid_batch_resumes_from_the_saved_state_without_writing_twice() {
+    use arm_client::bulk::IdentityRunner;
+    use arm_client::transport::sim::SimTransport;
+    use arm_client::{ArmClient, LroOptions, RetryPolicy, StaticToken};
+    use armsim::{Seed, Sim, SimConfig};
+
+    let seed = Seed::generate_tenant(&armsim::tenant::TenantSpec {
+        subscriptions: 2,
+        scale_sets: 60,
+        vms: 0,
+        identities: 4,
+    });
+    let mut items = vec![];
+    for s in &seed.subscriptions {
+        for g in &s.resource_groups {
+            for v in &g.virtual_machine_scale_sets {
+                items.push(format!(
+                    "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/virtualMachineScaleSets/{}",
+                    s.subscription_id, g.name, v.name
+                ));
+            }
+        }
+    }
+    let ua = format!(
+        "/subscriptions/{}/resourceGroups/rg-identities-000/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-shared-platform",
+        seed.subscriptions[0].subscription_id
+    );
+    let op = identity_core::Operation::AddUserAssigned {
+        ids: vec![ua.clone()],
+    };
+    let clock = EventClock::new(0);
+    let sim = SimTransport::new(
+        Sim::with_config(
+            seed,
+            SimConfig {
+                arm_quota: true,
+                lro_delay_ms: 2_000,
+                ..SimConfig::default()
+            },
+        ),
+        Rc::new(clock.clone()),
+    );
+    let client = || {
+        ArmClient::builder(
+            "https://management.azure.com",
+            Rc::new(PacedTransport::new(
+                Rc::new(sim.clone()),
+                Rc::new(Pacer::arm(Rc::new(clock.clone()))),
+            )),
+            Rc::new(StaticToken::new("t")),
+        )
+        .clock(Rc::new(clock.clone()))
+        .concurrency(16)
+        .retry(RetryPolicy::default().with_seed(5))
+        .lro(LroOptions {
+            poll_ms: 2_000,
+            final_get: false,
+            ..LroOptions::default()
+        })
+        .build()
+        .unwrap()
+    };
+    let opts = BulkOptions {
+        concurrency: 8,
+        max_replans: 3,
+    };
+    // session 1: the state is saved (as the page does on every change) until the tab closes after 20 items
+    let s1 = Scheduler::new(
+        &items,
+        IdentityRunner::new(client(), op.clone()),
+        Rc::new(clock.clone()),
+        opts,
+    );
+    let h1 = s1.handle();
+    let saved = Rc::new(RefCell::new(String::new()));
+    let (h1c, sv) = (h1.clone(), saved.clone());
+    let s1 = s1.on_item(move |_| {
+        let c = h1c.counters();
+        if c.applied + c.no_op + c.refused + c.failed < 20 {
+            *sv.borrow_mut() = h1c.snapshot().to_json();
+        } else {
+            h1c.cancel(); // the tab is gone: nothing new starts (the in-flight writes reach ARM)
+        }
+    });
+    clock.run(s1.run());
+    let st = BatchState::from_json(&saved.borrow()).unwrap();
+    let interrupted: Vec<String> = st
+        .items
+        .iter()
+        .filter(|i| i.status == ItemStatus::Running)
+        .map(|i| i.id.clone())
+        .collect();
+    assert!(!interrupted.is_empty(), "saved with items in flight");
+    let done_before = st.items.iter().filter(|i| i.status.is_final()).count();
+    assert_eq!(done_before, 19);
+    // session 2: a new client, the saved state
+    let s2 = Scheduler::resume(
+        st,
+        IdentityRunner::new(client(), op),
+        Rc::new(clock.clone()),
+        opts,
+    );
+    let h2 = s2.handle();
+    let c = clock.run(s2.run());
+    assert_eq!(c.failed + c.pending + c.running, 0, "{c:?}");
+    let end = h2.snapshot();
+    let mut found_done = 0;
+    for id in &interrupted {
+        let it = end.items.iter().find(|i| &i.id == id).unwrap();
+        assert!(
+            matches!(it.status, ItemStatus::NoOp | ItemStatus::Applied),
+            "{it:?}"
+        );
+        found_done += usize::from(it.status == ItemStatus::NoOp);
+    }
+    // their writes reached ARM after the save: the re-read finds them done and sends nothing
+    assert!(found_done > 0, "{} interrupted", interrupted.len());
+    // no item was written twice across both sessions, and each ends with the identity
+    let mut s = sim.sim();
+    let mut writes: std::collections::BTreeMap<String, usize> = Default::default();
+    for e in s
+        .request_log()
+        .iter()
+        .filter(|e| e.method == "PATCH" && e.status < 300)
+    {
+        *writes.entry(e.path.to_ascii_lowercase()).or_default() += 1;
+    }
+    assert!(writes.values().all(|&n| n == 1), "{writes:?}");
+    let mut cfg = s.config().clone();
+    cfg.arm_quota = false;
+    s.set_config(cfg);
+    for id in &items {
+        let b = s
+            .handle(
+                armsim::SimRequest::new("GET", &format!("{id}?api-version=2024-11-01")),
+                clock.now_ms() + 1_000_000,
+            )
+            .json();
+        let m = b["identity"]["userAssignedIdentities"].as_object().unwrap();
+        assert!(m.keys().any(|k| k.eq_ignore_ascii_case(&ua)), "{id}");
+    }
+}
