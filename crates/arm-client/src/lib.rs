@@ -14,6 +14,7 @@
 //! | long-running ops | [`lro`] | `Azure-AsyncOperation`, else `Location`, else `provisioningState`; progress events; a bound on the wait |
 //! | paging | [`paging`] | `nextLink` and Resource Graph `$skipToken`, page by page |
 //! | flows | [`flow`] | one async flow per kind of change, typed events and outcomes (what the app applies with) |
+//! | bulk | [`bulk`] | one change over many resources: paced under ARM's quotas, resumable, reported |
 //!
 //! Time goes through [`Clock`]: a [`VirtualClock`] in tests, `setTimeout` in the browser.
 //! Every failure is one [`ArmError`] (status, ARM code, message, details, request and
@@ -39,6 +40,7 @@
 //! ```
 
 pub mod auth;
+pub mod bulk;
 pub mod client;
 pub mod clock;
 pub mod error;

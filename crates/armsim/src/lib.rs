@@ -37,4 +37,4 @@ pub use control::{Change, Fault, LogEntry, Matcher, Trigger};
 pub use error::ArmError;
 pub use http::{SimRequest, SimResponse};
 pub use seed::Seed;
-pub use sim::{LOG_CAPACITY, Sim, SimConfig, graph, roles};
+pub use sim::{LOG_CAPACITY, Sim, SimConfig, graph, quota, roles};

@@ -12,7 +12,7 @@ USAGE:
            [--jwks FILE|URL --auth-issuer ISS [--auth-audience AUD]... [--roles FILE] [--principal-delay-ms N]]
            [--cors-origin ORIGIN]... [--cors-mode generous|strict]
            [--tls [--tls-ca-out FILE] | --tls-cert FILE --tls-key FILE]
-           [--tenant SUBS,SCALE_SETS,VMS,IDENTITIES] [--graph-quota on|off]
+           [--tenant SUBS,SCALE_SETS,VMS,IDENTITIES] [--graph-quota on|off] [--arm-quota on|off]
     armsim --generate-scale N [--subscriptions M] [--vms N] [--identities N] [--out FILE]
 
 OPTIONS:
@@ -45,6 +45,9 @@ OPTIONS:
                         100,10000,2000,500 (realistic identity mixes and role assignments; see src/tenant.rs)
     --graph-quota on|off  Resource Graph's per-user quota (15 queries per 5 s, then 429 + Retry-After);
                         default on (the x-ms-user-quota-* headers are sent either way)
+    --arm-quota on|off  ARM's request buckets per subscription and caller (reads 250 + 25/s, writes 200 +
+                        10/s) and Compute's per-resource budgets, then 429 + Retry-After; default off (the
+                        x-ms-ratelimit-remaining-* headers are sent either way)
     --generate-scale N  print a seed with N scale sets (spread over --subscriptions M, default 100; with
                         --vms N and --identities N, default one identity per subscription) and exit
     --out FILE          with --generate-scale: write the seed to FILE instead of stdout
@@ -112,6 +115,13 @@ fn run() -> Result<(), String> {
                     "on" => true,
                     "off" => false,
                     v => return Err(format!("--graph-quota: on or off, not {v}")),
+                }
+            }
+            "--arm-quota" => {
+                cfg.arm_quota = match val(&mut i)?.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    v => return Err(format!("--arm-quota: on or off, not {v}")),
                 }
             }
             "--out" => out = Some(val(&mut i)?),

@@ -10,7 +10,8 @@
 //! `ManagedIdentityExtensionForLinux/Windows` extension; 1 % are `Failed`. About 10 % of the scale sets are AKS
 //! node pools: `Uniform`, in an `MC_…` group whose `managedBy` is the cluster, tagged `aks-managed-poolName`, using
 //! the cluster's kubelet identity (`aks-NNN-agentpool`, in the `MC_` group) when the subscription has two
-//! identities or more. Other scale sets: 70 % `Uniform`, 30 % `Flexible`; 20 % Windows.
+//! identities or more. Other scale sets: 70 % `Uniform`, 30 % `Flexible` (never system-assigned: Azure accepts
+//! only `UserAssigned` or `None` there, so the system-assigned part of their roll is dropped); 20 % Windows.
 //!
 //! Role assignments: every user-assigned identity holds `Reader` on its subscription and half of them also
 //! `Storage Blob Data Reader` on their group (with an ABAC condition on one in ten); about a third of the
@@ -328,6 +329,9 @@ impl Seed {
                     }
                     .into(),
                 );
+                if c.orchestration_mode.as_deref() == Some("Flexible") {
+                    no_system_assigned(&mut c);
+                }
                 c.subnet = Some(format!("vnet-{}/default", app_groups[g]));
                 note_system(&mut seed, &c, x, &sid, &app_groups[g]);
                 groups[g].virtual_machine_scale_sets.push(c);
@@ -430,6 +434,20 @@ fn compute(x: u64, name: &str, uas: &[Ua], shared: Option<&str>) -> SeedCompute 
             .then(|| json!({"provisioningState": "Failed"})),
         ..Default::default()
     }
+}
+
+/// A Flexible scale set accepts only `UserAssigned` or `None` (armsim answers 400 to anything else), so the
+/// generator never gives one a system-assigned identity: `SystemAssigned, UserAssigned` becomes `UserAssigned`,
+/// `SystemAssigned` none.
+fn no_system_assigned(c: &mut SeedCompute) {
+    c.identity = c.identity.take().and_then(|mut i| {
+        if i.user_assigned.is_empty() {
+            return None;
+        }
+        i.identity_type = "UserAssigned".into();
+        i.principal_id = None;
+        Some(i)
+    });
 }
 
 /// About a third of the system-assigned principals hold `Reader` on their group.

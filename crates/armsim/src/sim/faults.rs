@@ -210,7 +210,7 @@ impl Sim {
     }
 
     fn config_json(&self) -> Value {
-        json!({"baseUrl": self.cfg.base_url, "pageSize": self.cfg.page_size, "lroDelayMs": self.cfg.lro_delay_ms, "graphQuota": self.cfg.graph_quota})
+        json!({"baseUrl": self.cfg.base_url, "pageSize": self.cfg.page_size, "lroDelayMs": self.cfg.lro_delay_ms, "graphQuota": self.cfg.graph_quota, "armQuota": self.cfg.arm_quota})
     }
 
     pub(super) fn control_http(&mut self, req: &SimRequest, t: &Target) -> SimResponse {
@@ -251,6 +251,9 @@ impl Sim {
                 }
                 if let Some(q) = b.get("graphQuota").and_then(Value::as_bool) {
                     self.cfg.graph_quota = q;
+                }
+                if let Some(q) = b.get("armQuota").and_then(Value::as_bool) {
+                    self.cfg.arm_quota = q;
                 }
                 ok(200, &self.config_json())
             }

@@ -1,7 +1,8 @@
 //! The in-memory ARM: its state, the public API ([`Sim`]) and the request pipeline (faults, dispatch, headers,
 //! log). Each concern has its own module: `load` (seeds), `routes` (dispatch and paging), `compute` (scale sets,
 //! VMs, extensions), `identities` (user-assigned identities), `operations` (long-running operations), `faults`
-//! (injected faults and the control endpoint), `headers` (common headers, rate limits), `errors` (ARM errors),
+//! (injected faults and the control endpoint), `headers` (common headers), `quota` (ARM's and Compute's request
+//! quotas), `errors` (ARM errors),
 //! `roles` (role definitions and assignments, authorization), `graph` (Resource Graph), `ext` (the authentication
 //! and authorization hooks around routing).
 
@@ -22,6 +23,7 @@ mod headers;
 mod identities;
 mod load;
 mod operations;
+pub mod quota;
 pub mod roles;
 mod routes;
 
@@ -52,6 +54,10 @@ pub struct SimConfig {
     /// Resource Graph's per-user quota enforced: past 15 queries in a 5-second window a caller gets 429 with
     /// `Retry-After` (the headers are sent either way); see [`graph`]. On by default.
     pub graph_quota: bool,
+    /// ARM's request quotas enforced (see [`quota`]): the subscription buckets per caller (reads 250 + 25/s,
+    /// writes 200 + 10/s, deletes 200 + 10/s) and Compute's per-resource budgets answer 429 + `Retry-After` when
+    /// exhausted. The `x-ms-ratelimit-remaining-*` headers are sent either way. Off by default.
+    pub arm_quota: bool,
 }
 
 impl Default for SimConfig {
@@ -66,6 +72,7 @@ impl Default for SimConfig {
             role_map: None,
             principal_delay_ms: 0,
             graph_quota: true,
+            arm_quota: false,
         }
     }
 }
@@ -131,14 +138,6 @@ struct ActiveFault {
     fault: Fault,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    reads: f64,
-    writes: f64,
-    deletes: f64,
-    at_ms: u64,
-}
-
 /// The simulator. Deterministic: the same seed and the same requests at the same clock values give the
 /// same answers (ids come from a seeded PRNG; time only from the `now_ms` passed in).
 ///
@@ -167,7 +166,9 @@ pub struct Sim {
     fault_seq: u64,
     log: Vec<LogEntry>,
     seq: u64,
-    buckets: BTreeMap<String, Bucket>,
+    buckets: BTreeMap<String, quota::Bucket>,
+    /// The rate-limit headers counted for the request in progress (see `quota`).
+    rate_headers: Option<Vec<(String, String)>>,
     rbac: roles::Rbac,
     caller: Option<crate::auth::Claims>,
     now_ms: u64,
@@ -225,6 +226,7 @@ impl Sim {
             log: vec![],
             seq: 0,
             buckets: BTreeMap::new(),
+            rate_headers: None,
             rbac: roles::Rbac::default(),
             caller: None,
             now_ms: 0,
@@ -333,6 +335,8 @@ impl Sim {
             Ok(c) => c,
             Err(e) => {
                 let mut resp = error_response(&e);
+                // counted against no caller's bucket but the anonymous one (not the previous request's caller)
+                self.caller = None;
                 self.stamp(&mut resp, &req, &method, &t, now_ms);
                 self.cfg.cors.decorate(&req, &mut resp);
                 self.record(&req, &t, now_ms, resp.status, None);
@@ -341,6 +345,15 @@ impl Sim {
         };
         self.caller = caller.clone();
         self.now_ms = now_ms;
+        let (rate, throttled) = self.quota_account(&method, &t, now_ms);
+        self.rate_headers = Some(rate);
+        if let Some(e) = throttled {
+            let mut resp = error_response(&e);
+            self.stamp(&mut resp, &req, &method, &t, now_ms);
+            self.cfg.cors.decorate(&req, &mut resp);
+            self.record(&req, &t, now_ms, resp.status, Some("quota".into()));
+            return resp;
+        }
         let FaultEffects {
             delay_ms,
             name: fault_name,
