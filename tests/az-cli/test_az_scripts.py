@@ -72,6 +72,7 @@ FLAVOURS = ("cli-bash", "cli-rest-bash")
 # Differences between az's requests and the app's that are known and explained (README.md in this folder).
 KNOWN = {
     "no If-Match",  # az vmss|vm identity assign/remove cannot send If-Match (the script checks the etag first)
+    "no If-None-Match",  # az identity create / role assignment create cannot send it (the script checks first)
     "api-version",  # az uses its SDK's Compute / ManagedIdentity / Authorization api-version
     "PUT for PATCH",  # az vm identity assign/remove sends PUT of the whole VM (the app PATCHes identity only)
     "body",  # az's body is the SDK model's (e.g. whole VM, user-assigned values, principalType)
@@ -148,7 +149,9 @@ def compare(kind, cell, flavour, app_writes, az_writes):
             diffs.append(("no If-Match", f"{z['method']} {z['path'].rsplit('/', 1)[-1]}"))
         elif a["ifMatch"] != z["ifMatch"]:
             diffs.append(("If-Match", f"app {a['ifMatch']}, az {z['ifMatch']}"))
-        if a["ifNoneMatch"] != z["ifNoneMatch"]:
+        if a["ifNoneMatch"] == "*" and z["ifNoneMatch"] is None:
+            diffs.append(("no If-None-Match", f"{z['method']} {z['path'].rsplit('/', 1)[-1]}"))
+        elif a["ifNoneMatch"] != z["ifNoneMatch"]:
             diffs.append(("If-None-Match", f"app {a['ifNoneMatch']}, az {z['ifNoneMatch']}"))
         if a["body"] != z["body"]:
             diffs.append(("body", f"app {json.dumps(a['body'], sort_keys=True)}\n     az  {json.dumps(z['body'], sort_keys=True)[:1500]}"))
