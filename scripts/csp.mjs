@@ -187,6 +187,7 @@ ${add(headers.bridge)}
 }
 location = /staticwebapp.config.json {
     return 404;
+${add(headers.page)}
 }
 # files: a missing one is a 404, never the app
 location ~ \\.wasm$ {
