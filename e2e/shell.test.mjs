@@ -203,3 +203,27 @@ test('the pages module is pinned by its integrity: a tampered copy is refused', 
   assert.ok(problems.some((p) => /integrity/i.test(p)), problems.join('\n'));
   await context.close();
 });
+
+for (const [what, re] of [
+  ['the shell module', /\/identity-wizard-[0-9a-f]+_bg\.wasm$/],
+  ["the shell's JS", /\/identity-wizard-[0-9a-f]+\.js$/],
+  ["the split-off modules' loader", /\/__wasm_split-[0-9a-f]+\.js$/],
+]) {
+  test(`${what} is pinned by its integrity too: a tampered copy never runs`, async () => {
+    const { context, page, problems } = await guardedPage(browser);
+    let tampered = 0;
+    await page.route(re, async (route) => {
+      const response = await route.fetch();
+      const body = Buffer.from(await response.body());
+      body[body.length - 1] ^= 0x01; // the last byte (a newline or the module's end)
+      tampered++;
+      return route.fulfill({ response, body });
+    });
+    await page.goto(server.url);
+    await page.waitForTimeout(3000);
+    assert.ok(tampered >= 1, 'the file was fetched');
+    assert.equal(await page.locator('#scenarios').count(), 0, 'nothing of the tampered file ran');
+    assert.ok(problems.some((p) => /integrity/i.test(p) && re.test(p.match(/https?:\/\/[^\s'"]+/g)?.find((u) => re.test(u)) ?? '')), problems.join('\n'));
+    await context.close();
+  });
+}

@@ -7,7 +7,7 @@
 //     sha256 of every inline script trunk wrote (+ 'wasm-unsafe-eval' for the modules), connect-src
 //     'self' + the configured authority and ARM endpoint only; the IW-SRI comment becomes the sha384 of
 //     the scripts the app loads later (MSAL, read by src/loader.rs) and a pinned <link rel=modulepreload>
-//     for the split-off modules' loader;
+//     for the split-off modules' loader; trunk's module loader fetches the shell's wasm with its sha384;
 //   - dist/redirect.html: its policy, and integrity="sha384-…" on both its scripts;
 //   - dist/staticwebapp.config.json: the headers and the SPA fallback for Azure Static Web Apps;
 //   - <dist>.nginx.conf (beside dist/, never served): the same for nginx, to include in a server block.
@@ -151,6 +151,21 @@ export function pinIndex(html, dist) {
   return html.replace(placeholder, block);
 }
 
+/**
+ * index.html with trunk's module loader fetching the shell's wasm with its integrity: trunk only
+ * puts it on a <link rel=preload as=fetch>, which Chromium ignores for verification (crbug.com/981419),
+ * and wasm-bindgen's init then fetches the module unchecked. The loader is an inline script, so its
+ * CSP hash is computed after this.
+ */
+export function pinShell(html, dist) {
+  const init = /module_or_path: (?:'(\/[^']+_bg\.wasm)'|fetch\('(\/[^']+_bg\.wasm)', \{ integrity: '[^']*' \}\))/;
+  const m = html.match(init);
+  if (!m) throw new Error("index.html: no trunk loader with module_or_path: '/…_bg.wasm'");
+  const src = m[1] ?? m[2];
+  const integrity = sri(fs.readFileSync(path.join(dist, src)));
+  return html.replace(init, `module_or_path: fetch('${src}', { integrity: '${integrity}' })`);
+}
+
 /** redirect.html with its policy and integrity="…" on each same-origin <script src>, from the files in `dist`. */
 export function pinBridge(html, dist) {
   let n = 0;
@@ -223,7 +238,7 @@ export function swaConfig(headers) {
 export function finishBuild(dist, config, { source } = {}) {
   dist = path.resolve(dist);
   const indexFile = path.join(dist, 'index.html');
-  const index = injectCsp(pinIndex(fs.readFileSync(indexFile, 'utf8'), dist), config);
+  const index = injectCsp(pinShell(pinIndex(fs.readFileSync(indexFile, 'utf8'), dist), dist), config);
   fs.writeFileSync(indexFile, index);
   const bridgeFile = path.join(dist, 'redirect.html');
   fs.writeFileSync(bridgeFile, pinBridge(fs.readFileSync(bridgeFile, 'utf8'), dist));
