@@ -130,12 +130,12 @@ test('nginx with the generated snippet: the headers on every kind of response, t
     else assert.match(res.headers.get('content-type'), type, file);
     assertHeaders(res, EXPECTED.page, file);
   }
-  for (const p of ['/missing.js', '/split_pages-0000.wasm', '/style-0.css', '/staticwebapp.config.json']) {
+  for (const p of ['/missing.js', '/split_pages-0000.wasm', '/style-0.css', '/staticwebapp.config.json', '/.trunk-lock']) {
     const res = await fetch(nginx.url + p);
     assert.equal(res.status, 404, p);
     assertHeaders(res, EXPECTED.page, `${p} (404)`);
   }
-  assert.equal(fs.readFileSync(`${nginx.tmp}/access.log`, 'utf8').split('\n').filter(Boolean).length, 13, 'nginx answered them');
+  assert.equal(fs.readFileSync(`${nginx.tmp}/access.log`, 'utf8').split('\n').filter(Boolean).length, 14, 'nginx answered them');
 });
 
 test('nginx: the app runs under the header policy; a deep link falls back to the app; only the bridge may be framed, and only by the page', async (t) => {

@@ -204,6 +204,11 @@ location = /staticwebapp.config.json {
     return 404;
 ${add(headers.page)}
 }
+# no dot-files (nothing of the build is one)
+location ~ /\\. {
+    return 404;
+${add(headers.page)}
+}
 # files: a missing one is a 404, never the app
 location ~ \\.wasm$ {
     types { }
