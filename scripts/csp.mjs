@@ -6,8 +6,8 @@
 //   - dist/index.html: the IW-CSP comment becomes a <meta http-equiv> policy: script-src 'self' + the
 //     sha256 of every inline script trunk wrote (+ 'wasm-unsafe-eval' for the modules), connect-src
 //     'self' + the configured authority and ARM endpoint only; the IW-SRI comment becomes the sha384 of
-//     the scripts the app loads later (MSAL, read by src/loader.rs) and a pinned <link rel=modulepreload>
-//     for the split-off modules' loader; trunk's module loader fetches the shell's wasm with its sha384;
+//     the scripts the app loads later (MSAL, read by src/loader.rs) and an import map with the sha384 of
+//     the JS modules; trunk's module loader fetches the shell's wasm with its sha384;
 //   - dist/redirect.html: its policy, and integrity="sha384-…" on both its scripts;
 //   - dist/staticwebapp.config.json: the headers and the SPA fallback for Azure Static Web Apps;
 //   - <dist>.nginx.conf (beside dist/, never served): the same for nginx, to include in a server block.
@@ -132,19 +132,20 @@ export function sri(bytes) {
 
 /**
  * index.html with the IW-SRI placeholder (or what it became before) replaced by the integrity of
- * the late-loaded scripts and a pinned modulepreload of the split-off modules' loader, from the
- * files in `dist`.
+ * the late-loaded scripts and an import map with the integrity of the JS modules, from the files in
+ * `dist`.
  */
 export function pinIndex(html, dist) {
   const tags = [];
   for (const src of LATE_SCRIPTS) {
     tags.push(`<meta name="iw-integrity" data-src="${src}" content="${sri(fs.readFileSync(path.join(dist, src)))}" />`);
   }
-  // The split-off modules' loader is imported by the wasm-bindgen JS (itself pinned by trunk's
-  // modulepreload); preloading it with its integrity puts the checked copy into the module map.
-  for (const f of fs.readdirSync(dist).filter((n) => /^__wasm_split-[0-9a-f]+\.js$/.test(n)).sort()) {
-    tags.push(`<link rel="modulepreload" href="/${f}" crossorigin="anonymous" integrity="${sri(fs.readFileSync(path.join(dist, f)))}" />`);
-  }
+  // The JS modules — trunk's wasm-bindgen JS and the split-off modules' loader it imports — are
+  // pinned by an import map's integrity, which holds for every import of them (a modulepreload's
+  // integrity alone does not: an import that wins the race fetches the module unchecked).
+  const modules = fs.readdirSync(dist).filter((n) => /^(__wasm_split|identity-wizard)-[0-9a-f]+\.js$/.test(n)).sort();
+  const integrity = Object.fromEntries(modules.map((f) => [`/${f}`, sri(fs.readFileSync(path.join(dist, f)))]));
+  if (modules.length) tags.push(`<script type="importmap">${JSON.stringify({ integrity })}</script>`);
   const block = `<!-- IW-SRI -->${tags.join('')}<!-- /IW-SRI -->`;
   const placeholder = /<!-- IW-SRI:[\s\S]*?-->|<!-- IW-SRI -->[\s\S]*?<!-- \/IW-SRI -->/;
   if (!placeholder.test(html)) throw new Error('index.html has no IW-SRI placeholder');
