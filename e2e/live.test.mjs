@@ -190,6 +190,10 @@ test('signed in, strict CORS: pick through the pickers, assign a user-assigned i
   }
   const firstTo = (path, pred) => log.find((e) => e.path === path && pred(e))?.seq;
   assert.ok(firstTo(VMSS_WEB, (e) => e.method === 'OPTIONS') < firstTo(VMSS_WEB, (e) => e.method !== 'OPTIONS'), 'the scale set\'s preflight came first');
+  // the PATCH (If-Match, Content-Type: not allowed by the GET's preflight) had its own, right before it
+  const patchPreflight = log.filter((e) => e.path === VMSS_WEB && e.method === 'OPTIONS' && e.headers.some(([k, v]) => k.toLowerCase() === 'access-control-request-method' && v === 'PATCH'));
+  assert.equal(patchPreflight.length, 1, 'one preflight for the PATCH');
+  assert.ok(patchPreflight[0].seq < p.seq);
   // strict CORS: the operation was followed by reading the resource (provisioningState), not the unreadable header
   assert.ok(log.filter((e) => e.method === 'GET' && e.path === VMSS_WEB).length >= 2);
   assert.deepEqual(problems.filter((x) => !/status of 4\d\d|409|412/.test(x)), []);
