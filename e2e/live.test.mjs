@@ -3,7 +3,8 @@
 // verifies every token against the provider's JWKS and answers CORS in STRICT mode (no response
 // header readable by the page: no ETag, Azure-AsyncOperation or Retry-After). What armsim received
 // is read from its request log; faults (412, 409, 429, 403, a dropped connection while polling) are
-// injected through its control endpoint. Nothing leaves loopback.
+// injected through its control endpoint. The harness intercepts no request, so the browser's CORS
+// preflights are answered by armsim itself (its log shows them). Nothing leaves loopback.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -177,6 +178,22 @@ test('signed in, strict CORS: pick through the pickers, assign a user-assigned i
   assert.deepEqual(Object.values(body.identity.userAssignedIdentities), [{}, {}, {}]);
   // every request carried the signed-in user's token and got past armsim's JWKS check
   assert.ok(log.every((e) => e.status !== 401), 'no 401');
+  // the browser's CORS preflights reached armsim (nothing in the harness answers them) before the requests they cleared
+  const origin = new URL(app.url).origin;
+  const preflights = log.filter((e) => e.method === 'OPTIONS');
+  assert.ok(preflights.length >= 1, 'preflights in the log');
+  for (const e of preflights) {
+    const ph = Object.fromEntries(e.headers.map(([k, v]) => [k.toLowerCase(), v]));
+    assert.equal(ph.origin, origin);
+    assert.ok(['GET', 'PATCH'].includes(ph['access-control-request-method']), JSON.stringify(ph));
+    assert.equal(ph.authorization, undefined, 'a preflight carries no token');
+  }
+  const firstTo = (path, pred) => log.find((e) => e.path === path && pred(e))?.seq;
+  assert.ok(firstTo(VMSS_WEB, (e) => e.method === 'OPTIONS') < firstTo(VMSS_WEB, (e) => e.method !== 'OPTIONS'), 'the scale set\'s preflight came first');
+  // the PATCH (If-Match, Content-Type: not allowed by the GET's preflight) had its own, right before it
+  const patchPreflight = log.filter((e) => e.path === VMSS_WEB && e.method === 'OPTIONS' && e.headers.some(([k, v]) => k.toLowerCase() === 'access-control-request-method' && v === 'PATCH'));
+  assert.equal(patchPreflight.length, 1, 'one preflight for the PATCH');
+  assert.ok(patchPreflight[0].seq < p.seq);
   // strict CORS: the operation was followed by reading the resource (provisioningState), not the unreadable header
   assert.ok(log.filter((e) => e.method === 'GET' && e.path === VMSS_WEB).length >= 2);
   assert.deepEqual(problems.filter((x) => !/status of 4\d\d|409|412/.test(x)), []);
@@ -294,7 +311,7 @@ test('directories from ARM /tenants: a guest switches to the other tenant and th
   await page.waitForFunction((b) => document.querySelector(`#tenants li[data-tenant="${b}"] .badge`), TENANT_B, { timeout: 20_000 });
   await page.locator('#subscriptions').waitFor({ timeout: 20_000 });
   // the lists were read again, with a token for tenant B (tid), which armsim accepted
-  const gets = (await armLog()).filter((e) => e.path === '/subscriptions' && e.status === 200);
+  const gets = (await armLog()).filter((e) => e.method === 'GET' && e.path === '/subscriptions' && e.status === 200);
   assert.ok(gets.length >= 2, 'listed once per tenant');
   const tokens = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.includes('|accesstoken|')).map((k) => JSON.parse(sessionStorage.getItem(k)).realm));
   assert.ok(tokens.includes(TENANT_B), String(tokens));
@@ -310,9 +327,41 @@ test('a token for another audience: armsim answers 401 and the page says what to
   assert.equal(await box.getAttribute('data-status'), '401');
   assert.match(await box.innerText(), /another ARM endpoint \(audience\).*cloud \(and armAudience\)/s);
   assert.equal(await page.locator('[data-code]').count(), 1, 'one error box');
-  const statuses = (await armLog()).filter((e) => e.path === '/subscriptions' || e.path === '/tenants').map((e) => e.status);
+  const statuses = (await armLog()).filter((e) => e.method !== 'OPTIONS' && (e.path === '/subscriptions' || e.path === '/tenants')).map((e) => e.status);
   assert.ok(statuses.length >= 2 && statuses.every((s) => s === 401), `refused with a fresh token too: ${statuses}`);
   await screenshot(page, 'live-wrong-audience');
+});
+
+test('strict CORS is armsim\'s own: the app\'s origin is let through, an origin armsim does not list is refused at the preflight', async (t) => {
+  // the same build and config on an origin missing from armsim's --cors-origin list
+  const stranger = await startStaticServer({ dist: DIST, config: { cloud: 'Custom', clientId: CLIENT_ID, tenant: TENANT_A, authority: idp.origin, armEndpoint: arm.url, armAudience: ARM_AUDIENCE } });
+  t.after(() => stranger.close());
+  await control('DELETE', 'requests');
+  const probe = (page) =>
+    page.evaluate(
+      (u) => fetch(`${u}/subscriptions?api-version=2022-12-01`, { headers: { authorization: 'Bearer not-a-token' } }).then((r) => r.status, (e) => `refused: ${e.name}`),
+      arm.url,
+    );
+  const results = {};
+  for (const [name, url] of [['app', app.url], ['stranger', stranger.url]]) {
+    const ctx = await guardedPage(browser);
+    await ctx.page.goto(url);
+    await ctx.page.locator('#app *').first().waitFor({ timeout: 20_000 });
+    results[name] = await probe(ctx.page);
+    assert.deepEqual(ctx.external, [], 'requests off loopback');
+    await ctx.context.close();
+  }
+  // the app's origin: preflight allowed, then armsim refused the token (401, readable: ACAO is on errors too)
+  assert.deepEqual(results, { app: 401, stranger: 'refused: TypeError' });
+  const log = (await armLog()).filter((e) => e.path === '/subscriptions');
+  const seen = log.map((e) => {
+    const h = Object.fromEntries(e.headers.map(([k, v]) => [k.toLowerCase(), v]));
+    return `${e.method} ${h.origin === new URL(app.url).origin ? 'app' : h.origin === new URL(stranger.url).origin ? 'stranger' : h.origin} ${e.status}`;
+  });
+  // armsim answered both preflights; the stranger's GET was never sent
+  assert.ok(seen.includes('OPTIONS app 200') && seen.includes('GET app 401'), seen.join(', '));
+  assert.ok(seen.includes('OPTIONS stranger 200'), seen.join(', '));
+  assert.ok(!seen.some((x) => x.startsWith('GET stranger')), seen.join(', '));
 });
 
 /** The create wizard's form, filled without detours (create.test.mjs checks its validation). */

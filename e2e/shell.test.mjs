@@ -3,6 +3,7 @@
 // loopback, no console errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startStaticServer } from '../scripts/static-server.mjs';
@@ -78,19 +79,92 @@ test('the optimised build loads under the CSP and shows the shell; the pages loa
   await context.close();
 });
 
-test('the route guard and CSP really block: an off-loopback fetch is stopped and reported', async () => {
+test('the loopback guard and CSP really block: an off-loopback fetch is stopped and reported', async () => {
   const { context, page, external } = await guardedPage(browser);
   await page.goto(server.url);
   await page.locator('#scenarios').waitFor({ timeout: 20_000 });
   const outcome = await page.evaluate(() => fetch('https://example.com/x').then(() => 'sent', (e) => `blocked: ${e.message}`));
   assert.match(outcome, /^blocked/);
   // CSP blocks it before it reaches the network, so the guard may see nothing; an allowed origin
-  // (management.azure.com) passes the CSP and must be caught by the route guard instead.
-  const arm = await page.evaluate(() => fetch('https://management.azure.com/subscriptions').then(() => 'sent', () => 'blocked'));
-  assert.equal(arm, 'blocked');
+  // (management.azure.com) passes the CSP and must be stopped by the browser's resolver and recorded.
+  const arm = await page.evaluate(() => fetch('https://management.azure.com/subscriptions').then(() => 'sent', (e) => `blocked: ${e.message}`));
+  assert.match(arm, /^blocked/);
   assert.deepEqual(external, ['https://management.azure.com/subscriptions']);
   await context.close();
 });
+
+test('the guard intercepts nothing: a CORS preflight reaches the server, which decides', async () => {
+  // two loopback origins without a policy: a page on A fetches from B, which answers preflights
+  // itself (allowing A for /allowed only) and records what reached it
+  const http = await import('node:http');
+  const seen = [];
+  const listen = (handler) => new Promise((r) => { const s = http.createServer(handler); s.listen(0, '127.0.0.1', () => r(s)); });
+  const a = await listen((req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>a</title>'));
+  const aOrigin = `http://127.0.0.1:${a.address().port}`;
+  const b = await listen((req, res) => {
+    seen.push(`${req.method} ${req.url} ${req.headers['access-control-request-method'] ?? ''}`.trim());
+    const allow = req.headers.origin === aOrigin && req.url === '/allowed';
+    res.writeHead(200, allow ? { 'access-control-allow-origin': aOrigin, 'access-control-allow-headers': 'x-test', 'access-control-allow-methods': 'PUT' } : {});
+    res.end('ok');
+  });
+  const { context, page, external } = await guardedPage(browser);
+  await page.goto(`${aOrigin}/`);
+  const outcome = await page.evaluate(async (o) => {
+    const put = (p) => fetch(o + p, { method: 'PUT', headers: { 'x-test': '1' } }).then((r) => r.status, () => 'refused');
+    return [await put('/allowed'), await put('/refused')];
+  }, `http://127.0.0.1:${b.address().port}`);
+  a.close();
+  b.close();
+  assert.deepEqual(outcome, [200, 'refused']);
+  assert.deepEqual(seen, ['OPTIONS /allowed PUT', 'PUT /allowed', 'OPTIONS /refused PUT'], 'both preflights reached the server; the refused PUT was never sent');
+  assert.deepEqual(external, []);
+  await context.close();
+});
+
+test('MSAL is pinned by its integrity: a tampered bundle is refused and sign-in says it is unavailable', async () => {
+  const html = await (await fetch(server.url)).text();
+  const [, integrity] = html.match(/<meta name="iw-integrity" data-src="\/msal-browser\.min\.js" content="(sha384-[^"]+)"/) ?? [];
+  const expected = `sha384-${crypto.createHash('sha384').update(fs.readFileSync(path.join(DIST, 'msal-browser.min.js'))).digest('base64')}`;
+  assert.equal(integrity, expected, 'index.html carries the sha384 of the copied bundle');
+  const { context, page, problems } = await guardedPage(browser);
+  await page.route('**/msal-browser.min.js', async (route) => {
+    const response = await route.fetch();
+    const body = Buffer.from(await response.body());
+    body[body.length - 2] ^= 0x01; // one byte of the bundle changed on the way
+    return route.fulfill({ response, body });
+  });
+  await page.goto(server.url);
+  await page.waitForFunction(() => /could not be loaded/.test(document.querySelector('#msal-status')?.textContent ?? ''), null, { timeout: 20_000 });
+  assert.equal(await page.getAttribute('script[data-loaded-src="/msal-browser.min.js"]', 'integrity'), expected);
+  assert.equal(await page.evaluate(() => typeof window.msal), 'undefined', 'nothing of the tampered bundle ran');
+  assert.ok(problems.some((p) => /integrity/i.test(p) && /msal-browser\.min\.js/.test(p)), problems.join('\n'));
+  await context.close();
+});
+
+for (const file of ['msal-redirect-bridge.min.js', 'redirect-bridge.js']) {
+  test(`the redirect bridge pins its scripts: a tampered ${file} is refused`, async () => {
+    const bridge = await (await fetch(`${server.url}redirect.html`)).text();
+    const expected = `sha384-${crypto.createHash('sha384').update(fs.readFileSync(path.join(DIST, file))).digest('base64')}`;
+    assert.ok(bridge.includes(`<script src="/${file}" integrity="${expected}"></script>`), bridge);
+    // untampered, the bridge runs: opened without a sign-in response, it says so
+    const ok = await guardedPage(browser);
+    await ok.page.goto(`${server.url}redirect.html`);
+    await ok.page.waitForFunction(() => /could not be completed/.test(document.querySelector('#bridge-status')?.textContent ?? ''), null, { timeout: 15_000 });
+    await ok.context.close();
+    const { context, page, problems } = await guardedPage(browser);
+    await page.route(`**/${file}`, async (route) => {
+      const response = await route.fetch();
+      const body = Buffer.from(await response.body());
+      body[0] ^= 0x01;
+      return route.fulfill({ response, body });
+    });
+    await page.goto(`${server.url}redirect.html`);
+    await page.waitForTimeout(1500);
+    assert.equal(await page.textContent('#bridge-status'), 'Completing sign-in…', 'the bridge did not run');
+    assert.ok(problems.some((p) => /integrity/i.test(p) && p.includes(file)), problems.join('\n'));
+    await context.close();
+  });
+}
 
 test('the pages module fails to arrive: the page says so, and Try again loads it', async () => {
   const { context, page, problems, external } = await guardedPage(browser);
@@ -129,3 +203,27 @@ test('the pages module is pinned by its integrity: a tampered copy is refused', 
   assert.ok(problems.some((p) => /integrity/i.test(p)), problems.join('\n'));
   await context.close();
 });
+
+for (const [what, re] of [
+  ['the shell module', /\/identity-wizard-[0-9a-f]+_bg\.wasm$/],
+  ["the shell's JS", /\/identity-wizard-[0-9a-f]+\.js$/],
+  ["the split-off modules' loader", /\/__wasm_split-[0-9a-f]+\.js$/],
+]) {
+  test(`${what} is pinned by its integrity too: a tampered copy never runs`, async () => {
+    const { context, page, problems } = await guardedPage(browser);
+    let tampered = 0;
+    await page.route(re, async (route) => {
+      const response = await route.fetch();
+      const body = Buffer.from(await response.body());
+      body[body.length - 1] ^= 0x01; // the last byte (a newline or the module's end)
+      tampered++;
+      return route.fulfill({ response, body });
+    });
+    await page.goto(server.url);
+    await page.waitForTimeout(3000);
+    assert.ok(tampered >= 1, 'the file was fetched');
+    assert.equal(await page.locator('#scenarios').count(), 0, 'nothing of the tampered file ran');
+    assert.ok(problems.some((p) => /integrity/i.test(p) && re.test(p.match(/https?:\/\/[^\s'"]+/g)?.find((u) => re.test(u)) ?? '')), problems.join('\n'));
+    await context.close();
+  });
+}

@@ -1,7 +1,9 @@
-// A small static server for the built app (dist/) on 127.0.0.1: correct MIME types (application/wasm),
-// SPA fallback to index.html for extension-less paths, and the Content-Security-Policy from the
-// given config injected into index.html (see csp.mjs). Used by scripts/serve, the e2e tests and the
-// benchmark.
+// A small static server for the built app (dist/) on 127.0.0.1, as a deployment's web server would
+// serve it: correct MIME types (application/wasm), the SPA fallback to index.html for every path that
+// is not a file (a missing asset — .js, .wasm, … — is a 404), the Content-Security-Policy from the
+// given config injected into index.html, and the security headers (CSP with frame-ancestors,
+// nosniff, Referrer-Policy) from scripts/csp.mjs, the same the generated nginx and Static Web Apps
+// configs send. Used by scripts/serve, the e2e tests and the benchmark.
 //
 //   node scripts/static-server.mjs [--port N] [--dist DIR] [--config FILE]
 import http from 'node:http';
@@ -9,7 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import { injectCsp } from './csp.mjs';
+import { ASSET_EXTENSIONS, headersFor, injectCsp, securityHeaders } from './csp.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TYPES = {
@@ -33,6 +35,7 @@ export async function startStaticServer({ dist = path.join(ROOT, 'dist'), port =
   dist = path.resolve(dist);
   const cfg = config ?? JSON.parse(await fs.readFile(path.join(dist, 'config.json'), 'utf8'));
   const index = injectCsp(await fs.readFile(path.join(dist, 'index.html'), 'utf8'), cfg);
+  const policy = securityHeaders(index, cfg);
   const server = http.createServer(async (req, res) => {
     let rel;
     try {
@@ -42,7 +45,9 @@ export async function startStaticServer({ dist = path.join(ROOT, 'dist'), port =
       return;
     }
     const send = (status, type, body) => {
-      const headers = { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+      const headers = Object.fromEntries(Object.entries(headersFor(policy, rel)).map(([k, v]) => [k.toLowerCase(), v]));
+      headers['content-type'] = type;
+      headers['cache-control'] = 'no-store'; // a development server: always the latest build
       if (compress && status === 200 && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
         const key = `${rel}\0${body.length}`;
         if (!gzipped.has(key)) gzipped.set(key, zlib.gzipSync(body, { level: 9 }));
@@ -53,7 +58,7 @@ export async function startStaticServer({ dist = path.join(ROOT, 'dist'), port =
       res.writeHead(status, headers);
       res.end(body);
     };
-    if (rel === '/' || rel === '/index.html' || (!path.extname(rel) && !rel.startsWith('/.'))) {
+    if (rel === '/' || rel === '/index.html') {
       send(200, TYPES['.html'], index);
       return;
     }
@@ -61,16 +66,27 @@ export async function startStaticServer({ dist = path.join(ROOT, 'dist'), port =
       send(200, TYPES['.json'], JSON.stringify(cfg));
       return;
     }
+    // no dot-files or dot-segments, and not the Static Web Apps config (as Static Web Apps itself)
+    if (rel.split('/').some((seg) => seg.startsWith('.')) || rel === '/staticwebapp.config.json') {
+      send(404, 'text/plain', 'not found');
+      return;
+    }
     const file = path.join(dist, path.normalize(rel));
     if (!file.startsWith(dist + path.sep)) {
       send(403, 'text/plain', 'forbidden');
       return;
     }
+    let body;
     try {
-      send(200, TYPES[path.extname(file)] ?? 'application/octet-stream', await fs.readFile(file));
+      body = await fs.readFile(file);
     } catch {
-      send(404, 'text/plain', 'not found');
+      const ext = path.extname(rel).slice(1).toLowerCase();
+      // a route of the app (deep links may end in ".something": a resource group "rg.prod")
+      if (!ASSET_EXTENSIONS.includes(ext)) send(200, TYPES['.html'], index);
+      else send(404, 'text/plain', 'not found');
+      return;
     }
+    send(200, TYPES[path.extname(file)] ?? 'application/octet-stream', body);
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);

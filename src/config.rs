@@ -134,6 +134,16 @@ impl AppConfig {
             Field::Bool(b) => b,
             _ => return Err("config.json: demo must be true or false".into()),
         };
+        // http only on this machine (the same rule as the sign-in configuration's)
+        for (field, v) in [
+            ("authority", string("authority")?),
+            ("armEndpoint", string("armEndpoint")?),
+        ] {
+            if let Some(v) = v.filter(|v| !v.trim().is_empty()) {
+                crate::auth::config::endpoint_origin(field, &v)
+                    .map_err(|e| format!("config.json: {e}"))?;
+            }
+        }
         Ok(AppConfig {
             cloud: string("cloud")?.unwrap_or_else(default_cloud),
             client_id: string("clientId")?.unwrap_or_default(),
@@ -223,5 +233,28 @@ mod tests {
         assert!(demo.demo);
         assert_eq!(demo.tenant, "contoso.onmicrosoft.com");
         assert_eq!(demo.authority, None);
+    }
+
+    #[test]
+    fn endpoints_use_https_except_on_this_machine() {
+        let c = AppConfig::parse(
+            r#"{"armEndpoint":"http://[::1]:4000","authority":"http://localhost:8443"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.cloud().arm_endpoint, "http://[::1]:4000");
+        assert_eq!(
+            AppConfig::parse(r#"{"armEndpoint":"http://management.contoso.test/"}"#),
+            Err("config.json: armEndpoint 'http://management.contoso.test/' uses http, which is allowed only on this machine (localhost, 127.0.0.0/8, [::1]); use https".into())
+        );
+        assert!(
+            AppConfig::parse(r#"{"authority":"http://10.1.2.3"}"#)
+                .unwrap_err()
+                .starts_with("config.json: authority 'http://10.1.2.3' uses http")
+        );
+        assert!(
+            AppConfig::parse(r#"{"armEndpoint":"ftp://x"}"#)
+                .unwrap_err()
+                .contains("is not a URL")
+        );
     }
 }

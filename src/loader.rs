@@ -1,5 +1,5 @@
 //! Load a classic script after the first paint (used for the MSAL bundle, so that the sign-in
-//! library never delays the first render).
+//! library never delays the first render), pinned by the integrity the build wrote for it.
 
 use js_sys::{Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
@@ -30,6 +30,16 @@ pub async fn load_script(src: &str) -> Result<(), JsValue> {
                 script.set_onerror(Some(onerror.unchecked_ref()));
             });
             Reflect::set(&script, &key, &promise)?;
+            // Subresource Integrity: scripts/build writes the sha384 of each script loaded here into
+            // index.html (`<meta name="iw-integrity" data-src=… content="sha384-…">`); the
+            // browser then refuses a copy that does not match.
+            let pin = format!("meta[name=\"iw-integrity\"][data-src=\"{src}\"]");
+            if let Some(integrity) = document
+                .query_selector(&pin)?
+                .and_then(|m| m.get_attribute("content"))
+            {
+                script.set_attribute("integrity", &integrity)?;
+            }
             script.set_src(src);
             document
                 .head()

@@ -1,6 +1,12 @@
 // Shared e2e plumbing: Debian's Chromium via playwright-core (headless, fresh profile, temp files
-// inside the project), a route guard that fails any test whose page requests anything off loopback,
-// console-problem capture, and a screenshot per test (e2e-artifacts/, git-ignored).
+// inside the project), a loopback guard that fails any test whose page requests anything off
+// loopback, console-problem capture, and a screenshot per test (e2e-artifacts/, git-ignored).
+//
+// The guard intercepts nothing: Playwright's request routing (page.route / context.route) would
+// answer every CORS preflight itself, so a server's own CORS answers would never be tested. Instead
+// Chromium resolves no name but loopback (--host-resolver-rules, which also catches IP literals), uses
+// no proxy, and every request of the context (pages, pop-ups, frames) is recorded: one off loopback
+// fails the test.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,8 +32,10 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
   '--disable-dev-shm-usage',
-  // no DNS at all: anything that is not loopback fails to resolve
+  // no DNS at all: anything that is not loopback fails to resolve (IP literals included)
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1',
+  // and no proxy from the environment, which would receive the requests unresolved
+  '--no-proxy-server',
 ];
 
 export async function launch(extraArgs = []) {
@@ -41,25 +49,26 @@ export async function launch(extraArgs = []) {
   });
 }
 
-function isLoopback(url) {
-  if (!/^(https?|wss?):$/.test(url.protocol)) return true; // data:, blob:, about:
+/** Whether a request URL stays on this machine (data:, blob:, about: never leave it). */
+export function isLoopback(url) {
+  if (!/^(https?|wss?):$/.test(url.protocol)) return true;
   return url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
 }
 
 /**
- * A fresh context + page with the guard installed. Returns { context, page, problems, external, csp }:
- * `external` lists every request that tried to leave loopback (aborted), `problems` console errors,
- * page errors and failed requests, `csp` CSP violation reports.
+ * A fresh context + page with the guard installed. Returns { context, page, problems, external, requests }:
+ * `external` lists every request that tried to leave loopback (the browser could not resolve it),
+ * `requests` every request of the context as `METHOD url`, `problems` console errors, page errors
+ * and failed requests.
  */
 export async function guardedPage(browser, { viewport = { width: 1100, height: 800 } } = {}) {
   const context = await browser.newContext({ viewport });
   const external = [];
   const problems = [];
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (isLoopback(url)) return route.continue();
-    external.push(url.href);
-    return route.abort('blockedbyclient');
+  const requests = [];
+  context.on('request', (r) => {
+    requests.push(`${r.method()} ${r.url()}`);
+    if (!isLoopback(new URL(r.url()))) external.push(r.url());
   });
   const page = await context.newPage();
   page.on('console', (m) => {
@@ -74,7 +83,7 @@ export async function guardedPage(browser, { viewport = { width: 1100, height: 8
     const why = r.failure()?.errorText ?? '';
     if (why !== 'net::ERR_ABORTED') problems.push(`requestfailed: ${r.url()} ${why}`);
   });
-  return { context, page, problems, external };
+  return { context, page, problems, external, requests };
 }
 
 /** Save a full-page screenshot as e2e-artifacts/<name>.png. */

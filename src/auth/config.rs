@@ -81,6 +81,60 @@ fn origin_of(url: &str) -> Option<(String, String)> {
     Some((format!("{scheme}://{host_port}"), host_port))
 }
 
+/// Whether `host_port` (`host[:port]` of a URL, lower-cased) is this machine: `localhost`, an
+/// IPv4 address in 127.0.0.0/8 or `[::1]`. Anything else — including other spellings a browser
+/// would also read as loopback (`127.1`, `0x7f.0.0.1`) — is not.
+///
+/// ```
+/// use identity_wizard::auth::config::is_loopback;
+/// assert!(is_loopback("127.0.0.1:4000") && is_loopback("127.8.9.10") && is_loopback("[::1]:8080"));
+/// assert!(is_loopback("localhost:8080"));
+/// assert!(!is_loopback("127.0.0.1.evil.example") && !is_loopback("[::2]") && !is_loopback("10.0.0.1"));
+/// ```
+pub fn is_loopback(host_port: &str) -> bool {
+    let port_ok = |p: &str| p.is_empty() || (p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    if let Some(rest) = host_port.strip_prefix('[') {
+        return match rest.split_once(']') {
+            Some((ip, tail)) => {
+                (tail.is_empty() || tail.strip_prefix(':').is_some_and(port_ok))
+                    && ip
+                        .parse::<std::net::Ipv6Addr>()
+                        .is_ok_and(|a| a.is_loopback())
+            }
+            None => false,
+        };
+    }
+    let host = match host_port.split_once(':') {
+        Some((h, p)) if port_ok(p) && !p.is_empty() => h,
+        Some(_) => return false,
+        None => host_port,
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|a| a.is_loopback())
+}
+
+/// The origin of an endpoint from the configuration (`field` names it in the error): an absolute
+/// `https` URL, or `http` on this machine only (a local simulator or test server) — anywhere
+/// else the bearer token and every change would travel in clear text.
+///
+/// ```
+/// use identity_wizard::auth::config::endpoint_origin;
+/// assert_eq!(endpoint_origin("armEndpoint", "http://127.0.0.1:4000/x").unwrap(), "http://127.0.0.1:4000");
+/// assert!(endpoint_origin("armEndpoint", "http://arm.contoso.test").unwrap_err().contains("only on this machine"));
+/// ```
+pub fn endpoint_origin(field: &str, url: &str) -> Result<String, String> {
+    let (origin, host_port) =
+        origin_of(url).ok_or_else(|| format!("{field} '{url}' is not a URL"))?;
+    if origin.starts_with("http://") && !is_loopback(&host_port) {
+        return Err(format!(
+            "{field} '{url}' uses http, which is allowed only on this machine (localhost, 127.0.0.0/8, [::1]); use https"
+        ));
+    }
+    Ok(origin)
+}
+
 /// Whether `t` may be put into an authority path: a GUID, a domain, or `common` /
 /// `organizations` / `consumers`.
 ///
@@ -141,8 +195,7 @@ impl AuthConfig {
                 "authority '{authority}' must use https (MSAL refuses anything else)"
             )));
         }
-        let (arm_endpoint, _) = origin_of(&arm)
-            .ok_or_else(|| ConfigError::Invalid(format!("armEndpoint '{arm}' is not a URL")))?;
+        let arm_endpoint = endpoint_origin("armEndpoint", &arm).map_err(ConfigError::Invalid)?;
         let audience = non_empty(&s.arm_audience)
             .map(|a| a.trim_end_matches('/').to_string())
             .unwrap_or_else(|| arm_endpoint.clone());
@@ -361,6 +414,59 @@ mod tests {
         assert!(
             matches!(custom_without_arm, Err(ConfigError::Invalid(m)) if m.contains("armEndpoint"))
         );
+    }
+
+    #[test]
+    fn http_is_allowed_only_on_loopback() {
+        let resolve = |arm: &str| {
+            AuthConfig::resolve(&with_client(Settings {
+                authority: Some("https://login.contoso.test".into()),
+                arm_endpoint: Some(arm.into()),
+                ..Settings::default()
+            }))
+        };
+        for (ok, origin) in [
+            ("http://127.0.0.1:4000/", "http://127.0.0.1:4000"),
+            ("http://127.200.3.4", "http://127.200.3.4"),
+            ("HTTP://LOCALHOST:8080/x", "http://localhost:8080"),
+            ("http://[::1]:4000", "http://[::1]:4000"),
+            ("https://arm.contoso.test", "https://arm.contoso.test"),
+        ] {
+            assert_eq!(
+                resolve(ok).map(|c| c.arm_endpoint),
+                Ok(origin.into()),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "http://arm.contoso.test",
+            "http://10.0.0.4:4000",
+            "http://128.0.0.1",
+            "http://127.0.0.1.nip.io",
+            "http://localhost.contoso.test",
+            "http://[::2]:4000",
+            "http://[::ffff:7f00:1]",
+            "http://127.1",
+            "http://0x7f000001",
+            "http://127.0.0.1:80x",
+        ] {
+            match resolve(bad) {
+                Err(ConfigError::Invalid(m)) => assert!(
+                    m.starts_with(&format!(
+                        "armEndpoint '{bad}' uses http, which is allowed only on this machine"
+                    )),
+                    "{bad}: {m}"
+                ),
+                other => panic!("{bad}: expected a refusal, got {other:?}"),
+            }
+        }
+        // the authority: https always (MSAL refuses anything else), loopback included
+        let e = AuthConfig::resolve(&with_client(Settings {
+            authority: Some("http://127.0.0.1:8443".into()),
+            arm_endpoint: Some("http://127.0.0.1:4000".into()),
+            ..Settings::default()
+        }));
+        assert!(matches!(e, Err(ConfigError::Invalid(m)) if m.contains("must use https")));
     }
 
     #[test]

@@ -644,6 +644,30 @@ fn cors_generous_and_strict() {
                 .header("Access-Control-Request-Method", "GET"),
         );
         assert!(r.header("Access-Control-Allow-Origin").is_none());
+        // both preflights are in the request log, with what the browser asked
+        let pre: Vec<_> = t
+            .sim
+            .request_log()
+            .iter()
+            .filter(|e| e.method == "OPTIONS")
+            .map(|e| {
+                let h = |n: &str| {
+                    e.headers
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default()
+                };
+                (h("Origin"), h("Access-Control-Request-Method"), e.status)
+            })
+            .collect();
+        assert_eq!(
+            pre,
+            vec![
+                (origin.to_string(), "PATCH".to_string(), 200),
+                ("http://evil.test".to_string(), "GET".to_string(), 200)
+            ]
+        );
         // actual answers, also the 401
         let tok = issuer().token(ALICE, t.now / 1000);
         let r = t.send(

@@ -326,6 +326,9 @@ impl Sim {
             return self.control_http(&req, &t);
         }
         if let Some(r) = self.cfg.cors.preflight(&req) {
+            // logged like any request: a test can see that a browser's preflight reached armsim
+            self.seq += 1;
+            self.record(&req, &t, now_ms, r.status, None);
             return r;
         }
         self.seq += 1;
