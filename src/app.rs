@@ -38,14 +38,15 @@ fn WithSession() -> Html {
     });
     let write: arm_client::WriteAccess = (*write).clone();
     let config = use_state(|| None::<AppConfig>);
+    let config_error = use_state(|| None::<String>);
     {
         let config = config.clone();
+        let config_error = config_error.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                let loaded = match crate::config::config_text().await {
-                    Some(t) => AppConfig::parse(&t).unwrap_or_default(),
-                    None => AppConfig::default(),
-                };
+                let (loaded, error) =
+                    crate::config::read_config(crate::config::config_text().await);
+                config_error.set(error);
                 config.set(Some(loaded));
             });
         });
@@ -97,6 +98,9 @@ fn WithSession() -> Html {
         <ContextProvider<Session> context={session}>
             <NavProvider warm={crate::nav::Warm(crate::lazy::warm)}>
                 <Header />
+                if let Some(e) = (*config_error).clone() {
+                    <p class="error" role="alert" id="config-error">{ e }</p>
+                }
                 if let Some(n) = (*retry_note).clone() {
                     <RetryBanner note={n} />
                 }

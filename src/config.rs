@@ -107,6 +107,28 @@ fn default_tenant() -> String {
     "organizations".into()
 }
 
+/// The app's configuration from `/config.json`'s text (`None`: not served, the defaults apply), and the
+/// message to show when the file is there but invalid. An invalid file never silently turns into the
+/// defaults (which run the demo tenant where it is built in): the app then runs in snippet-only mode, and the
+/// message says what is wrong and what to do.
+pub fn read_config(text: Option<String>) -> (AppConfig, Option<String>) {
+    match text {
+        None => (AppConfig::default(), None),
+        Some(t) => match AppConfig::parse(&t) {
+            Ok(c) => (c, None),
+            Err(e) => (
+                AppConfig {
+                    demo: false,
+                    ..AppConfig::default()
+                },
+                Some(format!(
+                    "The app's configuration could not be used ({e}). Sign-in and the demo tenant are off; fix /config.json (see the README, \"Sign-in and configuration\") and reload."
+                )),
+            ),
+        },
+    }
+}
+
 impl Default for AppConfig {
     fn default() -> Self {
         AppConfig {
@@ -256,5 +278,23 @@ mod tests {
                 .unwrap_err()
                 .contains("is not a URL")
         );
+    }
+
+    #[test]
+    fn an_invalid_config_is_reported_and_never_falls_back_to_the_demo() {
+        let (c, e) = read_config(Some(r#"{"armEndpoint":"http://arm.contoso.com"}"#.into()));
+        assert!(!c.demo, "an invalid file must not turn on the demo tenant");
+        let e = e.expect("a message");
+        assert!(
+            e.contains("only on this machine") || e.contains("http"),
+            "{e}"
+        );
+        assert!(e.contains("fix /config.json"), "{e}");
+        let (c, e) = read_config(Some("{not json".into()));
+        assert!(!c.demo && e.is_some());
+        let (c, e) = read_config(Some(r#"{"demo":true}"#.into()));
+        assert!(c.demo && e.is_none());
+        let (c, e) = read_config(None);
+        assert_eq!((c, e), (AppConfig::default(), None));
     }
 }
