@@ -67,7 +67,7 @@ pub(crate) fn script(plan: &ScriptPlan) -> String {
                 l.push(cmd);
             }
         }
-        Change::CreateScaleSet { .. } => {
+        Change::Create { .. } => {
             l.push("# Not generated for AzureRM: use the Az PowerShell exact script or the az rest script.".into());
         }
         Change::CreateUserAssigned {

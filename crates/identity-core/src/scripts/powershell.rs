@@ -111,9 +111,12 @@ pub(crate) fn az(plan: &ScriptPlan) -> String {
                 l.push(cmd);
             }
         }
-        Change::CreateScaleSet { target, after, .. } => {
-            match create_vmss::VmssModel::from_body(plan.create_body()) {
-                Some(m) => l.extend(create_vmss::az_powershell(&m, target, after, &plan.change)),
+        Change::Create { target, .. } if target.kind.is_vm() => {
+            l.extend(create::vm_az_powershell(plan));
+        }
+        Change::Create { target, after, .. } => {
+            match create::VmssModel::from_body(plan.create_body()) {
+                Some(m) => l.extend(create::az_powershell(&m, target, after, &plan.change)),
                 None => {
                     l.push("# The create body has parts the New-AzVmssConfig chain here does not express; the exact PUT follows.".into());
                     l.extend(rest::exact_lines(plan));
