@@ -655,7 +655,7 @@ pub struct Script {
 /// Generate one flavour for a plan.
 pub fn generate(plan: &ScriptPlan, flavour: Flavour) -> Script {
     let text = match flavour {
-        Flavour::AzPowerShell => powershell::az(plan),
+        Flavour::AzPowerShell => powershell::cmdlets(plan, &powershell::AZ),
         Flavour::AzPowerShellExact => rest::az_exact(plan),
         Flavour::AzureRm => azurerm::script(plan),
         Flavour::CliBash => cli::idiomatic(plan, Language::Bash),
