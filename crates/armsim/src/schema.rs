@@ -111,6 +111,110 @@ pub fn check_compute_put(b: &Value) -> Result<(), ArmError> {
     Ok(())
 }
 
+/// The `networkApiVersion` values of a VM's `networkProfile` (Compute `NetworkProfile.networkApiVersion`, an
+/// extensible enum since api-version 2020-11-01).
+pub const NETWORK_API_VERSIONS: &[&str] = &["2020-11-01", "2022-11-01"];
+
+/// A VM PUT's `properties.networkProfile` (Compute `NetworkProfile`): `networkInterfaces` (references to NIC
+/// resources) or `networkInterfaceConfigurations` (NICs Compute creates; each a `name` and
+/// `properties.ipConfigurations`, each with a `name` and `properties.subnet.id`), the latter only with a
+/// `networkApiVersion` (ARM's code `InvalidParameter`; its message is not recorded). Returns the subnet ids the
+/// configurations reference.
+///
+/// ```
+/// use serde_json::json;
+/// let ok = json!({"networkApiVersion": "2020-11-01", "networkInterfaceConfigurations": [{"name": "n",
+///     "properties": {"primary": true, "ipConfigurations": [{"name": "i", "properties": {"subnet": {"id": "/s"}}}]}}]});
+/// assert_eq!(armsim::schema::check_vm_network_profile(&ok).unwrap(), vec!["/s".to_string()]);
+/// let mut no_version = ok.clone();
+/// no_version.as_object_mut().unwrap().remove("networkApiVersion");
+/// assert_eq!(armsim::schema::check_vm_network_profile(&no_version).unwrap_err().code, "InvalidParameter");
+/// ```
+pub fn check_vm_network_profile(np: &Value) -> Result<Vec<String>, ArmError> {
+    const P: &str = "properties.networkProfile";
+    let mut subnets = Vec::new();
+    if np.is_null() {
+        return Ok(subnets);
+    }
+    let o = object(np, P)?;
+    let version = match o.get("networkApiVersion").filter(|v| !v.is_null()) {
+        Some(v) => {
+            let v = v
+                .as_str()
+                .ok_or_else(|| bad(&format!("{P}.networkApiVersion"), "expected a string"))?;
+            if !NETWORK_API_VERSIONS.contains(&v) {
+                return Err(ArmError::new(
+                    400,
+                    "InvalidParameter",
+                    format!(
+                        "The value '{v}' of parameter 'networkProfile.networkApiVersion' is not allowed. Allowed values are: {}.",
+                        NETWORK_API_VERSIONS.join(", ")
+                    ),
+                )
+                .target("networkProfile.networkApiVersion"));
+            }
+            Some(v)
+        }
+        None => None,
+    };
+    let Some(configs) = o
+        .get("networkInterfaceConfigurations")
+        .filter(|c| !c.is_null())
+    else {
+        return Ok(subnets);
+    };
+    let configs = configs.as_array().ok_or_else(|| {
+        bad(
+            &format!("{P}.networkInterfaceConfigurations"),
+            "expected an array",
+        )
+    })?;
+    if !configs.is_empty() && version.is_none() {
+        return Err(ArmError::new(
+            400,
+            "InvalidParameter",
+            "Parameter 'networkProfile.networkApiVersion' is required when 'networkProfile.networkInterfaceConfigurations' is specified.",
+        )
+        .target("networkProfile.networkApiVersion"));
+    }
+    for (i, c) in configs.iter().enumerate() {
+        let cp = format!("{P}.networkInterfaceConfigurations[{i}]");
+        let co = object(c, &cp)?;
+        if !co.get("name").is_some_and(Value::is_string) {
+            return Err(bad(
+                &format!("{cp}.name"),
+                "required string property missing",
+            ));
+        }
+        let ipcs = c
+            .pointer("/properties/ipConfigurations")
+            .and_then(Value::as_array)
+            .ok_or_else(|| {
+                bad(
+                    &format!("{cp}.properties.ipConfigurations"),
+                    "required array property missing",
+                )
+            })?;
+        for (j, ipc) in ipcs.iter().enumerate() {
+            let ip = format!("{cp}.properties.ipConfigurations[{j}]");
+            let io = object(ipc, &ip)?;
+            if !io.get("name").is_some_and(Value::is_string) {
+                return Err(bad(
+                    &format!("{ip}.name"),
+                    "required string property missing",
+                ));
+            }
+            if let Some(sn) = ipc.pointer("/properties/subnet").filter(|s| !s.is_null()) {
+                let id = sn.get("id").and_then(Value::as_str).ok_or_else(|| {
+                    bad(&format!("{ip}.properties.subnet.id"), "expected a string")
+                })?;
+                subnets.push(id.to_string());
+            }
+        }
+    }
+    Ok(subnets)
+}
+
 /// A user-assigned identity PUT body (`Identity`): `location` string, `tags` strings.
 pub fn check_identity_put(b: &Value) -> Result<(), ArmError> {
     let o = object(b, "$")?;

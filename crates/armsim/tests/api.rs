@@ -506,6 +506,94 @@ fn put_creates_a_scale_set_with_identity_and_validates() {
     assert_eq!((r.status, err_code(&r).as_str()), (400, "InvalidParameter"));
 }
 
+/// A VM PUT whose NIC is a `networkInterfaceConfigurations` entry (no NIC resource): accepted with a
+/// `networkApiVersion` and an existing subnet, read back as sent; without the version, with an unknown version,
+/// a malformed configuration or a subnet that does not exist it is refused.
+#[test]
+fn put_creates_a_vm_with_network_interface_configurations_in_an_existing_subnet() {
+    let mut t = T::demo();
+    let url = format!(
+        "{}/providers/Microsoft.Compute/virtualMachines/vm-new?api-version={API}",
+        rg(SUB1, "rg-web")
+    );
+    let subnet = format!(
+        "{}/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets/snet-web",
+        rg(SUB1, "rg-network")
+    );
+    let id = ua("rg-identity", "id-web");
+    let body = |subnet: &str| {
+        json!({"location": "westeurope",
+            "identity": {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {&id: {}}},
+            "properties": {
+                "hardwareProfile": {"vmSize": "Standard_B2s"},
+                "osProfile": {"computerName": "vm-new", "adminUsername": "azureuser"},
+                "networkProfile": {"networkApiVersion": "2020-11-01", "networkInterfaceConfigurations": [{
+                    "name": "vm-new-nic", "properties": {"primary": true, "ipConfigurations": [{
+                        "name": "vm-new-ipconfig", "properties": {"subnet": {"id": subnet}}}]}}]}}})
+    };
+    let put = |t: &mut T, b: &Value| {
+        t.req(
+            SimRequest::new("PUT", &url)
+                .header("If-None-Match", "*")
+                .json(b),
+        )
+    };
+    // refusals first: nothing is created by them
+    let mut no_version = body(&subnet);
+    no_version["properties"]["networkProfile"]
+        .as_object_mut()
+        .unwrap()
+        .remove("networkApiVersion");
+    let mut bad_version = body(&subnet);
+    bad_version["properties"]["networkProfile"]["networkApiVersion"] = json!("2019-01-01");
+    let mut no_ipconfigs = body(&subnet);
+    no_ipconfigs["properties"]["networkProfile"]["networkInterfaceConfigurations"][0]["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("ipConfigurations");
+    let missing_subnet = subnet.replace("snet-web", "snet-nope");
+    let missing_vnet = subnet.replace("vnet-prod", "vnet-nope");
+    for (b, want) in [
+        (no_version, "InvalidParameter"),
+        (bad_version, "InvalidParameter"),
+        (no_ipconfigs, "InvalidRequestContent"),
+        (body(&missing_subnet), "InvalidResourceReference"),
+        (body(&missing_vnet), "InvalidResourceReference"),
+        (body("not-an-id"), "InvalidResourceReference"),
+    ] {
+        let r = put(&mut t, &b);
+        assert_eq!((r.status, err_code(&r).as_str()), (400, want), "{}", r.body);
+        assert_eq!(t.get(&url).status, 404, "a refused PUT creates nothing");
+    }
+    // the subnet id compares ignoring case, as ARM ids do
+    let r = put(
+        &mut t,
+        &body(
+            &subnet
+                .to_ascii_uppercase()
+                .replace("/SUBSCRIPTIONS/", "/subscriptions/"),
+        ),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.header("Azure-AsyncOperation").is_some());
+    t.wait_ops();
+    let g = t.get(&url).json();
+    assert_eq!(g["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(
+        g["properties"]["networkProfile"]["networkApiVersion"],
+        "2020-11-01"
+    );
+    assert_eq!(
+        g["properties"]["networkProfile"]["networkInterfaceConfigurations"][0]["name"],
+        "vm-new-nic"
+    );
+    assert!(g["identity"]["principalId"].is_string());
+    assert!(g["identity"]["userAssignedIdentities"][&id]["clientId"].is_string());
+    // If-None-Match: * keeps the VM
+    let r = put(&mut t, &body(&subnet));
+    assert_eq!(r.status, 412);
+}
+
 #[test]
 fn manual_upgrade_is_202_with_both_operation_headers() {
     let mut t = T::demo();

@@ -235,6 +235,129 @@ fn validate_ssh_key(key: &str) -> Result<(), NameError> {
     Ok(())
 }
 
+/// The parts every compute create validates the same way (scale set and VM).
+struct Common<'a> {
+    /// The name's check (its rules depend on the kind of resource).
+    name: Result<(), NameError>,
+    subscription: &'a str,
+    resource_group: &'a str,
+    location: &'a str,
+    size: &'a str,
+    subnet_id: &'a str,
+    admin_username: &'a str,
+    admin_auth: &'a AdminAuth,
+    os: OsType,
+    user_assigned: &'a [String],
+}
+
+fn validate_common(c: &Common) -> Vec<NameError> {
+    let mut errs = Vec::new();
+    let mut push = |r: Result<(), NameError>| {
+        if let Err(e) = r {
+            errs.push(e);
+        }
+    };
+    push(naming::validate_guid("subscription id", c.subscription));
+    push(naming::validate_resource_group_name(c.resource_group));
+    push(c.name.clone());
+    if c.location.is_empty() || !c.location.chars().all(|ch| ch.is_ascii_alphanumeric()) {
+        push(Err(name_err(
+            "location",
+            c.location,
+            "is not a region name: choose one like 'westeurope' (letters and digits)",
+        )));
+    }
+    if c.size.is_empty()
+        || !c
+            .size
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+    {
+        push(Err(name_err(
+            "VM size",
+            c.size,
+            "is not a VM size name: choose one like 'Standard_D2s_v3' (letters, digits, '_', '-')",
+        )));
+    }
+    match ResourceId::parse(c.subnet_id) {
+        Ok(id)
+            if id.resource_type().is_some_and(|t| {
+                t.eq_ignore_ascii_case("Microsoft.Network/virtualNetworks/subnets")
+            }) => {}
+        _ => push(Err(name_err(
+            "subnet id",
+            c.subnet_id,
+            "is not a subnet's id: choose an existing subnet (/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet})",
+        ))),
+    }
+    push(validate_admin_username(c.admin_username, c.os));
+    match (c.admin_auth, c.os) {
+        (AdminAuth::SshPublicKey(_), OsType::Windows) => push(Err(name_err(
+            "admin credential",
+            "",
+            "is an SSH key, which a Windows image does not take: give a password",
+        ))),
+        (AdminAuth::SshPublicKey(k), OsType::Linux) => push(validate_ssh_key(k)),
+        (AdminAuth::Password(p), os) => push(validate_admin_password(p, os)),
+    }
+    if let Err(e) = check_ua_ids(c.user_assigned) {
+        push(Err(name_err(
+            "user-assigned identity list",
+            "",
+            format!("holds an id that cannot be used: {e}"),
+        )));
+    }
+    errs
+}
+
+/// The admin credential in an `osProfile` (scale set and VM alike).
+fn add_credentials(os_profile: &mut Value, admin_username: &str, auth: &AdminAuth, os: OsType) {
+    match (auth, os) {
+        (AdminAuth::SshPublicKey(key), _) => {
+            os_profile["linuxConfiguration"] = json!({
+                "disablePasswordAuthentication": true,
+                "ssh": {"publicKeys": [{
+                    "path": format!("/home/{admin_username}/.ssh/authorized_keys"),
+                    "keyData": key,
+                }]}
+            });
+        }
+        (AdminAuth::Password(pw), OsType::Linux) => {
+            os_profile["adminPassword"] = json!(pw);
+            os_profile["linuxConfiguration"] = json!({"disablePasswordAuthentication": false});
+        }
+        (AdminAuth::Password(pw), OsType::Windows) => {
+            os_profile["adminPassword"] = json!(pw);
+            os_profile["windowsConfiguration"] =
+                json!({"provisionVMAgent": true, "enableAutomaticUpdates": true});
+        }
+    }
+}
+
+/// One primary NIC configuration `{name}-nic` with one IP configuration in the subnet (the
+/// scale set's profile and the VM's `networkInterfaceConfigurations` have the same shape).
+fn nic_configuration(name: &str, subnet_id: &str) -> Value {
+    json!({
+        "name": format!("{name}-nic"),
+        "properties": {
+            "primary": true,
+            "ipConfigurations": [{
+                "name": format!("{name}-ipconfig"),
+                "properties": {"subnet": {"id": subnet_id}}
+            }]
+        }
+    })
+}
+
+/// The `storageProfile` of an image preset (scale set profile and VM alike).
+fn storage_profile(image: ImagePreset) -> Value {
+    let (publisher, offer, sku, version) = image.reference();
+    json!({
+        "imageReference": {"publisher": publisher, "offer": offer, "sku": sku, "version": version},
+        "osDisk": {"createOption": "FromImage", "caching": "ReadWrite", "managedDisk": {"storageAccountType": "Standard_LRS"}}
+    })
+}
+
 impl ScaleSetSpec {
     /// The scale set's id.
     pub fn id(&self) -> ResourceId {
@@ -245,82 +368,37 @@ impl ScaleSetSpec {
     /// validation error but a refusal of [`create_scale_set`].
     pub fn validate(&self) -> Vec<NameError> {
         let os = self.image.os();
-        let mut errs = Vec::new();
-        let mut push = |r: Result<(), NameError>| {
-            if let Err(e) = r {
-                errs.push(e);
-            }
-        };
-        push(naming::validate_guid("subscription id", &self.subscription));
-        push(naming::validate_resource_group_name(&self.resource_group));
-        push(naming::validate_scale_set_name(&self.name, os));
-        if self.location.is_empty() || !self.location.chars().all(|c| c.is_ascii_alphanumeric()) {
-            push(Err(name_err(
-                "location",
-                &self.location,
-                "is not a region name: choose one like 'westeurope' (letters and digits)",
-            )));
-        }
-        if self.sku.is_empty()
-            || !self
-                .sku
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            push(Err(name_err(
-                "VM size",
-                &self.sku,
-                "is not a VM size name: choose one like 'Standard_D2s_v3' (letters, digits, '_', '-')",
-            )));
-        }
+        let mut errs = validate_common(&Common {
+            name: naming::validate_scale_set_name(&self.name, os),
+            subscription: &self.subscription,
+            resource_group: &self.resource_group,
+            location: &self.location,
+            size: &self.sku,
+            subnet_id: &self.subnet_id,
+            admin_username: &self.admin_username,
+            admin_auth: &self.admin_auth,
+            os,
+            user_assigned: &self.identity.user_assigned,
+        });
         if self.capacity > 1000 {
-            push(Err(name_err(
+            errs.push(name_err(
                 "capacity",
                 &self.capacity.to_string(),
                 "is more than 1000 instances, the limit: choose 0-1000",
-            )));
-        }
-        match ResourceId::parse(&self.subnet_id) {
-            Ok(id)
-                if id.resource_type().is_some_and(|t| {
-                    t.eq_ignore_ascii_case("Microsoft.Network/virtualNetworks/subnets")
-                }) => {}
-            _ => push(Err(name_err(
-                "subnet id",
-                &self.subnet_id,
-                "is not a subnet's id: choose an existing subnet (/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet})",
-            ))),
-        }
-        push(validate_admin_username(&self.admin_username, os));
-        match (&self.admin_auth, os) {
-            (AdminAuth::SshPublicKey(_), OsType::Windows) => push(Err(name_err(
-                "admin credential",
-                "",
-                "is an SSH key, which a Windows image does not take: give a password",
-            ))),
-            (AdminAuth::SshPublicKey(k), OsType::Linux) => push(validate_ssh_key(k)),
-            (AdminAuth::Password(p), os) => push(validate_admin_password(p, os)),
+            ));
         }
         if self.upgrade_mode == UpgradeMode::Rolling {
-            push(Err(name_err(
+            errs.push(name_err(
                 "upgrade policy",
                 "Rolling",
                 "needs a health probe or the Application Health extension, which this minimal scale set does not have: choose Manual or Automatic",
-            )));
-        }
-        if let Err(e) = check_ua_ids(&self.identity.user_assigned) {
-            push(Err(name_err(
-                "user-assigned identity list",
-                "",
-                format!("holds an id that cannot be used: {e}"),
-            )));
+            ));
         }
         errs
     }
 
     /// The PUT body (not validated).
     pub fn body(&self) -> Value {
-        let (publisher, offer, sku, version) = self.image.reference();
         let os = self.image.os();
         let prefix_len = if os == OsType::Windows { 9 } else { 58 };
         let prefix: String = self
@@ -333,36 +411,8 @@ impl ScaleSetSpec {
             "computerNamePrefix": prefix,
             "adminUsername": self.admin_username,
         });
-        match (&self.admin_auth, os) {
-            (AdminAuth::SshPublicKey(key), _) => {
-                os_profile["linuxConfiguration"] = json!({
-                    "disablePasswordAuthentication": true,
-                    "ssh": {"publicKeys": [{
-                        "path": format!("/home/{}/.ssh/authorized_keys", self.admin_username),
-                        "keyData": key,
-                    }]}
-                });
-            }
-            (AdminAuth::Password(pw), OsType::Linux) => {
-                os_profile["adminPassword"] = json!(pw);
-                os_profile["linuxConfiguration"] = json!({"disablePasswordAuthentication": false});
-            }
-            (AdminAuth::Password(pw), OsType::Windows) => {
-                os_profile["adminPassword"] = json!(pw);
-                os_profile["windowsConfiguration"] =
-                    json!({"provisionVMAgent": true, "enableAutomaticUpdates": true});
-            }
-        }
-        let nic = json!({
-            "name": format!("{}-nic", self.name),
-            "properties": {
-                "primary": true,
-                "ipConfigurations": [{
-                    "name": format!("{}-ipconfig", self.name),
-                    "properties": {"subnet": {"id": self.subnet_id}}
-                }]
-            }
-        });
+        add_credentials(&mut os_profile, &self.admin_username, &self.admin_auth, os);
+        let nic = nic_configuration(&self.name, &self.subnet_id);
         let mut network = json!({"networkInterfaceConfigurations": [nic]});
         let mut props = json!({
             "orchestrationMode": match self.orchestration { Orchestration::Uniform => "Uniform", Orchestration::Flexible => "Flexible" },
@@ -377,10 +427,7 @@ impl ScaleSetSpec {
         }
         props["virtualMachineProfile"] = json!({
             "osProfile": os_profile,
-            "storageProfile": {
-                "imageReference": {"publisher": publisher, "offer": offer, "sku": sku, "version": version},
-                "osDisk": {"createOption": "FromImage", "caching": "ReadWrite", "managedDisk": {"storageAccountType": "Standard_LRS"}}
-            },
+            "storageProfile": storage_profile(self.image),
             "networkProfile": network,
         });
         let mut body = json!({
@@ -457,24 +504,110 @@ pub fn create_scale_set(spec: &ScaleSetSpec) -> Plan {
             spec.name
         ));
     }
-    let ids = check_ua_ids(&spec.identity.user_assigned).unwrap_or_default();
     let mut s = spec.clone();
-    s.identity.user_assigned = ids.clone();
-    let mut req = ArmRequest::new(Method::Put, spec.id().as_str(), api_versions::COMPUTE);
+    s.identity.user_assigned = check_ua_ids(&spec.identity.user_assigned).unwrap_or_default();
+    create_put("scale set", spec.id().as_str(), s.body(), &spec.identity)
+}
+
+/// The `networkApiVersion` a VM's `networkInterfaceConfigurations` need (Compute creates the NIC
+/// from the configuration with this Microsoft.Network version; a VM accepts it since Compute
+/// api-version 2020-11-01).
+pub const VM_NETWORK_API_VERSION: &str = "2020-11-01";
+
+/// Everything a minimal valid VM PUT needs. The NIC is not a separate resource: the VM's
+/// `networkProfile.networkInterfaceConfigurations` (with `networkApiVersion`) makes Compute
+/// create it in the subnet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VmSpec {
+    pub subscription: String,
+    pub resource_group: String,
+    /// The VM's name, also its computer name (so 1–15 characters for Windows).
+    pub name: String,
+    pub location: String,
+    /// VM size, e.g. `Standard_D2s_v3`.
+    pub size: String,
+    pub image: ImagePreset,
+    /// An existing subnet: `/subscriptions/…/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{subnet}`.
+    pub subnet_id: String,
+    pub admin_username: String,
+    pub admin_auth: AdminAuth,
+    pub identity: IdentityRequest,
+}
+
+impl VmSpec {
+    /// The VM's id.
+    pub fn id(&self) -> ResourceId {
+        ResourceId::vm(&self.subscription, &self.resource_group, &self.name)
+    }
+
+    /// Every problem with the spec (empty when valid): the scale set's rules, with the VM name
+    /// (also the computer name: 1–64 characters for Linux, 1–15 for Windows).
+    pub fn validate(&self) -> Vec<NameError> {
+        let os = self.image.os();
+        validate_common(&Common {
+            name: naming::validate_vm_name(&self.name, os),
+            subscription: &self.subscription,
+            resource_group: &self.resource_group,
+            location: &self.location,
+            size: &self.size,
+            subnet_id: &self.subnet_id,
+            admin_username: &self.admin_username,
+            admin_auth: &self.admin_auth,
+            os,
+            user_assigned: &self.identity.user_assigned,
+        })
+    }
+
+    /// The PUT body (not validated).
+    pub fn body(&self) -> Value {
+        let os = self.image.os();
+        let mut os_profile = json!({
+            "computerName": self.name,
+            "adminUsername": self.admin_username,
+        });
+        add_credentials(&mut os_profile, &self.admin_username, &self.admin_auth, os);
+        let mut body = json!({
+            "location": self.location,
+            "properties": {
+                "hardwareProfile": {"vmSize": self.size},
+                "osProfile": os_profile,
+                "storageProfile": storage_profile(self.image),
+                "networkProfile": {
+                    "networkApiVersion": VM_NETWORK_API_VERSION,
+                    "networkInterfaceConfigurations": [nic_configuration(&self.name, &self.subnet_id)],
+                },
+            },
+        });
+        if let Some(identity) =
+            create_identity_value(self.identity.system_assigned, &self.identity.user_assigned)
+        {
+            body["identity"] = identity;
+        }
+        body
+    }
+}
+
+/// One create PUT with `If-None-Match: *` and the identities it gives.
+fn create_put(what: &str, path: &str, body: Value, identity: &IdentityRequest) -> Plan {
+    let ids = check_ua_ids(&identity.user_assigned).unwrap_or_default();
+    let mut req = ArmRequest::new(Method::Put, path, api_versions::COMPUTE);
     req.headers.push(("If-None-Match".into(), "*".into()));
-    req.body = Some(s.body());
+    req.body = Some(body);
     let mut warnings = vec![Warning::new(
         WarningCode::Latency,
-        "Creating a scale set is a long-running operation (typically 1–5 minutes); the system-assigned principalId exists only once it is created.",
+        format!(
+            "Creating a {what} is a long-running operation (typically 1–5 minutes); the system-assigned principalId exists only once it is created."
+        ),
     )];
-    if spec.identity.system_assigned || !ids.is_empty() {
+    if identity.system_assigned || !ids.is_empty() {
         warnings.push(Warning::new(
             WarningCode::PrincipalReplication,
             "A role assignment for a new identity's principal can fail with PrincipalNotFound for up to a few minutes while it replicates; retry then.",
         ));
     }
     let after = IdentityState {
-        system_assigned: spec.identity.system_assigned,
+        system_assigned: identity.system_assigned,
         principal_id: None,
         tenant_id: None,
         user_assigned: ids.into_iter().map(UserAssignedIdentity::new).collect(),
@@ -484,6 +617,49 @@ pub fn create_scale_set(spec: &ScaleSetSpec) -> Plan {
         Outcome::Requests(vec![req]),
         warnings,
         after,
+    )
+}
+
+/// Plan the creation of a VM with identities: one PUT with `If-None-Match: *` (an existing VM
+/// is never overwritten); its NIC comes from `networkInterfaceConfigurations`. A VM accepts
+/// system-assigned, user-assigned or both. Invalid specs are refused with the rule that fails.
+///
+/// ```
+/// use identity_core::create::*;
+/// let spec = VmSpec {
+///     subscription: "00000000-0000-0000-0000-000000000000".into(), resource_group: "rg".into(),
+///     name: "vm1".into(), location: "westeurope".into(), size: "Standard_B2s".into(),
+///     image: ImagePreset::UbuntuLts,
+///     subnet_id: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/default".into(),
+///     admin_username: "azureuser".into(), admin_auth: AdminAuth::SshPublicKey("ssh-ed25519 AAAAC3Nza me@host".into()),
+///     identity: IdentityRequest { system_assigned: true, user_assigned: vec![] },
+/// };
+/// let p = create_vm(&spec);
+/// let r = &p.requests()[0];
+/// assert_eq!(r.method.as_str(), "PUT");
+/// assert!(r.path.ends_with("/providers/Microsoft.Compute/virtualMachines/vm1"));
+/// assert_eq!(r.header("If-None-Match"), Some("*"));
+/// let body = r.body.as_ref().unwrap();
+/// assert_eq!(body["identity"], serde_json::json!({"type": "SystemAssigned"}));
+/// assert_eq!(body["properties"]["networkProfile"]["networkApiVersion"], "2020-11-01");
+///
+/// let windows = VmSpec { image: ImagePreset::WindowsServer, name: "a-windows-name-too-long".into(),
+///     admin_auth: AdminAuth::Password("S3cret!Passw0rd".into()), ..spec };
+/// assert!(create_vm(&windows).refusal().unwrap().contains("1-15 characters for Windows"));
+/// ```
+pub fn create_vm(spec: &VmSpec) -> Plan {
+    let errs = spec.validate();
+    if !errs.is_empty() {
+        let msg: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        return refused(msg.join("; "));
+    }
+    let mut s = spec.clone();
+    s.identity.user_assigned = check_ua_ids(&spec.identity.user_assigned).unwrap_or_default();
+    create_put(
+        "virtual machine",
+        spec.id().as_str(),
+        s.body(),
+        &spec.identity,
     )
 }
 
@@ -669,6 +845,7 @@ pub fn role_assignment(spec: &RoleAssignmentSpec) -> Plan {
 /// | `op` | fields |
 /// |---|---|
 /// | `createScaleSet` | the [`ScaleSetSpec`] fields |
+/// | `createVm` | the [`VmSpec`] fields |
 /// | `createUserAssignedIdentity` | `subscription`, `resourceGroup`, `name`, `location` |
 /// | `createRoleAssignment` | `scope`, `roleDefinition`, `principalId`, `assignmentName` |
 ///
@@ -686,6 +863,8 @@ pub fn role_assignment(spec: &RoleAssignmentSpec) -> Plan {
 pub enum CreateOperation {
     /// [`create_scale_set`].
     CreateScaleSet(ScaleSetSpec),
+    /// [`create_vm`].
+    CreateVm(VmSpec),
     /// [`create_user_assigned_identity`].
     CreateUserAssignedIdentity(UserAssignedIdentitySpec),
     /// [`role_assignment`].
@@ -697,17 +876,34 @@ impl CreateOperation {
     pub fn plan(&self) -> Plan {
         match self {
             CreateOperation::CreateScaleSet(s) => create_scale_set(s),
+            CreateOperation::CreateVm(s) => create_vm(s),
             CreateOperation::CreateUserAssignedIdentity(s) => create_user_assigned_identity(s),
             CreateOperation::CreateRoleAssignment(s) => role_assignment(s),
         }
     }
 
-    /// Whether the operation carries a secret (a scale set's admin password).
+    /// Whether the operation carries a secret (a scale set's or VM's admin password).
     pub fn has_secret(&self) -> bool {
-        matches!(self, CreateOperation::CreateScaleSet(s) if matches!(s.admin_auth, AdminAuth::Password(_)))
+        match self {
+            CreateOperation::CreateScaleSet(s) => matches!(s.admin_auth, AdminAuth::Password(_)),
+            CreateOperation::CreateVm(s) => matches!(s.admin_auth, AdminAuth::Password(_)),
+            _ => false,
+        }
+    }
+
+    /// The JSON pointer of the admin password in the PUT body, for the creates that have one.
+    pub fn password_pointer(&self) -> Option<&'static str> {
+        match self {
+            CreateOperation::CreateScaleSet(_) => Some(ADMIN_PASSWORD_POINTER),
+            CreateOperation::CreateVm(_) => Some(VM_ADMIN_PASSWORD_POINTER),
+            _ => None,
+        }
     }
 }
 
 /// The JSON pointer of the admin password in a scale set's PUT body.
 pub const ADMIN_PASSWORD_POINTER: &str =
     "/properties/virtualMachineProfile/osProfile/adminPassword";
+
+/// The JSON pointer of the admin password in a VM's PUT body.
+pub const VM_ADMIN_PASSWORD_POINTER: &str = "/properties/osProfile/adminPassword";

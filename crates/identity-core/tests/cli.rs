@@ -3,8 +3,8 @@
 
 use identity_core::create::{
     AdminAuth, CreateOperation, IdentityRequest, ImagePreset, Orchestration, RoleAssignmentSpec,
-    ScaleSetSpec, UserAssignedIdentitySpec, create_scale_set, create_user_assigned_identity,
-    role_assignment,
+    ScaleSetSpec, UserAssignedIdentitySpec, VM_ADMIN_PASSWORD_POINTER, VmSpec, create_scale_set,
+    create_user_assigned_identity, create_vm, role_assignment,
 };
 use identity_core::plan::request_json;
 use identity_core::resource::UpgradeMode;
@@ -357,6 +357,101 @@ fn create_scale_set_password_only_on_stdin_and_never_printed() {
     let (code, text) = run(&["--operation", &op.to_string()], "");
     assert_eq!(code, 2);
     assert!(text.contains("stdin") && !text.contains(secret), "{text}");
+}
+
+fn vm_spec(auth: AdminAuth) -> VmSpec {
+    VmSpec {
+        subscription: SUB.into(),
+        resource_group: "rg".into(),
+        name: "vm1".into(),
+        location: "westeurope".into(),
+        size: "Standard_B2s".into(),
+        image: if matches!(auth, AdminAuth::Password(_)) {
+            ImagePreset::WindowsServer
+        } else {
+            ImagePreset::UbuntuLts
+        },
+        subnet_id: format!(
+            "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/default"
+        ),
+        admin_username: "azureuser".into(),
+        admin_auth: auth,
+        identity: IdentityRequest {
+            system_assigned: true,
+            user_assigned: vec![UA1.into()],
+        },
+    }
+}
+
+/// `createVm`: the app's PUT (If-None-Match, NIC configuration in the subnet), the password
+/// only on stdin and never printed, a bad computer name refused naming the rule.
+#[test]
+fn create_vm_is_the_apps_put_and_its_password_stays_on_stdin() {
+    let spec = vm_spec(AdminAuth::SshPublicKey(
+        "ssh-ed25519 AAAAC3Nza me@host".into(),
+    ));
+    let mut op = serde_json::to_value(&spec).unwrap();
+    op["op"] = json!("createVm");
+    let (code, out) = run_json(&["--operation", &op.to_string()], json!(null));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out["requests"],
+        json!([request_json(&create_vm(&spec).requests()[0])])
+    );
+    let r = &out["requests"][0];
+    assert_eq!(r["method"], "PUT");
+    assert_eq!(
+        r["path"],
+        format!(
+            "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+        )
+    );
+    assert_eq!(r["headers"], json!({"If-None-Match": "*"}));
+    assert_eq!(
+        r["body"]["identity"],
+        json!({"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {UA1: {}}})
+    );
+    assert_eq!(
+        r["body"]["properties"]["networkProfile"]["networkInterfaceConfigurations"][0]["properties"]
+            ["ipConfigurations"][0]["properties"]["subnet"]["id"],
+        json!(spec.subnet_id)
+    );
+
+    let secret = "Sup3r-secret-Passw0rd!";
+    let spec = vm_spec(AdminAuth::Password(secret.into()));
+    let mut op = serde_json::to_value(&spec).unwrap();
+    op["op"] = json!("createVm");
+    let (code, text) = run(&["--compact"], &json!({"operation": op}).to_string());
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains(secret), "{text}");
+    let out: Value = serde_json::from_str(&text).unwrap();
+    let mut expected = request_json(&create_vm(&spec).requests()[0]);
+    assert_eq!(
+        expected["body"].pointer(VM_ADMIN_PASSWORD_POINTER),
+        Some(&json!(secret))
+    );
+    let shown = out["requests"][0]["body"]
+        .pointer(VM_ADMIN_PASSWORD_POINTER)
+        .cloned()
+        .unwrap();
+    assert!(shown.as_str().unwrap().contains("not shown"));
+    *expected["body"]
+        .pointer_mut(VM_ADMIN_PASSWORD_POINTER)
+        .unwrap() = shown;
+    assert_eq!(out["requests"], json!([expected]));
+    let (code, text) = run(&["--operation", &op.to_string()], "");
+    assert_eq!(code, 2);
+    assert!(text.contains("stdin") && !text.contains(secret), "{text}");
+
+    // a Windows computer name longer than 15 characters is refused with the rule
+    op["name"] = json!("a-windows-name-too-long");
+    let (code, out) = run_json(&[], json!({ "operation": op }));
+    assert_eq!(code, 1);
+    let why = out["refused"].as_str().unwrap();
+    assert!(
+        why.contains("virtual machine name") && why.contains("1-15 characters for Windows"),
+        "{why}"
+    );
 }
 
 #[test]

@@ -308,6 +308,13 @@ impl Sim {
         }
         crate::schema::check_compute_put(&b)?;
         let loc = body_location(&b)?;
+        if kind == Kind::Vm
+            && let Some(np) = b.pointer("/properties/networkProfile")
+        {
+            for subnet in crate::schema::check_vm_network_profile(np)? {
+                self.check_subnet(&subnet)?;
+            }
+        }
         let (ty, tyfull) = if kind == Kind::Vmss {
             (
                 "virtualMachineScaleSets",
@@ -411,6 +418,37 @@ impl Sim {
             },
         );
         Ok(self.lro_response(on, &loc, status, kind_op))
+    }
+
+    /// A subnet a VM's NIC configuration references must exist (a VNet of the simulator with that subnet).
+    /// Not recorded: the answer for a missing one; the simulator answers as Network does for a missing
+    /// referenced resource, 400 `InvalidResourceReference`.
+    fn check_subnet(&self, subnet_id: &str) -> Result<(), ArmError> {
+        let lower = subnet_id.to_ascii_lowercase();
+        let found = lower.rsplit_once("/subnets/").is_some_and(|(vnet, sn)| {
+            vnet.contains("/providers/microsoft.network/virtualnetworks/")
+                && self.res.get(vnet).is_some_and(|v| {
+                    v.kind == Kind::Vnet
+                        && v.body["properties"]["subnets"].as_array().is_some_and(|a| {
+                            a.iter().any(|x| {
+                                x["name"]
+                                    .as_str()
+                                    .is_some_and(|n| n.eq_ignore_ascii_case(sn))
+                            })
+                        })
+                })
+        });
+        if found {
+            Ok(())
+        } else {
+            Err(ArmError::new(
+                400,
+                "InvalidResourceReference",
+                format!(
+                    "Resource {subnet_id} referenced by the virtual machine's network interface configuration was not found. Please make sure that the referenced resource exists, and that both resources are in the same region."
+                ),
+            ))
+        }
     }
 
     fn manual_upgrade(&mut self, on: &OnCompute<'_>) -> R {

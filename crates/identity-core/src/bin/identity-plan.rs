@@ -1,14 +1,14 @@
 //! `identity-plan`: read a resource and an operation as JSON, print the plan as JSON.
 //! Run `identity-plan --help` for the input and output formats.
 
-use identity_core::create::{ADMIN_PASSWORD_POINTER, CreateOperation};
+use identity_core::create::CreateOperation;
 use identity_core::{Operation, Outcome, ResourceState, plan};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
 const HELP: &str = r#"identity-plan: the exact ARM requests that change a scale set's or VM's managed identities, losslessly,
-and the requests that create a scale set, a user-assigned identity or a role assignment (the app's own plans).
+and the requests that create a scale set, a VM, a user-assigned identity or a role assignment (the app's own plans).
 
 USAGE
   identity-plan < input.json
@@ -52,6 +52,11 @@ OPERATION JSON ("op" plus its fields; ids are full ARM resource ids, compared ig
       (orchestration Uniform|Flexible; image ubuntuLts|windowsServer; upgradeMode Manual|Automatic;
        adminAuth {"sshPublicKey":"…"} or {"password":"…"} — a password only on stdin, never in --operation
        (the process list shows arguments); the printed body shows a placeholder instead of it)
+  {"op":"createVm","subscription":"GUID","resourceGroup":"rg","name":"vm1","location":"westeurope",
+   "size":"Standard_B2s","image":"windowsServer","subnetId":"/subscriptions/GUID/…/virtualNetworks/VNET/subnets/SUBNET",
+   "adminUsername":"azureadmin","adminAuth":{"password":"…"},"identity":{"systemAssigned":true,"userAssigned":[]}}
+      (the same rules as createScaleSet; name is also the computer name: 1-64 characters Linux, 1-15 Windows;
+       the NIC is created by Compute from networkProfile.networkInterfaceConfigurations, networkApiVersion 2020-11-01)
   Unknown fields are errors.
 
 OUTPUT (stdout), one of
@@ -68,8 +73,9 @@ EXIT STATUS
 "#;
 
 /// Create operations' `op` values (they take no resource).
-const CREATE_OPS: [&str; 3] = [
+const CREATE_OPS: [&str; 4] = [
     "createScaleSet",
+    "createVm",
     "createUserAssignedIdentity",
     "createRoleAssignment",
 ];
@@ -118,12 +124,12 @@ fn run_create(op_value: Value, compact: bool) -> ExitCode {
     };
     let p = op.plan();
     let mut out = p.to_cli_json();
-    if let Some(reqs) = out.get_mut("requests").and_then(Value::as_array_mut) {
+    if let (Some(reqs), Some(pointer)) = (
+        out.get_mut("requests").and_then(Value::as_array_mut),
+        op.password_pointer(),
+    ) {
         for r in reqs {
-            if let Some(pw) = r
-                .get_mut("body")
-                .and_then(|b| b.pointer_mut(ADMIN_PASSWORD_POINTER))
-            {
+            if let Some(pw) = r.get_mut("body").and_then(|b| b.pointer_mut(pointer)) {
                 *pw = Value::String(PASSWORD_SHOWN.into());
             }
         }
@@ -162,7 +168,7 @@ fn main() -> ExitCode {
     if let Some(op) = op_arg.as_ref().filter(|op| is_create(op)) {
         if op.pointer("/adminAuth/password").is_some() {
             return fail(
-                "a password in --operation is visible to every user of this machine (the process list shows arguments): give the createScaleSet operation on stdin instead, e.g. identity-plan < create.json",
+                "a password in --operation is visible to every user of this machine (the process list shows arguments): give the create operation on stdin instead, e.g. identity-plan < create.json",
             );
         }
         if id_arg.is_some() {
