@@ -1,6 +1,8 @@
-//! The create-a-scale-set wizard as a reducer: the fields as typed, validation per step with
-//! errors that name the rule, and the review (an optional new user-assigned identity, then the
-//! scale set's [`ScaleSetSpec`] and their plans). Pure; the app only renders it.
+//! The create wizard (a scale set or a VM, [`CreateTarget`]) as a reducer: the fields as typed,
+//! validation per step with errors that name the rule, and the review (an optional new
+//! user-assigned identity, then the scale set's [`ScaleSetSpec`] or the VM's [`VmSpec`] and their
+//! plans). The steps are the same for both; a VM's Instances step has no capacity, orchestration
+//! or upgrade policy. Pure; the app only renders it.
 //!
 //! ```
 //! use identity_core::create_wizard::{CreateWizard, CreateAction, CreateStep, Field};
@@ -18,7 +20,7 @@
 
 use crate::create::{
     AdminAuth, IdentityRequest, ImagePreset, Orchestration, ScaleSetSpec, UserAssignedIdentitySpec,
-    create_scale_set, create_user_assigned_identity, validate_admin_password,
+    VmSpec, create_scale_set, create_user_assigned_identity, create_vm, validate_admin_password,
     validate_admin_username,
 };
 use crate::naming::{self, OsType};
@@ -26,12 +28,30 @@ use crate::plan::Plan;
 use crate::resource::UpgradeMode;
 use crate::resource_id::ResourceId;
 
+/// What the wizard creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CreateTarget {
+    #[default]
+    ScaleSet,
+    Vm,
+}
+
+impl CreateTarget {
+    /// A noun for headings and messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            CreateTarget::ScaleSet => "scale set",
+            CreateTarget::Vm => "virtual machine",
+        }
+    }
+}
+
 /// The wizard's steps, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CreateStep {
     /// Subscription, resource group, name, region.
     Basics,
-    /// Orchestration, image, size, capacity, upgrade policy.
+    /// Orchestration, image, size, capacity, upgrade policy (a VM: image and size only).
     Instances,
     /// An existing VNet's subnet.
     Network,
@@ -95,6 +115,8 @@ impl CreateStep {
 /// [`CreateAction::Set`]), so the app needs one kind of callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
+    /// `scaleSet` or `vm` ([`CreateTarget`]).
+    Target,
     Subscription,
     ResourceGroup,
     Name,
@@ -122,7 +144,7 @@ impl Field {
     pub fn step(self) -> CreateStep {
         use Field::*;
         match self {
-            Subscription | ResourceGroup | Name | Location => CreateStep::Basics,
+            Target | Subscription | ResourceGroup | Name | Location => CreateStep::Basics,
             Orchestration | Image | Sku | Capacity | UpgradeMode => CreateStep::Instances,
             SubnetId => CreateStep::Network,
             AdminUsername | SshKey | Password => CreateStep::Admin,
@@ -150,6 +172,7 @@ pub enum CreateAction {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateWizard {
     pub step: CreateStep,
+    pub target: CreateTarget,
     pub subscription: String,
     pub resource_group: String,
     pub name: String,
@@ -176,6 +199,7 @@ impl Default for CreateWizard {
     fn default() -> Self {
         CreateWizard {
             step: CreateStep::Basics,
+            target: CreateTarget::ScaleSet,
             subscription: String::new(),
             resource_group: String::new(),
             name: String::new(),
@@ -241,6 +265,13 @@ impl CreateWizard {
 
     fn set(&mut self, f: Field, v: String) {
         match f {
+            Field::Target => {
+                self.target = if v.eq_ignore_ascii_case("vm") {
+                    CreateTarget::Vm
+                } else {
+                    CreateTarget::ScaleSet
+                }
+            }
             Field::Subscription => {
                 if !self.subscription.eq_ignore_ascii_case(&v) {
                     // the group, the subnet and the picked identities belong to the old subscription
@@ -293,12 +324,17 @@ impl CreateWizard {
         match f {
             Field::Subscription => err(naming::validate_guid("subscription id", &self.subscription)),
             Field::ResourceGroup => err(naming::validate_resource_group_name(&self.resource_group)),
-            Field::Name => err(naming::validate_scale_set_name(&self.name, os)),
+            Field::Target => None,
+            Field::Name => err(match self.target {
+                CreateTarget::ScaleSet => naming::validate_scale_set_name(&self.name, os),
+                CreateTarget::Vm => naming::validate_vm_name(&self.name, os),
+            }),
             Field::Location => (self.location.is_empty()
                 || !self.location.chars().all(|c| c.is_ascii_alphanumeric()))
             .then(|| "choose a region".to_string()),
             Field::Orchestration | Field::Image => None,
             Field::Sku => self.sku.is_empty().then(|| "choose a VM size".to_string()),
+            Field::Capacity | Field::UpgradeMode if self.target == CreateTarget::Vm => None,
             Field::Capacity => match self.capacity.trim().parse::<u32>() {
                 Ok(n) if n <= 1000 => None,
                 _ => Some(format!(
@@ -323,7 +359,7 @@ impl CreateWizard {
             Field::SshKey => match os {
                 OsType::Windows => None,
                 OsType::Linux => {
-                    let spec = self.spec_unchecked();
+                    let spec = self.vm_spec_unchecked();
                     spec.validate()
                         .into_iter()
                         .find(|e| e.what == "SSH public key")
@@ -334,7 +370,8 @@ impl CreateWizard {
                 OsType::Linux => None,
                 OsType::Windows => err(validate_admin_password(&self.password, os)),
             },
-            Field::SystemAssigned => (self.orchestration == Orchestration::Flexible
+            Field::SystemAssigned => (self.target == CreateTarget::ScaleSet
+                && self.orchestration == Orchestration::Flexible
                 && self.system_assigned)
                 .then(|| FLEXIBLE_SYSTEM_ASSIGNED.to_string()),
             Field::NewIdentityName => {
@@ -353,7 +390,7 @@ impl CreateWizard {
     pub fn step_errors(&self, step: CreateStep) -> Vec<(Field, String)> {
         use Field::*;
         let fields: &[Field] = match step {
-            CreateStep::Basics => &[Subscription, ResourceGroup, Name, Location],
+            CreateStep::Basics => &[Target, Subscription, ResourceGroup, Name, Location],
             CreateStep::Instances => &[Sku, Capacity, UpgradeMode],
             CreateStep::Network => &[SubnetId],
             CreateStep::Admin => &[AdminUsername, SshKey, Password],
@@ -418,7 +455,7 @@ impl CreateWizard {
         })
     }
 
-    fn spec_unchecked(&self) -> ScaleSetSpec {
+    fn identity_request(&self) -> IdentityRequest {
         let mut user_assigned = self.user_assigned.clone();
         if let Some(n) = self.new_identity() {
             user_assigned.push(
@@ -427,6 +464,35 @@ impl CreateWizard {
                     .to_string(),
             );
         }
+        IdentityRequest {
+            system_assigned: self.system_assigned,
+            user_assigned,
+        }
+    }
+
+    fn admin_auth(&self) -> AdminAuth {
+        match self.os() {
+            OsType::Linux => AdminAuth::SshPublicKey(self.ssh_key.trim().to_string()),
+            OsType::Windows => AdminAuth::Password(self.password.clone()),
+        }
+    }
+
+    fn vm_spec_unchecked(&self) -> VmSpec {
+        VmSpec {
+            subscription: self.subscription.clone(),
+            resource_group: self.resource_group.clone(),
+            name: self.name.clone(),
+            location: self.location.clone(),
+            size: self.sku.clone(),
+            image: self.image,
+            subnet_id: self.subnet_id.clone(),
+            admin_username: self.admin_username.clone(),
+            admin_auth: self.admin_auth(),
+            identity: self.identity_request(),
+        }
+    }
+
+    fn spec_unchecked(&self) -> ScaleSetSpec {
         ScaleSetSpec {
             subscription: self.subscription.clone(),
             resource_group: self.resource_group.clone(),
@@ -438,32 +504,35 @@ impl CreateWizard {
             image: self.image,
             subnet_id: self.subnet_id.clone(),
             admin_username: self.admin_username.clone(),
-            admin_auth: match self.os() {
-                OsType::Linux => AdminAuth::SshPublicKey(self.ssh_key.trim().to_string()),
-                OsType::Windows => AdminAuth::Password(self.password.clone()),
-            },
+            admin_auth: self.admin_auth(),
             upgrade_mode: self.upgrade_mode,
-            identity: IdentityRequest {
-                system_assigned: self.system_assigned,
-                user_assigned,
-            },
+            identity: self.identity_request(),
         }
     }
 
-    /// The scale set to create, once every step is valid (else the first step's errors).
-    pub fn spec(&self) -> Result<ScaleSetSpec, Vec<(Field, String)>> {
+    fn all_steps_valid(&self) -> Result<(), Vec<(Field, String)>> {
         for s in CreateStep::ALL {
             let e = self.step_errors(s);
             if !e.is_empty() {
                 return Err(e);
             }
         }
-        Ok(self.spec_unchecked())
+        Ok(())
     }
 
-    /// The review: the identity to create first (if any) and the scale set, with their plans.
-    /// The plans refuse what Azure would reject (e.g. Flexible + system-assigned) even if the
-    /// steps were skipped.
+    /// The scale set to create, once every step is valid (else the first step's errors).
+    pub fn spec(&self) -> Result<ScaleSetSpec, Vec<(Field, String)>> {
+        self.all_steps_valid().map(|()| self.spec_unchecked())
+    }
+
+    /// The VM to create, once every step is valid (else the first step's errors).
+    pub fn vm_spec(&self) -> Result<VmSpec, Vec<(Field, String)>> {
+        self.all_steps_valid().map(|()| self.vm_spec_unchecked())
+    }
+
+    /// The review: the identity to create first (if any) and the scale set or VM, with their
+    /// plans. The plans refuse what Azure would reject (e.g. Flexible + system-assigned) even if
+    /// the steps were skipped.
     pub fn review(&self) -> CreateReview {
         let spec = self.spec_unchecked();
         let identity = self.new_identity().map(|s| {
@@ -471,9 +540,15 @@ impl CreateWizard {
             (s, p)
         });
         let plan = create_scale_set(&spec);
+        let vm = (self.target == CreateTarget::Vm).then(|| {
+            let spec = self.vm_spec_unchecked();
+            let plan = create_vm(&spec);
+            (spec, plan)
+        });
         CreateReview {
             identity,
             scale_set: (spec, plan),
+            vm,
         }
     }
 }
@@ -483,17 +558,40 @@ impl CreateWizard {
 pub struct CreateReview {
     /// A new user-assigned identity, created first.
     pub identity: Option<(UserAssignedIdentitySpec, Plan)>,
-    /// The scale set.
+    /// The scale set (the wizard's fields read as a scale set; what Apply sends when the
+    /// target is a scale set).
     pub scale_set: (ScaleSetSpec, Plan),
+    /// The VM, when the target is a VM: then this, not `scale_set`, is what Apply sends.
+    pub vm: Option<(VmSpec, Plan)>,
 }
 
 impl CreateReview {
+    /// The plan of the resource Apply creates (the VM's when the target is a VM).
+    pub fn resource_plan(&self) -> &Plan {
+        match &self.vm {
+            Some((_, p)) => p,
+            None => &self.scale_set.1,
+        }
+    }
+
+    /// The scripts' view of the resource's plan (scale set or VM).
+    pub fn script_plan(&self, cloud: crate::scripts::Cloud) -> crate::scripts::ScriptPlan {
+        match &self.vm {
+            Some((spec, plan)) => crate::scripts::ScriptPlan::from_vm(cloud, spec, plan),
+            None => crate::scripts::ScriptPlan::from_scale_set(
+                cloud,
+                &self.scale_set.0,
+                &self.scale_set.1,
+            ),
+        }
+    }
+
     /// The first refusal, if any plan refuses.
     pub fn refusal(&self) -> Option<String> {
         self.identity
             .as_ref()
             .and_then(|(_, p)| p.refusal().map(str::to_string))
-            .or_else(|| self.scale_set.1.refusal().map(str::to_string))
+            .or_else(|| self.resource_plan().refusal().map(str::to_string))
     }
 }
 
@@ -593,6 +691,71 @@ mod tests {
         w = w.reduce(CreateAction::Next);
         assert_eq!(w.step, CreateStep::Identity);
         w
+    }
+
+    /// A VM: the same steps; its Instances step asks no capacity or upgrade policy (a bad
+    /// capacity left from the scale set does not block it), the name follows the VM (computer
+    /// name) rule, system-assigned is fine with any orchestration left over, and the review plans
+    /// the VM's PUT and its scripts.
+    #[test]
+    fn a_vm_takes_the_same_steps_without_scale_set_fields() {
+        let mut w = CreateWizard::default().reduce(CreateAction::Set(Field::Target, "vm".into()));
+        assert_eq!(w.target, CreateTarget::Vm);
+        for (f, v) in [
+            (Field::Subscription, SUB.to_string()),
+            (Field::ResourceGroup, "rg-web".into()),
+            (Field::Name, "vm-web-0123456789".into()),
+            (Field::Location, "westeurope".into()),
+            (Field::Capacity, "lots".into()),
+            (Field::UpgradeMode, "Rolling".into()),
+            (Field::Orchestration, "Flexible".into()),
+        ] {
+            w = w.reduce(CreateAction::Set(f, v));
+        }
+        w = w.reduce(CreateAction::Next);
+        assert_eq!(w.step, CreateStep::Instances);
+        // Windows: the 17-character name is too long for a computer name, rechecked here
+        w = w.reduce(CreateAction::Set(Field::Image, "windows".into()));
+        w = w.reduce(CreateAction::Set(Field::Sku, "Standard_B2s".into()));
+        let errs = w.step_errors(CreateStep::Instances);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].1.contains("virtual machine name") && errs[0].1.contains("1-15"),
+            "{errs:?}"
+        );
+        w = w.reduce(CreateAction::Set(Field::Image, "ubuntu".into()));
+        w = w.reduce(CreateAction::Next);
+        assert_eq!(w.step, CreateStep::Network);
+        w = w.reduce(CreateAction::Set(Field::SubnetId, subnet()));
+        w = w.reduce(CreateAction::Next);
+        w = w.reduce(CreateAction::Set(
+            Field::SshKey,
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG me@host".into(),
+        ));
+        w = w.reduce(CreateAction::Next);
+        assert_eq!(w.step, CreateStep::Identity);
+        assert_eq!(w.check(Field::SystemAssigned), None);
+        w = w.reduce(CreateAction::Next);
+        assert_eq!(w.step, CreateStep::Review);
+        let spec = w.vm_spec().unwrap();
+        assert_eq!(spec.size, "Standard_B2s");
+        let r = w.review();
+        assert_eq!(r.refusal(), None);
+        let (vspec, plan) = r.vm.as_ref().unwrap();
+        assert_eq!(vspec, &spec);
+        assert!(std::ptr::eq(r.resource_plan(), plan));
+        let req = &plan.requests()[0];
+        assert!(req.path.ends_with("/virtualMachines/vm-web-0123456789"));
+        assert_eq!(req.header("If-None-Match"), Some("*"));
+        let sp = r.script_plan(crate::scripts::Cloud::AzureCloud);
+        let cli = crate::scripts::generate(&sp, crate::scripts::Flavour::CliBash).text;
+        assert!(cli.contains("az vm create"), "{cli}");
+        // the same fields as a scale set are refused where the scale set's rules apply
+        let ss = w.reduce(CreateAction::Set(Field::Target, "scaleSet".into()));
+        assert!(ss.review().vm.is_none());
+        assert!(ss.check(Field::Capacity).is_some());
+        assert!(ss.check(Field::SystemAssigned).is_some());
+        assert!(ss.review().refusal().is_some());
     }
 
     #[test]

@@ -8,7 +8,8 @@ mod fuzz;
 use fuzz::{id_text, json, name, text};
 use identity_core::create::{
     AdminAuth, IdentityRequest, ImagePreset, Orchestration, RoleAssignmentSpec, ScaleSetSpec,
-    UserAssignedIdentitySpec, create_scale_set, create_user_assigned_identity, role_assignment,
+    UserAssignedIdentitySpec, VmSpec, create_scale_set, create_user_assigned_identity, create_vm,
+    role_assignment,
 };
 use identity_core::create_wizard::{
     CreateAction, CreateStep, CreateWizard, Field, grant_scopes, search_roles,
@@ -24,7 +25,8 @@ use identity_core::{Operation, ResourceId, ResourceState, plan};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-const FIELDS: [Field; 15] = [
+const FIELDS: [Field; 16] = [
+    Field::Target,
     Field::Subscription,
     Field::ResourceGroup,
     Field::Name,
@@ -285,28 +287,38 @@ proptest! {
         let _ = spec.validate();
         let _ = spec.body();
         let _ = create_scale_set(&spec).to_cli_json();
+        let vm = VmSpec {
+            subscription: spec.subscription.clone(), resource_group: spec.resource_group.clone(),
+            name: spec.name.clone(), location: spec.location.clone(), size: spec.sku.clone(),
+            image: spec.image, subnet_id: spec.subnet_id.clone(),
+            admin_username: spec.admin_username.clone(), admin_auth: spec.admin_auth.clone(),
+            identity: spec.identity.clone(),
+        };
+        let _ = vm.validate();
+        let _ = vm.body();
+        let _ = create_vm(&vm).to_cli_json();
         let _ = create_user_assigned_identity(&UserAssignedIdentitySpec { subscription: sub, resource_group: group, name: nm, location }).to_cli_json();
         let _ = role_assignment(&RoleAssignmentSpec { scope, role_definition: role, principal_id: principal, assignment_name: guid }).to_cli_json();
     }
 
     #[test]
-    fn create_wizard_reducer(actions in prop::collection::vec((0usize..20, text()), 0..24), roles in prop::collection::vec((text(), text()), 0..4), q in text()) {
+    fn create_wizard_reducer(actions in prop::collection::vec((0usize..21, text()), 0..24), roles in prop::collection::vec((text(), text()), 0..4), q in text()) {
         let mut w = CreateWizard::default();
         for (k, v) in actions {
             let a = match k {
-                0..=14 => CreateAction::Set(FIELDS[k], v),
-                15 => CreateAction::ToggleUserAssigned(v),
-                16 => CreateAction::Next,
-                17 => CreateAction::Back,
+                0..=15 => CreateAction::Set(FIELDS[k], v),
+                16 => CreateAction::ToggleUserAssigned(v),
+                17 => CreateAction::Next,
+                18 => CreateAction::Back,
                 _ => CreateAction::GoTo(CreateStep::ALL[v.len() % CreateStep::ALL.len()]),
             };
             w = w.reduce(a);
             for f in FIELDS {
                 let _ = (w.check(f), w.error(f));
             }
-            let _ = (w.spec(), w.new_identity(), w.os());
+            let _ = (w.spec(), w.vm_spec(), w.new_identity(), w.os());
             let r = w.review();
-            let _ = r.refusal();
+            let _ = (r.refusal(), r.resource_plan());
         }
         let r: Vec<(&str, &str)> = roles.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         let _ = search_roles(&r, &q);

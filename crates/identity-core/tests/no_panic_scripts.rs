@@ -7,7 +7,8 @@ mod fuzz;
 use fuzz::{id_text, name, text};
 use identity_core::create::{
     AdminAuth, IdentityRequest, ImagePreset, Orchestration, RoleAssignmentSpec, ScaleSetSpec,
-    UserAssignedIdentitySpec, create_scale_set, create_user_assigned_identity, role_assignment,
+    UserAssignedIdentitySpec, VmSpec, create_scale_set, create_user_assigned_identity, create_vm,
+    role_assignment,
 };
 use identity_core::resource::UpgradeMode;
 use identity_core::scripts::{
@@ -125,6 +126,16 @@ proptest! {
         };
         run(&ScriptPlan::from_scale_set(cloud, &spec, &create_scale_set(&spec)));
         run(&ScriptPlan::from_scale_set(cloud, &spec, &create_scale_set(&valid_spec())));
+        let vm = VmSpec {
+            subscription: spec.subscription.clone(), resource_group: spec.resource_group.clone(),
+            name: spec.name.clone(), location: spec.location.clone(), size: spec.sku.clone(),
+            image: spec.image, subnet_id: spec.subnet_id.clone(),
+            admin_username: spec.admin_username.clone(), admin_auth: spec.admin_auth.clone(),
+            identity: spec.identity.clone(),
+        };
+        let valid_vm = VmSpec { name: "vm1".into(), ..vm.clone() };
+        run(&ScriptPlan::from_vm(cloud, &vm, &create_vm(&vm)));
+        run(&ScriptPlan::from_vm(cloud, &vm, &create_vm(&VmSpec { subscription: SUB.into(), resource_group: "rg".into(), location: "westeurope".into(), admin_username: "azureuser".into(), admin_auth: valid_spec().admin_auth, image: ImagePreset::UbuntuLts, ..valid_vm })));
         let uai = UserAssignedIdentitySpec { subscription: sub.clone(), resource_group: group.clone(), name: nm.clone(), location: location.clone() };
         let valid_uai = UserAssignedIdentitySpec { subscription: SUB.into(), resource_group: "rg".into(), name: "id1".into(), location: "westeurope".into() };
         run(&ScriptPlan::from_user_assigned_identity(cloud, &uai, &create_user_assigned_identity(&uai)));

@@ -251,14 +251,24 @@ pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
             }
             l.push(format!("az {g} identity show {rn}"));
         }
-        Change::CreateScaleSet { target, after, .. }
-            if create_vmss::VmssModel::from_body(plan.create_body()).is_some() =>
+        Change::Create { target, after, .. }
+            if target.kind.is_vm() && create::VmModel::from_body(plan.create_body()).is_some() =>
         {
-            let m = create_vmss::VmssModel::from_body(plan.create_body()).expect("checked");
-            l.extend(create_vmss::cli(&m, target, after, lang));
+            let m = create::VmModel::from_body(plan.create_body()).expect("checked");
+            l.extend(create::vm_cli(&m, target, after, lang));
         }
-        Change::CreateScaleSet { .. } => {
-            l.push("# The create body has parts the az vmss create options here do not express; the exact PUT follows.".into());
+        Change::Create { target, after, .. }
+            if !target.kind.is_vm()
+                && create::VmssModel::from_body(plan.create_body()).is_some() =>
+        {
+            let m = create::VmssModel::from_body(plan.create_body()).expect("checked");
+            l.extend(create::cli(&m, target, after, lang));
+        }
+        Change::Create { .. } => {
+            l.push(format!(
+                "# The create body has parts the az {} create options here do not express; the exact PUT follows.",
+                plan_group(&plan.change)
+            ));
             for (i, r) in plan.requests().iter().enumerate() {
                 l.extend(az_rest_lines(
                     lang,
@@ -479,12 +489,19 @@ fn wait_lines(lang: Language, target: &Resource) -> Vec<String> {
     l
 }
 
+fn plan_group(change: &Change) -> &'static str {
+    match change {
+        Change::Create { target, .. } => target.kind.cli_group(),
+        _ => "vmss",
+    }
+}
+
 /// The resource to wait for after a Compute write.
 pub(crate) fn wait_target(change: &Change) -> Option<&Resource> {
     match change {
         Change::Identity { target, .. }
         | Change::RemoveExtension { target, .. }
-        | Change::CreateScaleSet { target, .. } => Some(target),
+        | Change::Create { target, .. } => Some(target),
         _ => None,
     }
 }

@@ -25,14 +25,14 @@ pub mod quote;
 
 mod azurerm;
 mod cli;
-mod create_vmss;
+mod create;
 mod powershell;
 mod rest;
 mod snippet;
 
 use crate::api_versions;
 use crate::create::{
-    AdminAuth, Orchestration, RoleAssignmentSpec, ScaleSetSpec, UserAssignedIdentitySpec,
+    AdminAuth, Orchestration, RoleAssignmentSpec, ScaleSetSpec, UserAssignedIdentitySpec, VmSpec,
 };
 use crate::identity::{IdentityState, UserAssignedIdentity};
 use crate::operation::Operation;
@@ -260,10 +260,10 @@ pub enum Change {
         /// Full role definition id (`/subscriptions/…/providers/Microsoft.Authorization/roleDefinitions/<guid>`) or a GUID.
         role_definition_id: String,
     },
-    /// Create a scale set with identities (PUT with `If-None-Match: *`). The admin password, if
-    /// any, is never written into a script: the request body carries [`ADMIN_PASSWORD_SLOT`]
-    /// and the scripts prompt for the password when they run.
-    CreateScaleSet {
+    /// Create a scale set or a VM (`target.kind`) with identities (PUT with `If-None-Match: *`).
+    /// The admin password, if any, is never written into a script: the request body carries
+    /// [`ADMIN_PASSWORD_SLOT`] and the scripts prompt for the password when they run.
+    Create {
         target: Resource,
         after: Identities,
         admin_username: String,
@@ -421,32 +421,76 @@ impl ScriptPlan {
     /// assert!(cli.contains("az vmss create") && cli.contains("--assign-identity '[system]'"));
     /// ```
     pub fn from_scale_set(cloud: Cloud, spec: &ScaleSetSpec, plan: &Plan) -> Self {
-        let password = matches!(spec.admin_auth, AdminAuth::Password(_));
-        let mut outcome = plan.outcome.clone();
-        if let Outcome::Requests(reqs) = &mut outcome {
-            for r in reqs {
-                if let Some(pw) = r.body.as_mut().and_then(|b| {
-                    b.pointer_mut("/properties/virtualMachineProfile/osProfile/adminPassword")
-                }) {
-                    *pw = serde_json::Value::String(ADMIN_PASSWORD_SLOT.into());
-                }
-            }
-        }
         let kind = match spec.orchestration {
             Orchestration::Uniform => TargetKind::ScaleSetUniform,
             Orchestration::Flexible => TargetKind::ScaleSetFlexible,
         };
+        let target = Resource::new(
+            spec.subscription.clone(),
+            spec.resource_group.clone(),
+            spec.name.clone(),
+            kind,
+        );
+        let password = matches!(spec.admin_auth, AdminAuth::Password(_));
+        Self::from_create(cloud, target, &spec.admin_username, password, plan)
+    }
+
+    /// The scripts' view of [`crate::create::create_vm`], like [`ScriptPlan::from_scale_set`].
+    ///
+    /// ```
+    /// use identity_core::create::*;
+    /// use identity_core::scripts::{Cloud, Flavour, ScriptPlan, generate};
+    /// let spec = VmSpec {
+    ///     subscription: "00000000-0000-0000-0000-000000000000".into(), resource_group: "rg".into(),
+    ///     name: "vm1".into(), location: "westus2".into(), size: "Standard_D2s_v3".into(),
+    ///     image: ImagePreset::WindowsServer,
+    ///     subnet_id: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s".into(),
+    ///     admin_username: "azureadmin".into(), admin_auth: AdminAuth::Password("S3cret!Passw0rd".into()),
+    ///     identity: IdentityRequest { system_assigned: true, user_assigned: vec![] } };
+    /// let sp = ScriptPlan::from_vm(Cloud::AzureCloud, &spec, &create_vm(&spec));
+    /// let cli = generate(&sp, Flavour::CliBash).text;
+    /// assert!(cli.contains("az vm create") && cli.contains("--assign-identity '[system]'"));
+    /// assert!(!cli.contains("S3cret!Passw0rd"));
+    /// let ps = generate(&sp, Flavour::AzPowerShell).text;
+    /// assert!(ps.contains("If-None-Match") && ps.contains("Read-Host") && !ps.contains("S3cret!Passw0rd"));
+    /// ```
+    pub fn from_vm(cloud: Cloud, spec: &VmSpec, plan: &Plan) -> Self {
+        let target = Resource::new(
+            spec.subscription.clone(),
+            spec.resource_group.clone(),
+            spec.name.clone(),
+            TargetKind::Vm,
+        );
+        let password = matches!(spec.admin_auth, AdminAuth::Password(_));
+        Self::from_create(cloud, target, &spec.admin_username, password, plan)
+    }
+
+    fn from_create(
+        cloud: Cloud,
+        target: Resource,
+        admin_username: &str,
+        password: bool,
+        plan: &Plan,
+    ) -> Self {
+        let mut outcome = plan.outcome.clone();
+        if let Outcome::Requests(reqs) = &mut outcome {
+            for r in reqs {
+                for pointer in [
+                    crate::create::ADMIN_PASSWORD_POINTER,
+                    crate::create::VM_ADMIN_PASSWORD_POINTER,
+                ] {
+                    if let Some(pw) = r.body.as_mut().and_then(|b| b.pointer_mut(pointer)) {
+                        *pw = serde_json::Value::String(ADMIN_PASSWORD_SLOT.into());
+                    }
+                }
+            }
+        }
         ScriptPlan {
             cloud,
-            change: Change::CreateScaleSet {
-                target: Resource::new(
-                    spec.subscription.clone(),
-                    spec.resource_group.clone(),
-                    spec.name.clone(),
-                    kind,
-                ),
+            change: Change::Create {
+                target,
                 after: Identities::from_state(&plan.after),
-                admin_username: spec.admin_username.clone(),
+                admin_username: admin_username.to_string(),
                 password,
             },
             outcome,
@@ -611,7 +655,7 @@ pub struct Script {
 /// Generate one flavour for a plan.
 pub fn generate(plan: &ScriptPlan, flavour: Flavour) -> Script {
     let text = match flavour {
-        Flavour::AzPowerShell => powershell::az(plan),
+        Flavour::AzPowerShell => powershell::cmdlets(plan, &powershell::AZ),
         Flavour::AzPowerShellExact => rest::az_exact(plan),
         Flavour::AzureRm => azurerm::script(plan),
         Flavour::CliBash => cli::idiomatic(plan, Language::Bash),
@@ -669,7 +713,7 @@ pub(crate) fn header_lines(plan: &ScriptPlan, flavour_line: &str) -> Vec<String>
 /// One-line description of a change.
 pub(crate) fn summary(change: &Change) -> String {
     match change {
-        Change::CreateScaleSet { target, after, .. } => format!(
+        Change::Create { target, after, .. } => format!(
             "Create the {} '{}' in resource group '{}' with identities ({})",
             target.kind.noun(),
             target.name,
@@ -729,7 +773,7 @@ pub(crate) fn subscription_of(change: &Change) -> &str {
     match change {
         Change::Identity { target, .. }
         | Change::RemoveExtension { target, .. }
-        | Change::CreateScaleSet { target, .. } => &target.subscription_id,
+        | Change::Create { target, .. } => &target.subscription_id,
         Change::CreateUserAssigned {
             subscription_id, ..
         }

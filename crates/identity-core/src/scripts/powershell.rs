@@ -3,18 +3,61 @@
 use super::quote::ps_single;
 use super::*;
 
+/// A PowerShell module family: the Az modules or the retired AzureRM ones. The two idiomatic
+/// generators are one ([`cmdlets`]); the family names the cmdlets and says what differs: Az has
+/// `-IfMatch` (Az 12.0.0), `-ObjectType`, the create chains, and explains each step.
+pub(crate) struct Family {
+    /// The cmdlet noun prefix: `Az` / `AzureRm`.
+    pub prefix: &'static str,
+    /// The header's flavour line.
+    pub title: &'static str,
+    /// Az (not the retired AzureRM).
+    pub az: bool,
+}
+
+/// Az PowerShell.
+pub(crate) const AZ: Family = Family {
+    prefix: "Az",
+    title: "Az PowerShell (Az 12.0.0 or later for -IfMatch; tested names from Az 16.2.0)",
+    az: true,
+};
+
+/// Legacy AzureRM 6.13.
+pub(crate) const AZURERM: Family = Family {
+    prefix: "AzureRm",
+    title: "LEGACY AzureRM 6.13: RETIRED on 29 February 2024 (no longer maintained or supported). Use the Az PowerShell script; this is for reference on old machines only.",
+    az: false,
+};
+
+impl Family {
+    /// The cmdlet `{verb}-{prefix}{noun}`: `c("Update", "Vmss")` is `Update-AzVmss` / `Update-AzureRmVmss`.
+    pub(crate) fn c(&self, verb: &str, noun: &str) -> String {
+        format!("{verb}-{}{noun}", self.prefix)
+    }
+
+    /// `$ErrorActionPreference`, `Connect-…Account` (with `-Environment` outside the public cloud) and `Set-…Context`.
+    pub(crate) fn sign_in(&self, cloud: Cloud, subscription: &str) -> Vec<String> {
+        let connect = self.c("Connect", "Account");
+        let connect = if cloud == Cloud::AzureCloud {
+            connect
+        } else {
+            format!("{connect} -Environment {}", ps_single(cloud.name()))
+        };
+        vec![
+            "$ErrorActionPreference = 'Stop'".into(),
+            connect,
+            format!(
+                "{} -Subscription {}",
+                self.c("Set", "Context"),
+                ps_single(subscription)
+            ),
+        ]
+    }
+}
+
 /// `Connect-AzAccount` (with `-Environment` outside the public cloud) and `Set-AzContext`.
 pub(crate) fn az_sign_in(cloud: Cloud, subscription: &str) -> Vec<String> {
-    let connect = if cloud == Cloud::AzureCloud {
-        "Connect-AzAccount".to_string()
-    } else {
-        format!("Connect-AzAccount -Environment {}", ps_single(cloud.name()))
-    };
-    vec![
-        "$ErrorActionPreference = 'Stop'".into(),
-        connect,
-        format!("Set-AzContext -Subscription {}", ps_single(subscription)),
-    ]
+    AZ.sign_in(cloud, subscription)
 }
 
 /// `$name = @( 'a', 'b' )` over several lines (or `@()`).
@@ -43,24 +86,27 @@ pub(crate) fn target_vars(t: &Resource) -> (Vec<String>, &'static str) {
     )
 }
 
-pub(crate) fn az(plan: &ScriptPlan) -> String {
-    let mut l = header_lines(
-        plan,
-        "Az PowerShell (Az 12.0.0 or later for -IfMatch; tested names from Az 16.2.0)",
-    );
+/// The idiomatic cmdlet script of a module family (Az PowerShell, or the retired AzureRM).
+pub(crate) fn cmdlets(plan: &ScriptPlan, fam: &Family) -> String {
+    let c = |verb: &str, noun: &str| fam.c(verb, noun);
+    let mut l = header_lines(plan, fam.title);
     if let Some(n) = nothing_to_send(plan, Language::PowerShell) {
         l.extend(n);
         return finish(l);
     }
-    l.extend(az_sign_in(plan.cloud, subscription_of(&plan.change)));
+    l.extend(fam.sign_in(plan.cloud, subscription_of(&plan.change)));
     let etag = plan.if_match();
     if let Some(e) = etag {
-        l.push(format!(
-            "$etag = {}   # the etag the plan was computed from: the change fails (412) if someone changed the resource since",
-            ps_single(e)
-        ));
+        l.push(if fam.az {
+            format!(
+                "$etag = {}   # the etag the plan was computed from: the change fails (412) if someone changed the resource since",
+                ps_single(e)
+            )
+        } else {
+            "# AzureRM has no -IfMatch: the guard against a concurrent change is lost with this script.".into()
+        });
     }
-    let if_match = if etag.is_some() {
+    let if_match = if etag.is_some() && fam.az {
         " -IfMatch $etag"
     } else {
         ""
@@ -75,15 +121,18 @@ pub(crate) fn az(plan: &ScriptPlan) -> String {
             l.extend(vars);
             let removed = removed_users(before, after);
             if target.kind.is_vm() {
-                l.push(
+                l.push(if fam.az {
                     "# Update-AzVM sends a PUT of the whole VM model (not the PATCH the app sends); the identity becomes exactly -IdentityType/-IdentityId, so every user-assigned identity to keep is listed."
-                        .into(),
-                );
+                } else {
+                    "# Update-AzureRmVM sends a PUT of the whole VM model; every user-assigned identity to keep is listed."
+                }.into());
                 l.push(format!(
-                    "$vm = Get-AzVM -ResourceGroupName $resourceGroupName -Name ${name_var}"
+                    "$vm = {} -ResourceGroupName $resourceGroupName -Name ${name_var}",
+                    c("Get", "VM")
                 ));
                 let mut cmd = format!(
-                    "Update-AzVM -ResourceGroupName $resourceGroupName -VM $vm -IdentityType {}",
+                    "{} -ResourceGroupName $resourceGroupName -VM $vm -IdentityType {}",
+                    c("Update", "VM"),
                     after.ps_enum()
                 );
                 if !after.user.is_empty() {
@@ -93,17 +142,25 @@ pub(crate) fn az(plan: &ScriptPlan) -> String {
                 cmd.push_str(if_match);
                 l.push(cmd);
             } else if !removed.is_empty() && !after.user.is_empty() {
-                l.push("# No cmdlet can express this change losslessly: Update-AzVmss without -VirtualMachineScaleSet sends a PATCH,".into());
-                l.push("# and a PATCH only removes a user-assigned identity sent as null, which -IdentityId cannot do (it lists ids to keep or add).".into());
-                l.push("# A PUT of the whole model (-VirtualMachineScaleSet) would re-send and re-validate everything. The exact PATCH follows.".into());
-                l.extend(rest::exact_lines(plan));
+                if fam.az {
+                    l.push("# No cmdlet can express this change losslessly: Update-AzVmss without -VirtualMachineScaleSet sends a PATCH,".into());
+                    l.push("# and a PATCH only removes a user-assigned identity sent as null, which -IdentityId cannot do (it lists ids to keep or add).".into());
+                    l.push("# A PUT of the whole model (-VirtualMachineScaleSet) would re-send and re-validate everything. The exact PATCH follows.".into());
+                    l.extend(rest::exact_lines(plan));
+                } else {
+                    l.push("# Not expressible losslessly with AzureRM: Update-AzureRmVmss (PATCH) cannot send a user-assigned identity as null.".into());
+                    l.push("# Use the Az PowerShell exact script (Invoke-AzRestMethod / Invoke-RestMethod) or the az rest script instead.".into());
+                }
             } else {
                 let mut cmd = format!(
-                    "Update-AzVmss -ResourceGroupName $resourceGroupName -VMScaleSetName ${name_var} -IdentityType {}",
+                    "{} -ResourceGroupName $resourceGroupName -VMScaleSetName ${name_var} -IdentityType {}",
+                    c("Update", "Vmss"),
                     after.ps_enum()
                 );
                 if !after.user.is_empty() {
-                    l.push("# Every user-assigned identity that stays is listed (kept ones and new ones), so none is dropped.".into());
+                    if fam.az {
+                        l.push("# Every user-assigned identity that stays is listed (kept ones and new ones), so none is dropped.".into());
+                    }
                     l.extend(ps_array("identityIds", &after.user));
                     cmd.push_str(" -IdentityId $identityIds");
                 }
@@ -111,9 +168,15 @@ pub(crate) fn az(plan: &ScriptPlan) -> String {
                 l.push(cmd);
             }
         }
-        Change::CreateScaleSet { target, after, .. } => {
-            match create_vmss::VmssModel::from_body(plan.create_body()) {
-                Some(m) => l.extend(create_vmss::az_powershell(&m, target, after, &plan.change)),
+        Change::Create { .. } if !fam.az => {
+            l.push("# Not generated for AzureRM: use the Az PowerShell exact script or the az rest script.".into());
+        }
+        Change::Create { target, .. } if target.kind.is_vm() => {
+            l.extend(create::vm_az_powershell(plan));
+        }
+        Change::Create { target, after, .. } => {
+            match create::VmssModel::from_body(plan.create_body()) {
+                Some(m) => l.extend(create::az_powershell(&m, target, after, &plan.change)),
                 None => {
                     l.push("# The create body has parts the New-AzVmssConfig chain here does not express; the exact PUT follows.".into());
                     l.extend(rest::exact_lines(plan));
@@ -127,18 +190,24 @@ pub(crate) fn az(plan: &ScriptPlan) -> String {
             ..
         } => {
             l.extend(stop_if_identity_exists(
-                "Get-AzUserAssignedIdentity",
-                "New-AzUserAssignedIdentity",
+                &c("Get", "UserAssignedIdentity"),
+                &c("New", "UserAssignedIdentity"),
                 resource_group,
                 name,
             ));
-            l.push(format!(
-                "$identity = New-AzUserAssignedIdentity -ResourceGroupName {} -Name {} -Location {}",
+            let new = format!(
+                "{} -ResourceGroupName {} -Name {} -Location {}",
+                c("New", "UserAssignedIdentity"),
                 ps_single(resource_group),
                 ps_single(name),
                 ps_single(location)
-            ));
-            l.push("$identity | Select-Object Id, ClientId, PrincipalId".into());
+            );
+            if fam.az {
+                l.push(format!("$identity = {new}"));
+                l.push("$identity | Select-Object Id, ClientId, PrincipalId".into());
+            } else {
+                l.push(new);
+            }
         }
         Change::RoleAssignment {
             scope,
@@ -146,9 +215,15 @@ pub(crate) fn az(plan: &ScriptPlan) -> String {
             role_definition_id,
             ..
         } => {
-            l.push("# -ObjectType ServicePrincipal: the principalType the app sends (the identity is a service principal).".into());
+            let object_type = if fam.az {
+                l.push("# -ObjectType ServicePrincipal: the principalType the app sends (the identity is a service principal).".into());
+                " -ObjectType 'ServicePrincipal'"
+            } else {
+                ""
+            };
             l.push(format!(
-                "New-AzRoleAssignment -ObjectId {} -ObjectType 'ServicePrincipal' -RoleDefinitionId {} -Scope {}",
+                "{} -ObjectId {}{object_type} -RoleDefinitionId {} -Scope {}",
+                c("New", "RoleAssignment"),
                 ps_single(principal_id),
                 ps_single(&role_guid(role_definition_id)),
                 ps_single(scope)
@@ -163,25 +238,34 @@ pub(crate) fn az(plan: &ScriptPlan) -> String {
             l.extend(vars);
             if target.kind.is_vm() {
                 l.push(format!(
-                    "Remove-AzVMExtension -ResourceGroupName $resourceGroupName -VMName ${name_var} -Name {} -Force",
+                    "{} -ResourceGroupName $resourceGroupName -VMName ${name_var} -Name {} -Force",
+                    c("Remove", "VMExtension"),
                     ps_single(extension)
                 ));
             } else {
-                l.push("# Remove-AzVmssExtension only edits the local object; Update-AzVmss -VirtualMachineScaleSet then sends a PUT of the whole model.".into());
+                if fam.az {
+                    l.push("# Remove-AzVmssExtension only edits the local object; Update-AzVmss -VirtualMachineScaleSet then sends a PUT of the whole model.".into());
+                }
                 l.push(format!(
-                    "$vmss = Get-AzVmss -ResourceGroupName $resourceGroupName -VMScaleSetName ${name_var}"
+                    "$vmss = {} -ResourceGroupName $resourceGroupName -VMScaleSetName ${name_var}",
+                    c("Get", "Vmss")
                 ));
                 l.push(format!(
-                    "$vmss = Remove-AzVmssExtension -VirtualMachineScaleSet $vmss -Name {}",
+                    "$vmss = {} -VirtualMachineScaleSet $vmss -Name {}",
+                    c("Remove", "VmssExtension"),
                     ps_single(extension)
                 ));
                 l.push(format!(
-                    "Update-AzVmss -ResourceGroupName $resourceGroupName -VMScaleSetName ${name_var} -VirtualMachineScaleSet $vmss{if_match}"
+                    "{} -ResourceGroupName $resourceGroupName -VMScaleSetName ${name_var} -VirtualMachineScaleSet $vmss{if_match}",
+                    c("Update", "Vmss")
                 ));
                 if *manual_upgrade {
-                    l.push("# upgradePolicy Manual: removing an extension changes the instance model, so upgrade the instances.".into());
+                    if fam.az {
+                        l.push("# upgradePolicy Manual: removing an extension changes the instance model, so upgrade the instances.".into());
+                    }
                     l.push(format!(
-                        "Update-AzVmssInstance -ResourceGroupName $resourceGroupName -VMScaleSetName ${name_var} -InstanceId '*'"
+                        "{} -ResourceGroupName $resourceGroupName -VMScaleSetName ${name_var} -InstanceId '*'",
+                        c("Update", "VmssInstance")
                     ));
                 }
             }

@@ -154,7 +154,7 @@ pub(crate) fn ps_wait_lines(path_var: &str, indent: &str) -> Vec<String> {
 /// Read the admin password at run time (never written into the script) as a JSON string literal.
 pub(crate) fn ps_read_password(change: &Change) -> Vec<String> {
     let user = match change {
-        Change::CreateScaleSet { admin_username, .. } => admin_username.as_str(),
+        Change::Create { admin_username, .. } => admin_username.as_str(),
         _ => "the admin user",
     };
     vec![

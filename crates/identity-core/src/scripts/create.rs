@@ -1,5 +1,7 @@
-//! The idiomatic forms of a create-scale-set plan: the `New-AzVmssConfig … -IdentityType …`
+//! The idiomatic forms of a create plan. A scale set: the `New-AzVmssConfig … -IdentityType …`
 //! chain with `New-AzVmss` (Az PowerShell) and `az vmss create --assign-identity …` (Azure CLI).
+//! A VM: `az vm create --assign-identity …` (Azure CLI); in Az PowerShell the exact PUT, with why
+//! (see [`vm_az_powershell`]).
 //!
 //! Both are derived from the plan's PUT body (the very request the app sends), so they cannot
 //! drift from it; what a tool cannot express exactly is said in a comment of the script.
@@ -9,20 +11,11 @@ use super::quote::{ps_single, sh_single};
 use super::*;
 use serde_json::Value;
 
-/// The parts of a create body the scripts express. `None` when the body has a shape the
-/// generators do not know (they then fall back to the exact PUT).
+/// The parts of a scale set's `virtualMachineProfile` and of a VM's `properties` that are the
+/// same: credentials, image, OS disk, the one NIC configuration.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct VmssModel {
-    pub location: String,
-    pub sku_name: String,
-    pub sku_tier: Option<String>,
-    pub capacity: u64,
-    pub orchestration: String,
-    pub overprovision: Option<bool>,
-    pub fault_domains: Option<u64>,
+pub(crate) struct Profile {
     pub network_api_version: Option<String>,
-    pub upgrade_mode: String,
-    pub computer_name_prefix: String,
     pub admin_username: String,
     /// `Some(disablePasswordAuthentication)` for Linux.
     pub linux_disable_password: Option<bool>,
@@ -42,6 +35,31 @@ pub(crate) struct VmssModel {
     pub subnet_id: String,
 }
 
+/// The parts of a create-scale-set body the scripts express. `None` when the body has a shape
+/// the generators do not know (they then fall back to the exact PUT).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct VmssModel {
+    pub location: String,
+    pub sku_name: String,
+    pub sku_tier: Option<String>,
+    pub capacity: u64,
+    pub orchestration: String,
+    pub overprovision: Option<bool>,
+    pub fault_domains: Option<u64>,
+    pub upgrade_mode: String,
+    pub computer_name_prefix: String,
+    pub p: Profile,
+}
+
+/// The parts of a create-VM body the scripts express (`None` as for [`VmssModel`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct VmModel {
+    pub location: String,
+    pub size: String,
+    pub computer_name: String,
+    pub p: Profile,
+}
+
 fn s(v: &Value, p: &str) -> Option<String> {
     v.pointer(p)?.as_str().map(str::to_string)
 }
@@ -50,9 +68,18 @@ fn b(v: &Value, p: &str) -> Option<bool> {
     v.pointer(p)?.as_bool()
 }
 
-/// Top-level and profile keys the model expresses; anything else makes [`VmssModel::from_body`]
-/// return `None`, so that no script silently drops a part of the body.
-const KNOWN: &[(&str, &[&str])] = &[
+/// Keys the models express, by JSON pointer; anything else makes `from_body` return `None`, so
+/// that no script silently drops a part of the body.
+type Known = &'static [(&'static str, &'static [&'static str])];
+
+const PROFILE_KEYS: &[&str] = &[
+    "adminUsername",
+    "adminPassword",
+    "linuxConfiguration",
+    "windowsConfiguration",
+];
+
+const KNOWN_VMSS: Known = &[
     ("", &["identity", "location", "sku", "properties"]),
     (
         "/properties",
@@ -69,34 +96,52 @@ const KNOWN: &[(&str, &[&str])] = &[
         &["osProfile", "storageProfile", "networkProfile"],
     ),
     (
-        "/properties/virtualMachineProfile/osProfile",
-        &[
-            "computerNamePrefix",
-            "adminUsername",
-            "adminPassword",
-            "linuxConfiguration",
-            "windowsConfiguration",
-        ],
-    ),
-    (
         "/properties/virtualMachineProfile/networkProfile",
         &["networkApiVersion", "networkInterfaceConfigurations"],
     ),
 ];
 
-impl VmssModel {
-    pub(crate) fn from_body(body: &Value) -> Option<Self> {
-        for (p, keys) in KNOWN {
-            let o = body.pointer(p)?.as_object()?;
-            if o.keys().any(|k| !keys.contains(&k.as_str())) {
-                return None;
-            }
+const KNOWN_VM: Known = &[
+    ("", &["identity", "location", "properties"]),
+    (
+        "/properties",
+        &[
+            "hardwareProfile",
+            "osProfile",
+            "storageProfile",
+            "networkProfile",
+        ],
+    ),
+    ("/properties/hardwareProfile", &["vmSize"]),
+    (
+        "/properties/networkProfile",
+        &["networkApiVersion", "networkInterfaceConfigurations"],
+    ),
+];
+
+fn only_known(body: &Value, known: Known, os: &str, name_key: &str) -> Option<()> {
+    for (p, keys) in known {
+        let o = body.pointer(p)?.as_object()?;
+        if o.keys().any(|k| !keys.contains(&k.as_str())) {
+            return None;
         }
-        let vmp = "/properties/virtualMachineProfile";
-        let os = format!("{vmp}/osProfile");
+    }
+    let o = body.pointer(os)?.as_object()?;
+    if o.keys()
+        .any(|k| k != name_key && !PROFILE_KEYS.contains(&k.as_str()))
+    {
+        return None;
+    }
+    Some(())
+}
+
+impl Profile {
+    /// Read from the object at `at` (`/properties/virtualMachineProfile` or `/properties`).
+    fn read(body: &Value, at: &str) -> Option<Self> {
+        let os = format!("{at}/osProfile");
         let nics = body
             .pointer(&format!(
-                "{vmp}/networkProfile/networkInterfaceConfigurations"
+                "{at}/networkProfile/networkInterfaceConfigurations"
             ))?
             .as_array()?;
         let [nic] = nics.as_slice() else {
@@ -121,22 +166,10 @@ impl VmssModel {
                     b(w, "/enableAutomaticUpdates").unwrap_or(true),
                 )
             });
-        let img = format!("{vmp}/storageProfile/imageReference");
-        let disk = format!("{vmp}/storageProfile/osDisk");
-        Some(VmssModel {
-            location: s(body, "/location")?,
-            sku_name: s(body, "/sku/name")?,
-            sku_tier: s(body, "/sku/tier"),
-            capacity: body.pointer("/sku/capacity")?.as_u64()?,
-            orchestration: s(body, "/properties/orchestrationMode")
-                .unwrap_or_else(|| "Uniform".into()),
-            overprovision: b(body, "/properties/overprovision"),
-            fault_domains: body
-                .pointer("/properties/platformFaultDomainCount")
-                .and_then(Value::as_u64),
-            network_api_version: s(body, &format!("{vmp}/networkProfile/networkApiVersion")),
-            upgrade_mode: s(body, "/properties/upgradePolicy/mode")?,
-            computer_name_prefix: s(body, &format!("{os}/computerNamePrefix"))?,
+        let img = format!("{at}/storageProfile/imageReference");
+        let disk = format!("{at}/storageProfile/osDisk");
+        Some(Profile {
+            network_api_version: s(body, &format!("{at}/networkProfile/networkApiVersion")),
             admin_username: s(body, &format!("{os}/adminUsername"))?,
             linux_disable_password: linux
                 .map(|l| b(l, "/disablePasswordAuthentication").unwrap_or(false)),
@@ -162,6 +195,41 @@ impl VmssModel {
     fn urn(&self) -> String {
         let (p, o, s, v) = &self.image;
         format!("{p}:{o}:{s}:{v}")
+    }
+}
+
+impl VmssModel {
+    pub(crate) fn from_body(body: &Value) -> Option<Self> {
+        let vmp = "/properties/virtualMachineProfile";
+        let os = format!("{vmp}/osProfile");
+        only_known(body, KNOWN_VMSS, &os, "computerNamePrefix")?;
+        Some(VmssModel {
+            location: s(body, "/location")?,
+            sku_name: s(body, "/sku/name")?,
+            sku_tier: s(body, "/sku/tier"),
+            capacity: body.pointer("/sku/capacity")?.as_u64()?,
+            orchestration: s(body, "/properties/orchestrationMode")
+                .unwrap_or_else(|| "Uniform".into()),
+            overprovision: b(body, "/properties/overprovision"),
+            fault_domains: body
+                .pointer("/properties/platformFaultDomainCount")
+                .and_then(Value::as_u64),
+            upgrade_mode: s(body, "/properties/upgradePolicy/mode")?,
+            computer_name_prefix: s(body, &format!("{os}/computerNamePrefix"))?,
+            p: Profile::read(body, vmp)?,
+        })
+    }
+}
+
+impl VmModel {
+    pub(crate) fn from_body(body: &Value) -> Option<Self> {
+        only_known(body, KNOWN_VM, "/properties/osProfile", "computerName")?;
+        Some(VmModel {
+            location: s(body, "/location")?,
+            size: s(body, "/properties/hardwareProfile/vmSize")?,
+            computer_name: s(body, "/properties/osProfile/computerName")?,
+            p: Profile::read(body, "/properties")?,
+        })
     }
 }
 
@@ -216,9 +284,9 @@ pub(crate) fn az_powershell(
     let mut osp = format!(
         "$vmssConfig = Set-AzVmssOsProfile -VirtualMachineScaleSet $vmssConfig -ComputerNamePrefix {} -AdminUsername {}",
         ps_single(&m.computer_name_prefix),
-        ps_single(&m.admin_username)
+        ps_single(&m.p.admin_username)
     );
-    if m.password {
+    if m.p.password {
         l.extend(super::rest::ps_read_password(change).into_iter().take(2));
         l.push("# Set-AzVmssOsProfile takes -AdminPassword as a plain String: it is converted here, at run time, and never written into the script.".into());
         l.push(
@@ -227,13 +295,13 @@ pub(crate) fn az_powershell(
         );
         osp.push_str(" -AdminPassword $adminPasswordPlain");
     }
-    if let Some(d) = m.linux_disable_password {
+    if let Some(d) = m.p.linux_disable_password {
         osp.push_str(&format!(
             " -LinuxConfigurationDisablePasswordAuthentication {}",
             ps_bool(d)
         ));
     }
-    if let Some((agent, updates)) = m.windows {
+    if let Some((agent, updates)) = m.p.windows {
         osp.push_str(&format!(
             " -WindowsConfigurationProvisionVMAgent {} -WindowsConfigurationEnableAutomaticUpdate {}",
             ps_bool(agent),
@@ -241,7 +309,7 @@ pub(crate) fn az_powershell(
         ));
     }
     l.push(osp);
-    for (path, key) in &m.ssh_keys {
+    for (path, key) in &m.p.ssh_keys {
         l.push(format!(
             "$vmssConfig = Add-AzVmssSshPublicKey -VirtualMachineScaleSet $vmssConfig -Path {} -KeyData {}",
             ps_single(path),
@@ -250,19 +318,19 @@ pub(crate) fn az_powershell(
     }
 
     // storage profile
-    let (p, o, sk, v) = &m.image;
+    let (p, o, sk, v) = &m.p.image;
     let mut sp = format!(
         "$vmssConfig = Set-AzVmssStorageProfile -VirtualMachineScaleSet $vmssConfig -ImageReferencePublisher {} -ImageReferenceOffer {} -ImageReferenceSku {} -ImageReferenceVersion {} -OsDiskCreateOption {}",
         ps_single(p),
         ps_single(o),
         ps_single(sk),
         ps_single(v),
-        ps_single(&m.os_disk_create)
+        ps_single(&m.p.os_disk_create)
     );
-    if let Some(c) = &m.os_disk_caching {
+    if let Some(c) = &m.p.os_disk_caching {
         sp.push_str(&format!(" -OsDiskCaching {}", ps_single(c)));
     }
-    if let Some(t) = &m.os_disk_storage {
+    if let Some(t) = &m.p.os_disk_storage {
         sp.push_str(&format!(" -ManagedDisk {}", ps_single(t)));
     }
     l.push(sp);
@@ -270,19 +338,19 @@ pub(crate) fn az_powershell(
     // network profile
     l.push(format!(
         "$ipConfig = New-AzVmssIpConfig -Name {} -SubnetId {}",
-        ps_single(&m.ip_config_name),
-        ps_single(&m.subnet_id)
+        ps_single(&m.p.ip_config_name),
+        ps_single(&m.p.subnet_id)
     ));
     let mut nic = format!(
         "$vmssConfig = Add-AzVmssNetworkInterfaceConfiguration -VirtualMachineScaleSet $vmssConfig -Name {}",
-        ps_single(&m.nic_name)
+        ps_single(&m.p.nic_name)
     );
-    if let Some(pr) = m.nic_primary {
+    if let Some(pr) = m.p.nic_primary {
         nic.push_str(&format!(" -Primary {}", ps_bool(pr)));
     }
     nic.push_str(" -IpConfiguration $ipConfig");
     l.push(nic);
-    if let Some(nv) = &m.network_api_version {
+    if let Some(nv) = &m.p.network_api_version {
         l.push("# A Flexible scale set needs networkProfile.networkApiVersion; no cmdlet parameter sets it, so it is set on the object.".into());
         l.push(format!(
             "$vmssConfig.VirtualMachineProfile.NetworkProfile.NetworkApiVersion = {}",
@@ -320,8 +388,8 @@ pub(crate) fn cli(
         format!(
             "#   - the NIC and IP configuration are named {0}Nic / {0}IPConfig by az (from --computer-name-prefix), not '{1}' / '{2}';",
             comment_safe(&m.computer_name_prefix),
-            comment_safe(&m.nic_name),
-            comment_safe(&m.ip_config_name)
+            comment_safe(&m.p.nic_name),
+            comment_safe(&m.p.ip_config_name)
         ),
         "#   - for these Gen2 images az adds securityProfile TrustedLaunch (secure boot, vTPM), not in the PUT (--security-type Standard would add securityType Standard instead);".into(),
         "#   - the request goes through Microsoft.Resources/deployments with az's own Compute api-version.".into(),
@@ -334,42 +402,69 @@ pub(crate) fn cli(
         kv(lang, "--orchestration-mode", &m.orchestration),
         kv(lang, "--vm-sku", &m.sku_name),
         format!("--instance-count {}", m.capacity),
-        kv(lang, "--image", &m.urn()),
-        kv(lang, "--subnet", &m.subnet_id),
+        kv(lang, "--image", &m.p.urn()),
+        kv(lang, "--subnet", &m.p.subnet_id),
         empty("--lb"),
         empty("--public-ip-address"),
         "--accelerated-networking false".into(),
         kv(lang, "--upgrade-policy-mode", &m.upgrade_mode),
         kv(lang, "--computer-name-prefix", &m.computer_name_prefix),
-        kv(lang, "--admin-username", &m.admin_username),
+        kv(lang, "--admin-username", &m.p.admin_username),
     ];
-    if m.password {
-        l.push("# az vmss create asks for the admin password itself (Admin Password:, twice) when --admin-password is not given:".into());
-        l.push("# the password is never in the script, on disk or in a command line.".into());
-        a.push("--authentication-type password".into());
-    } else {
-        a.push("--authentication-type ssh".into());
-    }
-    if !m.ssh_keys.is_empty() {
-        let keys: Vec<String> = m.ssh_keys.iter().map(|(_, k)| q(k)).collect();
-        a.push(format!("--ssh-key-values {}", keys.join(" ")));
-    }
-    if let Some(t) = &m.os_disk_storage {
-        a.push(kv(lang, "--storage-sku", t));
-    }
-    if let Some(c) = &m.os_disk_caching {
-        a.push(kv(lang, "--os-disk-caching", c));
-    }
+    profile_args(&m.p, "vmss", lang, &mut l, &mut a);
     if m.overprovision == Some(false) {
         a.push("--disable-overprovision".into());
     }
     if let Some(n) = m.fault_domains {
         a.push(format!("--platform-fault-domain-count {n}"));
     }
-    if let Some(nv) = &m.network_api_version {
+    if let Some(nv) = &m.p.network_api_version {
         a.push(kv(lang, "--network-api-version", nv));
     }
-    if let Some((agent, updates)) = m.windows {
+    windows_and_identity_args(&m.p, after, lang, &mut a);
+    l.extend(create_then_show(
+        lang,
+        "vmss",
+        target,
+        &format!(
+            "A scale set named '{}' already exists in resource group '{}': az vmss create would update it instead of creating a new one. Choose another name.",
+            target.name, target.resource_group
+        ),
+        a,
+    ));
+    l
+}
+
+/// The credential and OS disk options (`az vmss create` and `az vm create` alike).
+fn profile_args(
+    p: &Profile,
+    group: &str,
+    lang: Language,
+    l: &mut Vec<String>,
+    a: &mut Vec<String>,
+) {
+    if p.password {
+        l.push(format!("# az {group} create asks for the admin password itself (Admin Password:, twice) when --admin-password is not given:"));
+        l.push("# the password is never in the script, on disk or in a command line.".into());
+        a.push("--authentication-type password".into());
+    } else {
+        a.push("--authentication-type ssh".into());
+    }
+    if !p.ssh_keys.is_empty() {
+        let keys: Vec<String> = p.ssh_keys.iter().map(|(_, k)| quote_for(lang, k)).collect();
+        a.push(format!("--ssh-key-values {}", keys.join(" ")));
+    }
+    if let Some(t) = &p.os_disk_storage {
+        a.push(kv(lang, "--storage-sku", t));
+    }
+    if let Some(c) = &p.os_disk_caching {
+        a.push(kv(lang, "--os-disk-caching", c));
+    }
+}
+
+/// `--enable-agent … --enable-auto-update …` (Windows) and `--assign-identity …`.
+fn windows_and_identity_args(p: &Profile, after: &Identities, lang: Language, a: &mut Vec<String>) {
+    if let Some((agent, updates)) = p.windows {
         a.push(format!(
             "--enable-agent {agent} --enable-auto-update {updates}"
         ));
@@ -378,31 +473,117 @@ pub(crate) fn cli(
         let mut ids: Vec<String> = Vec::new();
         if after.system {
             // quoted: a bare [system] is a glob pattern in bash
-            ids.push(q("[system]"));
+            ids.push(quote_for(lang, "[system]"));
         }
-        ids.extend(after.user.iter().map(|u| q(u)));
+        ids.extend(after.user.iter().map(|u| quote_for(lang, u)));
         a.push(format!("--assign-identity {}", ids.join(" ")));
     }
-    l.extend(super::cli::stop_if_exists(
-        lang,
-        &format!(
-            "az vmss show {} {}",
-            kv(lang, "--resource-group", &target.resource_group),
-            kv(lang, "--name", &target.name)
-        ),
-        &format!(
-            "A scale set named '{}' already exists in resource group '{}': az vmss create would update it instead of creating a new one. Choose another name.",
-            target.name, target.resource_group
-        ),
-    ));
-    l.push(a.join(" "));
-    l.extend(check_exit(lang));
-    l.push(format!(
-        "az vmss identity show {} {}",
+}
+
+fn quote_for(lang: Language, s: &str) -> String {
+    match lang {
+        Language::Bash => sh_single(s),
+        Language::PowerShell => ps_single(s),
+    }
+}
+
+/// Stop if the resource exists (`az {group} create` sends no If-None-Match), create it, show its
+/// identity.
+fn create_then_show(
+    lang: Language,
+    group: &str,
+    target: &Resource,
+    exists: &str,
+    args: Vec<String>,
+) -> Vec<String> {
+    let names = format!(
+        "{} {}",
         kv(lang, "--resource-group", &target.resource_group),
         kv(lang, "--name", &target.name)
-    ));
+    );
+    let mut l = super::cli::stop_if_exists(lang, &format!("az {group} show {names}"), exists);
+    l.push(args.join(" "));
     l.extend(check_exit(lang));
+    l.push(format!("az {group} identity show {names}"));
+    l.extend(check_exit(lang));
+    l
+}
+
+/// `az vm create` (after sign-in), for bash or PowerShell.
+pub(crate) fn vm_cli(
+    m: &VmModel,
+    target: &Resource,
+    after: &Identities,
+    lang: Language,
+) -> Vec<String> {
+    let empty = |flag: &str| quote_for(lang, &format!("{flag}="));
+    let mut l = vec![
+        "# az vm create deploys an ARM template built from these options; they are chosen to give the body the app PUTs.".to_string(),
+        "# --public-ip-address= --nsg=: no public IP and no network security group (the PUT has neither); the subnet is given by id (an existing one).".into(),
+        "# Still different from the PUT:".into(),
+        "#   - no If-None-Match: the script stops first if a VM of this name exists (az vm create checks too); this".into(),
+        "#     check-then-create is not atomic, the exact REST script (az rest, If-None-Match: *) is;".into(),
+        format!(
+            "#   - az creates a separate NIC resource ({0}VMNic) and references it in networkProfile.networkInterfaces; the PUT has no NIC",
+            comment_safe(&target.name)
+        ),
+        format!(
+            "#     resource: Compute creates the NIC from networkInterfaceConfigurations '{}' (networkApiVersion {});",
+            comment_safe(&m.p.nic_name),
+            comment_safe(m.p.network_api_version.as_deref().unwrap_or("-"))
+        ),
+        "#   - for these Gen2 images az adds securityProfile TrustedLaunch (secure boot, vTPM), not in the PUT;".into(),
+        "#   - the computer name is the VM's name (az has no option for it), as in the PUT;".into(),
+        "#   - the request goes through Microsoft.Resources/deployments with az's own Compute api-version.".into(),
+    ];
+    let mut a = vec![
+        "az vm create".to_string(),
+        kv(lang, "--resource-group", &target.resource_group),
+        kv(lang, "--name", &target.name),
+        kv(lang, "--location", &m.location),
+        kv(lang, "--size", &m.size),
+        kv(lang, "--image", &m.p.urn()),
+        kv(lang, "--subnet", &m.p.subnet_id),
+        empty("--public-ip-address"),
+        empty("--nsg"),
+        "--accelerated-networking false".into(),
+        kv(lang, "--admin-username", &m.p.admin_username),
+    ];
+    if m.computer_name != target.name {
+        l.push(format!(
+            "# NOTE: the PUT's computer name '{}' differs from the VM name; az vm create uses the VM name.",
+            comment_safe(&m.computer_name)
+        ));
+    }
+    profile_args(&m.p, "vm", lang, &mut l, &mut a);
+    windows_and_identity_args(&m.p, after, lang, &mut a);
+    l.extend(create_then_show(
+        lang,
+        "vm",
+        target,
+        &format!(
+            "A virtual machine named '{}' already exists in resource group '{}': choose another name.",
+            target.name, target.resource_group
+        ),
+        a,
+    ));
+    l
+}
+
+/// The Az PowerShell form of a create-VM plan: the exact PUT, with why. The idiomatic chain
+/// (`New-AzVMConfig -IdentityType …`, `Set-AzVMOperatingSystem`, `Set-AzVMSourceImage`,
+/// `Add-AzVMNetworkInterface`, `New-AzVM -IfNoneMatch`) attaches an existing NIC *resource*
+/// (`New-AzNetworkInterface`, Az.Network) by id; no cmdlet parameter sets a NIC configuration,
+/// and the profile cmdlets are not in the checked cmdlet catalogue, so the script would have to
+/// create a resource the plan does not create or use unchecked names.
+pub(crate) fn vm_az_powershell(plan: &ScriptPlan) -> Vec<String> {
+    let mut l = vec![
+        "# Why not New-AzVMConfig -IdentityType … | Set-AzVMOperatingSystem | Set-AzVMSourceImage | Add-AzVMNetworkInterface | New-AzVM:".to_string(),
+        "# that chain attaches an existing NIC resource by id (made first with New-AzNetworkInterface, Az.Network), while the".into(),
+        "# app's PUT has no NIC resource: Compute creates the NIC from networkProfile.networkInterfaceConfigurations. No cmdlet".into(),
+        "# parameter sets a NIC configuration, so the exact PUT follows (If-None-Match: *, the same request the app sends).".into(),
+    ];
+    l.extend(super::rest::exact_lines(plan));
     l
 }
 
@@ -439,11 +620,11 @@ mod tests {
         let m = VmssModel::from_body(&body).unwrap();
         assert_eq!(m.capacity, 3);
         assert_eq!(m.upgrade_mode, "Automatic");
-        assert_eq!(m.linux_disable_password, Some(true));
-        assert_eq!(m.ssh_keys.len(), 1);
+        assert_eq!(m.p.linux_disable_password, Some(true));
+        assert_eq!(m.p.ssh_keys.len(), 1);
         assert_eq!(m.overprovision, Some(false));
         assert_eq!(m.fault_domains, None);
-        assert!(!m.password);
+        assert!(!m.p.password);
     }
 
     /// A body with a part the generators do not express is not modelled, so the idiomatic
