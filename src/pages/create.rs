@@ -14,14 +14,15 @@ use arm_client::flow::{self, Outcome, Wait};
 use arm_client::{ArmClient, ArmError, ops};
 use identity_core::api_versions;
 use identity_core::create::{
-    ImagePreset, Orchestration, UserAssignedIdentitySpec, VM_ADMIN_PASSWORD_POINTER, VmSpec,
-    create_vm,
+    ImagePreset, Orchestration, UserAssignedIdentitySpec, VM_ADMIN_PASSWORD_POINTER,
 };
-use identity_core::create_wizard::{CreateAction, CreateReview, CreateStep, CreateWizard, Field};
+use identity_core::create_wizard::{
+    CreateAction, CreateReview, CreateStep, CreateTarget, CreateWizard, Field,
+};
 use identity_core::naming::{self, OsType};
 use identity_core::route::Route;
 use identity_core::scripts::{Script, ScriptPlan, generate_all};
-use identity_core::{ArmRequest, Method, Plan, ResourceState};
+use identity_core::{ArmRequest, Method, ResourceState};
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -307,52 +308,12 @@ enum Left {
     Failed(ErrorView),
 }
 
-/// What the create page makes.
-///
-/// Adapter (to switch once identity-core's reducer carries the target itself, branch `vmcreate`):
-/// the page keeps the target and reads the VM off the reviewed spec ([`vm_of`]); the wizard's
-/// scale-set-only fields (orchestration, capacity, upgrade policy) keep their valid defaults and
-/// are not shown for a VM.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    ScaleSet,
-    Vm,
-}
-
-impl Target {
-    /// A noun for headings and messages.
-    pub fn noun(self) -> &'static str {
-        match self {
-            Target::ScaleSet => "scale set",
-            Target::Vm => "VM",
-        }
+/// The noun the page uses for what it creates.
+fn noun(t: CreateTarget) -> &'static str {
+    match t {
+        CreateTarget::ScaleSet => "scale set",
+        CreateTarget::Vm => "VM",
     }
-}
-
-/// The VM the reviewed fields describe, and its plan (`If-None-Match: *`, NIC from the subnet).
-fn vm_of(review: &CreateReview) -> (VmSpec, Plan) {
-    let s = &review.scale_set.0;
-    let spec = VmSpec {
-        subscription: s.subscription.clone(),
-        resource_group: s.resource_group.clone(),
-        name: s.name.clone(),
-        location: s.location.clone(),
-        size: s.sku.clone(),
-        image: s.image,
-        subnet_id: s.subnet_id.clone(),
-        admin_username: s.admin_username.clone(),
-        admin_auth: s.admin_auth.clone(),
-        identity: s.identity.clone(),
-    };
-    let plan = create_vm(&spec);
-    (spec, plan)
-}
-
-/// The VM's scripts (`az vm create --assign-identity`, `New-AzVMConfig … -IdentityType`,
-/// `New-AzVM`, the exact PUT) once identity-core's `ScriptPlan` has the VM create; until then
-/// the page shows the exact request only.
-fn vm_scripts(_cloud: identity_core::scripts::Cloud, _vm: &(VmSpec, Plan)) -> Vec<Script> {
-    Vec::new()
 }
 
 /// The review of a create wizard: the plans (the identity's PUT guarded with
@@ -360,28 +321,9 @@ fn vm_scripts(_cloud: identity_core::scripts::Cloud, _vm: &(VmSpec, Plan)) -> Ve
 #[derive(PartialEq)]
 struct Reviewed {
     review: CreateReview,
-    /// The VM to create instead of the scale set (target VM).
-    vm: Option<(VmSpec, Plan)>,
     identity_scripts: Vec<Script>,
+    /// The scale set's or the VM's scripts.
     resource_scripts: Vec<Script>,
-}
-
-impl Reviewed {
-    /// The plan of what is created after the identity (the VM's or the scale set's).
-    fn resource_plan(&self) -> &Plan {
-        match &self.vm {
-            Some((_, p)) => p,
-            None => &self.review.scale_set.1,
-        }
-    }
-
-    fn refusal(&self) -> Option<String> {
-        self.review
-            .identity
-            .as_ref()
-            .and_then(|(_, p)| p.refusal().map(str::to_string))
-            .or_else(|| self.resource_plan().refusal().map(str::to_string))
-    }
 }
 
 /// The body shown on the page: the password replaced by a placeholder (it is sent, not shown).
@@ -408,18 +350,18 @@ fn origin(s: &Session) -> String {
 /// `/create/scale-set`: the create-a-scale-set wizard.
 #[component]
 pub fn CreateScaleSet() -> Html {
-    html! { <CreatePage target={Target::ScaleSet} /> }
+    html! { <CreatePage target={CreateTarget::ScaleSet} /> }
 }
 
 /// `/create/vm`: the same wizard creating a VM.
 #[component]
 pub fn CreateVm() -> Html {
-    html! { <CreatePage target={Target::Vm} /> }
+    html! { <CreatePage target={CreateTarget::Vm} /> }
 }
 
 #[derive(Properties, PartialEq)]
 struct CreateProps {
-    target: Target,
+    target: CreateTarget,
 }
 
 /// The create wizard for a scale set or a VM.
@@ -427,7 +369,12 @@ struct CreateProps {
 fn CreatePage(props: &CreateProps) -> Html {
     let target = props.target;
     let s = use_session();
-    let model = use_reducer(|| Model(CreateWizard::default()));
+    let model = use_reducer(move || {
+        Model(CreateWizard {
+            target,
+            ..CreateWizard::default()
+        })
+    });
     let apply = use_state(|| Apply::Idle);
     let w = &model.0;
     let subs = use_subscriptions();
@@ -463,29 +410,15 @@ fn CreatePage(props: &CreateProps) -> Html {
     let running = matches!(*apply, Apply::Running { .. });
     let cloud = s.config.script_cloud();
     let reviewed = use_memo(
-        (
-            (w.step == CreateStep::Review).then(|| w.clone()),
-            cloud,
-            target,
-        ),
-        |(w, cloud, target)| {
+        ((w.step == CreateStep::Review).then(|| w.clone()), cloud),
+        |(w, cloud)| {
             w.as_ref().map(|w| {
                 let mut review = w.review();
                 if let Some((spec, p)) = review.identity.take() {
                     review.identity = Some((spec, flow::guard_creates(p)));
                 }
-                let vm = (*target == Target::Vm).then(|| vm_of(&review));
-                let resource_scripts = match &vm {
-                    Some(vm) => vm_scripts(*cloud, vm),
-                    None => generate_all(&ScriptPlan::from_scale_set(
-                        *cloud,
-                        &review.scale_set.0,
-                        &review.scale_set.1,
-                    )),
-                };
                 Reviewed {
-                    vm,
-                    resource_scripts,
+                    resource_scripts: generate_all(&review.script_plan(*cloud)),
                     identity_scripts: review
                         .identity
                         .as_ref()
@@ -524,7 +457,7 @@ fn CreatePage(props: &CreateProps) -> Html {
                 { select_input("create-subscription", "Subscription", &w.subscription, &options(&subs), w.error(Field::Subscription), set(Field::Subscription)) }
                 { load_note(&*groups, "resource groups") }
                 { select_input("create-group", "Resource group", &w.resource_group, &options(&groups), w.error(Field::ResourceGroup), set(Field::ResourceGroup)) }
-                { text_input("create-name", if target == Target::Vm { "VM name" } else { "Scale set name" }, &w.name, "text", w.error(Field::Name), Some(if target == Target::Vm { "1–64 characters for Linux, 1–15 for Windows (it is also the computer name); letters, digits and '-'." } else { "1–64 characters for Linux, 1–15 for Windows; letters, digits and '-'." }), set(Field::Name)) }
+                { text_input("create-name", if target == CreateTarget::Vm { "VM name" } else { "Scale set name" }, &w.name, "text", w.error(Field::Name), Some(if target == CreateTarget::Vm { "1–64 characters for Linux, 1–15 for Windows (it is also the computer name); letters, digits and '-'." } else { "1–64 characters for Linux, 1–15 for Windows; letters, digits and '-'." }), set(Field::Name)) }
                 { load_note(&*locs, "regions") }
                 { select_input("create-location", "Region", &w.location, &options(&locs), w.error(Field::Location), set(Field::Location)) }
             </>
@@ -546,7 +479,7 @@ fn CreatePage(props: &CreateProps) -> Html {
             };
             html! {
                 <>
-                    if target == Target::ScaleSet {
+                    if target == CreateTarget::ScaleSet {
                         { radios("orchestration", "Orchestration mode", match w.orchestration { Orchestration::Uniform => "Uniform", Orchestration::Flexible => "Flexible" },
                             &[("Uniform", "Uniform (identical instances, system-assigned identity supported)"), ("Flexible", "Flexible (user-assigned identities only)")], set(Field::Orchestration)) }
                     }
@@ -558,7 +491,7 @@ fn CreatePage(props: &CreateProps) -> Html {
                     { load_note(&*size_list, "VM sizes of the region") }
                     { select_input("create-size", &format!("VM size (in {})", w.location), &w.sku, &size_opts, w.error(Field::Sku), set(Field::Sku)) }
                     if fallback { <p class="note" id="size-fallback">{ "The region's size list could not be read: these general-purpose sizes are offered instead." }</p> }
-                    if target == Target::ScaleSet {
+                    if target == CreateTarget::ScaleSet {
                         { text_input("create-capacity", "Instance count", &w.capacity, "number", w.error(Field::Capacity), None, set(Field::Capacity)) }
                         { radios("upgrade", "Upgrade policy", w.upgrade_mode.as_str(),
                             &[("Manual", "Manual"), ("Automatic", "Automatic"), ("Rolling", "Rolling")], set(Field::UpgradeMode)) }
@@ -584,7 +517,7 @@ fn CreatePage(props: &CreateProps) -> Html {
                     { load_note(&*nets, "virtual networks") }
                     { select_input("create-subnet", &format!("Virtual network and subnet (in {})", w.location), &w.subnet_id, &opts, w.error(Field::SubnetId), set(Field::SubnetId)) }
                     if matches!(&*nets, Load::Ready(_)) && opts.is_empty() {
-                        <p class="note" id="no-subnet">{ format!("No virtual network of this subscription is in {} ({} subnet(s) elsewhere): a {}'s subnet must be in its region. Create one first, or choose another region.", w.location, other_region, target.noun()) }</p>
+                        <p class="note" id="no-subnet">{ format!("No virtual network of this subscription is in {} ({} subnet(s) elsewhere): a {}'s subnet must be in its region. Create one first, or choose another region.", w.location, other_region, noun(target)) }</p>
                     }
                 </>
             }
@@ -617,7 +550,7 @@ fn CreatePage(props: &CreateProps) -> Html {
                         <label class="option" for="create-sa">
                             <input type="checkbox" id="create-sa" checked={w.system_assigned} onchange={sa_toggle}
                                 aria-describedby={w.error(Field::SystemAssigned).map(|_| "create-sa-error")} />
-                            { format!(" System-assigned identity (lives and dies with the {})", target.noun()) }
+                            { format!(" System-assigned identity (lives and dies with the {})", noun(target)) }
                         </label>
                         if let Some(e) = w.error(Field::SystemAssigned) { <p class="field-error refusal" id="create-sa-error" role="alert">{ e }</p> }
                     </div>
@@ -639,7 +572,7 @@ fn CreatePage(props: &CreateProps) -> Html {
                         }) }
                     </fieldset>
                     { text_input("create-new-identity", "New user-assigned identity to create first (optional name)", &w.new_identity_name, "text", w.error(Field::NewIdentityName),
-                        Some(if target == Target::Vm { "Created in the same subscription, group and region, just before the VM." } else { "Created in the same subscription, group and region, just before the scale set." }), set(Field::NewIdentityName)) }
+                        Some(if target == CreateTarget::Vm { "Created in the same subscription, group and region, just before the VM." } else { "Created in the same subscription, group and region, just before the scale set." }), set(Field::NewIdentityName)) }
                 </>
             }
         }
@@ -660,8 +593,8 @@ fn CreatePage(props: &CreateProps) -> Html {
     let attempted = w.attempted.contains(&w.step);
     html! {
         <section aria-labelledby="create-title" id="create" data-step={w.step.slug()}>
-            <nav aria-label="Breadcrumb" class="crumbs"><Link to={Route::Home}>{ "Start" }</Link>{ " / " }<span aria-current="page">{ format!("Create a {}", target.noun()) }</span></nav>
-            <h2 id="create-title">{ format!("Create a {} with an identity", target.noun()) }</h2>
+            <nav aria-label="Breadcrumb" class="crumbs"><Link to={Route::Home}>{ "Start" }</Link>{ " / " }<span aria-current="page">{ format!("Create a {}", noun(target)) }</span></nav>
+            <h2 id="create-title">{ format!("Create a {} with an identity", noun(target)) }</h2>
             if s.client.is_none() {
                 <p class="note">{ "Not signed in: nothing can be listed or created here. The scripts of this scenario are produced from the review once signed in, or try the demo tenant." }</p>
             }
@@ -736,25 +669,24 @@ fn progress_events(apply: &UseStateHandle<Apply>) -> impl FnMut(&flow::Event) + 
 
 fn review(
     s: &Session,
-    target: Target,
+    target: CreateTarget,
     reviewed: &Reviewed,
     model: &UseReducerHandle<Model>,
     apply: &UseStateHandle<Apply>,
 ) -> Html {
     let r = &reviewed.review;
     let origin = origin(s);
-    let refusal = reviewed.refusal();
+    let refusal = r.refusal();
     let (spec, _) = r.scale_set.clone();
-    let plan = reviewed.resource_plan().clone();
+    let plan = r.resource_plan().clone();
     let running = matches!(**apply, Apply::Running { .. });
     let onapply = {
         let apply = apply.clone();
         let client = s.client.clone();
         let r = r.clone();
-        let vm = reviewed.vm.clone();
         Callback::from(move |_: MouseEvent| {
             let Some(client) = client.clone() else { return };
-            let (apply, r, vm) = (apply.clone(), r.clone(), vm.clone());
+            let (apply, r) = (apply.clone(), r.clone());
             apply.set(Apply::Running {
                 what: "Sending".into(),
                 state: String::new(),
@@ -762,13 +694,7 @@ fn review(
             });
             wasm_bindgen_futures::spawn_local(async move {
                 let mut events = progress_events(&apply);
-                let out = match &vm {
-                    Some(vm) => {
-                        flow::create_vm(&client, r.identity.as_ref(), vm, &mut events).await
-                    }
-                    None => flow::create_scale_set(&client, &r, &mut events).await,
-                };
-                match out {
+                match flow::create_reviewed(&client, &r, &mut events).await {
                     Outcome::Applied(c) => apply.set(Apply::Done {
                         id: c.id,
                         state: Rc::new(c.state),
@@ -815,7 +741,7 @@ fn review(
                 <p id="outcome" data-outcome="requests">{ format!("{} request(s) will be sent, in this order, after you apply.", plan.requests().len() + r.identity.as_ref().map(|(_, p)| p.requests().len()).unwrap_or(0)) }</p>
             }
             <dl class="summary" id="create-summary">
-                if let Some((vm, _)) = &reviewed.vm {
+                if let Some((vm, _)) = &r.vm {
                     <dt>{ "VM" }</dt><dd>{ vm.id().as_str().to_string() }</dd>
                     <dt>{ "Size" }</dt><dd>{ vm.size.clone() }</dd>
                     <dt>{ "Network" }</dt><dd>{ format!("a NIC in {} (from the VM's networkInterfaceConfigurations)", vm.subnet_id) }</dd>
@@ -835,7 +761,7 @@ fn review(
                 <ScriptTabs prefix="uai-" scripts={reviewed.identity_scripts.clone()} />
             }
             if refusal.is_none() {
-                <h4>{ format!("The {}'s exact request", target.noun()) }</h4>
+                <h4>{ format!("The {}'s exact request", noun(target)) }</h4>
                 <Requests origin={origin.clone()} requests={plan.requests().iter().map(shown_request).collect::<Vec<_>>()} />
                 if !reviewed.resource_scripts.is_empty() {
                     <h4>{ "Equivalent scripts" }</h4>
@@ -859,7 +785,7 @@ fn review(
                 Apply::Done { id, state, elapsed_ms } => html! {
                     <div class="done" role="status" id="result">
                         <p>{ format!("Created in {:.1} s: {} with {}.", *elapsed_ms as f64 / 1000.0, state.id.name(), crate::pages::pickers::identity_summary(&state.identity)) }</p>
-                        <p><Link to={Route::Resource { id: id.clone(), wizard: None }} id="open-created">{ format!("Open the new {}", target.noun()) }</Link></p>
+                        <p><Link to={Route::Resource { id: id.clone(), wizard: None }} id="open-created">{ format!("Open the new {}", noun(target)) }</Link></p>
                         <GrantAccess principals={crate::components::grant::principals_of(&state.identity)} scope={id.clone()} />
                     </div>
                 },

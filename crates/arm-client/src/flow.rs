@@ -9,7 +9,7 @@
 //! | [`change_identity`] / [`apply_change`] | an identity PATCH (the wizards) |
 //! | [`remove_legacy_extension`] | DELETE of the retired extension (+ `manualupgrade`) |
 //! | [`create_identity`] | PUT of a user-assigned identity, `If-None-Match: *` |
-//! | [`create_scale_set`] / [`create_vm`] | the new identity first (when asked), then the scale set's or VM's PUT |
+//! | [`create_reviewed`] ([`create_scale_set`], [`create_vm`]) | the new identity first (when asked), then the scale set's or VM's PUT |
 //! | [`grant_role`] | a role assignment's PUT, waiting out `PrincipalNotFound` |
 //! | [`delete_created`] | DELETE of what a failed create left behind |
 //!
@@ -595,6 +595,19 @@ pub async fn create_identity(
     }
 }
 
+/// Create what the create wizard reviewed: the VM when its target is a VM
+/// ([`CreateReview::vm`]), else the scale set. The pages call this one.
+pub async fn create_reviewed(
+    client: &ArmClient,
+    review: &CreateReview,
+    ev: Events<'_>,
+) -> Outcome<CreatedResource> {
+    match &review.vm {
+        Some(vm) => create_vm(client, review.identity.as_ref(), vm, ev).await,
+        None => create_scale_set(client, review, ev).await,
+    }
+}
+
 /// Create a scale set as reviewed: the new user-assigned identity first (when asked), then the
 /// scale set (`If-None-Match: *`), read back at the end. A failure after the identity was
 /// created lists it in [`Failure::created`] / [`Outcome::Exists`]'s `created`.
@@ -603,7 +616,9 @@ pub async fn create_scale_set(
     review: &CreateReview,
     ev: Events<'_>,
 ) -> Outcome<CreatedScaleSet> {
-    if let Some(why) = review.refusal() {
+    if let Some(why) = identity_refusal(review.identity.as_ref())
+        .or_else(|| review.scale_set.1.refusal().map(str::to_string))
+    {
         return Outcome::Refused(why);
     }
     let (spec, plan) = &review.scale_set;
@@ -627,11 +642,8 @@ pub async fn create_vm(
     ev: Events<'_>,
 ) -> Outcome<CreatedResource> {
     let (spec, plan) = vm;
-    if let Some(why) = identity
-        .and_then(|(_, p)| p.refusal())
-        .or_else(|| plan.refusal())
-    {
-        return Outcome::Refused(why.to_string());
+    if let Some(why) = identity_refusal(identity).or_else(|| plan.refusal().map(str::to_string)) {
+        return Outcome::Refused(why);
     }
     let target = Target {
         noun: "VM",
@@ -640,6 +652,10 @@ pub async fn create_vm(
         plan,
     };
     create_with_identity(client, identity, target, ev).await
+}
+
+fn identity_refusal(identity: Option<&(UserAssignedIdentitySpec, Plan)>) -> Option<String> {
+    identity.and_then(|(_, p)| p.refusal().map(str::to_string))
 }
 
 /// What a create makes after its identity.

@@ -476,6 +476,7 @@ fn scale_set(name: &str, new_identity: Option<&str>) -> CreateReview {
     CreateReview {
         identity,
         scale_set: (spec, p),
+        vm: None,
     }
 }
 
@@ -644,6 +645,36 @@ fn creating_a_vm_with_a_new_identity_puts_the_identity_first_and_reads_it_back()
     };
     assert_eq!(c.created, [c.id.clone()]);
     assert!(c.state.identity.system_assigned && c.state.identity.user_assigned.is_empty());
+}
+
+/// The pages' entry: a review whose target is a VM creates the VM (not the scale set it also holds).
+#[test]
+fn a_reviewed_vm_target_creates_the_vm_not_the_scale_set() {
+    let env = Env::new();
+    let (identity, vm_plan) = vm(
+        "vm-reviewed",
+        ImagePreset::UbuntuLts,
+        true,
+        Some("id-reviewed"),
+    );
+    let mut review = scale_set("vmss-not-made", None);
+    review.identity = identity;
+    review.vm = Some(vm_plan);
+    let (out, _) = run(|ev| block_on(flow::create_reviewed(&env.client, &review, ev)));
+    let Outcome::Applied(c) = out else {
+        panic!("{out:?}")
+    };
+    assert!(c.id.ends_with("/virtualMachines/vm-reviewed"), "{}", c.id);
+    assert_eq!(c.state.identity.user_assigned.len(), 1);
+    assert!(env.sent("PUT", "vmss-not-made").is_empty());
+    // without a VM the same review creates the scale set
+    review.vm = None;
+    review.identity = None;
+    let (out, _) = run(|ev| block_on(flow::create_reviewed(&env.client, &review, ev)));
+    assert!(
+        matches!(&out, Outcome::Applied(c) if c.id.ends_with("/virtualMachineScaleSets/vmss-not-made")),
+        "{out:?}"
+    );
 }
 
 /// Exists on 412 (the VM is not replaced), Failed with what was created, Refused before sending.
