@@ -318,6 +318,19 @@ test('create a Linux VM with system-assigned + a new user-assigned identity: sam
   assert.equal(body.properties.networkProfile.networkInterfaceConfigurations[0].properties.ipConfigurations[0].properties.subnet.id, web);
   assert.equal(body.properties.osProfile.computerName, name);
   assert.equal(body.properties.osProfile.linuxConfiguration.ssh.publicKeys[0].keyData, SSH);
+  // the VM's scripts: Az PowerShell sends the exact PUT (If-None-Match: *), az vm create assigns both
+  // identities, az rest is the exact PUT
+  const vmScripts = page.locator('#scripts');
+  const ps = await vmScripts.locator('pre').innerText();
+  assert.match(ps, new RegExp(`/virtualMachines/${name}\\?api-version=`));
+  assert.match(ps, /'If-None-Match' = '\*'/);
+  await vmScripts.locator('#tab-cli-bash').click();
+  const cli = await vmScripts.locator('pre').innerText();
+  assert.match(cli, new RegExp(`az vm create .*--name '${name}'`));
+  assert.match(cli, /--assign-identity '\[system\]' '[^']*\/userAssignedIdentities\/id-vm-created'/);
+  await vmScripts.locator('#tab-cli-rest-bash').click();
+  const rest = await vmScripts.locator('pre').innerText();
+  assert.match(rest, new RegExp(`az rest --method put --url '[^']*/virtualMachines/${name}\\?api-version=[^']*' --headers '\\{"If-None-Match":"\\*"\\}'`));
   assert.equal(await page.isDisabled('#apply'), true, 'read-only by default');
   await screenshot(page, 'create-vm-6-review');
 
