@@ -643,7 +643,8 @@ fn creating_a_vm_with_a_new_identity_puts_the_identity_first_and_reads_it_back()
     let Outcome::Applied(c) = out else {
         panic!("{out:?}")
     };
-    assert_eq!(c.created, [c.id.clone()]);
+    assert_eq!(c.created.len(), 1);
+    assert_eq!(c.created[0], c.id);
     assert!(c.state.identity.system_assigned && c.state.identity.user_assigned.is_empty());
 }
 
