@@ -352,3 +352,49 @@ test('create a Linux VM with system-assigned + a new user-assigned identity: sam
   assert.deepEqual(uas, ['id-vm-created']);
   await screenshot(page, 'create-vm-9-resource-page');
 });
+
+test('a Windows VM: the computer-name rule (1-15) blocks the step, and the password is sent but never shown or scripted', async (t) => {
+  const { page } = await open(t);
+  const secret = 'Vm-Tr1cky-Pa$$word';
+  await page.goto(`${demo.server.url.replace(/\/$/, '')}/create/vm`);
+  await choose(page, '#create-subscription', SUB);
+  await choose(page, '#create-group', 'rg-web');
+  await page.fill('#create-name', 'vm-windows-too-long');
+  await choose(page, '#create-location', 'westeurope');
+  await page.click('#create-next');
+  assert.equal(await step(page), 'instances');
+  await page.check('#image-windows');
+  await choose(page, '#create-size', 'Standard_B2s');
+  await page.click('#create-next');
+  assert.equal(await step(page), 'instances', 'a 19-character Windows computer name blocks the step');
+  assert.match(await text(page, '#create-name-error'), /1-15/);
+  await page.click('#create-steps li[data-step="basics"] button');
+  await page.fill('#create-name', 'vmwin01');
+  await page.click('#create-next');
+  await page.click('#create-next');
+  const subnets = await page.$$eval('#create-subnet option', (o) => o.map((x) => x.value).filter(Boolean));
+  await page.selectOption('#create-subnet', subnets[0]);
+  await page.click('#create-next');
+  assert.equal(await step(page), 'admin');
+  await page.fill('#create-password', secret);
+  await page.click('#create-next');
+  await page.click('#create-next');
+  assert.equal(await step(page), 'review');
+  const req = await page.locator('#requests pre').innerText();
+  assert.match(req, /\/virtualMachines\/vmwin01\?api-version=/);
+  const body = JSON.parse(req.slice(req.indexOf('\n{')));
+  assert.equal(body.identity.type, 'SystemAssigned');
+  assert.equal(body.properties.osProfile.computerName, 'vmwin01');
+  assert.match(body.properties.osProfile.adminPassword, /never shown/);
+  for (const tab of await page.$$eval('#scripts [role=tab]', (els) => els.map((e) => e.id))) {
+    await page.click(`#${tab}`);
+    const script = await page.locator('#script-panel pre').innerText();
+    assert.ok(!script.includes(secret), `${tab} must not contain the password`);
+  }
+  assert.ok(!(await page.content()).includes(secret), 'the password is nowhere in the page');
+  await page.check('#read-write');
+  await page.click('#apply');
+  await page.locator('#result').waitFor({ timeout: 60_000 });
+  assert.match(await text(page, '#result'), /: vmwin01 with system-assigned/);
+  await screenshot(page, 'create-vm-windows-created');
+});
