@@ -2,7 +2,8 @@
 // core runs in the page, with a principal replication delay): a Uniform scale set with a
 // system-assigned and a new user-assigned identity (read back on its resource page), Flexible +
 // system-assigned refused with the reason, a role grant that waits out PrincipalNotFound with a
-// visible countdown, and a user-assigned identity created inline from the assign wizard.
+// visible countdown, a user-assigned identity created inline from the assign wizard, and a Linux VM
+// with a system-assigned and a new user-assigned identity (the same steps; read back on its page).
 // A screenshot of every step goes to e2e-artifacts/create-*.png.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -263,4 +264,137 @@ test('Windows: the password is checked against the complexity rules, sent, and n
   }
   assert.ok(!(await page.content()).includes(secret), 'the password is nowhere in the page');
   await screenshot(page, 'create-Windows-6-review');
+});
+
+test('create a Linux VM with system-assigned + a new user-assigned identity: same steps, its PUT, its page', async (t) => {
+  const { page } = await open(t);
+  const name = 'vm-created';
+  await page.goto(demo.server.url);
+  await page.click('li[data-slug="create-scale-set"] a:text-is("Create a VM")');
+  await page.waitForURL(/\/create\/vm$/);
+  assert.equal(await text(page, '#create-title'), 'Create a VM with an identity');
+  assert.equal(await step(page), 'basics');
+  await choose(page, '#create-subscription', SUB);
+  await choose(page, '#create-group', 'rg-web');
+  await page.fill('#create-name', name);
+  await choose(page, '#create-location', 'westeurope');
+  await page.click('#create-next');
+  assert.equal(await step(page), 'instances');
+  // a VM: image and size only
+  assert.equal(await page.locator('#create-capacity').count(), 0);
+  assert.equal(await page.locator('#orchestration-group').count(), 0);
+  assert.equal(await page.locator('#upgrade-group').count(), 0);
+  await page.check('#image-ubuntu');
+  await choose(page, '#create-size', 'Standard_B2s');
+  await screenshot(page, 'create-vm-2-instances');
+  await page.click('#create-next');
+  assert.equal(await step(page), 'network');
+  const subnets = await page.$$eval('#create-subnet option', (o) => o.map((x) => x.value).filter(Boolean));
+  const web = subnets.find((s) => s.endsWith('/subnets/snet-web'));
+  assert.ok(web, `subnets of VNets in the region: ${subnets}`);
+  await page.selectOption('#create-subnet', web);
+  await page.click('#create-next');
+  assert.equal(await step(page), 'admin');
+  await page.fill('#create-ssh', SSH);
+  await page.click('#create-next');
+  assert.equal(await step(page), 'identity');
+  assert.equal(await page.isChecked('#create-sa'), true, 'system-assigned is allowed on a VM');
+  await page.fill('#create-new-identity', 'id-vm-created');
+  await page.click('#create-next');
+  assert.equal(await step(page), 'review');
+
+  // the identity's PUT first, then the VM's PUT with If-None-Match: * and both identities
+  assert.match(await text(page, '#outcome'), /^2 request\(s\) will be sent/);
+  const reqs = await page.$$eval('#uai-requests pre, #requests pre', (p) => p.map((x) => x.textContent));
+  assert.equal(reqs.length, 2);
+  assert.match(reqs[0], /^PUT \S+\/userAssignedIdentities\/id-vm-created\?api-version=/);
+  assert.match(reqs[1], new RegExp(`^PUT https://management\\.azure\\.com/subscriptions/${SUB}/resourceGroups/rg-web/providers/Microsoft\\.Compute/virtualMachines/${name}\\?api-version=`));
+  assert.match(reqs[1], /^If-None-Match: \*$/m);
+  const body = JSON.parse(reqs[1].slice(reqs[1].indexOf('\n{')));
+  assert.equal(body.identity.type, 'SystemAssigned, UserAssigned');
+  assert.deepEqual(Object.keys(body.identity.userAssignedIdentities).map((k) => k.split('/').pop()), ['id-vm-created']);
+  assert.equal(body.properties.hardwareProfile.vmSize, 'Standard_B2s');
+  assert.equal(body.properties.networkProfile.networkApiVersion, '2020-11-01');
+  assert.equal(body.properties.networkProfile.networkInterfaceConfigurations[0].properties.ipConfigurations[0].properties.subnet.id, web);
+  assert.equal(body.properties.osProfile.computerName, name);
+  assert.equal(body.properties.osProfile.linuxConfiguration.ssh.publicKeys[0].keyData, SSH);
+  // the VM's scripts: Az PowerShell sends the exact PUT (If-None-Match: *), az vm create assigns both
+  // identities, az rest is the exact PUT
+  const vmScripts = page.locator('#scripts');
+  const ps = await vmScripts.locator('pre').innerText();
+  assert.match(ps, new RegExp(`/virtualMachines/${name}\\?api-version=`));
+  assert.match(ps, /'If-None-Match' = '\*'/);
+  await vmScripts.locator('#tab-cli-bash').click();
+  const cli = await vmScripts.locator('pre').innerText();
+  assert.match(cli, new RegExp(`az vm create .*--name '${name}'`));
+  assert.match(cli, /--assign-identity '\[system\]' '[^']*\/userAssignedIdentities\/id-vm-created'/);
+  await vmScripts.locator('#tab-cli-rest-bash').click();
+  const rest = await vmScripts.locator('pre').innerText();
+  assert.match(rest, new RegExp(`az rest --method put --url '[^']*/virtualMachines/${name}\\?api-version=[^']*' --headers '\\{"If-None-Match":"\\*"\\}'`));
+  assert.equal(await page.isDisabled('#apply'), true, 'read-only by default');
+  await screenshot(page, 'create-vm-6-review');
+
+  await page.check('#read-write');
+  await page.click('#apply');
+  await page.locator('#result').waitFor({ timeout: 60_000 });
+  assert.match(await text(page, '#result'), new RegExp(`Created in \\d+\\.\\d s: ${name} with system-assigned \\+ 1 user-assigned`));
+  assert.equal(await text(page, '#open-created'), 'Open the new VM');
+  await screenshot(page, 'create-vm-8-created');
+
+  // the VM's own page reads its identities back
+  await page.click('#open-created');
+  await page.locator('#facts').waitFor();
+  assert.equal(await text(page, '#resource-name'), name);
+  assert.match(await text(page, '#kind'), /VM|virtual machine/i);
+  assert.equal(await text(page, '#identity-summary'), 'system-assigned + 1 user-assigned');
+  assert.match(await text(page, '#system-assigned'), /^Enabled\. Principal id [0-9a-f-]{36}/);
+  const uas = await page.$$eval('#user-assigned tbody tr', (rows) => rows.map((r) => r.querySelector('th').textContent));
+  assert.deepEqual(uas, ['id-vm-created']);
+  await screenshot(page, 'create-vm-9-resource-page');
+});
+
+test('a Windows VM: the computer-name rule (1-15) blocks the step, and the password is sent but never shown or scripted', async (t) => {
+  const { page } = await open(t);
+  const secret = 'Vm-Tr1cky-Pa$$word';
+  await page.goto(`${demo.server.url.replace(/\/$/, '')}/create/vm`);
+  await choose(page, '#create-subscription', SUB);
+  await choose(page, '#create-group', 'rg-web');
+  await page.fill('#create-name', 'vm-windows-too-long');
+  await choose(page, '#create-location', 'westeurope');
+  await page.click('#create-next');
+  assert.equal(await step(page), 'instances');
+  await page.check('#image-windows');
+  await choose(page, '#create-size', 'Standard_B2s');
+  await page.click('#create-next');
+  assert.equal(await step(page), 'instances', 'a 19-character Windows computer name blocks the step');
+  assert.match(await text(page, '#create-name-error'), /1-15/);
+  await page.click('#create-steps li[data-step="basics"] button');
+  await page.fill('#create-name', 'vmwin01');
+  await page.click('#create-next');
+  await page.click('#create-next');
+  const subnets = await page.$$eval('#create-subnet option', (o) => o.map((x) => x.value).filter(Boolean));
+  await page.selectOption('#create-subnet', subnets[0]);
+  await page.click('#create-next');
+  assert.equal(await step(page), 'admin');
+  await page.fill('#create-password', secret);
+  await page.click('#create-next');
+  await page.click('#create-next');
+  assert.equal(await step(page), 'review');
+  const req = await page.locator('#requests pre').innerText();
+  assert.match(req, /\/virtualMachines\/vmwin01\?api-version=/);
+  const body = JSON.parse(req.slice(req.indexOf('\n{')));
+  assert.equal(body.identity.type, 'SystemAssigned');
+  assert.equal(body.properties.osProfile.computerName, 'vmwin01');
+  assert.match(body.properties.osProfile.adminPassword, /never shown/);
+  for (const tab of await page.$$eval('#scripts [role=tab]', (els) => els.map((e) => e.id))) {
+    await page.click(`#${tab}`);
+    const script = await page.locator('#script-panel pre').innerText();
+    assert.ok(!script.includes(secret), `${tab} must not contain the password`);
+  }
+  assert.ok(!(await page.content()).includes(secret), 'the password is nowhere in the page');
+  await page.check('#read-write');
+  await page.click('#apply');
+  await page.locator('#result').waitFor({ timeout: 60_000 });
+  assert.match(await text(page, '#result'), /: vmwin01 with system-assigned/);
+  await screenshot(page, 'create-vm-windows-created');
 });

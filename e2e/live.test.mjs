@@ -364,9 +364,10 @@ test('strict CORS is armsim\'s own: the app\'s origin is let through, an origin 
   assert.ok(!seen.some((x) => x.startsWith('GET stranger')), seen.join(', '));
 });
 
-/** The create wizard's form, filled without detours (create.test.mjs checks its validation). */
-async function createForm(page, name) {
-  await page.goto(`${app.url}create/scale-set`);
+/** The create wizard's form, filled without detours (create.test.mjs checks its validation);
+ * `target` is `scale-set` or `vm` (a VM's Instances step has no count or orchestration). */
+async function createForm(page, name, target = 'scale-set') {
+  await page.goto(`${app.url}create/${target}`);
   const pick = async (sel, value) => {
     await page.locator(`${sel} option[value="${value}"]`).waitFor({ state: 'attached', timeout: 20_000 });
     await page.selectOption(sel, value);
@@ -376,10 +377,10 @@ async function createForm(page, name) {
   await page.fill('#create-name', name);
   await pick('#create-location', 'westeurope');
   await page.click('#create-next');
-  await page.check('#orchestration-uniform');
+  if (target === 'scale-set') await page.check('#orchestration-uniform');
   await page.check('#image-ubuntu');
   await pick('#create-size', 'Standard_B2s');
-  await page.fill('#create-capacity', '1');
+  if (target === 'scale-set') await page.fill('#create-capacity', '1');
   await page.click('#create-next');
   const subnets = await page.$$eval('#create-subnet option', (o) => o.map((x) => x.value).filter(Boolean));
   await page.selectOption('#create-subnet', subnets.find((s) => s.endsWith('/subnets/snet-web')));
@@ -413,4 +414,45 @@ test('create, signed in: 403 without write permission, then a throttled PUT wait
   const puts = (await armLog()).filter((e) => e.method === 'PUT' && e.path.endsWith(`/virtualMachineScaleSets/${name}`)).map((e) => e.status);
   assert.deepEqual(puts, [403, 429, 429, 201]);
   await screenshot(page, 'live-create-done');
+});
+
+test('create a VM, signed in: 403 without write permission, a throttled PUT waits visibly, the VM is created with its identity, a second create is refused by If-None-Match', async (t) => {
+  const { page } = await signedIn(t);
+  await onlyRole(t, 'Reader');
+  const name = 'vm-live-created';
+  await createForm(page, name, 'vm');
+  const req = await page.locator('#requests pre').innerText();
+  assert.match(req, new RegExp(`^PUT \\S+/subscriptions/${SUB}/resourceGroups/rg-web/providers/Microsoft\\.Compute/virtualMachines/${name}\\?api-version=`));
+  assert.match(req, /^If-None-Match: \*$/m);
+  assert.equal(JSON.parse(req.slice(req.indexOf('\n{'))).identity.type, 'SystemAssigned');
+  await page.click('#apply');
+  await page.locator('#create [data-code="AuthorizationFailed"]').waitFor({ timeout: 20_000 });
+  assert.match(await text(page, '#create [data-code="AuthorizationFailed"]'), /Microsoft\.Compute\/virtualMachines\/write/);
+  await screenshot(page, 'live-create-vm-403');
+
+  await setRole('Owner');
+  await control('POST', 'faults', { kind: 'throttle', count: 2, retryAfterSeconds: 1, match: { method: 'PUT' } });
+  await page.click('#apply');
+  await page.locator('#retry-wait').waitFor({ timeout: 10_000 });
+  await page.locator('#result').waitFor({ timeout: 60_000 });
+  assert.match(await text(page, '#result'), new RegExp(`Created in \\d+\\.\\d s: ${name} with system-assigned`));
+  const log = (await armLog()).filter((e) => e.method === 'PUT' && e.path.endsWith(`/virtualMachines/${name}`));
+  assert.deepEqual(log.map((e) => e.status), [403, 429, 429, 201]);
+  const h = Object.fromEntries(log[3].headers.map(([k, v]) => [k.toLowerCase(), v]));
+  assert.equal(h['if-none-match'], '*');
+  await screenshot(page, 'live-create-vm-done');
+
+  // the VM's page shows its identity, read from armsim
+  await page.click('#open-created');
+  await page.locator('#facts').waitFor({ timeout: 20_000 });
+  assert.equal(await text(page, '#identity-summary'), 'system-assigned');
+  assert.match(await text(page, '#system-assigned'), /^Enabled\. Principal id [0-9a-f-]{36}/);
+
+  // the same name again: 412, nothing replaced
+  await createForm(page, name, 'vm');
+  await page.click('#apply');
+  await page.locator('#exists').waitFor({ timeout: 20_000 });
+  assert.match(await text(page, '#exists'), /exists already: nothing was replaced/);
+  const again = (await armLog()).filter((e) => e.method === 'PUT' && e.path.endsWith(`/virtualMachines/${name}`)).map((e) => e.status);
+  assert.deepEqual(again.slice(-1), [412]);
 });

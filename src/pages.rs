@@ -43,6 +43,7 @@ fn page(route: &Route) -> Html {
         Route::Snippets { slug } => html! { <snippets::Snippets {slug} /> },
         Route::ChangeLog => html! { <log::ChangeLog /> },
         Route::CreateScaleSet => html! { <create::CreateScaleSet /> },
+        Route::CreateVm => html! { <create::CreateVm /> },
         Route::CreateIdentity => html! { <create::CreateIdentity /> },
         Route::Home | Route::NotFound(_) => html! { <home::Home /> },
     }

@@ -273,3 +273,41 @@ async fn grant_access_is_offered_only_where_there_is_an_identity() {
     .await;
     assert!(some.contains(r#"id="grant-open""#), "{some}");
 }
+
+/// `/create/vm` is the create wizard for a VM (its own title, the VM name's rule), and the start
+/// page's catalogue links to it next to "Create a scale set" when ARM is reachable.
+#[tokio::test]
+async fn the_vm_create_page_and_its_link_from_the_catalogue() {
+    use identity_wizard::components::scenario_list::ScenarioList;
+    use identity_wizard::pages::create::{CreateScaleSet, CreateVm};
+    let vm = render_in_session(Mode::Demo, true, || html! { <CreateVm /> }).await;
+    assert!(
+        vm.contains(r#"<h2 id="create-title">Create a VM with an identity</h2>"#),
+        "{vm}"
+    );
+    assert!(
+        vm.contains(r#"<label for="create-name">VM name</label>"#),
+        "{vm}"
+    );
+    assert!(vm.contains("it is also the computer name"), "{vm}");
+    assert!(vm.contains(r#"data-step="basics""#), "{vm}");
+    assert_ids_unique_and_labels_resolve(&vm);
+    let ss = render_in_session(Mode::Demo, true, || html! { <CreateScaleSet /> }).await;
+    assert!(
+        ss.contains(r#"<h2 id="create-title">Create a scale set with an identity</h2>"#),
+        "{ss}"
+    );
+    assert!(
+        ss.contains(r#"<label for="create-name">Scale set name</label>"#),
+        "{ss}"
+    );
+
+    let live = render_in_session(Mode::Demo, false, || html! { <ScenarioList /> }).await;
+    let create = &live[live.find(r#"data-slug="create-scale-set""#).unwrap()..];
+    let create = &create[..create.find("</li>").unwrap()];
+    assert!(create.contains(r#"href="/create/scale-set""#), "{create}");
+    assert!(create.contains(r#"href="/create/vm""#), "{create}");
+    assert!(create.contains(">Create a VM</a>"), "{create}");
+    let none = render_in_session(Mode::SnippetsOnly, false, || html! { <ScenarioList /> }).await;
+    assert!(!none.contains(r#"href="/create/vm""#), "{none}");
+}

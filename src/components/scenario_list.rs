@@ -19,7 +19,7 @@ pub fn ScenarioList() -> Html {
                         <p>{ sc.summary }</p>
                         <span class="badge">{ match sc.applies {
                             Applies::Existing => "existing scale set or VM",
-                            Applies::Create => "new scale set",
+                            Applies::Create => "new scale set or VM",
                         } }</span>
                         <div class="actions">
                             if sc.applies == Applies::Existing {
@@ -30,6 +30,7 @@ pub fn ScenarioList() -> Html {
                             } else {
                                 if live {
                                     <Link to={Route::CreateScaleSet} class="button">{ "Create a scale set" }</Link>
+                                    <Link to={Route::CreateVm} class="button">{ "Create a VM" }</Link>
                                     <Link to={Route::CreateIdentity} class="button secondary">{ "Create a user-assigned identity" }</Link>
                                 } else {
                                     <span class="note">{ "Creating needs ARM access: sign in, or use the demo tenant (scripts/serve)." }</span>

@@ -1,5 +1,6 @@
-//! Create with identity: a scale set with system- and/or user-assigned identities (the steps and
-//! validation are identity-core's [`CreateWizard`] reducer), and a user-assigned identity on its
+//! Create with identity: a scale set or a VM with system- and/or user-assigned identities (the
+//! steps and validation are identity-core's [`CreateWizard`] reducer; the VM's Instances step asks
+//! only its image and size), sent by arm-client's create flow, and a user-assigned identity on its
 //! own or inline from the assign wizard ([`NewIdentityForm`]). Lists come from ARM: subscriptions,
 //! groups, regions, VM sizes of the region, virtual networks with their subnets, identities.
 
@@ -12,8 +13,12 @@ use crate::session::{Session, use_session};
 use arm_client::flow::{self, Outcome, Wait};
 use arm_client::{ArmClient, ArmError, ops};
 use identity_core::api_versions;
-use identity_core::create::{ImagePreset, Orchestration, UserAssignedIdentitySpec};
-use identity_core::create_wizard::{CreateAction, CreateReview, CreateStep, CreateWizard, Field};
+use identity_core::create::{
+    ImagePreset, Orchestration, UserAssignedIdentitySpec, VM_ADMIN_PASSWORD_POINTER,
+};
+use identity_core::create_wizard::{
+    CreateAction, CreateReview, CreateStep, CreateTarget, CreateWizard, Field,
+};
 use identity_core::naming::{self, OsType};
 use identity_core::route::Route;
 use identity_core::scripts::{Script, ScriptPlan, generate_all};
@@ -303,24 +308,34 @@ enum Left {
     Failed(ErrorView),
 }
 
+/// The noun the page uses for what it creates.
+fn noun(t: CreateTarget) -> &'static str {
+    match t {
+        CreateTarget::ScaleSet => "scale set",
+        CreateTarget::Vm => "VM",
+    }
+}
+
 /// The review of a create wizard: the plans (the identity's PUT guarded with
 /// `If-None-Match: *`) and their scripts, computed once per wizard state.
 #[derive(PartialEq)]
 struct Reviewed {
     review: CreateReview,
     identity_scripts: Vec<Script>,
-    scale_set_scripts: Vec<Script>,
+    /// The scale set's or the VM's scripts.
+    resource_scripts: Vec<Script>,
 }
 
 /// The body shown on the page: the password replaced by a placeholder (it is sent, not shown).
 fn shown_request(r: &ArmRequest) -> ArmRequest {
     let mut r = r.clone();
-    if let Some(pw) = r
-        .body
-        .as_mut()
-        .and_then(|b| b.pointer_mut("/properties/virtualMachineProfile/osProfile/adminPassword"))
-    {
-        *pw = serde_json::Value::String("(the password you typed: sent, never shown)".into());
+    for pointer in [
+        "/properties/virtualMachineProfile/osProfile/adminPassword",
+        VM_ADMIN_PASSWORD_POINTER,
+    ] {
+        if let Some(pw) = r.body.as_mut().and_then(|b| b.pointer_mut(pointer)) {
+            *pw = serde_json::Value::String("(the password you typed: sent, never shown)".into());
+        }
     }
     r
 }
@@ -335,8 +350,31 @@ fn origin(s: &Session) -> String {
 /// `/create/scale-set`: the create-a-scale-set wizard.
 #[component]
 pub fn CreateScaleSet() -> Html {
+    html! { <CreatePage target={CreateTarget::ScaleSet} /> }
+}
+
+/// `/create/vm`: the same wizard creating a VM.
+#[component]
+pub fn CreateVm() -> Html {
+    html! { <CreatePage target={CreateTarget::Vm} /> }
+}
+
+#[derive(Properties, PartialEq)]
+struct CreateProps {
+    target: CreateTarget,
+}
+
+/// The create wizard for a scale set or a VM.
+#[component]
+fn CreatePage(props: &CreateProps) -> Html {
+    let target = props.target;
     let s = use_session();
-    let model = use_reducer(|| Model(CreateWizard::default()));
+    let model = use_reducer(move || {
+        Model(CreateWizard {
+            target,
+            ..CreateWizard::default()
+        })
+    });
     let apply = use_state(|| Apply::Idle);
     let w = &model.0;
     let subs = use_subscriptions();
@@ -380,6 +418,7 @@ pub fn CreateScaleSet() -> Html {
                     review.identity = Some((spec, flow::guard_creates(p)));
                 }
                 Reviewed {
+                    resource_scripts: generate_all(&review.script_plan(*cloud)),
                     identity_scripts: review
                         .identity
                         .as_ref()
@@ -387,11 +426,6 @@ pub fn CreateScaleSet() -> Html {
                             generate_all(&ScriptPlan::from_user_assigned_identity(*cloud, spec, p))
                         })
                         .unwrap_or_default(),
-                    scale_set_scripts: generate_all(&ScriptPlan::from_scale_set(
-                        *cloud,
-                        &review.scale_set.0,
-                        &review.scale_set.1,
-                    )),
                     review,
                 }
             })
@@ -423,7 +457,7 @@ pub fn CreateScaleSet() -> Html {
                 { select_input("create-subscription", "Subscription", &w.subscription, &options(&subs), w.error(Field::Subscription), set(Field::Subscription)) }
                 { load_note(&*groups, "resource groups") }
                 { select_input("create-group", "Resource group", &w.resource_group, &options(&groups), w.error(Field::ResourceGroup), set(Field::ResourceGroup)) }
-                { text_input("create-name", "Scale set name", &w.name, "text", w.error(Field::Name), Some("1–64 characters for Linux, 1–15 for Windows; letters, digits and '-'."), set(Field::Name)) }
+                { text_input("create-name", if target == CreateTarget::Vm { "VM name" } else { "Scale set name" }, &w.name, "text", w.error(Field::Name), Some(if target == CreateTarget::Vm { "1–64 characters for Linux, 1–15 for Windows (it is also the computer name); letters, digits and '-'." } else { "1–64 characters for Linux, 1–15 for Windows; letters, digits and '-'." }), set(Field::Name)) }
                 { load_note(&*locs, "regions") }
                 { select_input("create-location", "Region", &w.location, &options(&locs), w.error(Field::Location), set(Field::Location)) }
             </>
@@ -445,8 +479,10 @@ pub fn CreateScaleSet() -> Html {
             };
             html! {
                 <>
-                    { radios("orchestration", "Orchestration mode", match w.orchestration { Orchestration::Uniform => "Uniform", Orchestration::Flexible => "Flexible" },
-                        &[("Uniform", "Uniform (identical instances, system-assigned identity supported)"), ("Flexible", "Flexible (user-assigned identities only)")], set(Field::Orchestration)) }
+                    if target == CreateTarget::ScaleSet {
+                        { radios("orchestration", "Orchestration mode", match w.orchestration { Orchestration::Uniform => "Uniform", Orchestration::Flexible => "Flexible" },
+                            &[("Uniform", "Uniform (identical instances, system-assigned identity supported)"), ("Flexible", "Flexible (user-assigned identities only)")], set(Field::Orchestration)) }
+                    }
                     { radios("image", "Image", match w.image { ImagePreset::UbuntuLts => "ubuntu", ImagePreset::WindowsServer => "windows" },
                         &[("ubuntu", "Ubuntu Server 24.04 LTS (Linux, SSH key)"), ("windows", "Windows Server 2022 Datacenter Azure Edition (password)")], set(Field::Image)) }
                     if let Some(e) = w.step_errors(CreateStep::Instances).into_iter().find(|(f, _)| *f == Field::Name).map(|(_, e)| e) {
@@ -455,10 +491,12 @@ pub fn CreateScaleSet() -> Html {
                     { load_note(&*size_list, "VM sizes of the region") }
                     { select_input("create-size", &format!("VM size (in {})", w.location), &w.sku, &size_opts, w.error(Field::Sku), set(Field::Sku)) }
                     if fallback { <p class="note" id="size-fallback">{ "The region's size list could not be read: these general-purpose sizes are offered instead." }</p> }
-                    { text_input("create-capacity", "Instance count", &w.capacity, "number", w.error(Field::Capacity), None, set(Field::Capacity)) }
-                    { radios("upgrade", "Upgrade policy", w.upgrade_mode.as_str(),
-                        &[("Manual", "Manual"), ("Automatic", "Automatic"), ("Rolling", "Rolling")], set(Field::UpgradeMode)) }
-                    if let Some(e) = w.error(Field::UpgradeMode) { <p class="field-error" id="create-upgrade-error">{ e }</p> }
+                    if target == CreateTarget::ScaleSet {
+                        { text_input("create-capacity", "Instance count", &w.capacity, "number", w.error(Field::Capacity), None, set(Field::Capacity)) }
+                        { radios("upgrade", "Upgrade policy", w.upgrade_mode.as_str(),
+                            &[("Manual", "Manual"), ("Automatic", "Automatic"), ("Rolling", "Rolling")], set(Field::UpgradeMode)) }
+                        if let Some(e) = w.error(Field::UpgradeMode) { <p class="field-error" id="create-upgrade-error">{ e }</p> }
+                    }
                 </>
             }
         }
@@ -479,7 +517,7 @@ pub fn CreateScaleSet() -> Html {
                     { load_note(&*nets, "virtual networks") }
                     { select_input("create-subnet", &format!("Virtual network and subnet (in {})", w.location), &w.subnet_id, &opts, w.error(Field::SubnetId), set(Field::SubnetId)) }
                     if matches!(&*nets, Load::Ready(_)) && opts.is_empty() {
-                        <p class="note" id="no-subnet">{ format!("No virtual network of this subscription is in {} ({} subnet(s) elsewhere): a scale set's subnet must be in its region. Create one first, or choose another region.", w.location, other_region) }</p>
+                        <p class="note" id="no-subnet">{ format!("No virtual network of this subscription is in {} ({} subnet(s) elsewhere): a {}'s subnet must be in its region. Create one first, or choose another region.", w.location, other_region, noun(target)) }</p>
                     }
                 </>
             }
@@ -512,7 +550,7 @@ pub fn CreateScaleSet() -> Html {
                         <label class="option" for="create-sa">
                             <input type="checkbox" id="create-sa" checked={w.system_assigned} onchange={sa_toggle}
                                 aria-describedby={w.error(Field::SystemAssigned).map(|_| "create-sa-error")} />
-                            { " System-assigned identity (lives and dies with the scale set)" }
+                            { format!(" System-assigned identity (lives and dies with the {})", noun(target)) }
                         </label>
                         if let Some(e) = w.error(Field::SystemAssigned) { <p class="field-error refusal" id="create-sa-error" role="alert">{ e }</p> }
                     </div>
@@ -534,12 +572,12 @@ pub fn CreateScaleSet() -> Html {
                         }) }
                     </fieldset>
                     { text_input("create-new-identity", "New user-assigned identity to create first (optional name)", &w.new_identity_name, "text", w.error(Field::NewIdentityName),
-                        Some("Created in the same subscription, group and region, just before the scale set."), set(Field::NewIdentityName)) }
+                        Some(if target == CreateTarget::Vm { "Created in the same subscription, group and region, just before the VM." } else { "Created in the same subscription, group and region, just before the scale set." }), set(Field::NewIdentityName)) }
                 </>
             }
         }
         CreateStep::Review => match &*reviewed {
-            Some(r) => review(&s, r, &model, &apply),
+            Some(r) => review(&s, target, r, &model, &apply),
             None => html! {},
         },
     };
@@ -555,8 +593,8 @@ pub fn CreateScaleSet() -> Html {
     let attempted = w.attempted.contains(&w.step);
     html! {
         <section aria-labelledby="create-title" id="create" data-step={w.step.slug()}>
-            <nav aria-label="Breadcrumb" class="crumbs"><Link to={Route::Home}>{ "Start" }</Link>{ " / " }<span aria-current="page">{ "Create a scale set" }</span></nav>
-            <h2 id="create-title">{ "Create a scale set with an identity" }</h2>
+            <nav aria-label="Breadcrumb" class="crumbs"><Link to={Route::Home}>{ "Start" }</Link>{ " / " }<span aria-current="page">{ format!("Create a {}", noun(target)) }</span></nav>
+            <h2 id="create-title">{ format!("Create a {} with an identity", noun(target)) }</h2>
             if s.client.is_none() {
                 <p class="note">{ "Not signed in: nothing can be listed or created here. The scripts of this scenario are produced from the review once signed in, or try the demo tenant." }</p>
             }
@@ -631,6 +669,7 @@ fn progress_events(apply: &UseStateHandle<Apply>) -> impl FnMut(&flow::Event) + 
 
 fn review(
     s: &Session,
+    target: CreateTarget,
     reviewed: &Reviewed,
     model: &UseReducerHandle<Model>,
     apply: &UseStateHandle<Apply>,
@@ -638,7 +677,8 @@ fn review(
     let r = &reviewed.review;
     let origin = origin(s);
     let refusal = r.refusal();
-    let (spec, plan) = r.scale_set.clone();
+    let (spec, _) = r.scale_set.clone();
+    let plan = r.resource_plan().clone();
     let running = matches!(**apply, Apply::Running { .. });
     let onapply = {
         let apply = apply.clone();
@@ -654,7 +694,7 @@ fn review(
             });
             wasm_bindgen_futures::spawn_local(async move {
                 let mut events = progress_events(&apply);
-                match flow::create_scale_set(&client, &r, &mut events).await {
+                match flow::create_reviewed(&client, &r, &mut events).await {
                     Outcome::Applied(c) => apply.set(Apply::Done {
                         id: c.id,
                         state: Rc::new(c.state),
@@ -701,9 +741,15 @@ fn review(
                 <p id="outcome" data-outcome="requests">{ format!("{} request(s) will be sent, in this order, after you apply.", plan.requests().len() + r.identity.as_ref().map(|(_, p)| p.requests().len()).unwrap_or(0)) }</p>
             }
             <dl class="summary" id="create-summary">
-                <dt>{ "Scale set" }</dt><dd>{ spec.id().as_str().to_string() }</dd>
-                <dt>{ "Orchestration" }</dt><dd>{ format!("{:?}", spec.orchestration) }</dd>
-                <dt>{ "Size × count" }</dt><dd>{ format!("{} × {}", spec.sku, spec.capacity) }</dd>
+                if let Some((vm, _)) = &r.vm {
+                    <dt>{ "VM" }</dt><dd>{ vm.id().as_str().to_string() }</dd>
+                    <dt>{ "Size" }</dt><dd>{ vm.size.clone() }</dd>
+                    <dt>{ "Network" }</dt><dd>{ format!("a NIC in {} (from the VM's networkInterfaceConfigurations)", vm.subnet_id) }</dd>
+                } else {
+                    <dt>{ "Scale set" }</dt><dd>{ spec.id().as_str().to_string() }</dd>
+                    <dt>{ "Orchestration" }</dt><dd>{ format!("{:?}", spec.orchestration) }</dd>
+                    <dt>{ "Size × count" }</dt><dd>{ format!("{} × {}", spec.sku, spec.capacity) }</dd>
+                }
                 <dt>{ "Identities" }</dt><dd id="create-identities">{ crate::pages::pickers::identity_summary(&plan.after) }</dd>
             </dl>
             if !plan.warnings.is_empty() {
@@ -715,10 +761,12 @@ fn review(
                 <ScriptTabs prefix="uai-" scripts={reviewed.identity_scripts.clone()} />
             }
             if refusal.is_none() {
-                <h4>{ "The scale set's exact request" }</h4>
+                <h4>{ format!("The {}'s exact request", noun(target)) }</h4>
                 <Requests origin={origin.clone()} requests={plan.requests().iter().map(shown_request).collect::<Vec<_>>()} />
-                <h4>{ "Equivalent scripts" }</h4>
-                <ScriptTabs scripts={reviewed.scale_set_scripts.clone()} />
+                if !reviewed.resource_scripts.is_empty() {
+                    <h4>{ "Equivalent scripts" }</h4>
+                    <ScriptTabs scripts={reviewed.resource_scripts.clone()} />
+                }
             }
             <div class="apply-bar">
                 if can_send {
@@ -737,7 +785,7 @@ fn review(
                 Apply::Done { id, state, elapsed_ms } => html! {
                     <div class="done" role="status" id="result">
                         <p>{ format!("Created in {:.1} s: {} with {}.", *elapsed_ms as f64 / 1000.0, state.id.name(), crate::pages::pickers::identity_summary(&state.identity)) }</p>
-                        <p><Link to={Route::Resource { id: id.clone(), wizard: None }} id="open-created">{ "Open the new scale set" }</Link></p>
+                        <p><Link to={Route::Resource { id: id.clone(), wizard: None }} id="open-created">{ format!("Open the new {}", noun(target)) }</Link></p>
                         <GrantAccess principals={crate::components::grant::principals_of(&state.identity)} scope={id.clone()} />
                     </div>
                 },

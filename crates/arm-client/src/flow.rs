@@ -9,7 +9,7 @@
 //! | [`change_identity`] / [`apply_change`] | an identity PATCH (the wizards) |
 //! | [`remove_legacy_extension`] | DELETE of the retired extension (+ `manualupgrade`) |
 //! | [`create_identity`] | PUT of a user-assigned identity, `If-None-Match: *` |
-//! | [`create_scale_set`] | the new identity first (when asked), then the scale set's PUT |
+//! | [`create_reviewed`] ([`create_scale_set`], [`create_vm`]) | the new identity first (when asked), then the scale set's or VM's PUT |
 //! | [`grant_role`] | a role assignment's PUT, waiting out `PrincipalNotFound` |
 //! | [`delete_created`] | DELETE of what a failed create left behind |
 //!
@@ -35,7 +35,8 @@ use crate::identity::read_state;
 use crate::lro::{LroOutcome, Progress};
 use crate::ops;
 use identity_core::create::{
-    RoleAssignmentSpec, UserAssignedIdentitySpec, create_user_assigned_identity, role_assignment,
+    RoleAssignmentSpec, UserAssignedIdentitySpec, VmSpec, create_user_assigned_identity,
+    role_assignment,
 };
 use identity_core::create_wizard::CreateReview;
 use identity_core::{ArmRequest, IdentityState, Operation, Outcome as PlanOutcome, Plan};
@@ -168,18 +169,21 @@ pub struct Created {
     pub body: serde_json::Value,
 }
 
-/// A created scale set read back.
+/// A created scale set or VM read back.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CreatedScaleSet {
+pub struct CreatedResource {
     /// Its id.
     pub id: String,
-    /// The scale set read back.
+    /// The scale set or VM read back.
     pub state: ResourceState,
-    /// Every resource created (the new identity first, then the scale set).
+    /// Every resource created (the new identity first, then the scale set or VM).
     pub created: Vec<String>,
     /// Time spent in the operations.
     pub elapsed_ms: u64,
 }
+
+/// A created scale set read back (the name the scale-set flow has always used).
+pub type CreatedScaleSet = CreatedResource;
 
 type Events<'a> = &'a mut dyn FnMut(&Event);
 
@@ -591,6 +595,19 @@ pub async fn create_identity(
     }
 }
 
+/// Create what the create wizard reviewed: the VM when its target is a VM
+/// ([`CreateReview::vm`]), else the scale set. The pages call this one.
+pub async fn create_reviewed(
+    client: &ArmClient,
+    review: &CreateReview,
+    ev: Events<'_>,
+) -> Outcome<CreatedResource> {
+    match &review.vm {
+        Some(vm) => create_vm(client, review.identity.as_ref(), vm, ev).await,
+        None => create_scale_set(client, review, ev).await,
+    }
+}
+
 /// Create a scale set as reviewed: the new user-assigned identity first (when asked), then the
 /// scale set (`If-None-Match: *`), read back at the end. A failure after the identity was
 /// created lists it in [`Failure::created`] / [`Outcome::Exists`]'s `created`.
@@ -599,12 +616,67 @@ pub async fn create_scale_set(
     review: &CreateReview,
     ev: Events<'_>,
 ) -> Outcome<CreatedScaleSet> {
-    if let Some(why) = review.refusal() {
+    if let Some(why) = identity_refusal(review.identity.as_ref())
+        .or_else(|| review.scale_set.1.refusal().map(str::to_string))
+    {
         return Outcome::Refused(why);
     }
+    let (spec, plan) = &review.scale_set;
+    let target = Target {
+        noun: "scale set",
+        name: &spec.name,
+        id: spec.id().as_str().to_string(),
+        plan,
+    };
+    create_with_identity(client, review.identity.as_ref(), target, ev).await
+}
+
+/// Create a VM as reviewed, the same way as [`create_scale_set`]: the new user-assigned
+/// identity first (when asked), then the VM's PUT (`If-None-Match: *`; its NIC comes from
+/// `networkInterfaceConfigurations`), read back at the end. `Exists` on a 412; a failure after
+/// the identity was created lists it in [`Failure::created`].
+pub async fn create_vm(
+    client: &ArmClient,
+    identity: Option<&(UserAssignedIdentitySpec, Plan)>,
+    vm: &(VmSpec, Plan),
+    ev: Events<'_>,
+) -> Outcome<CreatedResource> {
+    let (spec, plan) = vm;
+    if let Some(why) = identity_refusal(identity).or_else(|| plan.refusal().map(str::to_string)) {
+        return Outcome::Refused(why);
+    }
+    let target = Target {
+        noun: "VM",
+        name: &spec.name,
+        id: spec.id().as_str().to_string(),
+        plan,
+    };
+    create_with_identity(client, identity, target, ev).await
+}
+
+fn identity_refusal(identity: Option<&(UserAssignedIdentitySpec, Plan)>) -> Option<String> {
+    identity.and_then(|(_, p)| p.refusal().map(str::to_string))
+}
+
+/// What a create makes after its identity.
+struct Target<'a> {
+    /// `scale set`, `VM`: the step reads "Creating {noun} {name}".
+    noun: &'static str,
+    name: &'a str,
+    id: String,
+    plan: &'a Plan,
+}
+
+/// The one create sequence: the new identity (if any), the resource, the read-back.
+async fn create_with_identity(
+    client: &ArmClient,
+    identity: Option<&(UserAssignedIdentitySpec, Plan)>,
+    target: Target<'_>,
+    ev: Events<'_>,
+) -> Outcome<CreatedResource> {
     let mut created = Vec::new();
     let mut elapsed_ms = 0;
-    if let Some((ispec, iplan)) = &review.identity {
+    if let Some((ispec, iplan)) = identity {
         let id = ResourceId::user_assigned_identity(
             &ispec.subscription,
             &ispec.resource_group,
@@ -621,22 +693,25 @@ pub async fn create_scale_set(
             Err(o) => return recast(o),
         }
     }
-    let (sspec, splan) = &review.scale_set;
-    let id = sspec.id().as_str().to_string();
-    let step = format!("Creating scale set {}", sspec.name);
-    match create_one(client, splan, &id, &step, &created, ev).await {
+    let id = target.id;
+    let step = format!("Creating {} {}", target.noun, target.name);
+    match create_one(client, target.plan, &id, &step, &created, ev).await {
         Ok((_, ms)) => elapsed_ms += ms,
         Err(o) => return recast(o),
     }
     created.push(id.clone());
     match read_state(client, &id).await {
-        Ok(state) => Outcome::Applied(CreatedScaleSet {
+        Ok(state) => Outcome::Applied(CreatedResource {
             id,
             state,
             created,
             elapsed_ms,
         }),
-        Err(e) => Outcome::Failed(Failure::new("Reading the new scale set", e, created)),
+        Err(e) => Outcome::Failed(Failure::new(
+            &format!("Reading the new {}", target.noun),
+            e,
+            created,
+        )),
     }
 }
 

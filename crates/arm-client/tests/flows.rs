@@ -12,7 +12,7 @@ use arm_client::*;
 use armsim::{Change, Fault, Matcher, Seed, Sim, SimConfig, Trigger};
 use identity_core::create::{
     AdminAuth, IdentityRequest, ImagePreset, Orchestration, RoleAssignmentSpec, ScaleSetSpec,
-    UserAssignedIdentitySpec, create_scale_set, create_user_assigned_identity,
+    UserAssignedIdentitySpec, VmSpec, create_scale_set, create_user_assigned_identity, create_vm,
 };
 use identity_core::create_wizard::CreateReview;
 use identity_core::resource::UpgradeMode;
@@ -476,6 +476,7 @@ fn scale_set(name: &str, new_identity: Option<&str>) -> CreateReview {
     CreateReview {
         identity,
         scale_set: (spec, p),
+        vm: None,
     }
 }
 
@@ -542,6 +543,191 @@ fn a_create_failing_after_its_identity_lists_it_and_it_can_be_deleted() {
         matches!(&out, Outcome::Exists { id, created } if id.eq_ignore_ascii_case(VMSS_WEB) && created.is_empty()),
         "{out:?}"
     );
+}
+
+type VmReview = (
+    Option<(UserAssignedIdentitySpec, identity_core::Plan)>,
+    (VmSpec, identity_core::Plan),
+);
+
+fn vm(
+    name: &str,
+    image: ImagePreset,
+    system_assigned: bool,
+    new_identity: Option<&str>,
+) -> VmReview {
+    let identity = new_identity.map(|n| {
+        let s = uai(n);
+        let p = create_user_assigned_identity(&s);
+        (s, p)
+    });
+    let spec = VmSpec {
+        subscription: SUB.into(),
+        resource_group: "rg-web".into(),
+        name: name.into(),
+        location: "westeurope".into(),
+        size: "Standard_B2s".into(),
+        image,
+        subnet_id: SUBNET.into(),
+        admin_username: "azureuser".into(),
+        admin_auth: match image {
+            ImagePreset::WindowsServer => AdminAuth::Password("Correct-Horse-9".into()),
+            _ => AdminAuth::SshPublicKey(
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample user@host".into(),
+            ),
+        },
+        identity: IdentityRequest {
+            system_assigned,
+            user_assigned: identity
+                .iter()
+                .map(|(s, _)| {
+                    identity_core::ResourceId::user_assigned_identity(
+                        &s.subscription,
+                        &s.resource_group,
+                        &s.name,
+                    )
+                    .as_str()
+                    .to_string()
+                })
+                .collect(),
+        },
+    };
+    let p = create_vm(&spec);
+    (identity, (spec, p))
+}
+
+fn create_vm_flow(env: &Env, r: &VmReview) -> (Outcome<flow::CreatedResource>, Vec<Event>) {
+    run(|ev| block_on(flow::create_vm(&env.client, r.0.as_ref(), &r.1, ev)))
+}
+
+/// The VM create is the scale set's flow: identity first, the VM's PUT with `If-None-Match: *`
+/// and its identities, the read-back showing both; a Windows VM with system-assigned only.
+#[test]
+fn creating_a_vm_with_a_new_identity_puts_the_identity_first_and_reads_it_back() {
+    let env = Env::new();
+    let review = vm("vm-new", ImagePreset::UbuntuLts, true, Some("id-for-vm"));
+    let (out, events) = create_vm_flow(&env, &review);
+    let Outcome::Applied(c) = out else {
+        panic!("{out:?}")
+    };
+    assert!(c.id.ends_with("/virtualMachines/vm-new"), "{}", c.id);
+    assert_eq!(c.created.len(), 2);
+    assert!(c.created[0].ends_with("/userAssignedIdentities/id-for-vm"));
+    assert!(c.state.identity.system_assigned);
+    assert!(c.state.identity.principal_id.is_some());
+    assert_eq!(c.state.identity.user_assigned.len(), 1);
+    let steps: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Sending { step } => Some(step.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(steps, ["Creating identity id-for-vm", "Creating VM vm-new"]);
+    let put = env
+        .sim
+        .sim()
+        .request_log()
+        .iter()
+        .find(|e| e.method == "PUT" && e.path.contains("virtualMachines/vm-new"))
+        .cloned()
+        .unwrap();
+    assert!(
+        put.headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("if-none-match") && v == "*")
+    );
+    // a Windows VM, system-assigned only
+    let review = vm("vmwin01", ImagePreset::WindowsServer, true, None);
+    let (out, _) = create_vm_flow(&env, &review);
+    let Outcome::Applied(c) = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(c.created.len(), 1);
+    assert_eq!(c.created[0], c.id);
+    assert!(c.state.identity.system_assigned && c.state.identity.user_assigned.is_empty());
+}
+
+/// The pages' entry: a review whose target is a VM creates the VM (not the scale set it also holds).
+#[test]
+fn a_reviewed_vm_target_creates_the_vm_not_the_scale_set() {
+    let env = Env::new();
+    let (identity, vm_plan) = vm(
+        "vm-reviewed",
+        ImagePreset::UbuntuLts,
+        true,
+        Some("id-reviewed"),
+    );
+    let mut review = scale_set("vmss-not-made", None);
+    review.identity = identity;
+    review.vm = Some(vm_plan);
+    let (out, _) = run(|ev| block_on(flow::create_reviewed(&env.client, &review, ev)));
+    let Outcome::Applied(c) = out else {
+        panic!("{out:?}")
+    };
+    assert!(c.id.ends_with("/virtualMachines/vm-reviewed"), "{}", c.id);
+    assert_eq!(c.state.identity.user_assigned.len(), 1);
+    assert!(env.sent("PUT", "vmss-not-made").is_empty());
+    // without a VM the same review creates the scale set
+    review.vm = None;
+    review.identity = None;
+    let (out, _) = run(|ev| block_on(flow::create_reviewed(&env.client, &review, ev)));
+    assert!(
+        matches!(&out, Outcome::Applied(c) if c.id.ends_with("/virtualMachineScaleSets/vmss-not-made")),
+        "{out:?}"
+    );
+}
+
+/// Exists on 412 (the VM is not replaced), Failed with what was created, Refused before sending.
+#[test]
+fn a_vm_create_is_exists_on_412_lists_what_it_made_on_failure_and_refuses_bad_specs() {
+    let env = Env::new();
+    let (out, _) = create_vm_flow(&env, &vm("vm-twice", ImagePreset::UbuntuLts, true, None));
+    assert!(matches!(out, Outcome::Applied(_)), "{out:?}");
+    let (out, _) = create_vm_flow(&env, &vm("vm-twice", ImagePreset::UbuntuLts, true, None));
+    assert!(
+        matches!(&out, Outcome::Exists { id, created } if id.ends_with("/virtualMachines/vm-twice") && created.is_empty()),
+        "{out:?}"
+    );
+    assert_eq!(env.sent("PUT", "virtualMachines/vm-twice"), [201, 412]);
+
+    env.inject(Fault::Forbidden {
+        count: 1,
+        linked: false,
+        matcher: m("PUT", "virtualMachines/vm-denied"),
+    });
+    let (out, _) = create_vm_flow(
+        &env,
+        &vm(
+            "vm-denied",
+            ImagePreset::UbuntuLts,
+            false,
+            Some("id-orphan-vm"),
+        ),
+    );
+    let Outcome::Failed(f) = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(f.class, Class::Forbidden);
+    assert_eq!(f.step, "Creating VM vm-denied");
+    assert_eq!(f.created.len(), 1);
+    assert!(f.created[0].ends_with("/id-orphan-vm"));
+
+    let before = env.sim.sim().request_log().len();
+    let (out, _) = create_vm_flow(
+        &env,
+        &vm(
+            "a-windows-name-too-long",
+            ImagePreset::WindowsServer,
+            true,
+            None,
+        ),
+    );
+    assert!(
+        matches!(&out, Outcome::Refused(why) if why.contains("1-15")),
+        "{out:?}"
+    );
+    assert_eq!(env.sim.sim().request_log().len(), before, "nothing sent");
 }
 
 fn grant_env() -> (Env, RoleAssignmentSpec) {

@@ -23,6 +23,8 @@ pub enum Route {
     ChangeLog,
     /// `/create/scale-set`: the create-a-scale-set-with-identities wizard.
     CreateScaleSet,
+    /// `/create/vm`: the same wizard creating a VM with identities.
+    CreateVm,
     /// `/create/identity`: create a user-assigned identity on its own.
     CreateIdentity,
     /// Anything else (the path as given).
@@ -95,6 +97,7 @@ impl Route {
             [] => Route::Home,
             ["log"] => Route::ChangeLog,
             ["create", "scale-set"] => Route::CreateScaleSet,
+            ["create", "vm"] => Route::CreateVm,
             ["create", "identity"] => Route::CreateIdentity,
             ["snippets", _] => Route::Snippets {
                 slug: segs[1].clone(),
@@ -145,6 +148,7 @@ impl Route {
             Route::Snippets { slug } => format!("/snippets/{}", encode(slug)),
             Route::ChangeLog => "/log".into(),
             Route::CreateScaleSet => "/create/scale-set".into(),
+            Route::CreateVm => "/create/vm".into(),
             Route::CreateIdentity => "/create/identity".into(),
             Route::NotFound(p) => p.clone(),
         }
@@ -188,6 +192,7 @@ mod tests {
             Route::Snippets { slug: "enable-system-assigned".into() },
             Route::ChangeLog,
             Route::CreateScaleSet,
+            Route::CreateVm,
             Route::CreateIdentity,
         ];
         for r in routes {
@@ -227,7 +232,15 @@ mod tests {
             Route::CreateIdentity
         );
         assert!(matches!(Route::parse("/create", ""), Route::NotFound(_)));
-        assert!(matches!(Route::parse("/create/vm", ""), Route::NotFound(_)));
+        assert_eq!(Route::parse("/create/VM/", ""), Route::CreateVm);
+        assert!(matches!(
+            Route::parse("/create/vm/x", ""),
+            Route::NotFound(_)
+        ));
+        assert!(matches!(
+            Route::parse("/create/vms", ""),
+            Route::NotFound(_)
+        ));
         assert!(matches!(
             Route::parse("/create/scale-set/x", ""),
             Route::NotFound(_)
