@@ -401,6 +401,18 @@ fn cli(req: &SnippetRequest, lang: Language) -> String {
         t.kind.noun(),
         comment_safe(&t.name)
     ));
+    let wants_system = matches!(req.intent, Intent::EnableSystem)
+        || matches!(req.intent, Intent::SetExact { system: true, .. });
+    if wants_system && t.kind == TargetKind::ScaleSetFlexible {
+        l.extend(super::cli::refuse(
+            lang,
+            &format!(
+                "Scale set '{}' uses Flexible orchestration, which accepts only UserAssigned or None identities: Azure rejects a system-assigned identity there (400 InvalidParameter). Use a user-assigned identity, or enable the system-assigned identity on each member VM.",
+                t.name
+            ),
+        ));
+        return finish(l);
+    }
     l.extend(cli_facts(req));
     l.extend(super::cli::sign_in(lang, req.cloud, &t.subscription_id));
     let rn = format!(
@@ -408,14 +420,6 @@ fn cli(req: &SnippetRequest, lang: Language) -> String {
         kv(lang, "--resource-group", &t.resource_group),
         kv(lang, "--name", &t.name)
     );
-    let wants_system = matches!(req.intent, Intent::EnableSystem)
-        || matches!(req.intent, Intent::SetExact { system: true, .. });
-    if wants_system && t.kind == TargetKind::ScaleSetFlexible {
-        l.push(
-            "# Refused: a Flexible scale set accepts only UserAssigned or None identities.".into(),
-        );
-        return finish(l);
-    }
     let label = format!("{} '{}'", t.kind.noun(), t.name);
     let show = format!("az {g} show {rn}");
     match lang {
