@@ -211,6 +211,8 @@ pub(crate) enum RemoveShape {
     SystemOnly,
     /// Not known when the script is written (snippet-only mode): any of the above.
     Unknown,
+    /// A case whose body the az-cli layer did not observe (only the system-assigned identity, removed).
+    Unobserved,
 }
 
 /// The observed facts about `az {g} identity assign|remove`. `assign`: `Some(true)` when it
@@ -288,7 +290,9 @@ fn idiomatic_facts(plan: &ScriptPlan) -> Vec<String> {
             let (add, remove) = assign_and_remove(before, after);
             let assign = (!add.is_empty())
                 .then_some(after.system && !before.system && !before.user.is_empty());
-            let shape = if !after.system && after.user.is_empty() {
+            let shape = if !after.system && after.user.is_empty() && before.user.is_empty() {
+                RemoveShape::Unobserved
+            } else if !after.system && after.user.is_empty() {
                 RemoveShape::AllGone
             } else if remove == ["[system]"] && !after.user.is_empty() {
                 RemoveShape::SystemOnly
