@@ -712,7 +712,14 @@ fn cli_bash_calls_assign_then_remove_with_the_right_ids() {
             continue;
         };
         let sh = generate(&plan, Flavour::CliBash).text;
-        let calls = run_bash_with_fake_az(&sh, plan.if_match());
+        let (out, calls) = run_bash_env(&sh, plan.if_match(), &[], "", "", &[]);
+        // a refusal exits 1 (refused_cli_scripts_exit_non_zero_and_no_ops_exit_zero)
+        assert_eq!(
+            out.status.success(),
+            !matches!(plan.outcome, Outcome::Refused(_)),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let g = target.kind.cli_group();
         let find = |verb: &str| {
             calls
@@ -2644,6 +2651,10 @@ fn az_word(w: &str) -> String {
 fn cli_powershell_flavours_pass_the_same_az_words_as_bash() {
     let mut calls = 0;
     for (name, sp) in all_plans() {
+        if matches!(sp.outcome, Outcome::Refused(_)) {
+            // one throw / echo + exit 1, no az call: refused_cli_scripts_exit_non_zero_and_no_ops_exit_zero
+            continue;
+        }
         for (sh_f, ps_f) in [
             (Flavour::CliBash, Flavour::CliPowerShell),
             (Flavour::CliRestBash, Flavour::CliRestPowerShell),
@@ -3026,4 +3037,107 @@ fn snippets_stop_on_an_inconsistent_identity_before_any_write() {
             }
         }
     }
+}
+
+/// A refused plan's Azure CLI script stops with a non-zero exit and its reason on standard error
+/// before any az call (bash `exit 1`, PowerShell `throw`), so a pipeline can tell it from success;
+/// a no-op's says so and exits 0. The same for the snippet-only refusal (a Flexible scale set
+/// asked for a system-assigned identity).
+#[test]
+fn refused_cli_scripts_exit_non_zero_and_no_ops_exit_zero() {
+    let (mut refused, mut noops) = (0, 0);
+    let mut cases: Vec<(String, Option<String>, Vec<Script>)> = Vec::new();
+    for (name, plan) in all_plans() {
+        let reason = match &plan.outcome {
+            Outcome::Refused(r) => Some(r.clone()),
+            Outcome::Noop(_) => None,
+            Outcome::Requests(_) => continue,
+        };
+        let cli = [
+            Flavour::CliBash,
+            Flavour::CliPowerShell,
+            Flavour::CliRestBash,
+            Flavour::CliRestPowerShell,
+        ];
+        cases.push((
+            name,
+            reason,
+            cli.iter().map(|f| generate(&plan, *f)).collect(),
+        ));
+    }
+    for intent in [
+        Intent::EnableSystem,
+        Intent::SetExact {
+            system: true,
+            user: vec![ua("id1")],
+        },
+    ] {
+        let req = SnippetRequest {
+            cloud: Cloud::AzureCloud,
+            target: target(TargetKind::ScaleSetFlexible),
+            intent,
+        };
+        let scripts = [Flavour::CliBash, Flavour::CliPowerShell]
+            .iter()
+            .map(|f| snippet(&req, *f).unwrap())
+            .collect();
+        cases.push((
+            format!("snippet {:?}", req.intent),
+            Some(
+                "uses Flexible orchestration, which accepts only UserAssigned or None identities"
+                    .into(),
+            ),
+            scripts,
+        ));
+    }
+    for (name, reason, scripts) in cases {
+        for s in scripts {
+            let code: Vec<&str> = s
+                .text
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+                .collect();
+            match (&reason, s.language) {
+                (Some(reason), Language::Bash) => {
+                    refused += 1;
+                    let (out, calls) = run_bash_env(&s.text, None, &[], "", "", &[]);
+                    assert_eq!(out.status.code(), Some(1), "{name} {:?}", s.flavour);
+                    let err = String::from_utf8_lossy(&out.stderr);
+                    assert!(
+                        err.contains("Refused: ") && err.contains(reason.as_str()),
+                        "{name}: {err}"
+                    );
+                    assert!(out.stdout.is_empty(), "{name}");
+                    assert!(calls.is_empty(), "{name}: no az call: {calls:?}");
+                }
+                (Some(reason), Language::PowerShell) => {
+                    assert_eq!(code.len(), 1, "{name} {:?}: {code:?}", s.flavour);
+                    assert!(
+                        code[0].starts_with("throw 'Refused: ")
+                            && code[0].contains(reason.as_str()),
+                        "{name}: {}",
+                        code[0]
+                    );
+                }
+                (None, Language::Bash) => {
+                    noops += 1;
+                    let (out, calls) = run_bash_env(&s.text, None, &[], "", "", &[]);
+                    assert!(out.status.success(), "{name} {:?}", s.flavour);
+                    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Nothing to do: "));
+                    assert!(calls.is_empty(), "{name}");
+                }
+                (None, Language::PowerShell) => {
+                    assert_eq!(code.len(), 1, "{name}");
+                    assert!(
+                        code[0].starts_with("Write-Output 'Nothing to do: "),
+                        "{name}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        refused >= 4 && noops >= 4,
+        "refused {refused}, no-ops {noops}"
+    );
 }

@@ -172,12 +172,207 @@ fn head(plan: &ScriptPlan, lang: Language, what: &str) -> Vec<String> {
     l
 }
 
+/// One header line with a difference between az's requests and the app's that the az-cli test
+/// layer (tests/az-cli, "Findings" in its README) observed with [`AZ_CLI_MIN_VERSION`].
+pub(crate) fn observed(fact: &str) -> String {
+    format!(
+        "# Observed with azure-cli {AZ_CLI_MIN_VERSION}: {}",
+        comment_safe(fact)
+    )
+}
+
+/// What az long-running commands do between polls (observed: no Retry-After from ARM).
+pub(crate) const POLL_FACT: &str = "a long-running az command waits 30 s before its first status poll when ARM sends no Retry-After.";
+
+/// The ids `az … identity assign` and `az … identity remove` get for a change (add first, remove
+/// second: the resource never passes through an empty identity).
+fn assign_and_remove(before: &Identities, after: &Identities) -> (Vec<String>, Vec<String>) {
+    let mut add: Vec<String> = Vec::new();
+    if after.system && !before.system {
+        add.push("[system]".into());
+    }
+    add.extend(added_users(before, after));
+    let mut remove: Vec<String> = Vec::new();
+    if before.system && !after.system {
+        remove.push("[system]".into());
+    }
+    remove.extend(removed_users(before, after));
+    (add, remove)
+}
+
+/// What `az … identity remove` is asked to do, for its observed body.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RemoveShape {
+    /// Some ids go, others stay.
+    Ids,
+    /// Nothing remains.
+    AllGone,
+    /// Only the system-assigned identity goes; user-assigned ones stay.
+    SystemOnly,
+    /// Not known when the script is written (snippet-only mode): any of the above.
+    Unknown,
+    /// A case whose body the az-cli layer did not observe (only the system-assigned identity, removed).
+    Unobserved,
+}
+
+/// The observed facts about `az {g} identity assign|remove`. `assign`: `Some(true)` when it
+/// enables the system-assigned identity next to user-assigned ones; `guarded`: the script checks
+/// the etag first (the plan knew it).
+pub(crate) fn identity_facts(
+    kind: TargetKind,
+    guarded: bool,
+    assign: Option<bool>,
+    remove: Option<RemoveShape>,
+) -> Vec<String> {
+    let g = kind.cli_group();
+    let noun = kind.noun();
+    let mut l = Vec::new();
+    if assign.is_none() && remove.is_none() {
+        return l;
+    }
+    l.push(observed(&format!(
+        "az {g} identity assign|remove send no If-Match (the app does): {}",
+        if guarded {
+            "the etag check below is the only guard; a change landing between it and az's write was merged, not lost."
+        } else {
+            "nothing guards against a concurrent change; a change landing before az's own read was merged, not lost."
+        }
+    )));
+    l.push(observed(&format!(
+        "az reads the {noun} itself first (Compute api-version 2026-04-01), then PATCHes (2024-11-01)."
+    )));
+    if let Some(enables_system) = assign {
+        l.push(observed(&format!(
+            "az {g} identity assign sends the ids it adds as {{}} and spells the type \"SystemAssigned,UserAssigned\" (no space; ARM reads both){}",
+            if enables_system {
+                "; enabling the system-assigned identity re-sends every attached user-assigned id as {}."
+            } else {
+                "."
+            }
+        )));
+    }
+    let unknown = remove == Some(RemoveShape::Unknown);
+    if remove == Some(RemoveShape::Ids) || unknown {
+        l.push(observed(&format!(
+            "az {g} identity remove sends only the removed ids as null (the app also re-sends the kept ones as {{}})."
+        )));
+    }
+    if remove == Some(RemoveShape::AllGone) || unknown {
+        l.push(observed(&format!(
+            "az {g} identity remove{} sends {{\"type\": \"None\", \"userAssignedIdentities\": null}} (the app: {{\"type\": \"None\"}}).",
+            if unknown { ", when nothing remains," } else { "" }
+        )));
+    }
+    if remove == Some(RemoveShape::SystemOnly) || unknown {
+        l.push(observed(&format!(
+            "az {g} identity remove --identities [system]{} sends {{\"type\": \"UserAssigned\", \"userAssignedIdentities\": {}}} (the app re-sends the kept ids as {{}}).",
+            if unknown { ", while user-assigned ones stay," } else { "" },
+            if kind.is_vm() { "null" } else { "{}" }
+        )));
+    }
+    if assign.is_some() && remove.is_some() {
+        l.push(observed(&format!(
+            "this is two PATCHes (assign, then remove) where the app sends one: in between, the {noun} holds the union of both."
+        )));
+    }
+    l.push(observed(POLL_FACT));
+    l
+}
+
+/// The observed facts for the commands the idiomatic script runs.
+fn idiomatic_facts(plan: &ScriptPlan) -> Vec<String> {
+    match &plan.change {
+        Change::Identity {
+            target,
+            before,
+            after,
+        } => {
+            let (add, remove) = assign_and_remove(before, after);
+            let assign = (!add.is_empty())
+                .then_some(after.system && !before.system && !before.user.is_empty());
+            let shape = if !after.system && after.user.is_empty() && before.user.is_empty() {
+                RemoveShape::Unobserved
+            } else if !after.system && after.user.is_empty() {
+                RemoveShape::AllGone
+            } else if remove == ["[system]"] && !after.user.is_empty() {
+                RemoveShape::SystemOnly
+            } else {
+                RemoveShape::Ids
+            };
+            identity_facts(
+                target.kind,
+                plan.if_match().is_some(),
+                assign,
+                (!remove.is_empty()).then_some(shape),
+            )
+        }
+        Change::CreateScaleSet { .. }
+            if create_vmss::VmssModel::from_body(plan.create_body()).is_some() =>
+        {
+            vec![observed(
+                "az vmss create first lists the image's versions and then deploys an ARM template (Microsoft.Resources/deployments) instead of the app's PUT of the scale set.",
+            )]
+        }
+        Change::CreateScaleSet { .. } => vec![],
+        Change::CreateUserAssigned { .. } => vec![observed(&format!(
+            "az identity create uses ManagedIdentity api-version 2025-05-31-preview (the app: {}), the same body and no If-None-Match (the app sends *).",
+            api_versions::MANAGED_IDENTITY
+        ))],
+        Change::RoleAssignment { .. } => {
+            let name = plan
+                .requests()
+                .first()
+                .map(|r| last_segment(&r.path))
+                .unwrap_or_default();
+            vec![observed(&format!(
+                "az role assignment create names the assignment with its own new GUID, not the plan's {name}; same body and api-version (2022-04-01); no If-None-Match (the app sends *)."
+            ))]
+        }
+        Change::RemoveExtension {
+            target,
+            manual_upgrade,
+            ..
+        } => {
+            let mut l = Vec::new();
+            if target.kind.is_vm() {
+                l.push(observed(
+                    "az vm extension delete sends the app's DELETE of the extension (api-version 2024-11-01).",
+                ));
+            } else {
+                l.push(observed(
+                    "az vmss extension delete is a GET, then a PUT of the whole scale set (api-version 2026-04-01, no If-Match) instead of a DELETE.",
+                ));
+                l.push("# Racing autoscale, such a whole-model PUT can reset sku.capacity (and it rewrites every part of the model), so".into());
+                l.push("# this script sends the app's DELETE of the extension itself with az rest: it changes the extension only.".into());
+            }
+            if target.kind.is_vm() || *manual_upgrade {
+                l.push(observed(POLL_FACT));
+            }
+            l
+        }
+    }
+}
+
+/// The observed facts for an `az rest` script.
+fn rest_facts(plan: &ScriptPlan) -> Vec<String> {
+    let mut l = vec![observed(
+        "az rest sends exactly the request given (method, path, api-version, headers, body): the app's.",
+    )];
+    if plan.if_match().is_some() {
+        l.push(observed(
+            "on 412 (the resource changed since the plan) az rest prints ERROR: Precondition Failed(…) and exits 1; nothing is written.",
+        ));
+    }
+    l
+}
+
 pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
     let mut l = head(plan, lang, "Azure CLI (2.x)");
-    if let Some(n) = nothing_to_send(plan, lang) {
+    if let Some(n) = refused_or_noop(plan, lang) {
         l.extend(n);
         return finish(l);
     }
+    l.extend(idiomatic_facts(plan));
     l.extend(sign_in(lang, plan.cloud, subscription_of(&plan.change)));
     match &plan.change {
         Change::Identity {
@@ -217,19 +412,10 @@ pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
                 }
             }
             // add first, remove second: the resource never passes through an empty identity
-            let mut add: Vec<String> = Vec::new();
-            if after.system && !before.system {
-                add.push("[system]".into());
-            }
-            add.extend(added_users(before, after));
-            let mut remove: Vec<String> = Vec::new();
-            if before.system && !after.system {
-                remove.push("[system]".into());
-            }
-            remove.extend(removed_users(before, after));
+            let (add, remove) = assign_and_remove(before, after);
             if !add.is_empty() {
                 l.push(format!(
-                    "# az {g} identity assign reads the current identities and PATCHes the union: nothing is dropped."
+                    "# az {g} identity assign reads the current identities and PATCHes what it adds: nothing is dropped."
                 ));
                 let ids: Vec<String> = add.iter().map(|s| q(lang, s)).collect();
                 l.push(format!(
@@ -333,15 +519,12 @@ pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
                     kv(lang, "--vm-name", &target.name),
                     kv(lang, "--name", extension)
                 ));
-            } else {
-                l.push(format!(
-                    "az vmss extension delete {} {} {}",
-                    kv(lang, "--resource-group", &target.resource_group),
-                    kv(lang, "--vmss-name", &target.name),
-                    kv(lang, "--name", extension)
-                ));
+                l.extend(check_exit(lang));
+            } else if let Some(delete) = plan.requests().iter().find(|r| r.method == Method::Delete)
+            {
+                // not az vmss extension delete: a whole-model PUT (see the header)
+                l.extend(az_rest_lines(lang, 1, delete, Some(target), &plan.change));
             }
-            l.extend(check_exit(lang));
             if *manual_upgrade && !target.kind.is_vm() {
                 l.push("# upgradePolicy Manual: removing an extension changes the instance model, so upgrade the instances.".into());
                 l.push(format!(
@@ -355,6 +538,25 @@ pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
         }
     }
     finish(l)
+}
+
+/// The lines of a plan that sends nothing: a no-op says so and exits 0; a refusal prints its reason
+/// to standard error and stops with a non-zero exit (bash `exit 1`, PowerShell `throw`), so a
+/// pipeline can tell it from success. `None` when the plan sends requests.
+pub(crate) fn refused_or_noop(plan: &ScriptPlan, lang: Language) -> Option<Vec<String>> {
+    match &plan.outcome {
+        Outcome::Refused(reason) => Some(refuse(lang, reason)),
+        _ => nothing_to_send(plan, lang),
+    }
+}
+
+/// Stop with `reason` (nothing is sent): bash prints it to standard error and exits 1, PowerShell throws it.
+pub(crate) fn refuse(lang: Language, reason: &str) -> Vec<String> {
+    let msg = format!("Refused: {reason} No request is sent.");
+    match lang {
+        Language::Bash => vec![format!("echo {} >&2", sh_single(&msg)), "exit 1".into()],
+        Language::PowerShell => vec![format!("throw {}", ps_single(&msg))],
+    }
 }
 
 /// One `az rest` call (in PowerShell the body on standard input), then a wait when it starts a Compute
@@ -512,10 +714,11 @@ pub(crate) fn rest(plan: &ScriptPlan, lang: Language) -> String {
         lang,
         "Azure CLI, exact REST (az rest: the same method, path, api-version, headers and body the app sends)",
     );
-    if let Some(n) = nothing_to_send(plan, lang) {
+    if let Some(n) = refused_or_noop(plan, lang) {
         l.extend(n);
         return finish(l);
     }
+    l.extend(rest_facts(plan));
     l.extend(sign_in(lang, plan.cloud, subscription_of(&plan.change)));
     l.push(
         "# A --url without a host is sent to the ARM endpoint of the cloud selected above.".into(),

@@ -363,6 +363,25 @@ fn az(req: &SnippetRequest) -> String {
     finish(super::powershell::with_requires(l))
 }
 
+/// The observed facts (tests/az-cli) for the az commands a snippet runs.
+fn cli_facts(req: &SnippetRequest) -> Vec<String> {
+    use super::cli::{RemoveShape, identity_facts, observed};
+    let kind = req.target.kind;
+    match &req.intent {
+        Intent::EnableSystem => identity_facts(kind, false, Some(true), None),
+        Intent::AddUser(_) => identity_facts(kind, false, Some(false), None),
+        Intent::RemoveSystem | Intent::RemoveUser(_) => {
+            identity_facts(kind, false, None, Some(RemoveShape::Unknown))
+        }
+        Intent::SetExact { system, .. } => {
+            identity_facts(kind, false, Some(*system), Some(RemoveShape::Unknown))
+        }
+        Intent::RemoveAll => vec![observed(
+            "az rest sends exactly the request given (method, path, api-version, headers, body): the app's.",
+        )],
+    }
+}
+
 fn cli(req: &SnippetRequest, lang: Language) -> String {
     use super::cli::{az_rest_lines, check_exit, kv};
     let q = |s: &str| match lang {
@@ -382,20 +401,25 @@ fn cli(req: &SnippetRequest, lang: Language) -> String {
         t.kind.noun(),
         comment_safe(&t.name)
     ));
+    let wants_system = matches!(req.intent, Intent::EnableSystem)
+        || matches!(req.intent, Intent::SetExact { system: true, .. });
+    if wants_system && t.kind == TargetKind::ScaleSetFlexible {
+        l.extend(super::cli::refuse(
+            lang,
+            &format!(
+                "Scale set '{}' uses Flexible orchestration, which accepts only UserAssigned or None identities: Azure rejects a system-assigned identity there (400 InvalidParameter). Use a user-assigned identity, or enable the system-assigned identity on each member VM.",
+                t.name
+            ),
+        ));
+        return finish(l);
+    }
+    l.extend(cli_facts(req));
     l.extend(super::cli::sign_in(lang, req.cloud, &t.subscription_id));
     let rn = format!(
         "{} {}",
         kv(lang, "--resource-group", &t.resource_group),
         kv(lang, "--name", &t.name)
     );
-    let wants_system = matches!(req.intent, Intent::EnableSystem)
-        || matches!(req.intent, Intent::SetExact { system: true, .. });
-    if wants_system && t.kind == TargetKind::ScaleSetFlexible {
-        l.push(
-            "# Refused: a Flexible scale set accepts only UserAssigned or None identities.".into(),
-        );
-        return finish(l);
-    }
     let label = format!("{} '{}'", t.kind.noun(), t.name);
     let show = format!("az {g} show {rn}");
     match lang {
