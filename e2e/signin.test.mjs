@@ -284,7 +284,8 @@ test('a token for the wrong audience: ARM answers 401 and the app says what to f
     const r = await checkArm(b.page);
     assert.equal(r.notice, null);
     assert.match(r.error, /^ARM refused the request \(401 InvalidAuthenticationTokenAudience\): The access token has been obtained for wrong audience or resource 'https:\/\/management\.usgovcloudapi\.net'/);
-    assert.match(r.error, /issued for another audience than this ARM endpoint \(http:\/\/127\.0\.0\.1:\d+\) accepts: the app asked for the scope https:\/\/management\.usgovcloudapi\.net\/user_impersonation\. Check the cloud/);
+    // the one wording (arm-client's hint): what is wrong, what to change, the endpoint and the scope asked for
+    assert.match(r.error, /issued for another ARM endpoint \(audience\) than this one accepts: check the cloud \(and armAudience\) in the app's configuration \(config\.json\), then sign in again\. This ARM endpoint is http:\/\/127\.0\.0\.1:\d+; the app asked for the scope https:\/\/management\.usgovcloudapi\.net\/user_impersonation\./);
     const last = check.received.slice(-2);
     assert.deepEqual(last.map((x) => x.code), ['InvalidAuthenticationTokenAudience', 'InvalidAuthenticationTokenAudience'], 'one retry with a fresh token, then the error');
     await screenshot(b.page, 'signin-wrong-audience');
