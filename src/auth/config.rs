@@ -75,7 +75,11 @@ fn origin_of(url: &str) -> Option<(String, String)> {
         return None;
     }
     let host_port = rest.split(['/', '?', '#']).next()?.to_ascii_lowercase();
-    if host_port.is_empty() || host_port.contains('@') || host_port.contains(char::is_whitespace) {
+    // `\` is a path separator to a browser (`https://evil.example\good.example` goes to evil.example)
+    if host_port.is_empty()
+        || host_port.contains(['@', '\\'])
+        || host_port.contains(char::is_whitespace)
+    {
         return None;
     }
     Some((format!("{scheme}://{host_port}"), host_port))
@@ -123,6 +127,7 @@ pub fn is_loopback(host_port: &str) -> bool {
 /// use identity_wizard::auth::config::endpoint_origin;
 /// assert_eq!(endpoint_origin("armEndpoint", "http://127.0.0.1:4000/x").unwrap(), "http://127.0.0.1:4000");
 /// assert!(endpoint_origin("armEndpoint", "http://arm.contoso.test").unwrap_err().contains("only on this machine"));
+/// assert!(endpoint_origin("armEndpoint", "https://evil.example\\management.azure.com").is_err());
 /// ```
 pub fn endpoint_origin(field: &str, url: &str) -> Result<String, String> {
     let (origin, host_port) =
