@@ -306,14 +306,15 @@ fn idiomatic_facts(plan: &ScriptPlan) -> Vec<String> {
                 (!remove.is_empty()).then_some(shape),
             )
         }
-        Change::CreateScaleSet { .. }
-            if create_vmss::VmssModel::from_body(plan.create_body()).is_some() =>
+        Change::Create { target, .. }
+            if !target.kind.is_vm()
+                && create::VmssModel::from_body(plan.create_body()).is_some() =>
         {
             vec![observed(
                 "az vmss create first lists the image's versions and then deploys an ARM template (Microsoft.Resources/deployments) instead of the app's PUT of the scale set.",
             )]
         }
-        Change::CreateScaleSet { .. } => vec![],
+        Change::Create { .. } => vec![],
         Change::CreateUserAssigned { .. } => vec![observed(&format!(
             "az identity create uses ManagedIdentity api-version 2025-05-31-preview (the app: {}), the same body and no If-None-Match (the app sends *).",
             api_versions::MANAGED_IDENTITY
