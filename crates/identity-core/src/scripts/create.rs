@@ -811,4 +811,46 @@ mod tests {
             assert!(sh.contains("az rest --method put"), "{key}");
         }
     }
+
+    /// The same for a VM: the New-AzVMConfig chain is not generated for a body it would not
+    /// carry whole; the Az PowerShell flavour is then the exact PUT.
+    #[test]
+    fn an_unknown_part_of_a_vm_body_falls_back_to_the_exact_put() {
+        let s = VmSpec {
+            subscription: "00000000-0000-0000-0000-000000000000".into(),
+            resource_group: "rg".into(),
+            name: "vm1".into(),
+            location: "westeurope".into(),
+            size: "Standard_B2s".into(),
+            image: ImagePreset::UbuntuLts,
+            subnet_id: spec().subnet_id,
+            admin_username: "azureuser".into(),
+            admin_auth: AdminAuth::SshPublicKey("ssh-ed25519 AAAAC3Nza me@host".into()),
+            identity: IdentityRequest {
+                system_assigned: true,
+                user_assigned: vec![],
+            },
+        };
+        assert!(VmModel::from_body(&s.body()).is_some());
+        for (ptr, key) in [
+            ("", "zones"),
+            ("/properties", "securityProfile"),
+            ("/properties/hardwareProfile", "vmSizeProperties"),
+            ("/properties/osProfile", "customData"),
+            ("/properties/networkProfile", "networkInterfaces"),
+        ] {
+            let mut body = s.body();
+            body.pointer_mut(ptr).unwrap()[key] = serde_json::json!("x");
+            assert_eq!(VmModel::from_body(&body), None, "{ptr}/{key}");
+            let mut plan = create_vm(&s);
+            if let crate::plan::Outcome::Requests(r) = &mut plan.outcome {
+                r[0].body = Some(body);
+            }
+            let sp = ScriptPlan::from_vm(Cloud::AzureCloud, &s, &plan);
+            let ps = generate(&sp, Flavour::AzPowerShell).text;
+            assert!(!ps.contains("New-AzVMConfig -VMName"), "{key}");
+            assert!(!ps.contains("= New-AzNetworkInterface"), "{key}");
+            assert!(ps.contains("Invoke-RestMethod -Method Put"), "{key}");
+        }
+    }
 }
