@@ -318,12 +318,13 @@ test('create a Linux VM with system-assigned + a new user-assigned identity: sam
   assert.equal(body.properties.networkProfile.networkInterfaceConfigurations[0].properties.ipConfigurations[0].properties.subnet.id, web);
   assert.equal(body.properties.osProfile.computerName, name);
   assert.equal(body.properties.osProfile.linuxConfiguration.ssh.publicKeys[0].keyData, SSH);
-  // the VM's scripts: Az PowerShell sends the exact PUT (If-None-Match: *), az vm create assigns both
-  // identities, az rest is the exact PUT
+  // the VM's scripts: Az PowerShell builds it with New-AzNetworkInterface + New-AzVMConfig -IdentityType …
+  // New-AzVM -IfNoneMatch '*', az vm create assigns both identities, az rest is the exact PUT
   const vmScripts = page.locator('#scripts');
   const ps = await vmScripts.locator('pre').innerText();
-  assert.match(ps, new RegExp(`/virtualMachines/${name}\\?api-version=`));
-  assert.match(ps, /'If-None-Match' = '\*'/);
+  assert.match(ps, /^\$nic = New-AzNetworkInterface /m);
+  assert.match(ps, /^\$vm = New-AzVMConfig -VMName \$vmName -VMSize 'Standard_B2s' -IdentityType SystemAssignedUserAssigned -IdentityId \$identityIds$/m);
+  assert.match(ps, /^New-AzVM -ResourceGroupName \$resourceGroupName -Location \$location -VM \$vm -IfNoneMatch '\*'$/m);
   await vmScripts.locator('#tab-cli-bash').click();
   const cli = await vmScripts.locator('pre').innerText();
   assert.match(cli, new RegExp(`az vm create .*--name '${name}'`));

@@ -1969,6 +1969,275 @@ fn az_powershell_create_chain_builds_the_plans_body() {
     assert!(n >= 6, "{n}");
 }
 
+/// The Az PowerShell VM chain read back by a model of the cmdlets' semantics into a PUT body:
+/// `New-AzVMConfig` (size, identity), `Set-AzVMOperatingSystem` (computer name, the credential's
+/// user, Linux / Windows settings), `Add-AzVMSshPublicKey`, `Set-AzVMSourceImage`,
+/// `Set-AzVMOSDisk`, `New-AzVM -Location`. The NIC resource (`New-AzNetworkInterface -Name
+/// -SubnetId -IpConfigurationName`, attached by `Add-AzVMNetworkInterface -Id $nic.Id [-Primary]`)
+/// is read back as the NIC configuration the PUT has in its place.
+fn body_from_az_vm_chain(text: &str, cat: &Catalogue) -> Value {
+    let mut body = json!({});
+    let set = |body: &mut Value, ptr: &str, v: Value| {
+        let mut cur = body;
+        for part in ptr.trim_start_matches('/').split('/') {
+            if cur.get(part).is_none() {
+                cur[part] = json!({});
+            }
+            cur = &mut cur[part];
+        }
+        *cur = v;
+    };
+    let has = |inv: &Invocation, p: &str| inv.named.iter().any(|(n, _)| n == p);
+    let var = |name: &str| {
+        let v = assignments(text, name);
+        assert_eq!(v.len(), 1, "${name}: {v:?}");
+        v[0].clone()
+    };
+    let os = "/properties/osProfile";
+    let mut nic: Option<Value> = None;
+    for inv in invocations(text, &|c, p| cat.is_switch(c, p)) {
+        match inv.name.as_str() {
+            "New-AzNetworkInterface" => {
+                assert!(word_on_line(text, inv.line, "Name").as_deref() == Some("$nicName"));
+                assert!(!has(&inv, "Force"), "never -Force");
+                nic = Some(
+                    json!({"name": var("nicName"), "properties": {"ipConfigurations": [{
+                        "name": lit1(&inv, "IpConfigurationName").unwrap(),
+                        "properties": {"subnet": {"id": lit1(&inv, "SubnetId").unwrap()}}
+                    }]}}),
+                );
+            }
+            "New-AzVMConfig" => {
+                assert_eq!(
+                    word_on_line(text, inv.line, "VMName").as_deref(),
+                    Some("$vmName")
+                );
+                set(
+                    &mut body,
+                    "/properties/hardwareProfile/vmSize",
+                    json!(lit1(&inv, "VMSize").unwrap()),
+                );
+                if let Some(t) = lit1(&inv, "IdentityType") {
+                    let wire = match t.as_str() {
+                        "SystemAssignedUserAssigned" => "SystemAssigned, UserAssigned",
+                        other => other,
+                    };
+                    set(&mut body, "/identity/type", json!(wire));
+                    if has(&inv, "IdentityId") {
+                        let ids = array_assignment(text, "identityIds").unwrap();
+                        let map: serde_json::Map<String, Value> =
+                            ids.into_iter().map(|i| (i, json!({}))).collect();
+                        set(
+                            &mut body,
+                            "/identity/userAssignedIdentities",
+                            Value::Object(map),
+                        );
+                    }
+                }
+            }
+            "Set-AzVMOperatingSystem" => {
+                set(
+                    &mut body,
+                    &format!("{os}/computerName"),
+                    json!(lit1(&inv, "ComputerName").unwrap()),
+                );
+                assert_eq!(
+                    word_on_line(text, inv.line, "Credential").as_deref(),
+                    Some("$adminCredential")
+                );
+                assert!(text.contains(
+                    "$adminCredential = [System.Management.Automation.PSCredential]::new($adminUsername, $adminPassword)"
+                ));
+                let user = var("adminUsername");
+                set(&mut body, &format!("{os}/adminUsername"), json!(user));
+                if text.contains("$adminPassword = Read-Host -AsSecureString") {
+                    set(
+                        &mut body,
+                        &format!("{os}/adminPassword"),
+                        json!(ADMIN_PASSWORD_SLOT),
+                    );
+                } else {
+                    assert!(has(&inv, "DisablePasswordAuthentication"), "{text}");
+                }
+                if has(&inv, "Linux") {
+                    set(
+                        &mut body,
+                        &format!("{os}/linuxConfiguration/disablePasswordAuthentication"),
+                        json!(has(&inv, "DisablePasswordAuthentication")),
+                    );
+                } else {
+                    assert!(has(&inv, "Windows"));
+                    set(
+                        &mut body,
+                        &format!("{os}/windowsConfiguration/provisionVMAgent"),
+                        json!(!has(&inv, "DisableVMAgent")),
+                    );
+                    set(
+                        &mut body,
+                        &format!("{os}/windowsConfiguration/enableAutomaticUpdates"),
+                        json!(has(&inv, "EnableAutoUpdate")),
+                    );
+                }
+            }
+            "Add-AzVMSshPublicKey" => {
+                let ptr = format!("{os}/linuxConfiguration/ssh/publicKeys");
+                let key = json!({"path": lit1(&inv, "Path").unwrap(), "keyData": lit1(&inv, "KeyData").unwrap()});
+                match body.pointer_mut(&ptr) {
+                    Some(Value::Array(a)) => a.push(key),
+                    _ => set(&mut body, &ptr, json!([key])),
+                }
+            }
+            "Set-AzVMSourceImage" => {
+                for (p, k) in [
+                    ("PublisherName", "publisher"),
+                    ("Offer", "offer"),
+                    ("Skus", "sku"),
+                    ("Version", "version"),
+                ] {
+                    set(
+                        &mut body,
+                        &format!("/properties/storageProfile/imageReference/{k}"),
+                        json!(lit1(&inv, p).unwrap()),
+                    );
+                }
+            }
+            "Set-AzVMOSDisk" => {
+                for (p, ptr) in [
+                    ("CreateOption", "createOption"),
+                    ("Caching", "caching"),
+                    ("StorageAccountType", "managedDisk/storageAccountType"),
+                ] {
+                    if let Some(v) = lit1(&inv, p) {
+                        set(
+                            &mut body,
+                            &format!("/properties/storageProfile/osDisk/{ptr}"),
+                            json!(v),
+                        );
+                    }
+                }
+            }
+            "Add-AzVMNetworkInterface" => {
+                assert_eq!(
+                    word_on_line(text, inv.line, "Id").as_deref(),
+                    Some("$nic.Id")
+                );
+                let mut n = nic.take().expect("New-AzNetworkInterface first");
+                if has(&inv, "Primary") {
+                    n["properties"]["primary"] = json!(true);
+                }
+                set(
+                    &mut body,
+                    "/properties/networkProfile/networkInterfaceConfigurations",
+                    json!([n]),
+                );
+            }
+            "New-AzVM" => {
+                assert_eq!(
+                    word_on_line(text, inv.line, "Location").as_deref(),
+                    Some("$location")
+                );
+                set(&mut body, "/location", json!(var("location")));
+            }
+            _ => {}
+        }
+    }
+    body
+}
+
+/// The Az PowerShell VM create is the idiomatic chain (New-AzNetworkInterface, New-AzVMConfig
+/// -IdentityType, the profile cmdlets, New-AzVM -IfNoneMatch '*'), bound to real parameter sets;
+/// read back by the cmdlet model it is the plan's PUT body, save the NIC's form (a resource, not
+/// a configuration: no networkApiVersion), and it stops first if the VM or the NIC exists.
+#[test]
+fn az_powershell_vm_create_chain_builds_the_plans_body() {
+    let cat = Catalogue::az();
+    let mut n = 0;
+    for (name, spec) in vm_specs() {
+        let p = create_vm(&spec);
+        let sp = ScriptPlan::from_vm(Cloud::AzureCloud, &spec, &p);
+        let Outcome::Requests(reqs) = &sp.outcome else {
+            continue;
+        };
+        let text = generate(&sp, Flavour::AzPowerShell).text;
+        check_powershell(name, Flavour::AzPowerShell, &text, &cat);
+        assert!(
+            !text.contains("Invoke-RestMethod"),
+            "{name}: fell back to REST\n{text}"
+        );
+        let mut want = reqs[0].body.clone().unwrap();
+        let np = want["properties"]["networkProfile"]
+            .as_object_mut()
+            .unwrap();
+        assert!(np.remove("networkApiVersion").is_some());
+        assert!(
+            text.contains("networkApiVersion belongs to NIC configurations"),
+            "{text}"
+        );
+        let built = body_from_az_vm_chain(&text, &cat);
+        assert_eq!(built, want, "{name}\n{text}");
+
+        let bound = cat.check_script(&text).unwrap();
+        let set_of = |c: &str| {
+            bound
+                .iter()
+                .find(|(x, _)| x == c)
+                .map(|(_, s)| s.clone())
+                .unwrap_or_else(|| panic!("{name}: {c} not bound: {bound:?}"))
+        };
+        assert_eq!(set_of("New-AzVMConfig"), "ExplicitIdentityParameterSet");
+        assert_eq!(set_of("New-AzVM"), "DefaultParameterSet");
+        assert_eq!(set_of("New-AzNetworkInterface"), "SetByResourceId");
+        assert_eq!(set_of("Add-AzVMNetworkInterface"), "GetNicFromNicId");
+        assert_eq!(
+            set_of("Set-AzVMOperatingSystem"),
+            if spec.image.os() == identity_core::naming::OsType::Windows {
+                "Windows"
+            } else {
+                "Linux"
+            }
+        );
+        let invs = invocations(&text, &|c, p| cat.is_switch(c, p));
+        let line_of = |c: &str| invs.iter().find(|i| i.name == c).unwrap().line;
+        let new = invs.iter().find(|i| i.name == "New-AzVM").unwrap();
+        assert_eq!(lit1(new, "IfNoneMatch").as_deref(), Some("*"));
+        // both existence checks run before anything is created
+        assert!(
+            line_of("Get-AzVM") < line_of("New-AzNetworkInterface"),
+            "{text}"
+        );
+        assert!(
+            line_of("Get-AzNetworkInterface") < line_of("New-AzNetworkInterface"),
+            "{text}"
+        );
+        assert!(text.contains(&format!(
+            "creates a NIC resource named '{}'",
+            want["properties"]["networkProfile"]["networkInterfaceConfigurations"][0]["name"]
+                .as_str()
+                .unwrap()
+        )));
+        assert!(text.starts_with("#Requires -Modules @{ ModuleName = 'Az.Accounts'; ModuleVersion = '3.0.0' }, @{ ModuleName = 'Az.Compute'; ModuleVersion = '8.0.0' }, 'Az.Network'"), "{text}");
+        assert_eq!(
+            assignments(&text, "resourceGroupName"),
+            vec![spec.resource_group.clone()]
+        );
+        assert_eq!(assignments(&text, "vmName"), vec![spec.name.clone()]);
+        // the password stays a SecureString: read by Read-Host, put in the PSCredential, never
+        // turned into plain text nor into a command's argument
+        for line in text.lines().filter(|l| l.contains("$adminPassword")) {
+            assert!(
+                line.starts_with("$adminPassword = Read-Host -AsSecureString -Prompt ")
+                    || line == "$adminPassword = [System.Security.SecureString]::new()"
+                    || line == "$adminPassword.AppendChar(' ')"
+                    || line
+                        == "$adminCredential = [System.Management.Automation.PSCredential]::new($adminUsername, $adminPassword)",
+                "{name}: {line}"
+            );
+        }
+        n += 1;
+    }
+    assert_eq!(n, 3);
+}
+
 /// Options that take several values (nargs '+' / '*'): the words up to the next `--option`.
 fn args_after(call: &[String], flag: &str) -> Option<Vec<String>> {
     let i = call.iter().position(|a| a == flag)?;
@@ -2366,8 +2635,7 @@ fn cli_vm_create_carries_the_plans_body_and_stops_if_the_vm_exists() {
 }
 
 /// The VM create's exact forms send the plan's PUT with the password read at run time; the
-/// Az PowerShell flavour is that exact PUT too (the idiomatic chain needs a NIC resource the
-/// plan does not create), and it says why.
+/// Az PowerShell chain reads it as a SecureString into the credential.
 #[test]
 fn create_vm_password_is_read_at_run_time_and_sent_exactly() {
     for (name, spec) in vm_specs() {
@@ -2403,10 +2671,17 @@ fn create_vm_password_is_read_at_run_time_and_sent_exactly() {
         );
         let az = generate(&sp, Flavour::AzPowerShell).text;
         assert!(
-            az.contains("New-AzNetworkInterface") && az.contains("'If-None-Match' = '*'"),
+            az.contains("New-AzVM ") && az.contains(" -IfNoneMatch '*'"),
             "{name}"
         );
-        assert!(!az.contains("New-AzVM "), "{name}");
+        if let AdminAuth::Password(_) = spec.admin_auth {
+            // the password is read as a SecureString and goes in a PSCredential, never in argv
+            assert!(
+                az.contains("$adminPassword = Read-Host -AsSecureString")
+                    && az.contains("-Credential $adminCredential"),
+                "{name}"
+            );
+        }
     }
 }
 
@@ -2551,6 +2826,10 @@ mod create_fuzz {
             let ps = generate(&sp, Flavour::AzPowerShell).text;
             prop_assert!(syntax_errors(&ps).is_empty(), "{:?}\n{}", syntax_errors(&ps), ps);
             prop_assert!(cat.check_script(&ps).is_ok(), "{:?}", cat.check_script(&ps));
+            // the New-AzVMConfig chain, read back, is the body (the NIC as a resource)
+            let mut want = body.clone();
+            want["properties"]["networkProfile"].as_object_mut().unwrap().remove("networkApiVersion");
+            prop_assert_eq!(body_from_az_vm_chain(&ps, &cat), want);
 
             let sh = generate(&sp, Flavour::CliBash).text;
             let calls = run_bash_full(&sh, None, &[], "", "");

@@ -1,7 +1,7 @@
 //! The idiomatic forms of a create plan. A scale set: the `New-AzVmssConfig … -IdentityType …`
 //! chain with `New-AzVmss` (Az PowerShell) and `az vmss create --assign-identity …` (Azure CLI).
-//! A VM: `az vm create --assign-identity …` (Azure CLI); in Az PowerShell the exact PUT, with why
-//! (see [`vm_az_powershell`]).
+//! A VM: `az vm create --assign-identity …` (Azure CLI) and `New-AzNetworkInterface` with the
+//! `New-AzVMConfig … -IdentityType …` chain and `New-AzVM` (Az PowerShell, see [`vm_az_powershell`]).
 //!
 //! Both are derived from the plan's PUT body (the very request the app sends), so they cannot
 //! drift from it; what a tool cannot express exactly is said in a comment of the script.
@@ -570,20 +570,170 @@ pub(crate) fn vm_cli(
     l
 }
 
-/// The Az PowerShell form of a create-VM plan: the exact PUT, with why. The idiomatic chain
-/// (`New-AzVMConfig -IdentityType …`, `Set-AzVMOperatingSystem`, `Set-AzVMSourceImage`,
-/// `Add-AzVMNetworkInterface`, `New-AzVM -IfNoneMatch`) attaches an existing NIC *resource*
-/// (`New-AzNetworkInterface`, Az.Network) by id; no cmdlet parameter sets a NIC configuration,
-/// and the profile cmdlets are not in the checked cmdlet catalogue, so the script would have to
-/// create a resource the plan does not create or use unchecked names.
-pub(crate) fn vm_az_powershell(plan: &ScriptPlan) -> Vec<String> {
+/// `try { $x = <get> -ResourceGroupName … -Name … -ErrorAction Stop } catch { NotFound → none }`,
+/// then stop with `message` if it exists.
+fn ps_stop_if_exists(var: &str, get: &str, rg: &str, name: &str, message: &str) -> Vec<String> {
+    vec![
+        format!("${var} = $null"),
+        format!(
+            "try {{ ${var} = {get} -ResourceGroupName {} -Name {} -ErrorAction Stop }}",
+            ps_single(rg),
+            ps_single(name)
+        ),
+        "catch { if (\"$_\" -notmatch 'NotFound|not found|was not found') { throw } }".into(),
+        format!("if (${var}) {{ throw {} }}", ps_single(message)),
+    ]
+}
+
+/// The Az PowerShell form of a create-VM plan (after sign-in): `New-AzNetworkInterface` (the NIC
+/// as a resource: no cmdlet parameter sets a NIC *configuration*), `New-AzVMConfig -IdentityType
+/// …`, `Set-AzVMOperatingSystem` (+ `Add-AzVMSshPublicKey`), `Set-AzVMSourceImage`,
+/// `Set-AzVMOSDisk`, `Add-AzVMNetworkInterface`, `New-AzVM -IfNoneMatch '*'`. The exact PUT stays
+/// available as the exact REST script.
+pub(crate) fn vm_az_powershell(
+    m: &VmModel,
+    target: &Resource,
+    after: &Identities,
+    change: &Change,
+) -> Vec<String> {
+    let rg = &target.resource_group;
     let mut l = vec![
-        "# Why not New-AzVMConfig -IdentityType … | Set-AzVMOperatingSystem | Set-AzVMSourceImage | Add-AzVMNetworkInterface | New-AzVM:".to_string(),
-        "# that chain attaches an existing NIC resource by id (made first with New-AzNetworkInterface, Az.Network), while the".into(),
-        "# app's PUT has no NIC resource: Compute creates the NIC from networkProfile.networkInterfaceConfigurations. No cmdlet".into(),
-        "# parameter sets a NIC configuration, so the exact PUT follows (If-None-Match: *, the same request the app sends).".into(),
+        "# Built with New-AzVMConfig and the profile cmdlets from the very body the app PUTs (exact form: the Az PowerShell exact script).".to_string(),
+        "# Different from the PUT: the PUT lets Azure create the NIC from networkProfile.networkInterfaceConfigurations (deleted".into(),
+        format!(
+            "# with the VM); no cmdlet parameter sets a NIC configuration, so this chain creates a NIC resource named '{}'",
+            comment_safe(&m.p.nic_name)
+        ),
+        "# (New-AzNetworkInterface, in the plan's subnet) and attaches it by id: it outlives the VM unless deleted.".into(),
+        format!("$resourceGroupName = {}", ps_single(rg)),
+        format!("$vmName = {}", ps_single(&target.name)),
+        format!("$location = {}", ps_single(&m.location)),
+        format!("$nicName = {}", ps_single(&m.p.nic_name)),
+        "# New-AzNetworkInterface has no -IfNoneMatch (-Force would overwrite a NIC of that name) and the NIC is made before".into(),
+        "# New-AzVM runs: so the script stops first if the VM or the NIC exists (not atomic; New-AzVM -IfNoneMatch '*' is).".into(),
     ];
-    l.extend(super::rest::exact_lines(plan));
+    l.extend(ps_stop_if_exists(
+        "existingVm",
+        "Get-AzVM",
+        rg,
+        &target.name,
+        &format!(
+            "A virtual machine named '{}' already exists in resource group '{rg}': choose another name.",
+            target.name
+        ),
+    ));
+    l.extend(ps_stop_if_exists(
+        "existingNic",
+        "Get-AzNetworkInterface",
+        rg,
+        &m.p.nic_name,
+        &format!(
+            "A network interface named '{}' already exists in resource group '{rg}': New-AzNetworkInterface would overwrite it. Delete it or choose another VM.",
+            m.p.nic_name
+        ),
+    ));
+    l.push(format!(
+        "$nic = New-AzNetworkInterface -Name $nicName -ResourceGroupName $resourceGroupName -Location $location -SubnetId {} -IpConfigurationName {}",
+        ps_single(&m.p.subnet_id),
+        ps_single(&m.p.ip_config_name)
+    ));
+
+    let mut cfg = format!(
+        "$vm = New-AzVMConfig -VMName $vmName -VMSize {}",
+        ps_single(&m.size)
+    );
+    if after.system || !after.user.is_empty() {
+        // -IdentityType takes the enum member name (SystemAssignedUserAssigned), not the ARM string.
+        cfg.push_str(&format!(" -IdentityType {}", after.ps_enum()));
+        if !after.user.is_empty() {
+            l.extend(super::powershell::ps_array("identityIds", &after.user));
+            cfg.push_str(" -IdentityId $identityIds");
+        }
+    }
+    l.push(cfg);
+
+    // OS profile: the admin user and password travel as a PSCredential.
+    if m.p.password {
+        l.extend(super::rest::ps_read_password(change).into_iter().take(2));
+    } else {
+        l.push("# No password (SSH keys only): Set-AzVMOperatingSystem takes the user name in a credential; its password is one".into());
+        l.push("# space, as in Microsoft's Linux VM quickstart, and -DisablePasswordAuthentication keeps it unused.".into());
+        l.push("$adminPassword = [System.Security.SecureString]::new()".into());
+        l.push("$adminPassword.AppendChar(' ')".into());
+    }
+    l.push(format!(
+        "$adminUsername = {}",
+        ps_single(&m.p.admin_username)
+    ));
+    l.push(
+        "$adminCredential = [System.Management.Automation.PSCredential]::new($adminUsername, $adminPassword)"
+            .into(),
+    );
+    let mut osp = format!(
+        "$vm = Set-AzVMOperatingSystem -VM $vm -{} -ComputerName {} -Credential $adminCredential",
+        if m.p.windows.is_some() {
+            "Windows"
+        } else {
+            "Linux"
+        },
+        ps_single(&m.computer_name)
+    );
+    if m.p.linux_disable_password == Some(true) {
+        osp.push_str(" -DisablePasswordAuthentication");
+    }
+    if let Some((agent, updates)) = m.p.windows {
+        osp.push_str(if agent {
+            " -ProvisionVMAgent"
+        } else {
+            " -DisableVMAgent"
+        });
+        if updates {
+            osp.push_str(" -EnableAutoUpdate");
+        }
+    }
+    l.push(osp);
+    for (path, key) in &m.p.ssh_keys {
+        l.push(format!(
+            "$vm = Add-AzVMSshPublicKey -VM $vm -KeyData {} -Path {}",
+            ps_single(key),
+            ps_single(path)
+        ));
+    }
+
+    // storage profile
+    let (p, o, sk, v) = &m.p.image;
+    l.push(format!(
+        "$vm = Set-AzVMSourceImage -VM $vm -PublisherName {} -Offer {} -Skus {} -Version {}",
+        ps_single(p),
+        ps_single(o),
+        ps_single(sk),
+        ps_single(v)
+    ));
+    let mut disk = format!(
+        "$vm = Set-AzVMOSDisk -VM $vm -CreateOption {}",
+        ps_single(&m.p.os_disk_create)
+    );
+    if let Some(c) = &m.p.os_disk_caching {
+        disk.push_str(&format!(" -Caching {}", ps_single(c)));
+    }
+    if let Some(t) = &m.p.os_disk_storage {
+        disk.push_str(&format!(" -StorageAccountType {}", ps_single(t)));
+    }
+    l.push(disk);
+
+    // network profile
+    let mut nic = "$vm = Add-AzVMNetworkInterface -VM $vm -Id $nic.Id".to_string();
+    if m.p.nic_primary == Some(true) {
+        nic.push_str(" -Primary");
+    }
+    l.push(nic);
+    if m.p.network_api_version.is_some() {
+        l.push("# networkProfile.networkApiVersion belongs to NIC configurations; with a NIC resource attached by id it is not set.".into());
+    }
+    l.push("# -IfNoneMatch '*': like the app's If-None-Match, an existing VM of that name is never overwritten (412 instead).".into());
+    l.push("# Still different from the PUT: New-AzVM sends the object built here with Az.Compute's own api-version and may add".into());
+    l.push("# its defaults (e.g. Trusted Launch for an image that supports it: see New-AzVM help), which the PUT does not set.".into());
+    l.push("New-AzVM -ResourceGroupName $resourceGroupName -Location $location -VM $vm -IfNoneMatch '*'".into());
     l
 }
 
@@ -659,6 +809,48 @@ mod tests {
                 "{key}"
             );
             assert!(sh.contains("az rest --method put"), "{key}");
+        }
+    }
+
+    /// The same for a VM: the New-AzVMConfig chain is not generated for a body it would not
+    /// carry whole; the Az PowerShell flavour is then the exact PUT.
+    #[test]
+    fn an_unknown_part_of_a_vm_body_falls_back_to_the_exact_put() {
+        let s = VmSpec {
+            subscription: "00000000-0000-0000-0000-000000000000".into(),
+            resource_group: "rg".into(),
+            name: "vm1".into(),
+            location: "westeurope".into(),
+            size: "Standard_B2s".into(),
+            image: ImagePreset::UbuntuLts,
+            subnet_id: spec().subnet_id,
+            admin_username: "azureuser".into(),
+            admin_auth: AdminAuth::SshPublicKey("ssh-ed25519 AAAAC3Nza me@host".into()),
+            identity: IdentityRequest {
+                system_assigned: true,
+                user_assigned: vec![],
+            },
+        };
+        assert!(VmModel::from_body(&s.body()).is_some());
+        for (ptr, key) in [
+            ("", "zones"),
+            ("/properties", "securityProfile"),
+            ("/properties/hardwareProfile", "vmSizeProperties"),
+            ("/properties/osProfile", "customData"),
+            ("/properties/networkProfile", "networkInterfaces"),
+        ] {
+            let mut body = s.body();
+            body.pointer_mut(ptr).unwrap()[key] = serde_json::json!("x");
+            assert_eq!(VmModel::from_body(&body), None, "{ptr}/{key}");
+            let mut plan = create_vm(&s);
+            if let crate::plan::Outcome::Requests(r) = &mut plan.outcome {
+                r[0].body = Some(body);
+            }
+            let sp = ScriptPlan::from_vm(Cloud::AzureCloud, &s, &plan);
+            let ps = generate(&sp, Flavour::AzPowerShell).text;
+            assert!(!ps.contains("New-AzVMConfig -VMName"), "{key}");
+            assert!(!ps.contains("= New-AzNetworkInterface"), "{key}");
+            assert!(ps.contains("Invoke-RestMethod -Method Put"), "{key}");
         }
     }
 }

@@ -171,8 +171,14 @@ pub(crate) fn cmdlets(plan: &ScriptPlan, fam: &Family) -> String {
         Change::Create { .. } if !fam.az => {
             l.push("# Not generated for AzureRM: use the Az PowerShell exact script or the az rest script.".into());
         }
-        Change::Create { target, .. } if target.kind.is_vm() => {
-            l.extend(create::vm_az_powershell(plan));
+        Change::Create { target, after, .. } if target.kind.is_vm() => {
+            match create::VmModel::from_body(plan.create_body()) {
+                Some(m) => l.extend(create::vm_az_powershell(&m, target, after, &plan.change)),
+                None => {
+                    l.push("# The create body has parts the New-AzVMConfig chain here does not express; the exact PUT follows.".into());
+                    l.extend(rest::exact_lines(plan));
+                }
+            }
         }
         Change::Create { target, after, .. } => {
             match create::VmssModel::from_body(plan.create_body()) {
@@ -314,6 +320,9 @@ pub(crate) fn stop_if_identity_exists(
 /// - Az.Resources 3.5.0: `New-AzRoleAssignment -ObjectType` (its change log).
 /// - Az.ManagedServiceIdentity: `New-AzUserAssignedIdentity -ResourceGroupName -Name -Location`, in
 ///   every version.
+/// - Az.Network: `New-AzNetworkInterface -Name -ResourceGroupName -Location -SubnetId
+///   -IpConfigurationName` and `Get-AzNetworkInterface -ResourceGroupName -Name`, in every version
+///   (AzureRM.Network had them already).
 /// - AzureRM: the versions of AzureRM 6.13.1 (the last 6.13; AzureRM 5.7 has no
 ///   `Update-AzureRmVmss -IdentityType`): AzureRM.Profile 5.8.2, AzureRM.Compute 5.9.1.
 fn module_of(cmdlet: &str) -> Option<(&'static str, Option<&'static str>)> {
@@ -337,6 +346,8 @@ fn module_of(cmdlet: &str) -> Option<(&'static str, Option<&'static str>)> {
             ("Az.Accounts", Some("3.0.0"))
         } else if az == "UserAssignedIdentity" {
             ("Az.ManagedServiceIdentity", None)
+        } else if az == "NetworkInterface" {
+            ("Az.Network", None)
         } else if az == "RoleAssignment" {
             ("Az.Resources", Some("3.5.0"))
         } else {

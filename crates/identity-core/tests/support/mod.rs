@@ -229,20 +229,20 @@ impl Catalogue {
     }
 
     /// Az 16.2.0 (tests/data/az-cmdlets.json) plus the VMSS profile cmdlets New-AzVmss needs
-    /// (tests/support/az-cmdlets-vmss-profile.json: their source is named in its `_source`).
+    /// (tests/support/az-cmdlets-vmss-profile.json) and the VM create chain's cmdlets
+    /// (tests/support/az-cmdlets-vm-profile.json); their source is named in each `_source`.
     pub fn az() -> Self {
         let mut c = Self::load("az-cmdlets.json");
-        let path = format!(
-            "{}/tests/support/az-cmdlets-vmss-profile.json",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        for (k, x) in v.as_object().unwrap() {
-            if !k.starts_with('_') {
-                assert!(
-                    c.cmdlets.insert(k.clone(), x.clone()).is_none(),
-                    "{k} twice"
-                );
+        for extra in ["az-cmdlets-vmss-profile.json", "az-cmdlets-vm-profile.json"] {
+            let path = format!("{}/tests/support/{extra}", env!("CARGO_MANIFEST_DIR"));
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            for (k, x) in v.as_object().unwrap() {
+                if !k.starts_with('_') {
+                    assert!(
+                        c.cmdlets.insert(k.clone(), x.clone()).is_none(),
+                        "{k} twice"
+                    );
+                }
             }
         }
         c
