@@ -25,6 +25,9 @@ pub enum Route {
     CreateScaleSet,
     /// `/create/identity`: create a user-assigned identity on its own.
     CreateIdentity,
+    /// `/inventory?…`: every scale set, VM and user-assigned identity; `query` is the view's filters and sort
+    /// ([`crate::inventory::view::Filter::to_query`], canonical: parsed and written again, without `?`).
+    Inventory { query: String },
     /// Anything else (the path as given).
     NotFound(String),
 }
@@ -94,6 +97,10 @@ impl Route {
         match l.as_slice() {
             [] => Route::Home,
             ["log"] => Route::ChangeLog,
+            ["inventory"] => Route::Inventory {
+                query: crate::inventory::view::Filter::from_query(query.trim_start_matches('?'))
+                    .to_query(),
+            },
             ["create", "scale-set"] => Route::CreateScaleSet,
             ["create", "identity"] => Route::CreateIdentity,
             ["snippets", _] => Route::Snippets {
@@ -146,6 +153,7 @@ impl Route {
             Route::ChangeLog => "/log".into(),
             Route::CreateScaleSet => "/create/scale-set".into(),
             Route::CreateIdentity => "/create/identity".into(),
+            Route::Inventory { .. } => "/inventory".into(),
             Route::NotFound(p) => p.clone(),
         }
     }
@@ -156,6 +164,7 @@ impl Route {
             Route::Resource {
                 wizard: Some(w), ..
             } => format!("?wizard={}", encode(w)),
+            Route::Inventory { query } if !query.is_empty() => format!("?{query}"),
             _ => String::new(),
         }
     }
@@ -189,10 +198,32 @@ mod tests {
             Route::ChangeLog,
             Route::CreateScaleSet,
             Route::CreateIdentity,
+            Route::Inventory { query: String::new() },
+            Route::Inventory { query: "q=web%20%26%20api&kind=vm&legacy=1&sort=subscription&desc=1".into() },
         ];
         for r in routes {
             assert_eq!(Route::parse(&r.path(), &r.query()), r, "{}", r.href());
         }
+    }
+
+    #[test]
+    fn inventory_query_is_canonical() {
+        assert_eq!(
+            Route::parse("/Inventory/", "?desc=1&sort=group&zzz=1&kind=vm"),
+            Route::Inventory {
+                query: "kind=vm&sort=group&desc=1".into()
+            }
+        );
+        assert_eq!(
+            Route::parse("/inventory", ""),
+            Route::Inventory {
+                query: String::new()
+            }
+        );
+        assert!(matches!(
+            Route::parse("/inventory/x", ""),
+            Route::NotFound(_)
+        ));
     }
 
     #[test]
