@@ -1,11 +1,13 @@
 //! The pages beyond the start page, loaded on first use.
 //!
-//! The production build (`--features split`, see `scripts/build`) cuts the wasm at
-//! [`load_pages`]: everything only the pages reach (pickers, resource page, wizards, review,
-//! scripts, create, the ARM operations) goes into a second module that the page fetches the
-//! first time a route other than the start page is shown. The first load carries the shell
-//! (header, sign-in, start page, footer) and nothing else. Without the feature (native tests,
-//! wasm-bindgen-test) the same function returns at once.
+//! The production build (`--features split`, see `scripts/build`) cuts the wasm at two split points:
+//! [`load_pages`] (everything only the pages reach: pickers, resource page, wizards, review, scripts,
+//! create, the ARM operations) and [`load_inventory`] (the inventory page, its table, filters and
+//! export). Each goes into a module of its own that the page fetches the first time one of its routes
+//! is shown; code both reach (the ARM client, the demo tenant) is a shared chunk fetched with
+//! whichever comes first. The first load carries the shell (header, sign-in, start page, footer) and
+//! nothing else. Without the feature (native tests, wasm-bindgen-test) the same functions return at
+//! once.
 
 use identity_core::route::Route;
 use std::cell::Cell;
@@ -14,8 +16,46 @@ use yew::prelude::*;
 /// Renders the page for a route other than the start page.
 pub type PageFn = fn(&Route) -> Html;
 
+/// The lazily loaded modules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Module {
+    /// Pickers, resource page, wizards, create, change log, snippets.
+    Pages,
+    /// The inventory page.
+    Inventory,
+}
+
+impl Module {
+    /// The module a route's page lives in.
+    pub fn of(route: &Route) -> Module {
+        match route {
+            Route::Inventory { .. } => Module::Inventory,
+            _ => Module::Pages,
+        }
+    }
+
+    fn slot(self) -> &'static std::thread::LocalKey<Cell<Option<PageFn>>> {
+        match self {
+            Module::Pages => &PAGES,
+            Module::Inventory => &INVENTORY,
+        }
+    }
+
+    fn loaded(self) -> Option<PageFn> {
+        self.slot().with(Cell::get)
+    }
+
+    async fn load(self) -> Result<PageFn, String> {
+        match self {
+            Module::Pages => load_pages().await.map_err(|e| e.to_string()),
+            Module::Inventory => load_inventory().await.map_err(|e| e.to_string()),
+        }
+    }
+}
+
 thread_local! {
     static PAGES: Cell<Option<PageFn>> = const { Cell::new(None) };
+    static INVENTORY: Cell<Option<PageFn>> = const { Cell::new(None) };
 }
 
 #[cfg(feature = "split")]
@@ -29,16 +69,35 @@ async fn load_pages() -> Result<PageFn, std::convert::Infallible> {
     Ok(crate::pages::render)
 }
 
-/// Start fetching the pages' module when a link to a page is pointed at or focused, so that the
-/// click that follows rarely waits (nothing is fetched before a user shows the intent; a failure
-/// here is silent: the page itself reports it when it is shown).
-pub fn warm() {
+#[cfg(feature = "split")]
+#[wasm_split_helpers::wasm_split(inventory, fallible, preload(preload_inventory))]
+fn load_inventory() -> Result<PageFn, wasm_split_helpers::SplitLoaderError> {
+    Ok(crate::inventory::render)
+}
+
+#[cfg(not(feature = "split"))]
+async fn load_inventory() -> Result<PageFn, std::convert::Infallible> {
+    Ok(crate::inventory::render)
+}
+
+/// Start fetching a page's module when a link to it is pointed at or focused, so that the click
+/// that follows rarely waits (nothing is fetched before a user shows the intent; a failure here is
+/// silent: the page itself reports it when it is shown).
+pub fn warm(route: &Route) {
     #[cfg(feature = "split")]
-    if PAGES.with(Cell::get).is_none() {
-        wasm_bindgen_futures::spawn_local(async {
-            let _ = preload_pages().await;
-        });
+    {
+        let m = Module::of(route);
+        if m.loaded().is_none() {
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = match m {
+                    Module::Pages => preload_pages().await,
+                    Module::Inventory => preload_inventory().await,
+                };
+            });
+        }
     }
+    #[cfg(not(feature = "split"))]
+    let _ = route;
 }
 
 #[derive(Properties, PartialEq)]
@@ -50,27 +109,30 @@ pub struct LazyPageProps {
 /// message, and a way to retry when the fetch fails).
 #[component]
 pub fn LazyPage(props: &LazyPageProps) -> Html {
-    let pages = use_state(|| PAGES.with(Cell::get));
+    let module = Module::of(&props.route);
+    let pages = use_state(|| None::<(Module, PageFn)>);
     let failed = use_state(|| None::<String>);
     let attempt = use_state(|| 0u32);
     {
         let (pages, failed) = (pages.clone(), failed.clone());
-        use_effect_with(*attempt, move |_| {
-            if pages.is_none() {
+        use_effect_with((*attempt, module), move |&(_, module)| {
+            if module.loaded().is_none() {
                 wasm_bindgen_futures::spawn_local(async move {
-                    match load_pages().await {
+                    match module.load().await {
                         Ok(f) => {
-                            PAGES.with(|p| p.set(Some(f)));
+                            module.slot().with(|p| p.set(Some(f)));
                             failed.set(None);
-                            pages.set(Some(f));
+                            pages.set(Some((module, f)));
                         }
-                        Err(e) => failed.set(Some(e.to_string())),
+                        Err(e) => failed.set(Some(e)),
                     }
                 });
             }
         });
     }
-    if let Some(render) = *pages {
+    // (the state is only a signal that a module arrived: which one is in the slot)
+    let arrived = (*pages).filter(|(m, _)| *m == module).map(|(_, f)| f);
+    if let Some(render) = module.loaded().or(arrived) {
         return render(&props.route);
     }
     match &*failed {

@@ -8,6 +8,7 @@ pub mod dom_id;
 pub mod download;
 pub mod guid;
 pub mod hooks;
+pub mod inventory;
 pub mod lazy;
 pub mod loader;
 pub mod nav;

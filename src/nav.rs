@@ -19,7 +19,7 @@ pub struct Nav {
 
 /// What to do when the user shows the intent to open a page (e.g. fetch its code).
 #[derive(Clone, Copy)]
-pub struct Warm(pub fn());
+pub struct Warm(pub fn(&Route));
 
 impl PartialEq for Warm {
     fn eq(&self, o: &Self) -> bool {
@@ -29,7 +29,7 @@ impl PartialEq for Warm {
 
 impl Default for Warm {
     fn default() -> Self {
-        Warm(|| {})
+        Warm(|_| {})
     }
 }
 
@@ -133,8 +133,9 @@ pub fn Link(props: &LinkProps) -> Html {
     });
     // a page other than the start page: its code may still have to be fetched
     let page = props.to != Route::Home;
-    let onpointerenter = page.then(|| Callback::from(move |_: PointerEvent| warm()));
-    let onfocus = page.then(|| Callback::from(move |_: FocusEvent| warm()));
+    let (a, b) = (props.to.clone(), props.to.clone());
+    let onpointerenter = page.then(|| Callback::from(move |_: PointerEvent| warm(&a)));
+    let onfocus = page.then(|| Callback::from(move |_: FocusEvent| warm(&b)));
     html! {
         <a href={props.to.href()} class={props.class.clone()} id={props.id.clone()} {onclick}
             {onpointerenter} {onfocus}>

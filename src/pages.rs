@@ -45,6 +45,7 @@ fn page(route: &Route) -> Html {
         Route::CreateScaleSet => html! { <create::CreateScaleSet /> },
         Route::CreateVm => html! { <create::CreateVm /> },
         Route::CreateIdentity => html! { <create::CreateIdentity /> },
-        Route::Home | Route::NotFound(_) => html! { <home::Home /> },
+        // (the inventory is its own module: `crate::lazy` never sends it here)
+        Route::Home | Route::NotFound(_) | Route::Inventory { .. } => html! { <home::Home /> },
     }
 }

@@ -311,3 +311,210 @@ async fn the_vm_create_page_and_its_link_from_the_catalogue() {
     let none = render_in_session(Mode::SnippetsOnly, false, || html! { <ScenarioList /> }).await;
     assert!(!none.contains(r#"href="/create/vm""#), "{none}");
 }
+
+// ---- the inventory page ----
+
+use identity_wizard::inventory::page::{InventoryPage, LoadState};
+use identity_wizard::inventory::run::{Loaded, Progress};
+
+/// `n` resources in two subscriptions (every third a VM, every fourth with the legacy extension, even ones using
+/// identity `id-0`), and two identities.
+fn inventory_of(n: usize) -> Rc<Loaded> {
+    use serde_json::json;
+    let ua = |k: usize| {
+        format!(
+            "/subscriptions/s1/resourceGroups/rg-ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-{k}"
+        )
+    };
+    let mut compute: Vec<serde_json::Value> = vec![];
+    for i in 0..n {
+        let sub = if i % 2 == 0 { "s1" } else { "s2" };
+        let vm = i % 3 == 0;
+        let (ty, name, seg) = if vm {
+            (
+                "microsoft.compute/virtualmachines",
+                format!("vm-{i:05}"),
+                "virtualMachines",
+            )
+        } else {
+            (
+                "microsoft.compute/virtualmachinescalesets",
+                format!("vmss-{i:05}"),
+                "virtualMachineScaleSets",
+            )
+        };
+        let identity = if i % 2 == 0 {
+            json!({"type": "UserAssigned", "userAssignedIdentities": {ua(0): {}}})
+        } else {
+            serde_json::Value::Null
+        };
+        let id = format!(
+            "/subscriptions/{sub}/resourceGroups/rg-{}/providers/Microsoft.Compute/{seg}/{name}",
+            i % 5
+        );
+        let mut row = json!({"id": id, "name": name, "type": ty, "subscriptionId": sub,
+            "resourceGroup": format!("rg-{}", i % 5), "location": "westeurope", "orchestrationMode": "Uniform",
+            "provisioningState": "Succeeded", "identity": identity});
+        if i % 4 == 0 {
+            if vm {
+                compute.push(json!({"id": format!("{id}/extensions/mi"), "type": "microsoft.compute/virtualmachines/extensions",
+                    "extensionType": "ManagedIdentityExtensionForLinux"}));
+            } else {
+                row["extensions"] =
+                    json!([{"properties": {"type": "ManagedIdentityExtensionForLinux"}}]);
+            }
+        }
+        compute.push(row);
+    }
+    let identities: Vec<serde_json::Value> = (0..2)
+        .map(|k| json!({"id": ua(k), "name": format!("id-{k}"), "subscriptionId": "s1", "resourceGroup": "rg-ids",
+            "principalId": format!("p-{k}"), "clientId": format!("c-{k}")}))
+        .collect();
+    let subscriptions = vec![
+        ("s1".to_string(), "Prod <main>".to_string()),
+        ("s2".to_string(), "Test".to_string()),
+    ];
+    let inv = identity_core::inventory::Inventory::from_rows(
+        &subscriptions,
+        &compute,
+        &identities,
+        &[],
+        &[],
+    );
+    Rc::new(Loaded {
+        inventory: Rc::new(inv),
+        partial: vec![],
+        subscriptions,
+    })
+}
+
+#[derive(Properties, PartialEq)]
+struct InvProps {
+    query: String,
+    state: LoadState,
+}
+
+#[component]
+fn InvInSession(p: &InvProps) -> Html {
+    html! {
+        <InSession mode={Mode::Demo} read_write={false}>
+            <InventoryPage query={p.query.clone()} initial={Some(p.state.clone())} />
+        </InSession>
+    }
+}
+
+/// Renders the page at `query` in the state `make` gives (a fn: the renderer wants what it is given to be `Send`).
+async fn render_inventory(query: &'static str, make: fn() -> LoadState) -> String {
+    yew::ServerRenderer::<InvInSession>::with_props(move || InvProps {
+        query: query.to_string(),
+        state: make(),
+    })
+    .render()
+    .await
+}
+
+/// The `<tbody>` of the resource table.
+fn resource_rows(html: &str) -> &str {
+    let t = &html[html.find(r#"id="inv-resources""#).expect("resource table")..];
+    &t[t.find("<tbody>").unwrap()..t.find("</tbody>").unwrap()]
+}
+
+#[tokio::test]
+async fn inventory_renders_only_the_rows_in_view_of_a_long_list() {
+    let html = render_inventory("", || LoadState::Done(inventory_of(12_500))).await;
+    let body = resource_rows(&html);
+    // the first screenful and the overscan below it, not 12,500 rows; two spacers keep the scroll height
+    let rows = body.matches("<tr").count();
+    assert_eq!(rows, 24 + 2, "{body}");
+    assert!(
+        body.contains("vm-00000") && !body.contains("vmss-12499"),
+        "{body}"
+    );
+    assert!(
+        html.contains("12500 of 12500 scale sets and VMs shown"),
+        "{html}"
+    );
+    assert!(html.contains(r#"aria-rowcount="12501""#), "{html}");
+    assert!(
+        html.contains(
+            "Complete: 12500 scale sets and VMs, 2 user-assigned identities in 2 subscriptions."
+        ),
+        "{html}"
+    );
+    assert_ids_unique_and_labels_resolve(&html);
+}
+
+#[tokio::test]
+async fn inventory_view_follows_the_query_and_escapes_names() {
+    let html = render_inventory("kind=vm&legacy=1&sort=name&desc=1", || {
+        LoadState::Done(inventory_of(40))
+    })
+    .await;
+    let body = resource_rows(&html);
+    // VMs (i % 3 == 0) with the legacy extension (i % 4 == 0): 0, 12, 24, 36 — descending by name
+    let names: Vec<&str> = body
+        .match_indices(">vm")
+        .map(|(i, _)| &body[i + 1..i + 9])
+        .collect();
+    assert_eq!(
+        names,
+        ["vm-00036", "vm-00024", "vm-00012", "vm-00000"],
+        "{body}"
+    );
+    assert!(html.contains("4 of 40 scale sets and VMs shown"), "{html}");
+    assert!(
+        html.contains(r#"<input checked type="checkbox" id="inv-kind-vm">"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<input type="checkbox" id="inv-kind-uniform">"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"aria-sort="descending""#), "{html}");
+    // a subscription name from Azure is text
+    assert!(
+        html.contains("Prod &lt;main&gt;") && !html.contains("<main>"),
+        "{html}"
+    );
+    // the identities: ids and users
+    let ids = &html[html.find(r#"id="inv-identities""#).unwrap()..];
+    assert!(
+        ids.contains("c-0") && ids.contains("p-0") && ids.contains(">20<"),
+        "id-0 is used by the 20 even rows: {ids}"
+    );
+    assert!(ids.contains(" and 15 more"), "{ids}");
+    assert_ids_unique_and_labels_resolve(&html);
+}
+
+#[tokio::test]
+async fn inventory_progress_wait_and_partial_are_shown_as_such() {
+    let html = render_inventory("", || {
+        LoadState::Loading(Progress {
+            loaded: 4_000,
+            total: 12_500,
+            requests: 5,
+            waiting: Some((4_200, arm_client::inventory::WaitReason::Quota)),
+            subscriptions: 100,
+        })
+    })
+    .await;
+    assert!(html.contains("Loaded 4000 of 12500 rows from 100 subscriptions (5 queries); waiting 5 s for the Resource Graph quota to reset"), "{html}");
+    assert!(
+        html.contains(r#"max="12500""#) && html.contains(r#"value="4000""#),
+        "{html}"
+    );
+    assert!(html.contains(">Cancel</button>"), "{html}");
+    let html = render_inventory("", || {
+        let mut l = (*inventory_of(3)).clone();
+        l.partial = vec![identity_wizard::inventory::run::partial_text(
+            &arm_client::inventory::Partial::Cancelled,
+        )];
+        LoadState::Done(Rc::new(l))
+    })
+    .await;
+    assert!(
+        html.contains("Partial result: ") && html.contains("you cancelled the load"),
+        "{html}"
+    );
+    assert!(!html.contains("Complete:"), "{html}");
+}

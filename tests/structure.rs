@@ -47,3 +47,22 @@ fn components_and_shared_modules_do_not_import_pages() {
         "nav.rs depends on the lazy pages"
     );
 }
+
+#[test]
+fn the_inventory_and_the_pages_do_not_import_each_other() {
+    // each is its own lazily loaded module (src/lazy.rs): an import either way would pull one into the other
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let inv = sources(&src.join("inventory"));
+    assert!(inv.len() >= 3, "{inv:?}");
+    for (path, text) in &inv {
+        assert!(!text.contains("crate::pages"), "{path} imports a page");
+    }
+    let mut pages = sources(&src.join("pages"));
+    pages.push(("pages.rs".into(), code(&src.join("pages.rs"))));
+    for (path, text) in &pages {
+        assert!(
+            !text.contains("crate::inventory"),
+            "{path} imports the inventory"
+        );
+    }
+}

@@ -54,6 +54,7 @@ pub fn Header() -> Html {
                     </div>
                 }
                 <AccountMenu />
+                <Link to={Route::Inventory { query: String::new() }} class="loglink" id="nav-inventory">{ "Inventory" }</Link>
                 <Link to={Route::ChangeLog} class="loglink">{ "Change log" }</Link>
             </div>
         </header>

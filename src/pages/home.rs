@@ -15,6 +15,12 @@ pub fn Home() -> Html {
                     Mode::SnippetsOnly => s.notice.clone().unwrap_or_else(|| "Snippet-only mode.".into()),
                 } }
             </div>
+            if s.mode != Mode::SnippetsOnly {
+                <p class="inv-start">
+                    <crate::nav::Link to={identity_core::route::Route::Inventory { query: String::new() }} id="start-inventory">{ "See the inventory" }</crate::nav::Link>
+                    { ": every scale set, VM and user-assigned identity you can read, who uses what, filtered and exported as CSV or JSON." }
+                </p>
+            }
             <ScenarioList />
         </>
     }

@@ -27,6 +27,9 @@ pub enum Route {
     CreateVm,
     /// `/create/identity`: create a user-assigned identity on its own.
     CreateIdentity,
+    /// `/inventory?…`: every scale set, VM and user-assigned identity; `query` (without `?`, as given) holds the
+    /// view's filters and sort ([`crate::inventory::view::Filter::from_query`] reads it).
+    Inventory { query: String },
     /// Anything else (the path as given).
     NotFound(String),
 }
@@ -96,6 +99,10 @@ impl Route {
         match l.as_slice() {
             [] => Route::Home,
             ["log"] => Route::ChangeLog,
+            // the query as given: the inventory's module reads it (its parser stays out of the first load)
+            ["inventory"] => Route::Inventory {
+                query: query.trim_start_matches('?').to_string(),
+            },
             ["create", "scale-set"] => Route::CreateScaleSet,
             ["create", "vm"] => Route::CreateVm,
             ["create", "identity"] => Route::CreateIdentity,
@@ -150,6 +157,7 @@ impl Route {
             Route::CreateScaleSet => "/create/scale-set".into(),
             Route::CreateVm => "/create/vm".into(),
             Route::CreateIdentity => "/create/identity".into(),
+            Route::Inventory { .. } => "/inventory".into(),
             Route::NotFound(p) => p.clone(),
         }
     }
@@ -160,6 +168,7 @@ impl Route {
             Route::Resource {
                 wizard: Some(w), ..
             } => format!("?wizard={}", encode(w)),
+            Route::Inventory { query } if !query.is_empty() => format!("?{query}"),
             _ => String::new(),
         }
     }
@@ -194,10 +203,32 @@ mod tests {
             Route::CreateScaleSet,
             Route::CreateVm,
             Route::CreateIdentity,
+            Route::Inventory { query: String::new() },
+            Route::Inventory { query: "q=web%20%26%20api&kind=vm&legacy=1&sort=subscription&desc=1".into() },
         ];
         for r in routes {
             assert_eq!(Route::parse(&r.path(), &r.query()), r, "{}", r.href());
         }
+    }
+
+    #[test]
+    fn inventory_keeps_its_query() {
+        assert_eq!(
+            Route::parse("/Inventory/", "?desc=1&sort=group&kind=vm"),
+            Route::Inventory {
+                query: "desc=1&sort=group&kind=vm".into()
+            }
+        );
+        assert_eq!(
+            Route::parse("/inventory", ""),
+            Route::Inventory {
+                query: String::new()
+            }
+        );
+        assert!(matches!(
+            Route::parse("/inventory/x", ""),
+            Route::NotFound(_)
+        ));
     }
 
     #[test]

@@ -1,0 +1,151 @@
+//! The inventory's orchestration, without Yew: list the subscriptions the user can read, load their
+//! scale sets, VMs, identities and role assignments through Resource Graph (arm-client's
+//! [`load_inventory`]), and report progress as a [`Progress`] the page renders. Cancel is a
+//! [`CancelFlag`] the page's button sets.
+
+use arm_client::inventory::{
+    CancelFlag, Completeness, LoadEvent, LoadOptions, Partial, WaitReason, load_inventory,
+};
+use arm_client::{ArmClient, ops};
+use identity_core::inventory::Inventory;
+use std::rc::Rc;
+
+/// What the progress bar shows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Progress {
+    /// Rows loaded so far, of `total` known so far.
+    pub loaded: u64,
+    pub total: u64,
+    /// Resource Graph queries sent.
+    pub requests: u32,
+    /// The loader is waiting (ms, why) before its next query.
+    pub waiting: Option<(u64, WaitReason)>,
+    /// Subscriptions being read (0 while they are listed).
+    pub subscriptions: usize,
+}
+
+impl Progress {
+    /// The progress in words.
+    pub fn text(&self) -> String {
+        let mut t = if self.subscriptions == 0 {
+            "Listing the subscriptions you can read…".to_string()
+        } else {
+            format!(
+                "Loaded {} of {} rows from {} subscription{} ({} quer{})",
+                self.loaded,
+                self.total.max(self.loaded),
+                self.subscriptions,
+                if self.subscriptions == 1 { "" } else { "s" },
+                self.requests,
+                if self.requests == 1 { "y" } else { "ies" },
+            )
+        };
+        if let Some((ms, reason)) = self.waiting {
+            let secs = ms.div_ceil(1000);
+            t.push_str(&match reason {
+                WaitReason::Quota => {
+                    format!("; waiting {secs} s for the Resource Graph quota to reset")
+                }
+                WaitReason::Throttled => format!("; throttled by Resource Graph, waiting {secs} s"),
+            });
+        }
+        t
+    }
+}
+
+/// A finished (complete or partial) load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    pub inventory: Rc<Inventory>,
+    /// Why the result is partial, in words (empty: complete).
+    pub partial: Vec<String>,
+    /// `(id, display name)` of the subscriptions read.
+    pub subscriptions: Vec<(String, String)>,
+}
+
+impl Loaded {
+    pub fn is_complete(&self) -> bool {
+        self.partial.is_empty()
+    }
+}
+
+/// Why a load is partial, in words that say what to do.
+pub fn partial_text(p: &Partial) -> String {
+    match p {
+        Partial::Cancelled => "you cancelled the load; Load again reads everything".into(),
+        Partial::Failed(e) => format!("a query failed ({e}); Load again retries"),
+        Partial::Truncated(s) => format!(
+            "Resource Graph cut the {} short; narrow the subscriptions or use the scripts",
+            s.label()
+        ),
+        Partial::SubscriptionLimitHit => {
+            "more subscriptions than Resource Graph answers for; use the scripts per subscription"
+                .into()
+        }
+        Partial::Changed(s) => {
+            format!("the {} changed while they were read; Load again", s.label())
+        }
+    }
+}
+
+/// Lists the subscriptions, then loads their inventory, calling `on` with each step's progress.
+/// Err: the subscriptions could not be listed (the message says what to do).
+pub async fn run(
+    client: Rc<ArmClient>,
+    cancel: CancelFlag,
+    on: impl Fn(Progress) + 'static,
+) -> Result<Loaded, String> {
+    let mut p = Progress::default();
+    on(p.clone());
+    let subs: Vec<arm_client::Subscription> = client
+        .list(ops::list_subscriptions())
+        .collect_all()
+        .await
+        .map_err(|e| {
+            format!(
+                "The subscriptions could not be listed ({e}). Check the sign-in, then load again."
+            )
+        })?;
+    let subscriptions: Vec<(String, String)> = subs
+        .iter()
+        .map(|s| (s.subscription_id.clone(), s.display_name.clone()))
+        .collect();
+    let ids: Vec<String> = subscriptions.iter().map(|(id, _)| id.clone()).collect();
+    p.subscriptions = ids.len().max(1);
+    on(p.clone());
+    let mut on_event = |e: &LoadEvent| {
+        match e {
+            LoadEvent::Page {
+                loaded,
+                total,
+                requests,
+                ..
+            } => {
+                p.loaded = *loaded;
+                p.total = *total;
+                p.requests = *requests;
+                p.waiting = None;
+            }
+            LoadEvent::Waiting { ms, reason } => p.waiting = Some((*ms, *reason)),
+            LoadEvent::ShapeDone(_) => p.waiting = None,
+        }
+        on(p.clone());
+    };
+    let load = load_inventory(
+        &client,
+        &ids,
+        &LoadOptions::default(),
+        &cancel,
+        &mut on_event,
+    )
+    .await;
+    let partial = match &load.completeness {
+        Completeness::Complete => vec![],
+        Completeness::Partial(ps) => ps.iter().map(partial_text).collect(),
+    };
+    Ok(Loaded {
+        inventory: Rc::new(load.inventory(&subscriptions)),
+        partial,
+        subscriptions,
+    })
+}
