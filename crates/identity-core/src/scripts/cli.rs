@@ -369,7 +369,7 @@ fn rest_facts(plan: &ScriptPlan) -> Vec<String> {
 
 pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
     let mut l = head(plan, lang, "Azure CLI (2.x)");
-    if let Some(n) = refused_or_noop(plan, lang) {
+    if let Some(n) = nothing_to_send(plan, lang) {
         l.extend(n);
         return finish(l);
     }
@@ -541,16 +541,6 @@ pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
     finish(l)
 }
 
-/// The lines of a plan that sends nothing: a no-op says so and exits 0; a refusal prints its reason
-/// to standard error and stops with a non-zero exit (bash `exit 1`, PowerShell `throw`), so a
-/// pipeline can tell it from success. `None` when the plan sends requests.
-pub(crate) fn refused_or_noop(plan: &ScriptPlan, lang: Language) -> Option<Vec<String>> {
-    match &plan.outcome {
-        Outcome::Refused(reason) => Some(refuse(lang, reason)),
-        _ => nothing_to_send(plan, lang),
-    }
-}
-
 /// Stop with `reason` (nothing is sent): bash prints it to standard error and exits 1, PowerShell throws it.
 pub(crate) fn refuse(lang: Language, reason: &str) -> Vec<String> {
     let msg = format!("Refused: {reason} No request is sent.");
@@ -715,7 +705,7 @@ pub(crate) fn rest(plan: &ScriptPlan, lang: Language) -> String {
         lang,
         "Azure CLI, exact REST (az rest: the same method, path, api-version, headers and body the app sends)",
     );
-    if let Some(n) = refused_or_noop(plan, lang) {
+    if let Some(n) = nothing_to_send(plan, lang) {
         l.extend(n);
         return finish(l);
     }

@@ -754,14 +754,17 @@ pub(crate) fn summary(change: &Change) -> String {
     }
 }
 
-/// Comment lines for a plan that sends nothing (no-op or refusal); `None` when it sends requests.
+/// The lines of a plan that sends nothing: a no-op says so (exit 0); a refusal prints its reason to
+/// standard error and stops with a non-zero exit (bash `exit 1`, PowerShell `throw`), in every flavour.
+/// `None` when the plan sends requests.
 pub(crate) fn nothing_to_send(plan: &ScriptPlan, lang: Language) -> Option<Vec<String>> {
-    let (what, reason) = match &plan.outcome {
-        Outcome::Noop(reason) => ("Nothing to do", reason),
-        Outcome::Refused(reason) => ("Refused", reason),
+    let reason = match &plan.outcome {
+        Outcome::Noop(reason) => reason,
+        // a refusal stops with a non-zero exit in every flavour, so a pipeline can tell it from success
+        Outcome::Refused(reason) => return Some(cli::refuse(lang, reason)),
         Outcome::Requests(_) => return None,
     };
-    let msg = format!("{what}: {reason} No request is sent.");
+    let msg = format!("Nothing to do: {reason} No request is sent.");
     Some(vec![match lang {
         Language::PowerShell => format!("Write-Output {}", quote::ps_single(&msg)),
         Language::Bash => format!("echo {}", quote::sh_single(&msg)),
