@@ -142,3 +142,27 @@ pub fn http(
         body: body.to_string(),
     })
 }
+
+/// Starts the `armsim` binary with `args` (include `--port 0`), reads the URL it prints first, runs `f` on it,
+/// then kills the binary, whether `f` passed or panicked (the panic is the test's failure).
+#[cfg(feature = "server")]
+pub fn with_binary(args: &[&str], f: impl FnOnce(&str) + std::panic::UnwindSafe) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_armsim"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().to_string();
+    let result = std::panic::catch_unwind(|| f(&base));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
+}
