@@ -3,8 +3,8 @@
 //! serialized state, the report — and the identity change across armsim's generated tenant with its quotas on.
 
 use arm_client::bulk::{
-    BatchState, BulkOptions, EventClock, FnRunner, ItemCtx, ItemResult, ItemStatus, Kind, Outcome,
-    PacedTransport, Pacer, Scheduler,
+    BatchHandle, BatchState, BulkOptions, EventClock, FnRunner, ItemCtx, ItemResult, ItemRunner,
+    ItemStatus, Kind, Outcome, PacedTransport, Pacer, Scheduler,
 };
 use arm_client::{
     Clock, HttpRequest, HttpResponse, LocalBoxFuture, Method, Transport, TransportError,
@@ -351,26 +351,39 @@ fn sleepy_runner(
     })
 }
 
-#[test]
-fn pause_lets_in_flight_finish_and_starts_nothing_until_resume() {
-    let clock = EventClock::new(0);
-    let started = Rc::new(RefCell::new(vec![]));
+/// 10 items of `SUB_A` through [`sleepy_runner`], `concurrency` at a time, no re-plans; `act` is called on the
+/// batch's handle when the item whose id ends with `at` starts running.
+fn sleepy_batch(
+    clock: &EventClock,
+    started: &Rc<RefCell<Vec<String>>>,
+    concurrency: usize,
+    at: &'static str,
+    act: fn(&BatchHandle),
+) -> (Scheduler<impl ItemRunner>, BatchHandle) {
     let s = Scheduler::new(
         &ids(SUB_A, 10),
-        sleepy_runner(&clock, &started),
+        sleepy_runner(clock, started),
         Rc::new(clock.clone()),
         BulkOptions {
-            concurrency: 2,
+            concurrency,
             max_replans: 0,
         },
     );
     let h = s.handle();
     let h2 = h.clone();
     let s = s.on_item(move |it| {
-        if it.id.ends_with("vmss-003") && it.status == ItemStatus::Running {
-            h2.pause();
+        if it.id.ends_with(at) && it.status == ItemStatus::Running {
+            act(&h2);
         }
     });
+    (s, h)
+}
+
+#[test]
+fn pause_lets_in_flight_finish_and_starts_nothing_until_resume() {
+    let clock = EventClock::new(0);
+    let started = Rc::new(RefCell::new(vec![]));
+    let (s, h) = sleepy_batch(&clock, &started, 2, "vmss-003", BatchHandle::pause);
     let mut fut = Box::pin(s.run());
     assert!(clock.drive(&mut fut).is_none(), "waits while paused");
     assert!(h.is_paused());
@@ -390,22 +403,7 @@ fn pause_lets_in_flight_finish_and_starts_nothing_until_resume() {
 fn cancel_sends_nothing_new_and_reports_in_flight_items() {
     let clock = EventClock::new(0);
     let started = Rc::new(RefCell::new(vec![]));
-    let s = Scheduler::new(
-        &ids(SUB_A, 10),
-        sleepy_runner(&clock, &started),
-        Rc::new(clock.clone()),
-        BulkOptions {
-            concurrency: 3,
-            max_replans: 0,
-        },
-    );
-    let h = s.handle();
-    let h2 = h.clone();
-    let s = s.on_item(move |it| {
-        if it.id.ends_with("vmss-004") && it.status == ItemStatus::Running {
-            h2.cancel();
-        }
-    });
+    let (s, h) = sleepy_batch(&clock, &started, 3, "vmss-004", BatchHandle::cancel);
     let c = clock.run(s.run());
     // 0,1,2 ran, then 3,4,5 were started together; the cancel came as 4 started: 5 was never sent
     assert_eq!(started.borrow().len(), 5);

@@ -108,6 +108,22 @@ fn change(env: &Env, id: &str, op: &Operation) -> (Outcome<flow::Changed>, Vec<E
     run(|ev| block_on(flow::change_identity(&env.client, &st, op, ev)))
 }
 
+/// The failure of an outcome that must be `Failed` (anything else fails the test, showing it).
+fn failed<T: std::fmt::Debug>(out: Outcome<T>) -> flow::Failure {
+    let Outcome::Failed(f) = out else {
+        panic!("{out:?}")
+    };
+    f
+}
+
+/// The failure of an outcome that must be `NotSent` (anything else fails the test, showing it).
+fn not_sent<T: std::fmt::Debug>(out: Outcome<T>) -> flow::Failure {
+    let Outcome::NotSent(f) = out else {
+        panic!("{out:?}")
+    };
+    f
+}
+
 fn add_batch() -> Operation {
     Operation::AddUserAssigned {
         ids: vec![ID_BATCH.into()],
@@ -232,9 +248,7 @@ fn a_409_fails_with_the_busy_class_and_its_hint() {
     block_on(env.client.send(&other)).unwrap();
     let st = env.state(VMSS_API);
     let (out, _) = run(|ev| block_on(flow::change_identity(&env.client, &st, &add_batch(), ev)));
-    let Outcome::Failed(f) = out else {
-        panic!("{out:?}")
-    };
+    let f = failed(out);
     assert_eq!(f.class, Class::Busy);
     assert_eq!(f.error.status, Some(409));
     assert!(f.hint.unwrap().contains("Another operation is running"));
@@ -250,9 +264,7 @@ fn a_403_linked_authorization_names_the_permission_and_the_identity() {
         matcher: m("PATCH", "vmss-api"),
     });
     let (out, _) = change(&env, VMSS_API, &add_batch());
-    let Outcome::Failed(f) = out else {
-        panic!("{out:?}")
-    };
+    let f = failed(out);
     assert_eq!(f.class, Class::LinkedForbidden);
     let hint = f.hint.unwrap();
     assert!(
@@ -279,9 +291,7 @@ fn a_connection_dropped_before_any_answer_is_not_sent_not_resumed() {
         matcher: m("PATCH", "vmss-api"),
     });
     let (out, events) = change(&env, VMSS_API, &add_batch());
-    let Outcome::NotSent(f) = out else {
-        panic!("{out:?}")
-    };
+    let f = not_sent(out);
     assert_eq!(f.class, Class::Network);
     assert!(!events.iter().any(|e| matches!(e, Event::Resuming { .. })));
     assert!(!env.state(VMSS_API).identity.has_user_assigned(ID_BATCH));
@@ -377,9 +387,7 @@ fn a_read_only_session_sends_no_write() {
     let st = env.state(VMSS_API);
     env.access.set(false);
     let (out, _) = run(|ev| block_on(flow::change_identity(&env.client, &st, &add_batch(), ev)));
-    let Outcome::NotSent(f) = out else {
-        panic!("{out:?}")
-    };
+    let f = not_sent(out);
     assert_eq!(f.class, Class::ReadOnly);
     assert!(f.hint.unwrap().contains("read-write"));
     let spec = uai("id-readonly");
@@ -519,9 +527,7 @@ fn a_create_failing_after_its_identity_lists_it_and_it_can_be_deleted() {
     });
     let review = scale_set("vmss-denied", Some("id-orphan"));
     let (out, _) = run(|ev| block_on(flow::create_scale_set(&env.client, &review, ev)));
-    let Outcome::Failed(f) = out else {
-        panic!("{out:?}")
-    };
+    let f = failed(out);
     assert_eq!(f.class, Class::Forbidden);
     assert_eq!(f.created.len(), 1);
     assert!(f.created[0].ends_with("/id-orphan"));
@@ -705,9 +711,7 @@ fn a_vm_create_is_exists_on_412_lists_what_it_made_on_failure_and_refuses_bad_sp
             Some("id-orphan-vm"),
         ),
     );
-    let Outcome::Failed(f) = out else {
-        panic!("{out:?}")
-    };
+    let f = failed(out);
     assert_eq!(f.class, Class::Forbidden);
     assert_eq!(f.step, "Creating VM vm-denied");
     assert_eq!(f.created.len(), 1);
@@ -797,9 +801,7 @@ fn a_role_grant_stops_waiting_when_the_session_turns_read_only() {
             }
         }))
     });
-    let Outcome::NotSent(f) = out else {
-        panic!("{out:?}")
-    };
+    let f = not_sent(out);
     assert_eq!(f.class, Class::ReadOnly);
     let last = events.last().unwrap();
     assert!(

@@ -49,6 +49,20 @@ fn env(seed: Seed) -> Env {
 }
 
 impl Env {
+    /// `load_inventory` over all the tenant's subscriptions, not cancelled; its events go to `events`.
+    fn load(
+        &self,
+        opts: &LoadOptions,
+        events: &mut Vec<LoadEvent>,
+    ) -> arm_client::inventory::InventoryLoad {
+        block_on(load_inventory(
+            &self.client,
+            &self.ids(),
+            opts,
+            &CancelFlag::new(),
+            &mut |ev| events.push(ev.clone()),
+        ))
+    }
     fn ids(&self) -> Vec<String> {
         self.subs.iter().map(|s| s.0.clone()).collect()
     }
@@ -67,13 +81,7 @@ impl Env {
 fn a_12500_row_tenant_loads_complete_in_one_query_per_1000_rows_plus_one_per_shape() {
     let e = env(Seed::generate_tenant(&TenantSpec::BENCH));
     let mut events = vec![];
-    let load = block_on(load_inventory(
-        &e.client,
-        &e.ids(),
-        &LoadOptions::default(),
-        &CancelFlag::new(),
-        &mut |ev| events.push(ev.clone()),
-    ));
+    let load = e.load(&LoadOptions::default(), &mut events);
     assert!(load.is_complete(), "{:?}", load.completeness);
     let inv = load.inventory(&e.subs);
     assert_eq!(inv.resources.len(), 12_000);
@@ -198,13 +206,7 @@ fn a_429_is_waited_out_for_its_retry_after_and_shown() {
         assert_eq!(r.status, 200);
     }
     let mut events = vec![];
-    let load = block_on(load_inventory(
-        &e.client,
-        &e.ids(),
-        &LoadOptions::default(),
-        &CancelFlag::new(),
-        &mut |ev| events.push(ev.clone()),
-    ));
+    let load = e.load(&LoadOptions::default(), &mut events);
     assert!(load.is_complete(), "{:?}", load.completeness);
     let log = e.graph_log();
     assert_eq!(log.iter().filter(|x| x.status == 429).count(), 1);
@@ -236,13 +238,7 @@ fn throttled_past_the_limit_is_partial_not_complete() {
         max_throttled: 3,
         ..LoadOptions::default()
     };
-    let load = block_on(load_inventory(
-        &e.client,
-        &e.ids(),
-        &opts,
-        &CancelFlag::new(),
-        &mut |_| {},
-    ));
+    let load = e.load(&opts, &mut vec![]);
     assert!(!load.is_complete());
     match &load.completeness {
         Completeness::Partial(p) => assert!(
@@ -389,26 +385,14 @@ fn subscriptions_go_in_batches_and_give_the_same_rows() {
     });
     let whole = {
         let e = env(seed.clone());
-        block_on(load_inventory(
-            &e.client,
-            &e.ids(),
-            &LoadOptions::default(),
-            &CancelFlag::new(),
-            &mut |_| {},
-        ))
+        e.load(&LoadOptions::default(), &mut vec![])
     };
     let e = env(seed);
     let opts = LoadOptions {
         batch_size: 8,
         ..LoadOptions::default()
     };
-    let batched = block_on(load_inventory(
-        &e.client,
-        &e.ids(),
-        &opts,
-        &CancelFlag::new(),
-        &mut |_| {},
-    ));
+    let batched = e.load(&opts, &mut vec![]);
     assert!(whole.is_complete() && batched.is_complete());
     let ids = |v: &[serde_json::Value]| {
         let mut x: Vec<String> = v
