@@ -699,21 +699,8 @@ fn reload_mid_batch_resumes_from_the_saved_state_without_writing_twice() {
         vms: 0,
         identities: 4,
     });
-    let mut items = vec![];
-    for s in &seed.subscriptions {
-        for g in &s.resource_groups {
-            for v in &g.virtual_machine_scale_sets {
-                items.push(format!(
-                    "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/virtualMachineScaleSets/{}",
-                    s.subscription_id, g.name, v.name
-                ));
-            }
-        }
-    }
-    let ua = format!(
-        "/subscriptions/{}/resourceGroups/rg-identities-000/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-shared-platform",
-        seed.subscriptions[0].subscription_id
-    );
+    let items = arm_client::bulk::bench::scale_set_ids(&seed);
+    let ua = arm_client::bulk::bench::shared_identity(&seed);
     let op = identity_core::Operation::AddUserAssigned {
         ids: vec![ua.clone()],
     };
