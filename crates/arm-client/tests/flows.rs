@@ -17,7 +17,10 @@ use identity_core::create::{
 use identity_core::create_wizard::CreateReview;
 use identity_core::resource::UpgradeMode;
 use identity_core::{Operation, ResourceState, plan};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
+
+mod common;
+use common::{CountingTokens, sim_client};
 use std::rc::Rc;
 
 const SUB: &str = "11111111-1111-4111-8111-111111111111";
@@ -27,23 +30,11 @@ const ID_BATCH: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/reso
 const LEGACY: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-batch/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-legacy";
 const SUBNET: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets/snet-web";
 
-/// Counts token refreshes (after a 401).
-struct Tokens(Cell<u32>);
-impl TokenSource for Tokens {
-    fn token(&self, refresh: bool) -> LocalBoxFuture<'_, Result<String, ArmError>> {
-        if refresh {
-            self.0.set(self.0.get() + 1);
-        }
-        let t = format!("token-{}", self.0.get());
-        Box::pin(async move { Ok(t) })
-    }
-}
-
 struct Env {
     client: ArmClient,
     clock: VirtualClock,
     sim: SimTransport,
-    tokens: Rc<Tokens>,
+    tokens: Rc<CountingTokens>,
     access: WriteAccess,
 }
 
@@ -54,18 +45,13 @@ impl Env {
     fn with(cfg: SimConfig) -> Env {
         let clock = VirtualClock::new(1_700_000_000_000);
         let sim = SimTransport::new(Sim::with_config(Seed::demo(), cfg), Rc::new(clock.clone()));
-        let tokens = Rc::new(Tokens(Cell::new(0)));
+        let tokens = CountingTokens::new();
         let access = WriteAccess::new(true);
-        let client = ArmClient::builder(
-            "https://management.azure.com",
-            Rc::new(sim.clone()),
-            tokens.clone(),
-        )
-        .clock(Rc::new(clock.clone()))
-        .retry(RetryPolicy::default().with_seed(7))
-        .write_access(access.clone())
-        .build()
-        .unwrap();
+        let client = sim_client(&sim, &clock, tokens.clone())
+            .retry(RetryPolicy::default().with_seed(7))
+            .write_access(access.clone())
+            .build()
+            .unwrap();
         Env {
             client,
             clock,

@@ -14,6 +14,8 @@ use armsim::{Fault, Matcher, Seed, Sim, SimRequest};
 use identity_core::inventory::view::Filter;
 use std::rc::Rc;
 
+mod common;
+
 const T0: u64 = 1_700_000_000_000;
 
 struct Env {
@@ -31,15 +33,10 @@ fn env(seed: Seed) -> Env {
         .collect();
     let clock = VirtualClock::new(T0);
     let sim = SimTransport::new(Sim::from_seed(seed), Rc::new(clock.clone()));
-    let client = ArmClient::builder(
-        "https://management.azure.com",
-        Rc::new(sim.clone()),
-        Rc::new(StaticToken::new("t")),
-    )
-    .clock(Rc::new(clock.clone()))
-    .retry(RetryPolicy::none())
-    .build()
-    .unwrap();
+    let client = common::sim_client(&sim, &clock, Rc::new(StaticToken::new("t")))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
     Env {
         client,
         clock,
