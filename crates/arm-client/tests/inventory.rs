@@ -60,6 +60,30 @@ impl Env {
             &mut |ev| events.push(ev.clone()),
         ))
     }
+    /// `load_inventory` over all the tenant's subscriptions with the default options under `cancel`; `at` runs
+    /// once, as the `n`th page arrives.
+    fn load_until_page(
+        &self,
+        n: u32,
+        cancel: &CancelFlag,
+        at: impl FnOnce(),
+    ) -> arm_client::inventory::InventoryLoad {
+        let (mut pages, mut at) = (0, Some(at));
+        block_on(load_inventory(
+            &self.client,
+            &self.ids(),
+            &LoadOptions::default(),
+            cancel,
+            &mut |ev| {
+                if matches!(ev, LoadEvent::Page { .. }) {
+                    pages += 1;
+                    if pages == n {
+                        at.take().unwrap()();
+                    }
+                }
+            },
+        ))
+    }
     fn ids(&self) -> Vec<String> {
         self.subs.iter().map(|s| s.0.clone()).collect()
     }
@@ -256,27 +280,13 @@ fn a_server_error_mid_way_leaves_a_partial_result() {
         vms: 0,
         identities: 10,
     }));
-    let mut pages = 0;
-    let cancel = CancelFlag::new();
-    let sim = e.sim.clone();
-    let load = block_on(load_inventory(
-        &e.client,
-        &e.ids(),
-        &LoadOptions::default(),
-        &cancel,
-        &mut |ev| {
-            if matches!(ev, LoadEvent::Page { .. }) {
-                pages += 1;
-                if pages == 2 {
-                    sim.sim().inject(Fault::ServerError {
-                        count: 1,
-                        status: 500,
-                        matcher: Matcher::default(),
-                    });
-                }
-            }
-        },
-    ));
+    let load = e.load_until_page(2, &CancelFlag::new(), || {
+        e.sim.sim().inject(Fault::ServerError {
+            count: 1,
+            status: 500,
+            matcher: Matcher::default(),
+        });
+    });
     match &load.completeness {
         Completeness::Partial(p) => assert!(
             matches!(&p[..], [Partial::Failed(err)] if err.status == Some(500)),
@@ -303,22 +313,7 @@ fn cancel_mid_way_stops_before_the_next_query() {
         identities: 20,
     }));
     let cancel = CancelFlag::new();
-    let c2 = cancel.clone();
-    let mut pages = 0;
-    let load = block_on(load_inventory(
-        &e.client,
-        &e.ids(),
-        &LoadOptions::default(),
-        &cancel,
-        &mut |ev| {
-            if matches!(ev, LoadEvent::Page { .. }) {
-                pages += 1;
-                if pages == 4 {
-                    c2.cancel();
-                }
-            }
-        },
-    ));
+    let load = e.load_until_page(4, &cancel, || cancel.cancel());
     assert_eq!(
         load.completeness,
         Completeness::Partial(vec![Partial::Cancelled])
