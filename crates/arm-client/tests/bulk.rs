@@ -3,8 +3,8 @@
 //! serialized state, the report — and the identity change across armsim's generated tenant with its quotas on.
 
 use arm_client::bulk::{
-    BatchHandle, BatchState, BulkOptions, EventClock, FnRunner, ItemCtx, ItemResult, ItemRunner,
-    ItemStatus, Kind, Outcome, PacedTransport, Pacer, Scheduler,
+    BatchHandle, BatchState, BulkOptions, Counters, EventClock, FnRunner, ItemCtx, ItemResult,
+    ItemRunner, ItemStatus, Kind, Outcome, PacedTransport, Pacer, Scheduler,
 };
 use arm_client::{
     Clock, HttpRequest, HttpResponse, LocalBoxFuture, Method, Transport, TransportError,
@@ -119,21 +119,32 @@ fn times_of(rec: &Recorder, method: &str, sub: &str) -> Vec<u64> {
         .collect()
 }
 
+/// Runs `items` through [`get_patch_runner`] on `t` to the end, `concurrency` at a time, up to `max_replans`.
+fn run_get_patch(
+    clock: &EventClock,
+    t: Rc<PacedTransport>,
+    items: &[String],
+    concurrency: usize,
+    max_replans: u32,
+) -> Counters {
+    let s = Scheduler::new(
+        items,
+        get_patch_runner(t),
+        Rc::new(clock.clone()),
+        BulkOptions {
+            concurrency,
+            max_replans,
+        },
+    );
+    clock.run(s.run())
+}
+
 #[test]
 fn pacing_never_exceeds_arms_buckets_and_uses_them_fully() {
     let (clock, rec, _pacer, t) = paced(|_, _| ok());
     let mut items = ids(SUB_A, 500);
     items.extend(ids(SUB_B, 300));
-    let s = Scheduler::new(
-        &items,
-        get_patch_runner(t),
-        Rc::new(clock.clone()),
-        BulkOptions {
-            concurrency: 400,
-            max_replans: 3,
-        },
-    );
-    let c = clock.run(s.run());
+    let c = run_get_patch(&clock, t, &items, 400, 3);
     assert_eq!(c.applied, 800);
     for (sub, n) in [(SUB_A, 500), (SUB_B, 300)] {
         let w = times_of(&rec, "PATCH", sub);
@@ -204,16 +215,7 @@ fn a_429_pauses_that_subscription_until_retry_after_and_not_the_other() {
     });
     let mut items = ids(SUB_A, 3);
     items.extend(ids(SUB_B, 3));
-    let s = Scheduler::new(
-        &items,
-        get_patch_runner(t),
-        Rc::new(clock.clone()),
-        BulkOptions {
-            concurrency: 2,
-            max_replans: 0,
-        },
-    );
-    let c = clock.run(s.run());
+    let c = run_get_patch(&clock, t, &items, 2, 0);
     assert_eq!(c.applied, 6);
     let sent = rec.sent.borrow().clone();
     let a1_writes: Vec<u64> = sent
@@ -257,16 +259,7 @@ fn remaining_count_header_lowers_the_bucket() {
             ok()
         }
     });
-    let s = Scheduler::new(
-        &ids(SUB_A, 2),
-        get_patch_runner(t),
-        Rc::new(clock.clone()),
-        BulkOptions {
-            concurrency: 1,
-            max_replans: 0,
-        },
-    );
-    clock.run(s.run());
+    run_get_patch(&clock, t, &ids(SUB_A, 2), 1, 0);
     let w = times_of(&rec, "PATCH", SUB_A);
     assert_eq!(w, vec![0, 100]);
     let _ = Kind::of("PATCH");
