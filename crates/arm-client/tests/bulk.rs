@@ -483,12 +483,50 @@ fn identity_assignment_across_armsim_tenant_with_quotas_on() {
 /// The real runner against armsim in-process (quotas on) with faults: 412s from concurrent writers (one of them
 /// adding an identity the change does not name), a 429 storm on writes, a dropped connection after the write took
 /// effect. Every item ends applied or no-op, nothing is lost, the concurrent writer's identity is kept.
+/// armsim in-process on `clock` with ARM's quota on and 2 s long-running operations.
+fn quota_sim(seed: armsim::Seed, clock: &EventClock) -> arm_client::transport::sim::SimTransport {
+    arm_client::transport::sim::SimTransport::new(
+        armsim::Sim::with_config(
+            seed,
+            armsim::SimConfig {
+                arm_quota: true,
+                lro_delay_ms: 2_000,
+                ..armsim::SimConfig::default()
+            },
+        ),
+        Rc::new(clock.clone()),
+    )
+}
+
+/// A client to `sim` through `pacer`: 16 requests at once, retries seeded with `retry_seed`, LRO polled every 2 s
+/// without the final GET.
+fn paced_client(
+    sim: &arm_client::transport::sim::SimTransport,
+    pacer: Rc<Pacer>,
+    clock: &EventClock,
+    retry_seed: u64,
+) -> arm_client::ArmClient {
+    arm_client::ArmClient::builder(
+        "https://management.azure.com",
+        Rc::new(PacedTransport::new(Rc::new(sim.clone()), pacer)),
+        Rc::new(arm_client::StaticToken::new("t")),
+    )
+    .clock(Rc::new(clock.clone()))
+    .concurrency(16)
+    .retry(arm_client::RetryPolicy::default().with_seed(retry_seed))
+    .lro(arm_client::LroOptions {
+        poll_ms: 2_000,
+        final_get: false,
+        ..arm_client::LroOptions::default()
+    })
+    .build()
+    .unwrap()
+}
+
 #[test]
 fn identity_runner_survives_412s_429s_and_a_dropped_connection() {
     use arm_client::bulk::IdentityRunner;
-    use arm_client::transport::sim::SimTransport;
-    use arm_client::{ArmClient, LroOptions, RetryPolicy, StaticToken};
-    use armsim::{Change, Fault, Matcher, Seed, Sim, SimConfig, SimRequest, Trigger};
+    use armsim::{Change, Fault, Matcher, Seed, Sim, SimRequest, Trigger};
     use std::collections::BTreeSet;
 
     let seed = Seed::generate_tenant(&armsim::tenant::TenantSpec {
@@ -554,17 +592,7 @@ fn identity_runner_survives_412s_429s_and_a_dropped_connection() {
         .collect();
     let (bumped, dropped) = (needs[..3].to_vec(), needs[3]);
     let clock = EventClock::new(0);
-    let sim = SimTransport::new(
-        Sim::with_config(
-            seed,
-            SimConfig {
-                arm_quota: true,
-                lro_delay_ms: 2_000,
-                ..SimConfig::default()
-            },
-        ),
-        Rc::new(clock.clone()),
-    );
+    let sim = quota_sim(seed, &clock);
     {
         let mut s = sim.sim();
         for &k in &bumped {
@@ -597,21 +625,7 @@ fn identity_runner_survives_412s_429s_and_a_dropped_connection() {
         });
     }
     let pacer = Rc::new(Pacer::arm(Rc::new(clock.clone())));
-    let client = ArmClient::builder(
-        "https://management.azure.com",
-        Rc::new(PacedTransport::new(Rc::new(sim.clone()), pacer.clone())),
-        Rc::new(StaticToken::new("t")),
-    )
-    .clock(Rc::new(clock.clone()))
-    .concurrency(16)
-    .retry(RetryPolicy::default().with_seed(3))
-    .lro(LroOptions {
-        poll_ms: 2_000,
-        final_get: false,
-        ..LroOptions::default()
-    })
-    .build()
-    .unwrap();
+    let client = paced_client(&sim, pacer.clone(), &clock, 3);
     let runner = IdentityRunner::new(
         client,
         identity_core::Operation::AddUserAssigned {
@@ -682,9 +696,7 @@ fn identity_runner_survives_412s_429s_and_a_dropped_connection() {
 #[test]
 fn reload_mid_batch_resumes_from_the_saved_state_without_writing_twice() {
     use arm_client::bulk::IdentityRunner;
-    use arm_client::transport::sim::SimTransport;
-    use arm_client::{ArmClient, LroOptions, RetryPolicy, StaticToken};
-    use armsim::{Seed, Sim, SimConfig};
+    use armsim::Seed;
 
     let seed = Seed::generate_tenant(&armsim::tenant::TenantSpec {
         subscriptions: 2,
@@ -698,37 +710,8 @@ fn reload_mid_batch_resumes_from_the_saved_state_without_writing_twice() {
         ids: vec![ua.clone()],
     };
     let clock = EventClock::new(0);
-    let sim = SimTransport::new(
-        Sim::with_config(
-            seed,
-            SimConfig {
-                arm_quota: true,
-                lro_delay_ms: 2_000,
-                ..SimConfig::default()
-            },
-        ),
-        Rc::new(clock.clone()),
-    );
-    let client = || {
-        ArmClient::builder(
-            "https://management.azure.com",
-            Rc::new(PacedTransport::new(
-                Rc::new(sim.clone()),
-                Rc::new(Pacer::arm(Rc::new(clock.clone()))),
-            )),
-            Rc::new(StaticToken::new("t")),
-        )
-        .clock(Rc::new(clock.clone()))
-        .concurrency(16)
-        .retry(RetryPolicy::default().with_seed(5))
-        .lro(LroOptions {
-            poll_ms: 2_000,
-            final_get: false,
-            ..LroOptions::default()
-        })
-        .build()
-        .unwrap()
-    };
+    let sim = quota_sim(seed, &clock);
+    let client = || paced_client(&sim, Rc::new(Pacer::arm(Rc::new(clock.clone()))), &clock, 5);
     let opts = BulkOptions {
         concurrency: 8,
         max_replans: 3,
