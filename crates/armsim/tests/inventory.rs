@@ -204,18 +204,8 @@ fn the_quota_is_enforced_then_resets() {
         assert_eq!(post(&mut sim, 0, json!({"query": COMPUTE})).status, 200);
     }
     // and switched over the control endpoint
-    let mut sim = Sim::with_config(
-        Seed::demo(),
-        SimConfig {
-            control: true,
-            ..SimConfig::default()
-        },
-    );
-    let c = sim.handle(
-        SimRequest::new("POST", "/_armsim/config").json(&json!({"graphQuota": false})),
-        0,
-    );
-    assert_eq!(c.json()["graphQuota"], false);
+    let (mut sim, c) = common::demo_configured(json!({"graphQuota": false}));
+    assert_eq!(c["graphQuota"], false);
     for _ in 0..20 {
         assert_eq!(post(&mut sim, 0, json!({"query": COMPUTE})).status, 200);
     }

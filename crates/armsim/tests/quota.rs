@@ -182,18 +182,8 @@ fn buckets_are_per_subscription() {
 
 #[test]
 fn control_endpoint_switches_the_quota() {
-    let mut s = Sim::with_config(
-        Seed::demo(),
-        SimConfig {
-            control: true,
-            ..SimConfig::default()
-        },
-    );
-    let r = s.handle(
-        SimRequest::new("POST", "/_armsim/config").json(&json!({"armQuota": true})),
-        0,
-    );
-    assert_eq!(r.json()["armQuota"], true);
+    let (s, r) = common::demo_configured(json!({"armQuota": true}));
+    assert_eq!(r["armQuota"], true);
     assert!(s.config().arm_quota);
 }
 
