@@ -13,6 +13,8 @@ use identity_core::Operation;
 use serde_json::{Value, json};
 use std::rc::Rc;
 
+mod common;
+
 const SUB: &str = "11111111-1111-4111-8111-111111111111";
 const VMSS_API: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-api";
 const VMSS_WEB: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-web";
@@ -851,20 +853,9 @@ fn forbidden_writes_explain_the_missing_role() {
 
 #[test]
 fn an_expired_token_is_refreshed_once() {
-    use std::cell::Cell;
-    struct Counting(Cell<u32>);
-    impl TokenSource for Counting {
-        fn token(&self, refresh: bool) -> LocalBoxFuture<'_, Result<String, ArmError>> {
-            if refresh {
-                self.0.set(self.0.get() + 1);
-            }
-            let t = format!("token-{}", self.0.get());
-            Box::pin(async move { Ok(t) })
-        }
-    }
     for (mode, strict) in MODES {
         let env = Env::demo(mode, strict);
-        let tokens = Rc::new(Counting(Cell::new(0)));
+        let tokens = common::CountingTokens::new();
         let transport: Rc<dyn Transport> = match (mode, &env.sim, &env.server) {
             (Mode::InProcess, Some(sim), _) => Rc::new(sim.clone()),
             (_, _, Some(_)) => Rc::new(TcpTransport::default()),

@@ -3,8 +3,8 @@
 //! serialized state, the report — and the identity change across armsim's generated tenant with its quotas on.
 
 use arm_client::bulk::{
-    BatchState, BulkOptions, EventClock, FnRunner, ItemCtx, ItemResult, ItemStatus, Kind, Outcome,
-    PacedTransport, Pacer, Scheduler,
+    BatchHandle, BatchState, BulkOptions, Counters, EventClock, FnRunner, ItemCtx, ItemResult,
+    ItemRunner, ItemStatus, Kind, Outcome, PacedTransport, Pacer, Scheduler,
 };
 use arm_client::{
     Clock, HttpRequest, HttpResponse, LocalBoxFuture, Method, Transport, TransportError,
@@ -119,21 +119,32 @@ fn times_of(rec: &Recorder, method: &str, sub: &str) -> Vec<u64> {
         .collect()
 }
 
+/// Runs `items` through [`get_patch_runner`] on `t` to the end, `concurrency` at a time, up to `max_replans`.
+fn run_get_patch(
+    clock: &EventClock,
+    t: Rc<PacedTransport>,
+    items: &[String],
+    concurrency: usize,
+    max_replans: u32,
+) -> Counters {
+    let s = Scheduler::new(
+        items,
+        get_patch_runner(t),
+        Rc::new(clock.clone()),
+        BulkOptions {
+            concurrency,
+            max_replans,
+        },
+    );
+    clock.run(s.run())
+}
+
 #[test]
 fn pacing_never_exceeds_arms_buckets_and_uses_them_fully() {
     let (clock, rec, _pacer, t) = paced(|_, _| ok());
     let mut items = ids(SUB_A, 500);
     items.extend(ids(SUB_B, 300));
-    let s = Scheduler::new(
-        &items,
-        get_patch_runner(t),
-        Rc::new(clock.clone()),
-        BulkOptions {
-            concurrency: 400,
-            max_replans: 3,
-        },
-    );
-    let c = clock.run(s.run());
+    let c = run_get_patch(&clock, t, &items, 400, 3);
     assert_eq!(c.applied, 800);
     for (sub, n) in [(SUB_A, 500), (SUB_B, 300)] {
         let w = times_of(&rec, "PATCH", sub);
@@ -204,16 +215,7 @@ fn a_429_pauses_that_subscription_until_retry_after_and_not_the_other() {
     });
     let mut items = ids(SUB_A, 3);
     items.extend(ids(SUB_B, 3));
-    let s = Scheduler::new(
-        &items,
-        get_patch_runner(t),
-        Rc::new(clock.clone()),
-        BulkOptions {
-            concurrency: 2,
-            max_replans: 0,
-        },
-    );
-    let c = clock.run(s.run());
+    let c = run_get_patch(&clock, t, &items, 2, 0);
     assert_eq!(c.applied, 6);
     let sent = rec.sent.borrow().clone();
     let a1_writes: Vec<u64> = sent
@@ -257,16 +259,7 @@ fn remaining_count_header_lowers_the_bucket() {
             ok()
         }
     });
-    let s = Scheduler::new(
-        &ids(SUB_A, 2),
-        get_patch_runner(t),
-        Rc::new(clock.clone()),
-        BulkOptions {
-            concurrency: 1,
-            max_replans: 0,
-        },
-    );
-    clock.run(s.run());
+    run_get_patch(&clock, t, &ids(SUB_A, 2), 1, 0);
     let w = times_of(&rec, "PATCH", SUB_A);
     assert_eq!(w, vec![0, 100]);
     let _ = Kind::of("PATCH");
@@ -351,26 +344,39 @@ fn sleepy_runner(
     })
 }
 
-#[test]
-fn pause_lets_in_flight_finish_and_starts_nothing_until_resume() {
-    let clock = EventClock::new(0);
-    let started = Rc::new(RefCell::new(vec![]));
+/// 10 items of `SUB_A` through [`sleepy_runner`], `concurrency` at a time, no re-plans; `act` is called on the
+/// batch's handle when the item whose id ends with `at` starts running.
+fn sleepy_batch(
+    clock: &EventClock,
+    started: &Rc<RefCell<Vec<String>>>,
+    concurrency: usize,
+    at: &'static str,
+    act: fn(&BatchHandle),
+) -> (Scheduler<impl ItemRunner>, BatchHandle) {
     let s = Scheduler::new(
         &ids(SUB_A, 10),
-        sleepy_runner(&clock, &started),
+        sleepy_runner(clock, started),
         Rc::new(clock.clone()),
         BulkOptions {
-            concurrency: 2,
+            concurrency,
             max_replans: 0,
         },
     );
     let h = s.handle();
     let h2 = h.clone();
     let s = s.on_item(move |it| {
-        if it.id.ends_with("vmss-003") && it.status == ItemStatus::Running {
-            h2.pause();
+        if it.id.ends_with(at) && it.status == ItemStatus::Running {
+            act(&h2);
         }
     });
+    (s, h)
+}
+
+#[test]
+fn pause_lets_in_flight_finish_and_starts_nothing_until_resume() {
+    let clock = EventClock::new(0);
+    let started = Rc::new(RefCell::new(vec![]));
+    let (s, h) = sleepy_batch(&clock, &started, 2, "vmss-003", BatchHandle::pause);
     let mut fut = Box::pin(s.run());
     assert!(clock.drive(&mut fut).is_none(), "waits while paused");
     assert!(h.is_paused());
@@ -390,22 +396,7 @@ fn pause_lets_in_flight_finish_and_starts_nothing_until_resume() {
 fn cancel_sends_nothing_new_and_reports_in_flight_items() {
     let clock = EventClock::new(0);
     let started = Rc::new(RefCell::new(vec![]));
-    let s = Scheduler::new(
-        &ids(SUB_A, 10),
-        sleepy_runner(&clock, &started),
-        Rc::new(clock.clone()),
-        BulkOptions {
-            concurrency: 3,
-            max_replans: 0,
-        },
-    );
-    let h = s.handle();
-    let h2 = h.clone();
-    let s = s.on_item(move |it| {
-        if it.id.ends_with("vmss-004") && it.status == ItemStatus::Running {
-            h2.cancel();
-        }
-    });
+    let (s, h) = sleepy_batch(&clock, &started, 3, "vmss-004", BatchHandle::cancel);
     let c = clock.run(s.run());
     // 0,1,2 ran, then 3,4,5 were started together; the cancel came as 4 started: 5 was never sent
     assert_eq!(started.borrow().len(), 5);
@@ -492,12 +483,50 @@ fn identity_assignment_across_armsim_tenant_with_quotas_on() {
 /// The real runner against armsim in-process (quotas on) with faults: 412s from concurrent writers (one of them
 /// adding an identity the change does not name), a 429 storm on writes, a dropped connection after the write took
 /// effect. Every item ends applied or no-op, nothing is lost, the concurrent writer's identity is kept.
+/// armsim in-process on `clock` with ARM's quota on and 2 s long-running operations.
+fn quota_sim(seed: armsim::Seed, clock: &EventClock) -> arm_client::transport::sim::SimTransport {
+    arm_client::transport::sim::SimTransport::new(
+        armsim::Sim::with_config(
+            seed,
+            armsim::SimConfig {
+                arm_quota: true,
+                lro_delay_ms: 2_000,
+                ..armsim::SimConfig::default()
+            },
+        ),
+        Rc::new(clock.clone()),
+    )
+}
+
+/// A client to `sim` through `pacer`: 16 requests at once, retries seeded with `retry_seed`, LRO polled every 2 s
+/// without the final GET.
+fn paced_client(
+    sim: &arm_client::transport::sim::SimTransport,
+    pacer: Rc<Pacer>,
+    clock: &EventClock,
+    retry_seed: u64,
+) -> arm_client::ArmClient {
+    arm_client::ArmClient::builder(
+        "https://management.azure.com",
+        Rc::new(PacedTransport::new(Rc::new(sim.clone()), pacer)),
+        Rc::new(arm_client::StaticToken::new("t")),
+    )
+    .clock(Rc::new(clock.clone()))
+    .concurrency(16)
+    .retry(arm_client::RetryPolicy::default().with_seed(retry_seed))
+    .lro(arm_client::LroOptions {
+        poll_ms: 2_000,
+        final_get: false,
+        ..arm_client::LroOptions::default()
+    })
+    .build()
+    .unwrap()
+}
+
 #[test]
 fn identity_runner_survives_412s_429s_and_a_dropped_connection() {
     use arm_client::bulk::IdentityRunner;
-    use arm_client::transport::sim::SimTransport;
-    use arm_client::{ArmClient, LroOptions, RetryPolicy, StaticToken};
-    use armsim::{Change, Fault, Matcher, Seed, Sim, SimConfig, SimRequest, Trigger};
+    use armsim::{Change, Fault, Matcher, Seed, Sim, SimRequest, Trigger};
     use std::collections::BTreeSet;
 
     let seed = Seed::generate_tenant(&armsim::tenant::TenantSpec {
@@ -563,17 +592,7 @@ fn identity_runner_survives_412s_429s_and_a_dropped_connection() {
         .collect();
     let (bumped, dropped) = (needs[..3].to_vec(), needs[3]);
     let clock = EventClock::new(0);
-    let sim = SimTransport::new(
-        Sim::with_config(
-            seed,
-            SimConfig {
-                arm_quota: true,
-                lro_delay_ms: 2_000,
-                ..SimConfig::default()
-            },
-        ),
-        Rc::new(clock.clone()),
-    );
+    let sim = quota_sim(seed, &clock);
     {
         let mut s = sim.sim();
         for &k in &bumped {
@@ -606,21 +625,7 @@ fn identity_runner_survives_412s_429s_and_a_dropped_connection() {
         });
     }
     let pacer = Rc::new(Pacer::arm(Rc::new(clock.clone())));
-    let client = ArmClient::builder(
-        "https://management.azure.com",
-        Rc::new(PacedTransport::new(Rc::new(sim.clone()), pacer.clone())),
-        Rc::new(StaticToken::new("t")),
-    )
-    .clock(Rc::new(clock.clone()))
-    .concurrency(16)
-    .retry(RetryPolicy::default().with_seed(3))
-    .lro(LroOptions {
-        poll_ms: 2_000,
-        final_get: false,
-        ..LroOptions::default()
-    })
-    .build()
-    .unwrap();
+    let client = paced_client(&sim, pacer.clone(), &clock, 3);
     let runner = IdentityRunner::new(
         client,
         identity_core::Operation::AddUserAssigned {
@@ -691,9 +696,7 @@ fn identity_runner_survives_412s_429s_and_a_dropped_connection() {
 #[test]
 fn reload_mid_batch_resumes_from_the_saved_state_without_writing_twice() {
     use arm_client::bulk::IdentityRunner;
-    use arm_client::transport::sim::SimTransport;
-    use arm_client::{ArmClient, LroOptions, RetryPolicy, StaticToken};
-    use armsim::{Seed, Sim, SimConfig};
+    use armsim::Seed;
 
     let seed = Seed::generate_tenant(&armsim::tenant::TenantSpec {
         subscriptions: 2,
@@ -701,56 +704,14 @@ fn reload_mid_batch_resumes_from_the_saved_state_without_writing_twice() {
         vms: 0,
         identities: 4,
     });
-    let mut items = vec![];
-    for s in &seed.subscriptions {
-        for g in &s.resource_groups {
-            for v in &g.virtual_machine_scale_sets {
-                items.push(format!(
-                    "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/virtualMachineScaleSets/{}",
-                    s.subscription_id, g.name, v.name
-                ));
-            }
-        }
-    }
-    let ua = format!(
-        "/subscriptions/{}/resourceGroups/rg-identities-000/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-shared-platform",
-        seed.subscriptions[0].subscription_id
-    );
+    let items = arm_client::bulk::bench::scale_set_ids(&seed);
+    let ua = arm_client::bulk::bench::shared_identity(&seed);
     let op = identity_core::Operation::AddUserAssigned {
         ids: vec![ua.clone()],
     };
     let clock = EventClock::new(0);
-    let sim = SimTransport::new(
-        Sim::with_config(
-            seed,
-            SimConfig {
-                arm_quota: true,
-                lro_delay_ms: 2_000,
-                ..SimConfig::default()
-            },
-        ),
-        Rc::new(clock.clone()),
-    );
-    let client = || {
-        ArmClient::builder(
-            "https://management.azure.com",
-            Rc::new(PacedTransport::new(
-                Rc::new(sim.clone()),
-                Rc::new(Pacer::arm(Rc::new(clock.clone()))),
-            )),
-            Rc::new(StaticToken::new("t")),
-        )
-        .clock(Rc::new(clock.clone()))
-        .concurrency(16)
-        .retry(RetryPolicy::default().with_seed(5))
-        .lro(LroOptions {
-            poll_ms: 2_000,
-            final_get: false,
-            ..LroOptions::default()
-        })
-        .build()
-        .unwrap()
-    };
+    let sim = quota_sim(seed, &clock);
+    let client = || paced_client(&sim, Rc::new(Pacer::arm(Rc::new(clock.clone()))), &clock, 5);
     let opts = BulkOptions {
         concurrency: 8,
         max_replans: 3,

@@ -17,7 +17,10 @@ use identity_core::create::{
 use identity_core::create_wizard::CreateReview;
 use identity_core::resource::UpgradeMode;
 use identity_core::{Operation, ResourceState, plan};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
+
+mod common;
+use common::{CountingTokens, sim_client};
 use std::rc::Rc;
 
 const SUB: &str = "11111111-1111-4111-8111-111111111111";
@@ -27,23 +30,11 @@ const ID_BATCH: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/reso
 const LEGACY: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-batch/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-legacy";
 const SUBNET: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets/snet-web";
 
-/// Counts token refreshes (after a 401).
-struct Tokens(Cell<u32>);
-impl TokenSource for Tokens {
-    fn token(&self, refresh: bool) -> LocalBoxFuture<'_, Result<String, ArmError>> {
-        if refresh {
-            self.0.set(self.0.get() + 1);
-        }
-        let t = format!("token-{}", self.0.get());
-        Box::pin(async move { Ok(t) })
-    }
-}
-
 struct Env {
     client: ArmClient,
     clock: VirtualClock,
     sim: SimTransport,
-    tokens: Rc<Tokens>,
+    tokens: Rc<CountingTokens>,
     access: WriteAccess,
 }
 
@@ -54,18 +45,13 @@ impl Env {
     fn with(cfg: SimConfig) -> Env {
         let clock = VirtualClock::new(1_700_000_000_000);
         let sim = SimTransport::new(Sim::with_config(Seed::demo(), cfg), Rc::new(clock.clone()));
-        let tokens = Rc::new(Tokens(Cell::new(0)));
+        let tokens = CountingTokens::new();
         let access = WriteAccess::new(true);
-        let client = ArmClient::builder(
-            "https://management.azure.com",
-            Rc::new(sim.clone()),
-            tokens.clone(),
-        )
-        .clock(Rc::new(clock.clone()))
-        .retry(RetryPolicy::default().with_seed(7))
-        .write_access(access.clone())
-        .build()
-        .unwrap();
+        let client = sim_client(&sim, &clock, tokens.clone())
+            .retry(RetryPolicy::default().with_seed(7))
+            .write_access(access.clone())
+            .build()
+            .unwrap();
         Env {
             client,
             clock,
@@ -106,6 +92,22 @@ fn run<T>(f: impl FnOnce(&mut dyn FnMut(&Event)) -> T) -> (T, Vec<Event>) {
 fn change(env: &Env, id: &str, op: &Operation) -> (Outcome<flow::Changed>, Vec<Event>) {
     let st = env.state(id);
     run(|ev| block_on(flow::change_identity(&env.client, &st, op, ev)))
+}
+
+/// The failure of an outcome that must be `Failed` (anything else fails the test, showing it).
+fn failed<T: std::fmt::Debug>(out: Outcome<T>) -> flow::Failure {
+    let Outcome::Failed(f) = out else {
+        panic!("{out:?}")
+    };
+    f
+}
+
+/// The failure of an outcome that must be `NotSent` (anything else fails the test, showing it).
+fn not_sent<T: std::fmt::Debug>(out: Outcome<T>) -> flow::Failure {
+    let Outcome::NotSent(f) = out else {
+        panic!("{out:?}")
+    };
+    f
 }
 
 fn add_batch() -> Operation {
@@ -232,9 +234,7 @@ fn a_409_fails_with_the_busy_class_and_its_hint() {
     block_on(env.client.send(&other)).unwrap();
     let st = env.state(VMSS_API);
     let (out, _) = run(|ev| block_on(flow::change_identity(&env.client, &st, &add_batch(), ev)));
-    let Outcome::Failed(f) = out else {
-        panic!("{out:?}")
-    };
+    let f = failed(out);
     assert_eq!(f.class, Class::Busy);
     assert_eq!(f.error.status, Some(409));
     assert!(f.hint.unwrap().contains("Another operation is running"));
@@ -250,9 +250,7 @@ fn a_403_linked_authorization_names_the_permission_and_the_identity() {
         matcher: m("PATCH", "vmss-api"),
     });
     let (out, _) = change(&env, VMSS_API, &add_batch());
-    let Outcome::Failed(f) = out else {
-        panic!("{out:?}")
-    };
+    let f = failed(out);
     assert_eq!(f.class, Class::LinkedForbidden);
     let hint = f.hint.unwrap();
     assert!(
@@ -279,9 +277,7 @@ fn a_connection_dropped_before_any_answer_is_not_sent_not_resumed() {
         matcher: m("PATCH", "vmss-api"),
     });
     let (out, events) = change(&env, VMSS_API, &add_batch());
-    let Outcome::NotSent(f) = out else {
-        panic!("{out:?}")
-    };
+    let f = not_sent(out);
     assert_eq!(f.class, Class::Network);
     assert!(!events.iter().any(|e| matches!(e, Event::Resuming { .. })));
     assert!(!env.state(VMSS_API).identity.has_user_assigned(ID_BATCH));
@@ -377,9 +373,7 @@ fn a_read_only_session_sends_no_write() {
     let st = env.state(VMSS_API);
     env.access.set(false);
     let (out, _) = run(|ev| block_on(flow::change_identity(&env.client, &st, &add_batch(), ev)));
-    let Outcome::NotSent(f) = out else {
-        panic!("{out:?}")
-    };
+    let f = not_sent(out);
     assert_eq!(f.class, Class::ReadOnly);
     assert!(f.hint.unwrap().contains("read-write"));
     let spec = uai("id-readonly");
@@ -519,9 +513,7 @@ fn a_create_failing_after_its_identity_lists_it_and_it_can_be_deleted() {
     });
     let review = scale_set("vmss-denied", Some("id-orphan"));
     let (out, _) = run(|ev| block_on(flow::create_scale_set(&env.client, &review, ev)));
-    let Outcome::Failed(f) = out else {
-        panic!("{out:?}")
-    };
+    let f = failed(out);
     assert_eq!(f.class, Class::Forbidden);
     assert_eq!(f.created.len(), 1);
     assert!(f.created[0].ends_with("/id-orphan"));
@@ -705,9 +697,7 @@ fn a_vm_create_is_exists_on_412_lists_what_it_made_on_failure_and_refuses_bad_sp
             Some("id-orphan-vm"),
         ),
     );
-    let Outcome::Failed(f) = out else {
-        panic!("{out:?}")
-    };
+    let f = failed(out);
     assert_eq!(f.class, Class::Forbidden);
     assert_eq!(f.step, "Creating VM vm-denied");
     assert_eq!(f.created.len(), 1);
@@ -797,9 +787,7 @@ fn a_role_grant_stops_waiting_when_the_session_turns_read_only() {
             }
         }))
     });
-    let Outcome::NotSent(f) = out else {
-        panic!("{out:?}")
-    };
+    let f = not_sent(out);
     assert_eq!(f.class, Class::ReadOnly);
     let last = events.last().unwrap();
     assert!(

@@ -14,6 +14,8 @@ use armsim::{Fault, Matcher, Seed, Sim, SimRequest};
 use identity_core::inventory::view::Filter;
 use std::rc::Rc;
 
+mod common;
+
 const T0: u64 = 1_700_000_000_000;
 
 struct Env {
@@ -31,15 +33,10 @@ fn env(seed: Seed) -> Env {
         .collect();
     let clock = VirtualClock::new(T0);
     let sim = SimTransport::new(Sim::from_seed(seed), Rc::new(clock.clone()));
-    let client = ArmClient::builder(
-        "https://management.azure.com",
-        Rc::new(sim.clone()),
-        Rc::new(StaticToken::new("t")),
-    )
-    .clock(Rc::new(clock.clone()))
-    .retry(RetryPolicy::none())
-    .build()
-    .unwrap();
+    let client = common::sim_client(&sim, &clock, Rc::new(StaticToken::new("t")))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
     Env {
         client,
         clock,
@@ -49,6 +46,44 @@ fn env(seed: Seed) -> Env {
 }
 
 impl Env {
+    /// `load_inventory` over all the tenant's subscriptions, not cancelled; its events go to `events`.
+    fn load(
+        &self,
+        opts: &LoadOptions,
+        events: &mut Vec<LoadEvent>,
+    ) -> arm_client::inventory::InventoryLoad {
+        block_on(load_inventory(
+            &self.client,
+            &self.ids(),
+            opts,
+            &CancelFlag::new(),
+            &mut |ev| events.push(ev.clone()),
+        ))
+    }
+    /// `load_inventory` over all the tenant's subscriptions with the default options under `cancel`; `at` runs
+    /// once, as the `n`th page arrives.
+    fn load_until_page(
+        &self,
+        n: u32,
+        cancel: &CancelFlag,
+        at: impl FnOnce(),
+    ) -> arm_client::inventory::InventoryLoad {
+        let (mut pages, mut at) = (0, Some(at));
+        block_on(load_inventory(
+            &self.client,
+            &self.ids(),
+            &LoadOptions::default(),
+            cancel,
+            &mut |ev| {
+                if matches!(ev, LoadEvent::Page { .. }) {
+                    pages += 1;
+                    if pages == n {
+                        at.take().unwrap()();
+                    }
+                }
+            },
+        ))
+    }
     fn ids(&self) -> Vec<String> {
         self.subs.iter().map(|s| s.0.clone()).collect()
     }
@@ -67,13 +102,7 @@ impl Env {
 fn a_12500_row_tenant_loads_complete_in_one_query_per_1000_rows_plus_one_per_shape() {
     let e = env(Seed::generate_tenant(&TenantSpec::BENCH));
     let mut events = vec![];
-    let load = block_on(load_inventory(
-        &e.client,
-        &e.ids(),
-        &LoadOptions::default(),
-        &CancelFlag::new(),
-        &mut |ev| events.push(ev.clone()),
-    ));
+    let load = e.load(&LoadOptions::default(), &mut events);
     assert!(load.is_complete(), "{:?}", load.completeness);
     let inv = load.inventory(&e.subs);
     assert_eq!(inv.resources.len(), 12_000);
@@ -198,13 +227,7 @@ fn a_429_is_waited_out_for_its_retry_after_and_shown() {
         assert_eq!(r.status, 200);
     }
     let mut events = vec![];
-    let load = block_on(load_inventory(
-        &e.client,
-        &e.ids(),
-        &LoadOptions::default(),
-        &CancelFlag::new(),
-        &mut |ev| events.push(ev.clone()),
-    ));
+    let load = e.load(&LoadOptions::default(), &mut events);
     assert!(load.is_complete(), "{:?}", load.completeness);
     let log = e.graph_log();
     assert_eq!(log.iter().filter(|x| x.status == 429).count(), 1);
@@ -236,13 +259,7 @@ fn throttled_past_the_limit_is_partial_not_complete() {
         max_throttled: 3,
         ..LoadOptions::default()
     };
-    let load = block_on(load_inventory(
-        &e.client,
-        &e.ids(),
-        &opts,
-        &CancelFlag::new(),
-        &mut |_| {},
-    ));
+    let load = e.load(&opts, &mut vec![]);
     assert!(!load.is_complete());
     match &load.completeness {
         Completeness::Partial(p) => assert!(
@@ -263,27 +280,13 @@ fn a_server_error_mid_way_leaves_a_partial_result() {
         vms: 0,
         identities: 10,
     }));
-    let mut pages = 0;
-    let cancel = CancelFlag::new();
-    let sim = e.sim.clone();
-    let load = block_on(load_inventory(
-        &e.client,
-        &e.ids(),
-        &LoadOptions::default(),
-        &cancel,
-        &mut |ev| {
-            if matches!(ev, LoadEvent::Page { .. }) {
-                pages += 1;
-                if pages == 2 {
-                    sim.sim().inject(Fault::ServerError {
-                        count: 1,
-                        status: 500,
-                        matcher: Matcher::default(),
-                    });
-                }
-            }
-        },
-    ));
+    let load = e.load_until_page(2, &CancelFlag::new(), || {
+        e.sim.sim().inject(Fault::ServerError {
+            count: 1,
+            status: 500,
+            matcher: Matcher::default(),
+        });
+    });
     match &load.completeness {
         Completeness::Partial(p) => assert!(
             matches!(&p[..], [Partial::Failed(err)] if err.status == Some(500)),
@@ -310,22 +313,7 @@ fn cancel_mid_way_stops_before_the_next_query() {
         identities: 20,
     }));
     let cancel = CancelFlag::new();
-    let c2 = cancel.clone();
-    let mut pages = 0;
-    let load = block_on(load_inventory(
-        &e.client,
-        &e.ids(),
-        &LoadOptions::default(),
-        &cancel,
-        &mut |ev| {
-            if matches!(ev, LoadEvent::Page { .. }) {
-                pages += 1;
-                if pages == 4 {
-                    c2.cancel();
-                }
-            }
-        },
-    ));
+    let load = e.load_until_page(4, &cancel, || cancel.cancel());
     assert_eq!(
         load.completeness,
         Completeness::Partial(vec![Partial::Cancelled])
@@ -389,26 +377,14 @@ fn subscriptions_go_in_batches_and_give_the_same_rows() {
     });
     let whole = {
         let e = env(seed.clone());
-        block_on(load_inventory(
-            &e.client,
-            &e.ids(),
-            &LoadOptions::default(),
-            &CancelFlag::new(),
-            &mut |_| {},
-        ))
+        e.load(&LoadOptions::default(), &mut vec![])
     };
     let e = env(seed);
     let opts = LoadOptions {
         batch_size: 8,
         ..LoadOptions::default()
     };
-    let batched = block_on(load_inventory(
-        &e.client,
-        &e.ids(),
-        &opts,
-        &CancelFlag::new(),
-        &mut |_| {},
-    ));
+    let batched = e.load(&opts, &mut vec![]);
     assert!(whole.is_complete() && batched.is_complete());
     let ids = |v: &[serde_json::Value]| {
         let mut x: Vec<String> = v

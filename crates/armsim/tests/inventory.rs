@@ -204,18 +204,8 @@ fn the_quota_is_enforced_then_resets() {
         assert_eq!(post(&mut sim, 0, json!({"query": COMPUTE})).status, 200);
     }
     // and switched over the control endpoint
-    let mut sim = Sim::with_config(
-        Seed::demo(),
-        SimConfig {
-            control: true,
-            ..SimConfig::default()
-        },
-    );
-    let c = sim.handle(
-        SimRequest::new("POST", "/_armsim/config").json(&json!({"graphQuota": false})),
-        0,
-    );
-    assert_eq!(c.json()["graphQuota"], false);
+    let (mut sim, c) = common::demo_configured(json!({"graphQuota": false}));
+    assert_eq!(c["graphQuota"], false);
     for _ in 0..20 {
         assert_eq!(post(&mut sim, 0, json!({"query": COMPUTE})).status, 200);
     }
@@ -380,8 +370,7 @@ fn paging_12500_rows_over_100_subscriptions_whole_and_in_batches() {
 /// The binary serves a generated tenant (`--tenant`) and switches the quota off (`--graph-quota off`).
 #[test]
 fn the_binary_serves_a_generated_tenant_with_the_quota_switch() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     let exe = env!("CARGO_BIN_EXE_armsim");
     let bad = Command::new(exe)
         .args(["--tenant", "1,2"])
@@ -389,41 +378,31 @@ fn the_binary_serves_a_generated_tenant_with_the_quota_switch() {
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("SUBS,SCALE_SETS,VMS,IDENTITIES"));
-    let mut child = Command::new(exe)
-        .args([
+    common::with_binary(
+        &[
             "--port",
             "0",
             "--tenant",
             "3,30,6,9",
             "--graph-quota",
             "off",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().to_string();
-    let result = std::panic::catch_unwind(|| {
-        let subs = common::http(
-            &base,
-            "GET",
-            "/subscriptions?api-version=2022-12-01",
-            None,
-            &[],
-        )
-        .unwrap();
-        assert_eq!(subs.json()["value"].as_array().unwrap().len(), 3);
-        for _ in 0..17 {
-            let r =
-                common::http(&base, "POST", URL, Some(&json!({"query": COMPUTE})), &[]).unwrap();
-            assert_eq!(r.status, 200, "quota off");
-            assert_eq!(r.json()["totalRecords"], 36);
-        }
-    });
-    child.kill().unwrap();
-    child.wait().ok();
-    result.unwrap();
+        ],
+        |base| {
+            let subs = common::http(
+                base,
+                "GET",
+                "/subscriptions?api-version=2022-12-01",
+                None,
+                &[],
+            )
+            .unwrap();
+            assert_eq!(subs.json()["value"].as_array().unwrap().len(), 3);
+            for _ in 0..17 {
+                let r =
+                    common::http(base, "POST", URL, Some(&json!({"query": COMPUTE})), &[]).unwrap();
+                assert_eq!(r.status, 200, "quota off");
+                assert_eq!(r.json()["totalRecords"], 36);
+            }
+        },
+    );
 }

@@ -182,18 +182,8 @@ fn buckets_are_per_subscription() {
 
 #[test]
 fn control_endpoint_switches_the_quota() {
-    let mut s = Sim::with_config(
-        Seed::demo(),
-        SimConfig {
-            control: true,
-            ..SimConfig::default()
-        },
-    );
-    let r = s.handle(
-        SimRequest::new("POST", "/_armsim/config").json(&json!({"armQuota": true})),
-        0,
-    );
-    assert_eq!(r.json()["armQuota"], true);
+    let (s, r) = common::demo_configured(json!({"armQuota": true}));
+    assert_eq!(r["armQuota"], true);
     assert!(s.config().arm_quota);
 }
 
@@ -203,8 +193,7 @@ mod common;
 /// in well under the 20 s the bucket would need to refill them).
 #[test]
 fn the_binary_enforces_the_quota_with_its_flag() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     let exe = env!("CARGO_BIN_EXE_armsim");
     let bad = Command::new(exe)
         .args(["--arm-quota", "maybe"])
@@ -212,21 +201,11 @@ fn the_binary_enforces_the_quota_with_its_flag() {
         .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--arm-quota: on or off"));
-    let mut child = Command::new(exe)
-        .args(["--port", "0", "--arm-quota", "on"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().to_string();
-    let result = std::panic::catch_unwind(|| {
+    common::with_binary(&["--port", "0", "--arm-quota", "on"], |base| {
         let url = format!("/subscriptions/{SUB}/resourcegroups/rg-q?api-version=2021-04-01");
         let body = json!({"location": "westeurope"});
         let throttled = (0..400)
-            .map(|_| common::http(&base, "PUT", &url, Some(&body), &[]).unwrap())
+            .map(|_| common::http(base, "PUT", &url, Some(&body), &[]).unwrap())
             .find(|r| r.status == 429)
             .expect("a 429 within 400 writes");
         assert!(throttled.header("Retry-After").is_some());
@@ -239,9 +218,6 @@ fn the_binary_enforces_the_quota_with_its_flag() {
             "SubscriptionRequestsThrottled"
         );
     });
-    child.kill().unwrap();
-    child.wait().ok();
-    result.unwrap();
 }
 
 /// The buckets are per caller too: another principal of the same subscription has its own.

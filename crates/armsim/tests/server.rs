@@ -5,8 +5,8 @@ use armsim::server::Server;
 use armsim::{Seed, Sim, SimConfig};
 use common::http;
 use serde_json::json;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
@@ -32,8 +32,8 @@ fn binary_prints_its_url_first_and_serves() {
     let bad = Command::new(exe).arg("--nope").output().unwrap();
     assert!(!bad.status.success());
 
-    let mut child = Command::new(exe)
-        .args([
+    common::with_binary(
+        &[
             "--port",
             "0",
             "--page-size",
@@ -41,53 +41,43 @@ fn binary_prints_its_url_first_and_serves() {
             "--control",
             "--lro-delay-ms",
             "200",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().to_string();
-    let result = std::panic::catch_unwind(|| {
-        assert!(
-            base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"),
-            "{base}"
-        );
-        let r = http(
-            &base,
-            "GET",
-            "/subscriptions?api-version=2022-12-01",
-            None,
-            &[],
-        )
-        .unwrap();
-        assert_eq!(r.status, 200);
-        let next = r.json()["nextLink"].as_str().unwrap().to_string();
-        assert!(
-            next.starts_with(&format!("{base}/subscriptions?")),
-            "nextLink on the bound URL: {next}"
-        );
-        let r2 = http(&base, "GET", &next, None, &[]).unwrap();
-        assert_eq!(r2.json()["value"][0]["displayName"], "Contoso Dev/Test");
-        assert!(r2.json().get("nextLink").is_none());
-        // the control endpoint is on with --control
-        let f = http(
-            &base,
-            "POST",
-            "/_armsim/faults",
-            Some(&json!({"kind": "throttle", "retryAfterSeconds": 2})),
-            &[],
-        )
-        .unwrap();
-        assert_eq!(f.status, 200);
-        let t = http(&base, "GET", VMSS, None, &[]).unwrap();
-        assert_eq!((t.status, t.header("Retry-After")), (429, Some("2")));
-    });
-    child.kill().unwrap();
-    child.wait().unwrap();
-    result.unwrap();
+        ],
+        |base| {
+            assert!(
+                base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"),
+                "{base}"
+            );
+            let r = http(
+                base,
+                "GET",
+                "/subscriptions?api-version=2022-12-01",
+                None,
+                &[],
+            )
+            .unwrap();
+            assert_eq!(r.status, 200);
+            let next = r.json()["nextLink"].as_str().unwrap().to_string();
+            assert!(
+                next.starts_with(&format!("{base}/subscriptions?")),
+                "nextLink on the bound URL: {next}"
+            );
+            let r2 = http(base, "GET", &next, None, &[]).unwrap();
+            assert_eq!(r2.json()["value"][0]["displayName"], "Contoso Dev/Test");
+            assert!(r2.json().get("nextLink").is_none());
+            // the control endpoint is on with --control
+            let f = http(
+                base,
+                "POST",
+                "/_armsim/faults",
+                Some(&json!({"kind": "throttle", "retryAfterSeconds": 2})),
+                &[],
+            )
+            .unwrap();
+            assert_eq!(f.status, 200);
+            let t = http(base, "GET", VMSS, None, &[]).unwrap();
+            assert_eq!((t.status, t.header("Retry-After")), (429, Some("2")));
+        },
+    );
 }
 
 #[test]

@@ -84,6 +84,31 @@ fn read_all(sim: &mut Sim, ids: &[String], now: u64) -> Vec<BTreeSet<String>> {
         .collect()
 }
 
+/// The ids of every scale set of a tenant, in the seed's order (the bench's items).
+pub fn scale_set_ids(seed: &Seed) -> Vec<String> {
+    let mut items = Vec::new();
+    for s in &seed.subscriptions {
+        for g in &s.resource_groups {
+            for v in &g.virtual_machine_scale_sets {
+                items.push(format!(
+                    "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/virtualMachineScaleSets/{}",
+                    s.subscription_id, g.name, v.name
+                ));
+            }
+        }
+    }
+    items
+}
+
+/// The generated tenant's shared platform identity (`id-shared-platform` in the first subscription), the one the
+/// bench assigns.
+pub fn shared_identity(seed: &Seed) -> String {
+    format!(
+        "/subscriptions/{}/resourceGroups/rg-identities-000/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-shared-platform",
+        seed.subscriptions[0].subscription_id
+    )
+}
+
 /// Runs the benchmark: `subscriptions` × `per_subscription` scale sets, `concurrency` items in flight.
 pub fn identity_bench(
     subscriptions: usize,
@@ -97,21 +122,8 @@ pub fn identity_bench(
         identities: subscriptions * 4,
     };
     let seed = Seed::generate_tenant(&spec);
-    let mut items = Vec::new();
-    for s in &seed.subscriptions {
-        for g in &s.resource_groups {
-            for v in &g.virtual_machine_scale_sets {
-                items.push(format!(
-                    "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/virtualMachineScaleSets/{}",
-                    s.subscription_id, g.name, v.name
-                ));
-            }
-        }
-    }
-    let ua = format!(
-        "/subscriptions/{}/resourceGroups/rg-identities-000/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-shared-platform",
-        seed.subscriptions[0].subscription_id
-    );
+    let items = scale_set_ids(&seed);
+    let ua = shared_identity(&seed);
     // the state before, from a separate copy of the same tenant
     let before = read_all(&mut Sim::from_seed(seed.clone()), &items, 0);
 

@@ -2,7 +2,7 @@
 //! the recordings' folder, and a small HTTP/1.1 client for the server tests.
 #![allow(dead_code)] // every test file uses a part of it
 
-use armsim::{Seed, Sim, SimConfig};
+use armsim::{Seed, Sim, SimConfig, SimRequest};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -46,6 +46,20 @@ impl T {
             now,
         }
     }
+}
+
+/// The demo tenant in-process with the control endpoint on, after `POST /_armsim/config` with `body` (at time 0);
+/// returned with the endpoint's answer (the settings now in force).
+pub fn demo_configured(body: Value) -> (Sim, Value) {
+    let mut sim = Sim::with_config(
+        Seed::demo(),
+        SimConfig {
+            control: true,
+            ..SimConfig::default()
+        },
+    );
+    let r = sim.handle(SimRequest::new("POST", "/_armsim/config").json(&body), 0);
+    (sim, r.json())
 }
 
 /// `shared/arm/recordings` above the crate (or `ARMSIM_RECORDINGS`).
@@ -141,4 +155,28 @@ pub fn http(
         headers,
         body: body.to_string(),
     })
+}
+
+/// Starts the `armsim` binary with `args` (include `--port 0`), reads the URL it prints first, runs `f` on it,
+/// then kills the binary, whether `f` passed or panicked (the panic is the test's failure).
+#[cfg(feature = "server")]
+pub fn with_binary(args: &[&str], f: impl FnOnce(&str) + std::panic::UnwindSafe) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_armsim"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().to_string();
+    let result = std::panic::catch_unwind(|| f(&base));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
 }
