@@ -101,9 +101,7 @@ pub fn is_loopback(host_port: &str) -> bool {
         return match rest.split_once(']') {
             Some((ip, tail)) => {
                 (tail.is_empty() || tail.strip_prefix(':').is_some_and(port_ok))
-                    && ip
-                        .parse::<std::net::Ipv6Addr>()
-                        .is_ok_and(|a| a.is_loopback())
+                    && is_ipv6_loopback(ip)
             }
             None => false,
         };
@@ -113,10 +111,54 @@ pub fn is_loopback(host_port: &str) -> bool {
         Some(_) => return false,
         None => host_port,
     };
-    host == "localhost"
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|a| a.is_loopback())
+    host == "localhost" || is_ipv4_loopback(host)
+}
+
+/// A dotted-decimal IPv4 address (four numbers 0–255, no leading zeros) in 127.0.0.0/8. Written out
+/// rather than with `std::net`'s parsers, which would add their code to the shell's wasm.
+fn is_ipv4_loopback(host: &str) -> bool {
+    let parts: Vec<&str> = host.split('.').collect();
+    parts.len() == 4
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.len() <= 3
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && (p.len() == 1 || !p.starts_with('0'))
+                && p.parse::<u16>().is_ok_and(|n| n <= 255)
+        })
+        && parts[0] == "127"
+}
+
+/// The IPv6 loopback address `::1`, compressed or written out (`0:0:0:0:0:0:0:1`, leading zeros allowed).
+fn is_ipv6_loopback(ip: &str) -> bool {
+    let groups = |s: &str| -> Option<Vec<u16>> {
+        if s.is_empty() {
+            return Some(Vec::new());
+        }
+        s.split(':')
+            .map(|g| {
+                (!g.is_empty() && g.len() <= 4 && g.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .then(|| u16::from_str_radix(g, 16).ok())
+                    .flatten()
+            })
+            .collect()
+    };
+    let all: Option<Vec<u16>> = match ip.split_once("::") {
+        Some((head, tail)) => {
+            let (h, t) = (groups(head), groups(tail));
+            match (h, t) {
+                (Some(h), Some(t)) if h.len() + t.len() < 8 && !tail.contains("::") => {
+                    let mut v = h.clone();
+                    v.resize(8 - t.len(), 0);
+                    v.extend(t);
+                    Some(v)
+                }
+                _ => None,
+            }
+        }
+        None => groups(ip).filter(|g| g.len() == 8),
+    };
+    all.is_some_and(|g| g == [0, 0, 0, 0, 0, 0, 0, 1])
 }
 
 /// The origin of an endpoint from the configuration (`field` names it in the error): an absolute
@@ -419,6 +461,72 @@ mod tests {
         assert!(
             matches!(custom_without_arm, Err(ConfigError::Invalid(m)) if m.contains("armEndpoint"))
         );
+    }
+
+    #[test]
+    fn loopback_parsing_agrees_with_std_net() {
+        // std's parsers are the oracle (the app does without them to keep the shell small): whatever is
+        // taken for loopback here is loopback to std; the usual spellings are taken
+        let mut cases: Vec<String> = [
+            "127.0.0.1",
+            "127.255.255.255",
+            "127.1",
+            "127.0.0.01",
+            "0x7f.0.0.1",
+            "127.0.0.256",
+            "128.0.0.1",
+            "127.0.0.1.",
+            ".127.0.0.1",
+            "127..0.1",
+            "1270.0.0.1",
+            "+127.0.0.1",
+            "::1",
+            "0:0:0:0:0:0:0:1",
+            "0000:0000:0000:0000:0000:0000:0000:0001",
+            "0::1",
+            "::0:1",
+            "::1:0",
+            ":::1",
+            "::1::",
+            "1::",
+            "::",
+            "::2",
+            "0:0:0:0:0:0:0:0:1",
+            "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "fe80::1",
+            "::00001",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let alphabet = b"0127.:f";
+            let n = (x % 12) as usize + 1;
+            let s: String = (0..n)
+                .map(|k| alphabet[((x >> (k * 3)) % alphabet.len() as u64) as usize] as char)
+                .collect();
+            cases.push(s);
+        }
+        for c in &cases {
+            let v4 = c
+                .parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|a| a.is_loopback());
+            let v6 = c
+                .parse::<std::net::Ipv6Addr>()
+                .is_ok_and(|a| a.is_loopback());
+            assert_eq!(is_ipv4_loopback(c), v4, "ipv4 {c:?}");
+            if is_ipv6_loopback(c) {
+                assert!(v6, "ipv6 {c:?}");
+            }
+        }
+        for c in ["::1", "0:0:0:0:0:0:0:1", "0::1", "::0:1"] {
+            assert!(is_ipv6_loopback(c), "{c}");
+        }
     }
 
     #[test]
