@@ -21,6 +21,7 @@ mod faults;
 pub mod graph;
 mod headers;
 mod identities;
+mod images;
 mod load;
 mod operations;
 pub mod quota;

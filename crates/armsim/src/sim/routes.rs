@@ -241,6 +241,9 @@ impl Sim {
                 let g = g.unwrap_or_else(|| unreachable!());
                 self.compute_item(c, sub, g, rest, &v)
             }
+            ("microsoft.compute", ["locations", _, "publishers", ..]) if g.is_none() => {
+                self.image_route(c, sub, &rest[2], &rest[3..])
+            }
             ("microsoft.compute", ["locations", _, "operations", _]) if g.is_none() => {
                 only(m, &["GET"])?;
                 api(Family::Compute, "locations/operations")?;
