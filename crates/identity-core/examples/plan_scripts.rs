@@ -8,14 +8,15 @@
 //! Input (stdin), one of
 //!   `{"kind":"change","resource":<ARM GET body with "id">,"operation":<as identity-plan>}`
 //!   `{"kind":"createScaleSet","spec":<ScaleSetSpec>}`
+//!   `{"kind":"createVm","spec":<VmSpec>}`
 //!   `{"kind":"createUserAssigned","spec":<UserAssignedIdentitySpec>}`
 //!   `{"kind":"roleAssignment","spec":<RoleAssignmentSpec>}`
 //! Output: `{"plan": <identity-plan's output>, "scripts": {"<flavour slug>": "<text>", …}}` (cloud AzureCloud);
 //! exit status 2 and `{"error": …}` for unreadable input.
 
 use identity_core::create::{
-    RoleAssignmentSpec, ScaleSetSpec, UserAssignedIdentitySpec, create_scale_set,
-    create_user_assigned_identity, role_assignment,
+    RoleAssignmentSpec, ScaleSetSpec, UserAssignedIdentitySpec, VmSpec, create_scale_set,
+    create_user_assigned_identity, create_vm, role_assignment,
 };
 use identity_core::scripts::{Cloud, ScriptPlan, generate_all};
 use identity_core::{Operation, ResourceState, plan};
@@ -33,6 +34,9 @@ enum Input {
     },
     CreateScaleSet {
         spec: ScaleSetSpec,
+    },
+    CreateVm {
+        spec: VmSpec,
     },
     CreateUserAssigned {
         spec: UserAssignedIdentitySpec,
@@ -63,6 +67,11 @@ fn main() -> ExitCode {
             Input::CreateScaleSet { spec } => {
                 let p = create_scale_set(&spec);
                 let sp = ScriptPlan::from_scale_set(cloud, &spec, &p);
+                (p, sp)
+            }
+            Input::CreateVm { spec } => {
+                let p = create_vm(&spec);
+                let sp = ScriptPlan::from_vm(cloud, &spec, &p);
                 (p, sp)
             }
             Input::CreateUserAssigned { spec } => {

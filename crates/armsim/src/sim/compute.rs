@@ -65,7 +65,14 @@ impl Sim {
                         .get(&k)
                         .ok_or_else(|| not_found(ty, name, &g.name))?;
                     let etag = rr.etag;
-                    let mut resp = ok(200, &self.render(&k, Some(v)));
+                    let mut body = self.render(&k, Some(v));
+                    if kind == Kind::Vm
+                        && t.param("$expand")
+                            .is_some_and(|e| e.eq_ignore_ascii_case("instanceView"))
+                    {
+                        body["properties"]["instanceView"] = instance_view(&body);
+                    }
+                    let mut resp = ok(200, &body);
                     if v >= apiver::COMPUTE_ETAG_SINCE {
                         resp.headers.push(("ETag".into(), format!("\"{etag}\"")));
                     }
@@ -601,4 +608,23 @@ pub(super) fn type_name(lc: &str) -> &'static str {
     } else {
         "virtualMachines"
     }
+}
+
+/// A VM's `instanceView` (`GET …?$expand=instanceView`, read by `az vm create` after its deployment): the
+/// computer name and the provisioning and power states. Not recorded: the simulator runs no guest, so the VM
+/// is reported running once provisioned (`PowerState/starting` before); no agent, disks or boot diagnostics.
+fn instance_view(body: &Value) -> Value {
+    let state = body["properties"]["provisioningState"]
+        .as_str()
+        .unwrap_or("Succeeded");
+    let running = state == "Succeeded";
+    json!({
+        "computerName": body["properties"]["osProfile"]["computerName"],
+        "statuses": [
+            {"code": format!("ProvisioningState/{}", state.to_ascii_lowercase()), "level": "Info",
+             "displayStatus": format!("Provisioning {}", state.to_ascii_lowercase())},
+            {"code": if running { "PowerState/running" } else { "PowerState/starting" }, "level": "Info",
+             "displayStatus": if running { "VM running" } else { "VM starting" }},
+        ]
+    })
 }

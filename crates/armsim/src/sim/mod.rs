@@ -15,6 +15,7 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 mod compute;
+mod deployments;
 mod errors;
 mod ext;
 mod faults;
@@ -27,6 +28,7 @@ mod operations;
 pub mod quota;
 pub mod roles;
 mod routes;
+mod template;
 
 use errors::{invalid_body, method_not_allowed, no_route, only, rg_not_found};
 use faults::{FaultEffects, FaultOutcome};
@@ -86,6 +88,8 @@ enum Kind {
     Vnet,
     VmssExt,
     VmExt,
+    /// A resource a deployment stored as it was sent (`Microsoft.Network/*` other than virtual networks).
+    Generic,
 }
 
 #[derive(Debug, Clone)]
@@ -175,6 +179,7 @@ pub struct Sim {
     now_ms: u64,
     graph_windows: BTreeMap<String, (u64, u32)>,
     compute_budgets: BTreeMap<String, (u64, u32)>,
+    deployments: BTreeMap<String, deployments::Deployment>,
 }
 
 type R = Result<SimResponse, ArmError>;
@@ -233,6 +238,7 @@ impl Sim {
             now_ms: 0,
             graph_windows: BTreeMap::new(),
             compute_budgets: BTreeMap::new(),
+            deployments: BTreeMap::new(),
         };
         sim.cfg.base_url = sim.cfg.base_url.trim_end_matches('/').to_string();
         sim.load(&seed);

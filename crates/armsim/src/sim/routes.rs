@@ -306,6 +306,18 @@ impl Sim {
                     _ => Err(no_route(t)),
                 }
             }
+            ("microsoft.resources", ["deployments", _, ..]) if g.is_some() => {
+                let g = g.unwrap_or_else(|| unreachable!());
+                self.deployment_route(c, sub, g, rest)
+            }
+            _ if m == "GET"
+                && self
+                    .res
+                    .get(&key(&t.path_decoded()))
+                    .is_some_and(|r| r.kind == Kind::Generic) =>
+            {
+                Ok(ok(200, &self.res[&key(&t.path_decoded())].body))
+            }
             _ => Err(ArmError::new(
                 404,
                 "InvalidResourceType",
