@@ -79,6 +79,8 @@ KNOWN = {
     "extra write",  # e.g. two PATCHes where the app sends one (assign then remove)
     "missing write",
     "assignment name",  # az role assignment create names the assignment with its own new GUID
+    "deployment",  # az vmss|vm create sends a Microsoft.Resources/deployments template, not the resource's PUT
+    "extra resource",  # e.g. the NIC resource az vm create's template adds (the app's PUT has Compute make it)
     # not "whole-model PUT" (az vmss extension delete: GET + PUT of the whole scale set, no DELETE): the scale-set
     # script sends the app's DELETE with az rest instead, so that difference now fails as unexplained
 }
@@ -127,6 +129,9 @@ def compare(kind, cell, flavour, app_writes, az_writes):
         if z is None:
             diffs.append(("missing write", f"{a['method']} {a['path']}"))
             continue
+        if "/providers/microsoft.resources/deployments/" in z["path"].lower() and a["method"] == "PUT":
+            diffs.extend(deployment_facts(a, z))
+            continue
         if (a["method"], z["method"]) == ("DELETE", "PUT") and "/extensions/" in a["path"] \
                 and a["path"].lower().rsplit("/extensions/", 1)[0] == z["path"].lower():
             exts = ((z["body"] or {}).get("properties", {}).get("virtualMachineProfile", {})
@@ -159,6 +164,53 @@ def compare(kind, cell, flavour, app_writes, az_writes):
     for name, detail in diffs:
         FACTS.append({"cell": cell, "flavour": flavour, "kind": kind, "fact": name, "detail": detail})
     return diffs
+
+
+def _ident_key(i):
+    i = i or {}
+    return ((i.get("type") or "None").replace(" ", "").lower(),
+            sorted(k.lower() for k in (i.get("userAssignedIdentities") or {})))
+
+
+def deployment_facts(a, z):
+    """az vm|vmss create sends a deployment where the app PUTs the resource: what the template holds."""
+    tpl = ((z["body"] or {}).get("properties") or {}).get("template") or {}
+    res = tpl.get("resources") or []
+    seg = a["path"].split("/providers/", 1)[-1].split("/")
+    a_type, a_name = "/".join(seg[0:2]), seg[2]
+    mine = [r for r in res if r.get("type", "").lower() == a_type.lower() and r.get("name") == a_name]
+    out = [("deployment", f"app PUT {a_type}/{a_name} (api {a['api']}, If-None-Match {a['ifNoneMatch']}); az PUT "
+            f"Microsoft.Resources/deployments (api {z['api']}, If-None-Match {z['ifNoneMatch']}, mode "
+            f"{(z['body'] or {}).get('properties', {}).get('mode')}) with {len(res)} resource(s)")]
+    if len(mine) != 1:
+        return out + [("template", f"the template holds no single {a_type}/{a_name}: {[r.get('type') for r in res]}")]
+    r = mine[0]
+    if r.get("apiVersion") != a["api"]:
+        out.append(("api-version", f"{a_type} in the template: app {a['api']}, az {r.get('apiVersion')}"))
+    for x in res:
+        if x is not r:
+            out.append(("extra resource", f"{x.get('type')} '{x.get('name')}' (api {x.get('apiVersion')})"))
+    ab, zb = a["body"] or {}, r
+    if _ident_key(ab.get("identity")) != _ident_key(zb.get("identity")):
+        out.append(("identity", f"app {json.dumps(ab.get('identity'))}, az {json.dumps(zb.get('identity'))}"))
+    elif ab.get("identity") != zb.get("identity"):
+        out.append(("body", f"identity spelled: app {json.dumps(ab.get('identity'))}, az {json.dumps(zb.get('identity'))}"))
+
+    def flat(v, p=""):
+        if isinstance(v, dict):
+            o = {}
+            for k, x in v.items():
+                o.update(flat(x, f"{p}.{k}" if p else k))
+            return o
+        return {p: v}
+
+    fa = flat({k: ab.get(k) for k in ("sku", "properties")})
+    fz = flat({k: zb.get(k) for k in ("sku", "properties")})
+    d = [f"{k}: app {json.dumps(fa.get(k))}, az {json.dumps(fz.get(k))}" for k in sorted(set(fa) | set(fz))
+         if fa.get(k) != fz.get(k)]
+    if d:
+        out.append(("body", f"{a_type} body (app vs template): " + "; ".join(d)[:3000]))
+    return out
 
 
 def run_cell(env, cell, kind, payload, expect_same_requests, flavours=FLAVOURS):
@@ -261,23 +313,38 @@ def test_role_assignment_script(env):
 SUBNET = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/default"
 
 
-@pytest.mark.parametrize("orchestration,identity", [
-    ("Uniform", {"systemAssigned": True, "userAssigned": [ua("id1")]}),
-    ("Flexible", {"systemAssigned": False, "userAssigned": [ua("id1"), ua("id2")]}),
+SSH = {"sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB3x me@host"}
+IDENTITIES = {
+    "sa": {"systemAssigned": True, "userAssigned": []},
+    "ua": {"systemAssigned": False, "userAssigned": [ua("id1"), ua("id2")]},
+    "sa_ua": {"systemAssigned": True, "userAssigned": [ua("id1")]},
+}
+
+
+@pytest.mark.parametrize("orchestration,ident", [
+    ("Uniform", "sa"), ("Uniform", "ua"), ("Uniform", "sa_ua"),
+    ("Flexible", "ua"), ("Flexible", "sa"),  # Flexible + system-assigned: the plan refuses, the scripts stop
 ])
-def test_create_scale_set_script(env, orchestration, identity):
-    """Only the az rest flavour runs: `az vmss create` first resolves the image version
-    (…/artifacttypes/vmimage/offers/…/versions) and then deploys an ARM template (Microsoft.Resources/deployments),
-    neither of which armsim serves (README.md in this folder). Its options are checked against azure-cli 2.91.0's
-    by identity-core's vmss_create_uses_only_options_az_defines."""
+def test_create_scale_set_script(env, orchestration, ident):
+    """`az vmss create --assign-identity …` (image version lookup, then a Microsoft.Resources/deployments
+    template run by armsim's deployment engine) and the az rest PUT reach the app's end state."""
     spec = {"subscription": SUB, "resourceGroup": RG, "name": f"vmss-new-{orchestration.lower()}", "location": h.LOC,
             "orchestration": orchestration, "sku": "Standard_D2s_v3", "capacity": 2, "image": "ubuntuLts",
-            "subnetId": SUBNET, "adminUsername": "azureuser",
-            "adminAuth": {"sshPublicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB3x me@host"},
-            "upgradeMode": "Manual", "identity": identity}
-    run_cell(env, f"create_scale_set/{orchestration}", orchestration.lower(),
-             lambda sim: {"kind": "createScaleSet", "spec": spec}, expect_same_requests=("cli-rest-bash",),
-             flavours=("cli-rest-bash",))
+            "subnetId": SUBNET, "adminUsername": "azureuser", "adminAuth": SSH,
+            "upgradeMode": "Manual", "identity": IDENTITIES[ident]}
+    run_cell(env, f"create_scale_set/{orchestration}/{ident}", orchestration.lower(),
+             lambda sim: {"kind": "createScaleSet", "spec": spec}, expect_same_requests=("cli-rest-bash",))
+
+
+@pytest.mark.parametrize("ident", ["sa", "ua", "sa_ua"])
+def test_create_vm_script(env, ident):
+    """`az vm create --assign-identity …` (a NIC resource and the VM in one deployment) and the az rest PUT reach
+    the app's end state."""
+    spec = {"subscription": SUB, "resourceGroup": RG, "name": "vm-new", "location": h.LOC, "size": "Standard_D2s_v3",
+            "image": "ubuntuLts", "subnetId": SUBNET, "adminUsername": "azureuser", "adminAuth": SSH,
+            "identity": IDENTITIES[ident]}
+    run_cell(env, f"create_vm/{ident}", "vm", lambda sim: {"kind": "createVm", "spec": spec},
+             expect_same_requests=("cli-rest-bash",))
 
 
 def test_sign_in_used_the_managed_identity_endpoint_on_loopback(env):

@@ -202,35 +202,54 @@ impl Functions for Ctx<'_> {
                     2 => (strs[0].to_string(), strs[1].to_string()),
                     _ => return Err("The template function 'resourceId' has too many arguments before the type.".into()),
                 };
-                let names: Vec<&str> = strs[ti + 1..]
-                    .iter()
-                    .flat_map(|n| n.split('/'))
-                    .collect();
-                resource_id(&format!("/subscriptions/{sub}/resourceGroups/{rg}"), strs[ti], &names.join("/"))
+                let names: Vec<&str> = strs[ti + 1..].iter().flat_map(|n| n.split('/')).collect();
+                resource_id(
+                    &format!("/subscriptions/{sub}/resourceGroups/{rg}"),
+                    strs[ti],
+                    &names.join("/"),
+                )
             }
             "providers" => {
                 let ns = str_arg("providers", a, 0)?;
                 let ty = a.get(1).and_then(Value::as_str).unwrap_or("");
-                let fam = family(&format!("{ns}/{ty}"))
-                    .ok_or_else(|| format!("armsim knows no api-versions of the provider '{ns}'."))?;
+                let fam = family(&format!("{ns}/{ty}")).ok_or_else(|| {
+                    format!("armsim knows no api-versions of the provider '{ns}'.")
+                })?;
                 let mut versions: Vec<&str> = fam.versions().to_vec();
                 versions.reverse();
-                let locations: Vec<&str> = self.sim.locations.iter().map(|l| l.display_name.as_str()).collect();
-                Ok(json!({"namespace": ns, "resourceType": ty, "apiVersions": versions, "locations": locations}))
+                let locations: Vec<&str> = self
+                    .sim
+                    .locations
+                    .iter()
+                    .map(|l| l.display_name.as_str())
+                    .collect();
+                Ok(
+                    json!({"namespace": ns, "resourceType": ty, "apiVersions": versions, "locations": locations}),
+                )
             }
             "reference" => {
                 if !self.live {
-                    return Err("The template function 'reference' is not expected at this location.".into());
+                    return Err(
+                        "The template function 'reference' is not expected at this location."
+                            .into(),
+                    );
                 }
                 let target = str_arg("reference", a, 0)?;
-                let full = a.get(2).and_then(Value::as_str).is_some_and(|s| s.eq_ignore_ascii_case("full"));
+                let full = a
+                    .get(2)
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("full"));
                 let inst = self.insts.iter().find(|i| {
                     i.id.eq_ignore_ascii_case(target) || i.name.eq_ignore_ascii_case(target)
                 });
                 let id = match inst {
                     Some(i) => i.id.clone(),
                     None if target.starts_with('/') => target.to_string(),
-                    None => return Err(format!("The resource '{target}' is not defined in the template.")),
+                    None => {
+                        return Err(format!(
+                            "The resource '{target}' is not defined in the template."
+                        ));
+                    }
                 };
                 let ty = type_of(&id);
                 let api = match (a.get(1).and_then(Value::as_str), inst) {
@@ -244,9 +263,18 @@ impl Functions for Ctx<'_> {
                 let r = self
                     .sim
                     .internal("GET", &id, &api, None, self.now)
-                    .map_err(|e| format!("The resource '{id}' could not be read: {} ({}).", e.message, e.code))?;
+                    .map_err(|e| {
+                        format!(
+                            "The resource '{id}' could not be read: {} ({}).",
+                            e.message, e.code
+                        )
+                    })?;
                 let b = r.json();
-                Ok(if full { b } else { b.get("properties").cloned().unwrap_or(json!({})) })
+                Ok(if full {
+                    b
+                } else {
+                    b.get("properties").cloned().unwrap_or(json!({}))
+                })
             }
             _ => {
                 let mut all: Vec<&str> = template::PURE.to_vec();
@@ -280,7 +308,10 @@ fn resource_id(scope: &str, ty: &str, name: &str) -> Result<Value, String> {
 /// `ns/t1/t2` of a resource id.
 fn type_of(id: &str) -> String {
     let segs: Vec<&str> = id.split('/').collect();
-    let Some(p) = segs.iter().rposition(|s| s.eq_ignore_ascii_case("providers")) else {
+    let Some(p) = segs
+        .iter()
+        .rposition(|s| s.eq_ignore_ascii_case("providers"))
+    else {
         return String::new();
     };
     let mut t = vec![segs.get(p + 1).copied().unwrap_or("")];
@@ -302,7 +333,14 @@ fn family(ty: &str) -> Option<Family> {
 impl Sim {
     /// A request armsim makes to itself on the caller's behalf (a deployment's resources): authorized as the
     /// caller, routed, principals noted. Not logged (ARM's own calls are not the client's requests).
-    fn internal(&mut self, method: &str, path: &str, api: &str, body: Option<&Value>, now: u64) -> R {
+    fn internal(
+        &mut self,
+        method: &str,
+        path: &str,
+        api: &str,
+        body: Option<&Value>,
+        now: u64,
+    ) -> R {
         let mut req = SimRequest::new(method, &format!("{path}?api-version={api}"));
         if let Some(b) = body {
             req = req.json(b);
@@ -313,7 +351,12 @@ impl Sim {
         {
             self.authorize(&c, method, &t.segments, &req)?;
         }
-        let r = self.dispatch(Call { m: method, t: &t, req: &req, now })?;
+        let r = self.dispatch(Call {
+            m: method,
+            t: &t,
+            req: &req,
+            now,
+        })?;
         if method == "PUT" {
             self.note_principals(&t.path_decoded(), now);
         }
@@ -321,11 +364,25 @@ impl Sim {
     }
 
     /// `…/providers/Microsoft.Resources/deployments/{name}[/operationStatuses/{id} | /operations]` in `g`.
-    pub(super) fn deployment_route(&mut self, c: Call<'_>, sub: &str, g: &Group, rest: &[String]) -> R {
+    pub(super) fn deployment_route(
+        &mut self,
+        c: Call<'_>,
+        sub: &str,
+        g: &Group,
+        rest: &[String],
+    ) -> R {
         let Call { m, t, now, .. } = c;
-        apiver::check(Family::ResourceGroups, t.param("api-version"), "deployments", &g.location)?;
+        apiver::check(
+            Family::ResourceGroups,
+            t.param("api-version"),
+            "deployments",
+            &g.location,
+        )?;
         let name = &rest[2];
-        let k = key(&format!("{}/providers/Microsoft.Resources/deployments/{name}", g.id));
+        let k = key(&format!(
+            "{}/providers/Microsoft.Resources/deployments/{name}",
+            g.id
+        ));
         let tail: Vec<String> = rest[3..].iter().map(|s| s.to_ascii_lowercase()).collect();
         let tail: Vec<&str> = tail.iter().map(String::as_str).collect();
         let not_found = || {
@@ -364,14 +421,18 @@ impl Sim {
         let props = b
             .get("properties")
             .and_then(Value::as_object)
-            .ok_or_else(|| super::errors::invalid_body("The deployment has no 'properties' object."))?;
+            .ok_or_else(|| {
+                super::errors::invalid_body("The deployment has no 'properties' object.")
+            })?;
         if let Some(d) = self.deployments.get(k)
             && d.state == "Running"
         {
             return Err(ArmError::new(
                 409,
                 "DeploymentActive",
-                format!("Unable to edit or replace deployment '{name}': previous deployment is still active (state: Running). Please see https://aka.ms/arm-deploy for usage details."),
+                format!(
+                    "Unable to edit or replace deployment '{name}': previous deployment is still active (state: Running). Please see https://aka.ms/arm-deploy for usage details."
+                ),
             ));
         }
         let mode = props.get("mode").and_then(Value::as_str).unwrap_or("");
@@ -379,7 +440,9 @@ impl Sim {
             return Err(ArmError::new(
                 400,
                 "InvalidDeploymentMode",
-                format!("armsim's deployment engine supports mode 'Incremental' only, not '{mode}'."),
+                format!(
+                    "armsim's deployment engine supports mode 'Incremental' only, not '{mode}'."
+                ),
             ));
         }
         let Some(tpl) = props.get("template").filter(|t| t.is_object()).cloned() else {
@@ -391,7 +454,11 @@ impl Sim {
         };
         let (params, shown) = resolve_params(&tpl, props.get("parameters"))?;
         let empty = Map::new();
-        let vars = tpl.get("variables").and_then(Value::as_object).unwrap_or(&empty).clone();
+        let vars = tpl
+            .get("variables")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty)
+            .clone();
         let insts = self
             .expand(sub, g, &tpl, &params, &vars, now)
             .map_err(invalid_template)?;
@@ -459,8 +526,14 @@ impl Sim {
         let mut insts = Vec::new();
         let mut raw_deps: Vec<Vec<String>> = Vec::new();
         for (idx, r) in resources.iter().enumerate() {
-            let ro = r.as_object().ok_or("A template resource must be an object.")?;
-            if ro.get("resources").and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
+            let ro = r
+                .as_object()
+                .ok_or("A template resource must be an object.")?;
+            if ro
+                .get("resources")
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty())
+            {
                 return Err("Nested child resources are not supported by armsim's deployment engine; declare them at the top level.".into());
             }
             let mut cx = Ctx {
@@ -478,11 +551,15 @@ impl Sim {
             let copies: Vec<Option<(String, i64)>> = match ro.get("copy") {
                 None => vec![None],
                 Some(c) => {
-                    let cname = c.get("name").and_then(Value::as_str).ok_or("A copy loop needs a 'name'.")?;
-                    let count = template::eval_value(c.get("count").unwrap_or(&Value::Null), &mut cx)?
-                        .as_i64()
-                        .filter(|n| (0..=800).contains(n))
-                        .ok_or("A copy loop's 'count' must be an integer from 0 to 800.")?;
+                    let cname = c
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .ok_or("A copy loop needs a 'name'.")?;
+                    let count =
+                        template::eval_value(c.get("count").unwrap_or(&Value::Null), &mut cx)?
+                            .as_i64()
+                            .filter(|n| (0..=800).contains(n))
+                            .ok_or("A copy loop's 'count' must be an integer from 0 to 800.")?;
                     (0..count).map(|i| Some((cname.to_string(), i))).collect()
                 }
             };
@@ -498,7 +575,9 @@ impl Sim {
                     template::eval_value(ro.get(f).unwrap_or(&Value::Null), cx)?
                         .as_str()
                         .map(str::to_string)
-                        .ok_or_else(|| format!("Template resource {} has no '{f}' string.", idx + 1))
+                        .ok_or_else(|| {
+                            format!("Template resource {} has no '{f}' string.", idx + 1)
+                        })
                 };
                 let ty = field(&mut cx, "type")?;
                 let name = field(&mut cx, "name")?;
@@ -518,7 +597,11 @@ impl Sim {
                         .as_array()
                         .ok_or("'dependsOn' must be an array.")?
                         .iter()
-                        .map(|x| x.as_str().map(str::to_string).ok_or("'dependsOn' entries must be strings."))
+                        .map(|x| {
+                            x.as_str()
+                                .map(str::to_string)
+                                .ok_or("'dependsOn' entries must be strings.")
+                        })
                         .collect::<Result<Vec<_>, _>>()?,
                 };
                 // implicit dependencies: reference() of a resource of this template
@@ -536,7 +619,15 @@ impl Sim {
                         deps.push(format!("\u{0}{s}"));
                     }
                 }
-                insts.push(Inst { idx, copy: copy.clone(), ty, name, api, id, deps: vec![] });
+                insts.push(Inst {
+                    idx,
+                    copy: copy.clone(),
+                    ty,
+                    name,
+                    api,
+                    id,
+                    deps: vec![],
+                });
                 raw_deps.push(deps);
             }
         }
@@ -557,12 +648,16 @@ impl Sim {
                             || (dl.contains('/') && idl.ends_with(&format!("/providers/{dl}")))
                             || (!dl.contains('/')
                                 && (x.name.eq_ignore_ascii_case(d)
-                                    || x.copy.as_ref().is_some_and(|c| c.0.eq_ignore_ascii_case(d))))
+                                    || x.copy
+                                        .as_ref()
+                                        .is_some_and(|c| c.0.eq_ignore_ascii_case(d))))
                     })
                     .map(|(j, _)| j)
                     .collect();
                 if hits.is_empty() && !implicit {
-                    return Err(format!("The resource '{d}' is not defined in the template."));
+                    return Err(format!(
+                        "The resource '{d}' is not defined in the template."
+                    ));
                 }
                 out.extend(hits.into_iter().filter(|j| *j != i));
             }
@@ -574,7 +669,13 @@ impl Sim {
     }
 
     /// Creates one resource of the deployment.
-    fn deploy_one(&mut self, d: &Deployment, i: usize, vars: &Map<String, Value>, now: u64) -> ResOp {
+    fn deploy_one(
+        &mut self,
+        d: &Deployment,
+        i: usize,
+        vars: &Map<String, Value>,
+        now: u64,
+    ) -> ResOp {
         let inst = d.insts[i].clone();
         let raw = d.template["resources"][inst.idx].clone();
         let mut op = ResOp {
@@ -608,7 +709,10 @@ impl Sim {
                         op.status = 400;
                         op.error = Some((
                             "InvalidTemplate".into(),
-                            format!("Unable to process template language expressions for resource '{}'. {e}", inst.id),
+                            format!(
+                                "Unable to process template language expressions for resource '{}'. {e}",
+                                inst.id
+                            ),
                         ));
                         return op;
                     }
@@ -702,8 +806,18 @@ impl Sim {
             .collect();
         if details.is_empty() {
             let empty = Map::new();
-            let outs = d.template.get("outputs").and_then(Value::as_object).cloned().unwrap_or_default();
-            let vars = d.template.get("variables").and_then(Value::as_object).unwrap_or(&empty).clone();
+            let outs = d
+                .template
+                .get("outputs")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            let vars = d
+                .template
+                .get("variables")
+                .and_then(Value::as_object)
+                .unwrap_or(&empty)
+                .clone();
             let mut cx = Ctx {
                 sim: self,
                 sub: d.sub.clone(),
@@ -752,10 +866,14 @@ impl Sim {
             .iter()
             .filter(|i| !i.deps.is_empty())
             .map(|i| {
-                let on: Vec<Value> = i.deps.iter().map(|j| {
-                    let x = &d.insts[*j];
-                    json!({"id": x.id, "resourceType": x.ty, "resourceName": x.name})
-                }).collect();
+                let on: Vec<Value> = i
+                    .deps
+                    .iter()
+                    .map(|j| {
+                        let x = &d.insts[*j];
+                        json!({"id": x.id, "resourceType": x.ty, "resourceName": x.name})
+                    })
+                    .collect();
                 json!({"dependsOn": on, "id": i.id, "resourceType": i.ty, "resourceName": i.name})
             })
             .collect();
@@ -767,7 +885,11 @@ impl Sim {
             "correlationId": d.correlation, "dependencies": deps});
         if let Some(o) = &d.outputs {
             p["outputs"] = o.clone();
-            let res: Vec<Value> = d.ops.iter().map(|o| json!({"id": d.insts[o.inst].id})).collect();
+            let res: Vec<Value> = d
+                .ops
+                .iter()
+                .map(|o| json!({"id": d.insts[o.inst].id}))
+                .collect();
             p["outputResources"] = json!(res);
         }
         if let Some(e) = &d.error {
@@ -795,9 +917,15 @@ impl Sim {
 
 /// The template's parameters with the values given (or their defaults); the parameters as a deployment echoes
 /// them (secure ones without their value).
-fn resolve_params(tpl: &Value, given: Option<&Value>) -> Result<(Map<String, Value>, Value), ArmError> {
+fn resolve_params(
+    tpl: &Value,
+    given: Option<&Value>,
+) -> Result<(Map<String, Value>, Value), ArmError> {
     let empty = Map::new();
-    let decl = tpl.get("parameters").and_then(Value::as_object).unwrap_or(&empty);
+    let decl = tpl
+        .get("parameters")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     let given = given.and_then(Value::as_object).unwrap_or(&empty);
     for k in given.keys() {
         if find(decl, k).is_none() {
@@ -824,7 +952,11 @@ fn resolve_params(tpl: &Value, given: Option<&Value>) -> Result<(Map<String, Val
             f.make_ascii_uppercase();
         }
         if secure {
-            let shown_t = if ty.eq_ignore_ascii_case("securestring") { "SecureString" } else { "SecureObject" };
+            let shown_t = if ty.eq_ignore_ascii_case("securestring") {
+                "SecureString"
+            } else {
+                "SecureObject"
+            };
             shown.insert(k.clone(), json!({"type": shown_t}));
         } else {
             shown.insert(k.clone(), json!({"type": t, "value": v}));
@@ -848,7 +980,10 @@ fn order(insts: &[Inst]) -> Result<Vec<usize>, String> {
             }
             None => {
                 let stuck = (0..n).find(|&i| !done[i]).unwrap_or(0);
-                return Err(format!("Circular dependency detected on resource: '{}'.", insts[stuck].id));
+                return Err(format!(
+                    "Circular dependency detected on resource: '{}'.",
+                    insts[stuck].id
+                ));
             }
         }
     }

@@ -67,9 +67,8 @@ impl Sim {
         }
         let lc: Vec<String> = rest.iter().map(|s| s.to_ascii_lowercase()).collect();
         let lcs: Vec<&str> = lc.iter().map(String::as_str).collect();
-        let base = format!(
-            "/Subscriptions/{sub}/Providers/Microsoft.Compute/Locations/{loc}/Publishers"
-        );
+        let base =
+            format!("/Subscriptions/{sub}/Providers/Microsoft.Compute/Locations/{loc}/Publishers");
         let item = |name: &str, id: String| json!({"location": loc, "name": name, "id": id});
         let not_found = || {
             ArmError::new(
@@ -82,8 +81,7 @@ impl Sim {
             // `$orderby=name desc` and `$top` as Compute's list takes them (names compared as text)
             v.sort_by(|a, b| a.0.to_ascii_lowercase().cmp(&b.0.to_ascii_lowercase()));
             v.dedup_by(|a, b| eq(&a.0, &b.0));
-            if t
-                .param("$orderby")
+            if t.param("$orderby")
                 .is_some_and(|o| o.to_ascii_lowercase().replace("%20", " ") == "name desc")
             {
                 v.reverse();
@@ -112,7 +110,15 @@ impl Sim {
                     })
                     .collect(),
             ),
-            ["publishers", p, "artifacttypes", "vmimage", "offers", o, "skus"] => list(
+            [
+                "publishers",
+                p,
+                "artifacttypes",
+                "vmimage",
+                "offers",
+                o,
+                "skus",
+            ] => list(
                 imgs(p)
                     .filter(|i| eq(i.offer, o))
                     .map(|i| {
@@ -124,7 +130,18 @@ impl Sim {
                     })
                     .collect(),
             ),
-            ["publishers", p, "artifacttypes", "vmimage", "offers", o, "skus", s, "versions", tail @ ..] => {
+            [
+                "publishers",
+                p,
+                "artifacttypes",
+                "vmimage",
+                "offers",
+                o,
+                "skus",
+                s,
+                "versions",
+                tail @ ..,
+            ] => {
                 let img = imgs(p)
                     .find(|i| eq(i.offer, o) && eq(i.sku, s))
                     .ok_or_else(not_found)?;

@@ -24,8 +24,8 @@ pub(crate) trait Functions {
 
 /// The functions evaluated by [`eval`] itself (lower case).
 pub(crate) const PURE: &[&str] = &[
-    "concat", "if", "equals", "not", "and", "or", "tolower", "toupper", "string", "length", "empty",
-    "add", "true", "false",
+    "concat", "if", "equals", "not", "and", "or", "tolower", "toupper", "string", "length",
+    "empty", "add", "true", "false",
 ];
 
 /// Whether a JSON string is an expression: `[…]`, but not `[[…` (an escaped literal `[`).
@@ -216,7 +216,9 @@ pub(crate) fn eval(e: &Expr, f: &mut dyn Functions) -> Result<Value, String> {
                     .iter()
                     .find(|(x, _)| x.eq_ignore_ascii_case(k))
                     .map(|(_, v)| v.clone())
-                    .ok_or_else(|| format!("The language expression property '{k}' doesn't exist.")),
+                    .ok_or_else(|| {
+                        format!("The language expression property '{k}' doesn't exist.")
+                    }),
                 _ => Err("The language expression index can't be applied to this value.".into()),
             }
         }
@@ -230,10 +232,7 @@ pub(crate) fn eval(e: &Expr, f: &mut dyn Functions) -> Result<Value, String> {
                 let c = eval(&args[0], f)?;
                 return eval(&args[if truthy(&c, "if")? { 1 } else { 2 }], f);
             }
-            let vals: Vec<Value> = args
-                .iter()
-                .map(|a| eval(a, f))
-                .collect::<Result<_, _>>()?;
+            let vals: Vec<Value> = args.iter().map(|a| eval(a, f)).collect::<Result<_, _>>()?;
             pure(&lname, &vals).unwrap_or_else(|| f.call(&lname, &vals))
         }
     }
@@ -293,9 +292,17 @@ fn pure(name: &str, a: &[Value]) -> Option<Result<Value, String>> {
                 Value::Array(x) => x.len(),
                 Value::Object(o) => o.len(),
                 Value::Null => 0,
-                _ => return Err(format!("The template function '{name}' expects a string, array or object.")),
+                _ => {
+                    return Err(format!(
+                        "The template function '{name}' expects a string, array or object."
+                    ));
+                }
             };
-            Ok(if name == "length" { json!(n) } else { json!(n == 0) })
+            Ok(if name == "length" {
+                json!(n)
+            } else {
+                json!(n == 0)
+            })
         }),
         "add" => arity(2).and_then(|_| match (a[0].as_i64(), a[1].as_i64()) {
             (Some(x), Some(y)) => Ok(json!(x + y)),
@@ -405,21 +412,36 @@ mod tests {
     #[test]
     fn parses_and_evaluates_the_pure_subset() {
         let f = &mut NoFns;
-        assert_eq!(eval_str("[concat('a', 'b''c', 1)]", f).unwrap(), json!("ab'c1"));
-        assert_eq!(eval_str("[[not an expression]", f).unwrap(), json!("[not an expression]"));
+        assert_eq!(
+            eval_str("[concat('a', 'b''c', 1)]", f).unwrap(),
+            json!("ab'c1")
+        );
+        assert_eq!(
+            eval_str("[[not an expression]", f).unwrap(),
+            json!("[not an expression]")
+        );
         assert_eq!(eval_str("plain", f).unwrap(), json!("plain"));
         assert_eq!(
             eval_str("[if(equals(toLower('A'), 'a'), add(1, 2), missing())]", f).unwrap(),
             json!(3)
         );
-        assert_eq!(eval_str("[concat(createArray(), 'x')]", f).unwrap_err(), "unknown createarray");
+        assert_eq!(
+            eval_str("[concat(createArray(), 'x')]", f).unwrap_err(),
+            "unknown createarray"
+        );
         assert!(parse("concat('a'").is_err());
         assert!(parse("concat('a') x").is_err());
     }
 
     #[test]
     fn camel_case_as_newtonsoft() {
-        for (a, b) in [("VMSS", "vmss"), ("NicId", "nicId"), ("vm", "vm"), ("URLValue", "urlValue"), ("", "")] {
+        for (a, b) in [
+            ("VMSS", "vmss"),
+            ("NicId", "nicId"),
+            ("vm", "vm"),
+            ("URLValue", "urlValue"),
+            ("", ""),
+        ] {
             assert_eq!(camel(a), b);
         }
     }

@@ -6,7 +6,7 @@
 //! Both are derived from the plan's PUT body (the very request the app sends), so they cannot
 //! drift from it; what a tool cannot express exactly is said in a comment of the script.
 
-use super::cli::{check_exit, kv};
+use super::cli::{AZ_CLI_MIN_VERSION, check_exit, kv};
 use super::quote::{ps_single, sh_single};
 use super::*;
 use serde_json::Value;
@@ -386,13 +386,15 @@ pub(crate) fn cli(
         "#     script stops first if one exists; this check-then-create is not atomic (one created in between is still".into(),
         "#     updated), the exact REST script (az rest, If-None-Match: *) is;".into(),
         format!(
-            "#   - the NIC and IP configuration are named {0}Nic / {0}IPConfig by az (from --computer-name-prefix), not '{1}' / '{2}';",
-            comment_safe(&m.computer_name_prefix),
+            "#   - az names the NIC and IP configuration from the name's first 5 characters ('-' removed) and a hash of the id (…Nic / …IPConfig), not '{}' / '{}';",
             comment_safe(&m.p.nic_name),
             comment_safe(&m.p.ip_config_name)
         ),
-        "#   - for these Gen2 images az adds securityProfile TrustedLaunch (secure boot, vTPM), not in the PUT (--security-type Standard would add securityType Standard instead);".into(),
-        "#   - the request goes through Microsoft.Resources/deployments with az's own Compute api-version.".into(),
+        "#   - the request is a Microsoft.Resources/deployments PUT (mode Incremental) whose template holds only the scale set, with".into(),
+        "#     az's own Compute api-version; its status is polled, then az reads the scale set back.".into(),
+        format!("# Observed with azure-cli {AZ_CLI_MIN_VERSION} (run against the armsim simulator): the template's scale set has the PUT's identity"),
+        "# (type spelled 'SystemAssigned,UserAssigned'), no securityProfile (az's Trusted Launch default is not applied), no sku.tier,".into(),
+        "# primary as the string \"true\"; a failing resource fails the deployment and az exits non-zero.".into(),
     ];
     let mut a = vec![
         "az vmss create".to_string(),
@@ -532,9 +534,13 @@ pub(crate) fn vm_cli(
             comment_safe(&m.p.nic_name),
             comment_safe(m.p.network_api_version.as_deref().unwrap_or("-"))
         ),
-        "#   - for these Gen2 images az adds securityProfile TrustedLaunch (secure boot, vTPM), not in the PUT;".into(),
-        "#   - the computer name is the VM's name (az has no option for it), as in the PUT;".into(),
-        "#   - the request goes through Microsoft.Resources/deployments with az's own Compute api-version.".into(),
+        "#   - the request is a Microsoft.Resources/deployments PUT (mode Incremental) whose template holds the NIC (Network".into(),
+        "#     api-version 2016-09-01) and the VM (az's own Compute api-version, dependsOn the NIC); its status is polled, then az".into(),
+        "#     reads the VM (with its instance view) and the NIC back;".into(),
+        "#   - the computer name is the VM's name (az has no option for it), as in the PUT.".into(),
+        format!("# Observed with azure-cli {AZ_CLI_MIN_VERSION} (run against the armsim simulator): the template's VM has the PUT's identity"),
+        "# (type spelled 'SystemAssigned,UserAssigned'), no securityProfile (az's Trusted Launch default is not applied), osDisk".into(),
+        "# createOption 'fromImage'; a failing resource fails the deployment and az exits non-zero.".into(),
     ];
     let mut a = vec![
         "az vm create".to_string(),
