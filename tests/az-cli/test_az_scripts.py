@@ -347,6 +347,28 @@ def test_create_vm_script(env, ident):
              expect_same_requests=("cli-rest-bash",))
 
 
+def test_a_failed_deployment_fails_az_vmss_create(env):
+    """The scale set's own operation fails (armsim failOperation fault): the deployment ends Failed with ARM's
+    DeploymentFailed error naming the resource's error, and az vmss create exits non-zero with it."""
+    sim, az = env["sim"], env["az"]
+    spec = {"subscription": SUB, "resourceGroup": RG, "name": "vmss-fails", "location": h.LOC,
+            "orchestration": "Uniform", "sku": "Standard_D2s_v3", "capacity": 2, "image": "ubuntuLts",
+            "subnetId": SUBNET, "adminUsername": "azureuser", "adminAuth": SSH,
+            "upgradeMode": "Manual", "identity": IDENTITIES["sa"]}
+    out = h.plan_scripts({"kind": "createScaleSet", "spec": spec})
+    sim.start()
+    sim.fault({"kind": "failOperation", "code": "AllocationFailed",
+               "message": "Allocation failed. We do not have sufficient capacity for the requested VM size in this region."})
+    sim.clear_log()
+    p, _ = az.run_script(out["scripts"]["cli-bash"])
+    assert p.returncode != 0, p.stdout + p.stderr
+    assert "AllocationFailed" in p.stderr or "Allocation failed" in p.stderr, p.stderr
+    polls = [e for e in sim.log() if e["method"] == "GET" and "/operationStatuses/" in e["path"]]
+    assert polls, sim.log()
+    FACTS.append({"cell": "create_scale_set/failed_deployment", "flavour": "cli-bash", "kind": "uniform",
+                  "fact": "failed deployment", "detail": re.sub(r"\s+", " ", p.stderr.strip())[:600]})
+
+
 def test_sign_in_used_the_managed_identity_endpoint_on_loopback(env):
     az = env["az"]
     assert [a["id"] for a in env["accounts"]] == [SUB]

@@ -584,7 +584,7 @@ impl Sim {
                 let api = field(&mut cx, "apiVersion")?;
                 if via(&ty).is_none() {
                     return Err(format!(
-                        "The resource type '{ty}' is not simulated by armsim's deployment engine (supported: Microsoft.Compute/virtualMachineScaleSets, Microsoft.Compute/virtualMachines, Microsoft.ManagedIdentity/userAssignedIdentities, Microsoft.Authorization/roleAssignments, Microsoft.Network/* as generic resources)"
+                        "The resource type '{ty}' is not simulated by armsim's deployment engine (supported: Microsoft.Compute/virtualMachineScaleSets, Microsoft.Compute/virtualMachines, Microsoft.ManagedIdentity/userAssignedIdentities, Microsoft.Authorization/roleAssignments, Microsoft.Network/* but subnets as generic resources)"
                     ));
                 }
                 let id = resource_id(&g.id, &ty, &name)?
