@@ -79,7 +79,7 @@ impl Sim {
         };
         let list = |mut v: Vec<(String, String)>| -> R {
             // `$orderby=name desc` and `$top` as Compute's list takes them (names compared as text)
-            v.sort_by(|a, b| a.0.to_ascii_lowercase().cmp(&b.0.to_ascii_lowercase()));
+            v.sort_by_key(|a| a.0.to_ascii_lowercase());
             v.dedup_by(|a, b| eq(&a.0, &b.0));
             if t.param("$orderby")
                 .is_some_and(|o| o.to_ascii_lowercase().replace("%20", " ") == "name desc")
