@@ -299,3 +299,66 @@ fn inventory_and_identity_scripts_share_sign_in_and_paging() {
         "not the whole tenant's identities"
     );
 }
+
+/// `identity-plan --inventory-script` prints exactly the library's scripts (what the app's Scripts tabs show; the
+/// e2e tests compare the page with it), and refuses what it cannot write.
+#[test]
+fn identity_plan_prints_the_scripts() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_identity-plan"))
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+        )
+    };
+    assert_eq!(
+        run(&["--inventory-script", "powershell"]),
+        (0, scripts::powershell(Cloud::AzureCloud))
+    );
+    assert_eq!(
+        run(&["--inventory-script", "bash", "--cloud", "azurechinacloud"]),
+        (0, scripts::bash(Cloud::AzureChinaCloud))
+    );
+    assert_eq!(
+        run(&["--inventory-script", "powershell", "--identity", UA]),
+        (0, identity_powershell(Cloud::AzureCloud, UA).unwrap())
+    );
+    assert_eq!(
+        run(&[
+            "--cloud",
+            "AzureUSGovernment",
+            "--identity",
+            UA,
+            "--inventory-script",
+            "bash"
+        ]),
+        (0, identity_bash(Cloud::AzureUSGovernment, UA).unwrap())
+    );
+    for bad in [
+        &["--inventory-script", "cmd"][..],
+        &["--inventory-script", "bash", "--cloud", "Mars"],
+        &[
+            "--inventory-script",
+            "bash",
+            "--identity",
+            "/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x'",
+        ],
+        &["--identity", UA],
+        &["--inventory-script"],
+        &[
+            "--inventory-script",
+            "bash",
+            "--operation",
+            "{\"op\":\"removeAll\"}",
+        ],
+    ] {
+        let (code, out) = run(bad);
+        assert_eq!(code, 2, "{bad:?}: {out}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{out}");
+    }
+}
