@@ -122,7 +122,7 @@ fn Page() -> Html {
         Route::NotFound(path) => html! {
             <section>
                 <h2>{ "Not found" }</h2>
-                <p>{ format!("Nothing lives at {path}. Resource pages are ARM ids of scale sets or VMs.") }</p>
+                <p>{ format!("Nothing lives at {path}. Resource pages are ARM ids of scale sets, VMs or user-assigned identities.") }</p>
                 <crate::nav::Link to={Route::Home}>{ "Back to the start" }</crate::nav::Link>
             </section>
         },

@@ -518,3 +518,214 @@ async fn inventory_progress_wait_and_partial_are_shown_as_such() {
     );
     assert!(!html.contains("Complete:"), "{html}");
 }
+
+// ---- the identity page ----
+
+use identity_wizard::inventory::identity::{IdentityLoad, IdentityPage};
+
+const ID_0: &str = "/subscriptions/s1/resourceGroups/rg-ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-0";
+
+/// id-0 used by a scale set in s1 and a VM in s2, with a role assignment whose condition is markup.
+fn identity_loaded(with_identity_row: bool, partial: bool) -> IdentityLoad {
+    use serde_json::json;
+    let compute = vec![
+        json!({"id": "/subscriptions/s1/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-<b>web</b>",
+            "name": "vmss-<b>web</b>", "type": "microsoft.compute/virtualmachinescalesets", "subscriptionId": "s1",
+            "resourceGroup": "rg-web", "location": "westeurope", "orchestrationMode": "Flexible",
+            "identity": {"type": "UserAssigned", "userAssignedIdentities": {ID_0.to_lowercase(): {}}}}),
+        json!({"id": "/subscriptions/s2/resourceGroups/rg-dev/providers/Microsoft.Compute/virtualMachines/vm-dev",
+            "name": "vm-dev", "type": "microsoft.compute/virtualmachines", "subscriptionId": "s2",
+            "resourceGroup": "rg-dev", "location": "eastus",
+            "identity": {"type": "SystemAssigned, UserAssigned", "principalId": "x", "userAssignedIdentities": {ID_0: {}}}}),
+    ];
+    let identities = if with_identity_row {
+        vec![
+            json!({"id": ID_0, "name": "id-0", "subscriptionId": "s1", "resourceGroup": "rg-ids", "location": "westeurope",
+            "principalId": "p-0", "clientId": "c-0"}),
+        ]
+    } else {
+        vec![]
+    };
+    let ras = vec![
+        json!({"id": "/subscriptions/s1/providers/Microsoft.Authorization/roleAssignments/a1", "principalId": "p-0",
+            "roleDefinitionId": "/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7",
+            "scope": "/subscriptions/s1", "condition": "<img src=x onerror=alert(1)>"}),
+        json!({"id": "/subscriptions/s1/resourceGroups/rg-web/providers/Microsoft.Authorization/roleAssignments/a2", "principalId": "P-0",
+            "roleDefinitionId": "/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/00000000-0000-4000-8000-00000000abcd",
+            "scope": "/subscriptions/s1/resourceGroups/rg-web", "condition": ""}),
+    ];
+    let defs = vec![
+        json!({"id": "/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7", "roleName": "Reader"}),
+    ];
+    let subscriptions = vec![
+        ("s1".to_string(), "Prod <main>".to_string()),
+        ("s2".to_string(), "Test".to_string()),
+    ];
+    let inv = identity_core::inventory::Inventory::from_rows(
+        &subscriptions,
+        &compute,
+        &identities,
+        &ras,
+        &defs,
+    );
+    IdentityLoad::Done {
+        loaded: Rc::new(Loaded {
+            inventory: Rc::new(inv),
+            partial: if partial {
+                vec![identity_wizard::inventory::run::partial_text(
+                    &arm_client::inventory::Partial::Cancelled,
+                )]
+            } else {
+                vec![]
+            },
+            subscriptions,
+        }),
+        from_inventory: !partial,
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct IdProps {
+    state: IdentityLoad,
+}
+
+#[component]
+fn IdInSession(p: &IdProps) -> Html {
+    html! {
+        <InSession mode={Mode::Demo} read_write={false}>
+            <IdentityPage id={ID_0.to_string()} initial={Some(p.state.clone())} />
+        </InSession>
+    }
+}
+
+async fn render_identity(make: fn() -> IdentityLoad) -> String {
+    yew::ServerRenderer::<IdInSession>::with_props(move || IdProps { state: make() })
+        .render()
+        .await
+}
+
+#[tokio::test]
+async fn identity_page_lists_users_with_links_and_role_assignments_as_text() {
+    let html = render_identity(|| identity_loaded(true, false)).await;
+    assert!(
+        html.contains(r#"<h2 id="identity-name">id-0</h2>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains("From the inventory loaded in this session."),
+        "{html}"
+    );
+    let facts = &html[html.find(r#"id="identity-facts""#).unwrap()..];
+    assert!(
+        facts.contains(r#"<dd id="identity-subscription">Prod &lt;main&gt;</dd>"#),
+        "{facts}"
+    );
+    assert!(
+        facts.contains(r#"<code id="identity-client-id">c-0</code>"#)
+            && facts.contains(r#"<code id="identity-principal-id">p-0</code>"#)
+            && facts.contains("westeurope"),
+        "{facts}"
+    );
+    // the users: both subscriptions, each a link to its resource page, names as text
+    let users = &html[html.find(r#"<table id="identity-users""#).unwrap()..];
+    let users = &users[..users.find("</table>").unwrap()];
+    assert_eq!(
+        users.matches("<tr key").count() + users.matches("<tr data-id").count(),
+        2,
+        "{users}"
+    );
+    assert!(html.contains("Used by (2)"), "{html}");
+    assert!(
+        users.contains(r#"href="/subscriptions/s2/resourceGroups/rg-dev/providers/Microsoft.Compute/virtualMachines/vm-dev""#),
+        "{users}"
+    );
+    assert!(
+        users.contains("vmss-&lt;b&gt;web&lt;/b&gt;") && !users.contains("<b>"),
+        "{users}"
+    );
+    assert!(
+        users.contains(">Flexible<") && users.contains(">VM<") && users.contains(">Test<"),
+        "{users}"
+    );
+    // role assignments (principal matched ignoring case): name or GUID, scope, condition as text
+    let roles = &html[html.find(r#"<table id="identity-roles""#).unwrap()..];
+    let roles = &roles[..roles.find("</table>").unwrap()];
+    assert!(html.contains("Role assignments (2)"), "{html}");
+    assert!(
+        roles.contains(">Reader<") && roles.contains("/subscriptions/s1/resourceGroups/rg-web"),
+        "{roles}"
+    );
+    assert!(
+        roles.contains("role 00000000-0000-4000-8000-00000000abcd (name not read)"),
+        "{roles}"
+    );
+    assert!(
+        roles.contains("&lt;img src=x onerror=alert(1)&gt;") && !html.contains("<img"),
+        "{roles}"
+    );
+    assert!(roles.contains(">none<"), "{roles}");
+    // the scripts: the identity's focused queries, in the two tabs
+    assert!(
+        html.contains(r#"id="identity-tab-az-powershell""#)
+            && html.contains(r#"id="identity-tab-cli-bash""#),
+        "{html}"
+    );
+    assert!(
+        html.contains("Search-AzGraph")
+            && html.contains("mv-expand ua = identity.userAssignedIdentities"),
+        "{html}"
+    );
+    assert!(!html.contains("id=\"identity-partial\""), "{html}");
+    assert_ids_unique_and_labels_resolve(&html);
+}
+
+#[tokio::test]
+async fn identity_page_says_partial_and_missing_as_such() {
+    let html = render_identity(|| identity_loaded(false, true)).await;
+    assert!(
+        html.contains("Partial result: ") && html.contains("you cancelled the load"),
+        "{html}"
+    );
+    assert!(!html.contains("identity-complete"), "{html}");
+    assert!(html.contains(r#"id="identity-missing""#), "{html}");
+    // without its row: the id's parts, the subscription's name, the users from the resources' own maps
+    assert!(
+        html.contains(r#"<dd id="identity-subscription">Prod &lt;main&gt;</dd>"#),
+        "{html}"
+    );
+    assert!(html.contains("Used by (2)"), "{html}");
+    assert!(
+        html.contains("Not read: the identity&#x27;s principal id is unknown.")
+            || html.contains("Not read: the identity's principal id is unknown."),
+        "{html}"
+    );
+    let html = render_identity(|| {
+        IdentityLoad::Loading(Progress {
+            loaded: 3,
+            total: 7,
+            requests: 2,
+            waiting: Some((2_000, arm_client::inventory::WaitReason::Throttled)),
+            subscriptions: 2,
+        })
+    })
+    .await;
+    assert!(html.contains("Loaded 3 of 7 rows from 2 subscriptions (2 queries); throttled by Resource Graph, waiting 2 s"), "{html}");
+    assert!(html.contains(r#"id="identity-cancel""#), "{html}");
+    assert_ids_unique_and_labels_resolve(&html);
+}
+
+#[tokio::test]
+async fn inventory_links_identities_to_their_pages_and_shows_the_scripts() {
+    let html = render_inventory("", || LoadState::Done(inventory_of(4))).await;
+    let href = format!(r#"href="{ID_0}""#);
+    // the identity's row, and each resource row that uses it (rows 0 and 2)
+    let ids = &html[html.find(r#"id="inv-identities""#).unwrap()..];
+    assert_eq!(ids.matches(&href).count(), 1, "{ids}");
+    assert_eq!(resource_rows(&html).matches(&href).count(), 2, "{html}");
+    assert!(
+        html.contains(r#"id="inv-tab-az-powershell""#) && html.contains(r#"id="inv-tab-cli-bash""#),
+        "{html}"
+    );
+    assert!(html.contains("-First 1000 -SkipToken"), "{html}");
+    assert_ids_unique_and_labels_resolve(&html);
+}

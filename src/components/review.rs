@@ -100,7 +100,8 @@ pub struct ScriptTabsProps {
     pub prefix: AttrValue,
 }
 
-/// Scripts in tabs (Az PowerShell first), each with a copy button.
+/// Scripts in tabs (Az PowerShell first), each with a copy button. Keyboard as the ARIA tabs pattern: the
+/// selected tab is the tab stop; Left / Right (wrapping), Home and End select and focus another tab.
 #[component]
 pub fn ScriptTabs(props: &ScriptTabsProps) -> Html {
     let selected = use_state(|| Flavour::AzPowerShell);
@@ -113,9 +114,36 @@ pub fn ScriptTabs(props: &ScriptTabsProps) -> Html {
         return html! {};
     };
     let pre = props.prefix.as_str();
+    let onkeydown = {
+        let flavours: Vec<Flavour> = props.scripts.iter().map(|s| s.flavour).collect();
+        let (selected, at, pre) = (selected.clone(), current.flavour, pre.to_string());
+        Callback::from(move |e: KeyboardEvent| {
+            let Some(i) = flavours.iter().position(|f| *f == at) else {
+                return;
+            };
+            let n = flavours.len();
+            let to = match e.key().as_str() {
+                "ArrowRight" => (i + 1) % n,
+                "ArrowLeft" => (i + n - 1) % n,
+                "Home" => 0,
+                "End" => n - 1,
+                _ => return,
+            };
+            e.prevent_default();
+            selected.set(flavours[to]);
+            let id = format!("{pre}tab-{}", flavours[to].slug());
+            if let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(&id))
+                .and_then(|el| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(el).ok())
+            {
+                let _ = el.focus();
+            }
+        })
+    };
     html! {
         <div class="scripts" id={format!("{pre}scripts")}>
-            <div role="tablist" aria-label="Equivalent scripts" class="tabs">
+            <div role="tablist" aria-label="Equivalent scripts" class="tabs" {onkeydown}>
                 { for props.scripts.iter().map(|s| {
                     let on = s.flavour == current.flavour;
                     let pick = { let selected = selected.clone(); let f = s.flavour; Callback::from(move |_: MouseEvent| selected.set(f)) };

@@ -57,6 +57,7 @@ pub fn InventoryPage(props: &InventoryPageProps) -> Html {
         use_effect_with(*attempt, move |&n| {
             if n > 0 || !has_initial {
                 let (_, client, notice) = connector.access();
+                let connector = connector.clone();
                 match client {
                     None => state.set(Some(LoadState::Offline(notice.unwrap_or_else(|| {
                         "Not signed in: sign in to read the inventory.".into()
@@ -72,7 +73,11 @@ pub fn InventoryPage(props: &InventoryPageProps) -> Html {
                                 move |p: Progress| st.set(Some(LoadState::Loading(p)))
                             };
                             match run(client, flag, on).await {
-                                Ok(l) => st.set(Some(LoadState::Done(Rc::new(l)))),
+                                Ok(l) => {
+                                    let l = Rc::new(l);
+                                    super::identity::remember(&connector, &l); // for the identity pages
+                                    st.set(Some(LoadState::Done(l)))
+                                }
                                 Err(e) => st.set(Some(LoadState::Failed(e))),
                             }
                         });
@@ -153,6 +158,7 @@ pub fn InventoryPage(props: &InventoryPageProps) -> Html {
             <h2>{ "Inventory" }</h2>
             <p>{ "Every scale set, VM and user-assigned identity in the subscriptions you can read, from Azure Resource Graph." }</p>
             { body }
+            <super::scripts::GraphScripts />
         </section>
     }
 }
@@ -374,6 +380,16 @@ fn last_segment(id: &str) -> &str {
     id.rsplit('/').next().unwrap_or(id)
 }
 
+/// A user-assigned identity's name, linked to its identity page (text when the id has no page).
+fn identity_link(id: &str) -> Html {
+    let to = Route::Identity { id: id.to_string() };
+    if Route::parse(&to.path(), "") == to {
+        html! { <Link {to}>{ last_segment(id).to_string() }</Link> }
+    } else {
+        html! { { last_segment(id).to_string() } }
+    }
+}
+
 #[derive(Properties, PartialEq)]
 pub struct ResourceTableProps {
     pub inventory: Rc<Inventory>,
@@ -439,12 +455,13 @@ pub fn ResourceTable(props: &ResourceTableProps) -> Html {
     let inv = &props.inventory;
     let rows = props.view[w.rows.clone()].iter().enumerate().filter_map(|(n, &i)| {
         let r = inv.resources.get(i)?;
-        let mut idents: Vec<String> = vec![];
-        if let Some(p) = &r.system_assigned {
-            idents.push(if p.is_empty() { "system-assigned".into() } else { format!("system-assigned ({p})") });
-        }
-        idents.extend(r.user_assigned.iter().map(|u| last_segment(u).to_string()));
-        let ident_text = if idents.is_empty() { "none".to_string() } else { idents.join(", ") };
+        // the system-assigned principal as text, each user-assigned identity a link to its page
+        let system = r.system_assigned.as_ref().map(|p| if p.is_empty() { "system-assigned".to_string() } else { format!("system-assigned ({p})") });
+        let mut idents: Vec<Html> = system.map(|t| html! { { t } }).into_iter().collect();
+        idents.extend(r.user_assigned.iter().map(|u| identity_link(u)));
+        let ident_cell = if idents.is_empty() { html! { { "none" } } } else {
+            html! { <>{ for idents.into_iter().enumerate().map(|(k, h)| html! { <>{ if k > 0 { ", " } else { "" } }{ h }</> }) }</> }
+        };
         let full_ids = r.user_assigned.join("\n");
         Some(html! {
             <tr key={r.id.clone()} aria-rowindex={(w.rows.start + n + 2).to_string()}>
@@ -453,7 +470,7 @@ pub fn ResourceTable(props: &ResourceTableProps) -> Html {
                 <td>{ r.resource_group.clone() }</td>
                 <td>{ r.location.clone() }</td>
                 <td>{ r.kind.label() }</td>
-                <td title={full_ids}>{ ident_text }</td>
+                <td title={full_ids}>{ ident_cell }</td>
                 <td>{ if r.legacy_extension { "yes" } else { "no" } }</td>
                 <td>{ if r.aks_managed { "yes" } else { "no" } }</td>
                 <td>{ r.provisioning_state.clone() }</td>
@@ -522,7 +539,7 @@ pub fn IdentityTable(props: &IdentityTableProps) -> Html {
                         };
                         html! {
                             <tr key={i.id.clone()}>
-                                <th scope="row" title={i.id.clone()}>{ i.name.clone() }</th>
+                                <th scope="row" title={i.id.clone()}><Link to={Route::Identity { id: i.id.clone() }}>{ i.name.clone() }</Link></th>
                                 <td>{ i.subscription_name.clone() }</td>
                                 <td>{ i.resource_group.clone() }</td>
                                 <td class="mono">{ i.client_id.clone() }</td>

@@ -1,10 +1,11 @@
 //! The inventory's orchestration, without Yew: list the subscriptions the user can read, load their
 //! scale sets, VMs, identities and role assignments through Resource Graph (arm-client's
 //! [`load_inventory`]), and report progress as a [`Progress`] the page renders. Cancel is a
-//! [`CancelFlag`] the page's button sets.
+//! [`CancelFlag`] the page's button sets. The identity page's focused load ([`run_identity`]) goes the same way.
 
 use arm_client::inventory::{
-    CancelFlag, Completeness, LoadEvent, LoadOptions, Partial, WaitReason, load_inventory,
+    CancelFlag, Completeness, InventoryLoad, LoadEvent, LoadOptions, Partial, WaitReason,
+    load_identity, load_inventory,
 };
 use arm_client::{ArmClient, ops};
 use identity_core::inventory::Inventory;
@@ -95,6 +96,41 @@ pub async fn run(
     cancel: CancelFlag,
     on: impl Fn(Progress) + 'static,
 ) -> Result<Loaded, String> {
+    let (subscriptions, ids, mut p) = list_subscriptions(&client, &on).await?;
+    let load = load_inventory(&client, &ids, &LoadOptions::default(), &cancel, &mut |e| {
+        track(&mut p, e, &on)
+    })
+    .await;
+    Ok(finish(&load, subscriptions))
+}
+
+/// The identity page's load: lists the subscriptions, then reads one user-assigned identity, the scale sets and
+/// VMs that use it and its principal's role assignments with focused queries (arm-client's [`load_identity`]).
+/// Err: the subscriptions could not be listed.
+pub async fn run_identity(
+    client: Rc<ArmClient>,
+    identity_id: String,
+    cancel: CancelFlag,
+    on: impl Fn(Progress) + 'static,
+) -> Result<Loaded, String> {
+    let (subscriptions, ids, mut p) = list_subscriptions(&client, &on).await?;
+    let load = load_identity(
+        &client,
+        &ids,
+        &identity_id,
+        &LoadOptions::default(),
+        &cancel,
+        &mut |e| track(&mut p, e, &on),
+    )
+    .await;
+    Ok(finish(&load, subscriptions))
+}
+
+/// The subscriptions the user can read: `(id, display name)`, the ids, and the progress so far.
+async fn list_subscriptions(
+    client: &ArmClient,
+    on: &impl Fn(Progress),
+) -> Result<(Vec<(String, String)>, Vec<String>, Progress), String> {
     let mut p = Progress::default();
     on(p.clone());
     let subs: Vec<arm_client::Subscription> = client
@@ -113,39 +149,37 @@ pub async fn run(
     let ids: Vec<String> = subscriptions.iter().map(|(id, _)| id.clone()).collect();
     p.subscriptions = ids.len().max(1);
     on(p.clone());
-    let mut on_event = |e: &LoadEvent| {
-        match e {
-            LoadEvent::Page {
-                loaded,
-                total,
-                requests,
-                ..
-            } => {
-                p.loaded = *loaded;
-                p.total = *total;
-                p.requests = *requests;
-                p.waiting = None;
-            }
-            LoadEvent::Waiting { ms, reason } => p.waiting = Some((*ms, *reason)),
-            LoadEvent::ShapeDone(_) => p.waiting = None,
+    Ok((subscriptions, ids, p))
+}
+
+/// A loader event into the progress, then reported.
+fn track(p: &mut Progress, e: &LoadEvent, on: &impl Fn(Progress)) {
+    match e {
+        LoadEvent::Page {
+            loaded,
+            total,
+            requests,
+            ..
+        } => {
+            p.loaded = *loaded;
+            p.total = *total;
+            p.requests = *requests;
+            p.waiting = None;
         }
-        on(p.clone());
-    };
-    let load = load_inventory(
-        &client,
-        &ids,
-        &LoadOptions::default(),
-        &cancel,
-        &mut on_event,
-    )
-    .await;
+        LoadEvent::Waiting { ms, reason } => p.waiting = Some((*ms, *reason)),
+        LoadEvent::ShapeDone(_) => p.waiting = None,
+    }
+    on(p.clone());
+}
+
+fn finish(load: &InventoryLoad, subscriptions: Vec<(String, String)>) -> Loaded {
     let partial = match &load.completeness {
         Completeness::Complete => vec![],
         Completeness::Partial(ps) => ps.iter().map(partial_text).collect(),
     };
-    Ok(Loaded {
+    Loaded {
         inventory: Rc::new(load.inventory(&subscriptions)),
         partial,
         subscriptions,
-    })
+    }
 }

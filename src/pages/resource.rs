@@ -138,7 +138,7 @@ pub fn ResourceFacts(props: &FactsProps) -> Html {
                             let c = identity_core::wizard::Candidate::from_id(&u.id);
                             html! {
                                 <tr data-id={u.id.clone()}>
-                                    <th scope="row" title={u.id.clone()}>{ u.name() }</th>
+                                    <th scope="row" title={u.id.clone()}><Link to={Route::Identity { id: u.id.clone() }}>{ u.name() }</Link></th>
                                     <td>{ c.resource_group }</td>
                                     <td><code>{ u.client_id.clone().unwrap_or_else(|| "—".into()) }</code></td>
                                     <td><code>{ u.principal_id.clone().unwrap_or_else(|| "—".into()) }</code></td>

@@ -22,7 +22,8 @@ use crate::http::HttpResponse;
 use crate::ops::resource_graph;
 use identity_core::inventory::Inventory;
 use identity_core::inventory::queries::{
-    COMPUTE, IDENTITIES, PAGE_SIZE, ROLE_ASSIGNMENTS, batches, role_definitions,
+    COMPUTE, IDENTITIES, PAGE_SIZE, ROLE_ASSIGNMENTS, batches, identity_row, identity_users,
+    principal_assignments, role_definitions,
 };
 use serde_json::Value;
 use std::cell::Cell;
@@ -462,6 +463,36 @@ impl Loader<'_> {
     }
 }
 
+impl<'a> Loader<'a> {
+    fn new(client: &'a ArmClient, cancel: &'a CancelFlag, opts: &LoadOptions) -> Self {
+        Loader {
+            client,
+            cancel,
+            opts: LoadOptions {
+                page_size: opts.page_size.clamp(1, 1000),
+                batch_size: opts
+                    .batch_size
+                    .clamp(1, identity_core::inventory::queries::SUBSCRIPTION_BATCH),
+                max_throttled: opts.max_throttled,
+            },
+            out: InventoryLoad {
+                compute: vec![],
+                identities: vec![],
+                role_assignments: vec![],
+                role_definitions: vec![],
+                requests: 0,
+                loaded: 0,
+                total: 0,
+                waited_ms: 0,
+                completeness: Completeness::Complete,
+            },
+            quota: None,
+            seen: Default::default(),
+            notes: vec![],
+        }
+    }
+}
+
 fn jobs_for(shape: Shape, queries: &[String], subscriptions: &[String], batch: usize) -> Vec<Job> {
     let batches: Vec<Vec<String>> =
         if batch >= identity_core::inventory::queries::SUBSCRIPTION_BATCH {
@@ -513,31 +544,7 @@ pub async fn load_inventory(
     cancel: &CancelFlag,
     on_event: &mut dyn FnMut(&LoadEvent),
 ) -> InventoryLoad {
-    let mut l = Loader {
-        client,
-        cancel,
-        opts: LoadOptions {
-            page_size: opts.page_size.clamp(1, 1000),
-            batch_size: opts
-                .batch_size
-                .clamp(1, identity_core::inventory::queries::SUBSCRIPTION_BATCH),
-            max_throttled: opts.max_throttled,
-        },
-        out: InventoryLoad {
-            compute: vec![],
-            identities: vec![],
-            role_assignments: vec![],
-            role_definitions: vec![],
-            requests: 0,
-            loaded: 0,
-            total: 0,
-            waited_ms: 0,
-            completeness: Completeness::Complete,
-        },
-        quota: None,
-        seen: Default::default(),
-        notes: vec![],
-    };
+    let mut l = Loader::new(client, cancel, opts);
     let bs = l.opts.batch_size;
     let mut partial = vec![];
     // the list first (compute + identities), then role assignments, then the role definitions they use
@@ -556,6 +563,95 @@ pub async fn load_inventory(
         phases_ok = l.phase(&mut ras, on_event, &mut partial).await;
     }
     if phases_ok {
+        let guids = Inventory::role_guids(&l.out.role_assignments);
+        let mut defs = jobs_for(
+            Shape::RoleDefinitions,
+            &role_definitions(&guids),
+            subscriptions,
+            bs,
+        );
+        l.phase(&mut defs, on_event, &mut partial).await;
+    }
+    partial.append(&mut l.notes);
+    if !partial.is_empty() {
+        l.out.completeness = Completeness::Partial(partial);
+    }
+    l.out
+}
+
+/// Loads what the identity page shows for one user-assigned identity, with focused queries instead of the tenant's
+/// inventory ([`identity_core::inventory::queries`]): the identity's row and the scale sets and VMs whose identity
+/// map holds it (one phase), then the role assignments of the principal that row names, then their role
+/// definitions — each with the same paging, subscription batches, quota waits, cancel and completeness as
+/// [`load_inventory`], and rows in the same shapes (so [`InventoryLoad::inventory`] builds the model:
+/// `users_of(id)`, `assignments_of(principal)`).
+///
+/// An id that cannot be written into a query (not a user-assigned identity's id with its group, or holding a
+/// quote) sends nothing and is [`Partial::Failed`] with an [`ErrorKind::InvalidRequest`]. An identity Resource
+/// Graph does not return (deleted, or in a subscription the caller cannot read) still has its users read; there is
+/// no principal then, so no role assignment is read (the load is complete: there is nothing more to read).
+///
+/// ```
+/// use arm_client::{ArmClient, StaticToken, VirtualClock, testing::block_on};
+/// use arm_client::inventory::{load_identity, CancelFlag, LoadOptions};
+/// use arm_client::transport::sim::SimTransport;
+/// use std::rc::Rc;
+/// let clock = Rc::new(VirtualClock::new(0));
+/// let sim = SimTransport::new(armsim::Sim::from_seed(armsim::Seed::demo()), clock.clone());
+/// let c = ArmClient::builder("https://management.azure.com", Rc::new(sim), Rc::new(StaticToken::new("t")))
+///     .clock(clock).build().unwrap();
+/// let id = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web";
+/// let load = block_on(load_identity(&c, &[], id, &LoadOptions::default(), &CancelFlag::new(), &mut |_| {}));
+/// assert!(load.is_complete());
+/// let inv = load.inventory(&[]);
+/// let mut users: Vec<&str> = inv.users_of(id).iter().map(|r| r.name.as_str()).collect();
+/// users.sort();
+/// assert_eq!(users, ["vmss-flex", "vmss-web"]);
+/// ```
+pub async fn load_identity(
+    client: &ArmClient,
+    subscriptions: &[String],
+    identity_id: &str,
+    opts: &LoadOptions,
+    cancel: &CancelFlag,
+    on_event: &mut dyn FnMut(&LoadEvent),
+) -> InventoryLoad {
+    let mut l = Loader::new(client, cancel, opts);
+    let (Some(identity_q), Some(users_q)) =
+        (identity_row(identity_id), identity_users(identity_id))
+    else {
+        l.out.completeness = Completeness::Partial(vec![Partial::Failed(ArmError::new(
+            ErrorKind::InvalidRequest,
+            format!(
+                "{identity_id:?} is not the resource id of a user-assigned identity that can be queried \
+                 (/subscriptions/{{id}}/resourceGroups/{{group}}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{{name}}, \
+                 without quotes): check the address"
+            ),
+        ))]);
+        return l.out;
+    };
+    let bs = l.opts.batch_size;
+    let mut partial = vec![];
+    let mut first: Vec<Job> = jobs_for(Shape::Identities, &[identity_q], subscriptions, bs)
+        .into_iter()
+        .chain(jobs_for(Shape::Compute, &[users_q], subscriptions, bs))
+        .collect();
+    let mut ok = l.phase(&mut first, on_event, &mut partial).await;
+    if ok {
+        // the principal the identity's row names (the model matches ids ignoring case; one identity here)
+        let principal = l.out.identities.iter().find_map(|r| {
+            let id = r.get("id").and_then(Value::as_str)?;
+            identity_core::resource_id::same_id(id, identity_id)
+                .then(|| r.get("principalId").and_then(Value::as_str))
+                .flatten()
+                .and_then(principal_assignments)
+        });
+        if let Some(q) = principal {
+            let mut ras = jobs_for(Shape::RoleAssignments, &[q], subscriptions, bs);
+            ok = l.phase(&mut ras, on_event, &mut partial).await;
+        }
+    }
+    if ok {
         let guids = Inventory::role_guids(&l.out.role_assignments);
         let mut defs = jobs_for(
             Shape::RoleDefinitions,

@@ -384,6 +384,15 @@ fn assignment_body(role_guid: &str, principal: &str) -> Value {
         "principalId": principal, "principalType": "ServicePrincipal"}})
 }
 
+/// One of the demo seed's role assignments (by name)?
+fn seeded_assignment(name: &str) -> bool {
+    armsim::Seed::demo().role_assignments.iter().any(|a| {
+        a.name
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+    })
+}
+
 #[test]
 fn role_assignments_put_get_list_delete_at_three_scopes() {
     let mut t = T::new(SimConfig::default());
@@ -453,6 +462,8 @@ fn role_assignments_put_get_list_delete_at_three_scopes() {
             .unwrap()
             .iter()
             .map(|a| a["name"].as_str().unwrap().to_string())
+            // (not the demo seed's own assignments)
+            .filter(|n| !seeded_assignment(n))
             .collect()
     };
     assert_eq!(list(&mut t, "").len(), 3);
@@ -769,7 +780,11 @@ fn roles_can_be_granted_and_revoked_at_run_time_over_the_control_endpoint() {
     assert_eq!(t.as_(ALICE, get(&url)).status, 200);
     assert_eq!(t.as_(BOB, get(&url)).status, 403);
     let r = t.send(SimRequest::new("POST", "/_armsim/roles").json(&json!([{"principalId": BOB, "role": "Contributor", "scope": format!("/subscriptions/{SUB1}")}])));
-    assert_eq!(r.json()["value"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        r.json()["value"].as_array().unwrap().len(),
+        2 + armsim::Seed::demo().role_assignments.len(),
+        "Alice's, Bob's and the demo seed's"
+    );
     assert_eq!(t.as_(BOB, get(&url)).status, 200);
     let r = t.send(
         SimRequest::new("POST", "/_armsim/roles")
@@ -786,6 +801,18 @@ fn roles_can_be_granted_and_revoked_at_run_time_over_the_control_endpoint() {
     );
     assert_eq!(t.as_(BOB, get(&url)).status, 403);
     let g = t.send(get("/_armsim/roles")).json();
-    assert_eq!(g["value"][0]["principalId"], ALICE);
-    assert_eq!(g["value"][0]["role"], "Reader");
+    // Alice's grant remains (besides the demo seed's assignments)
+    let left: Vec<&Value> = g["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            !armsim::Seed::demo().role_assignments.iter().any(|s| {
+                a["principalId"] == s.principal_id.as_str() && a["scope"] == s.scope.as_str()
+            })
+        })
+        .collect();
+    assert_eq!(left.len(), 1, "{g}");
+    assert_eq!(left[0]["principalId"], ALICE);
+    assert_eq!(left[0]["role"], "Reader");
 }

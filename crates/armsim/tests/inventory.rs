@@ -66,7 +66,8 @@ fn role_assignments_and_definitions_in_args_shape() {
     let uai = sim.handle(
         SimRequest::new(
             "GET",
-            &format!("{scope}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web?api-version=2023-01-31"),
+            // (id-batch: the demo seed assigns roles to id-web, none to id-batch)
+            &format!("{scope}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-batch?api-version=2023-01-31"),
         ),
         0,
     );

@@ -30,6 +30,10 @@ pub enum Route {
     /// `/inventory?…`: every scale set, VM and user-assigned identity; `query` (without `?`, as given) holds the
     /// view's filters and sort ([`crate::inventory::view::Filter::from_query`] reads it).
     Inventory { query: String },
+    /// A user-assigned identity by its ARM id
+    /// (`/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`):
+    /// who uses it across the tenant and its role assignments (the inventory's module shows it).
+    Identity { id: String },
     /// Anything else (the path as given).
     NotFound(String),
 }
@@ -119,11 +123,12 @@ impl Route {
             },
             ["subscriptions", ..] => {
                 let id = format!("/{}", segs.join("/"));
-                match ResourceId::parse(&id).map(|r| r.kind()) {
-                    Ok(IdKind::ScaleSet | IdKind::VirtualMachine) => Route::Resource {
+                match ResourceId::parse(&id).map(|r| (r.kind(), r.resource_group().is_some())) {
+                    Ok((IdKind::ScaleSet | IdKind::VirtualMachine, _)) => Route::Resource {
                         id,
                         wizard: query_value(query, "wizard"),
                     },
+                    Ok((IdKind::UserAssignedIdentity, true)) => Route::Identity { id },
                     _ => Route::NotFound(path.to_string()),
                 }
             }
@@ -144,7 +149,7 @@ impl Route {
                     encode(rg)
                 )
             }
-            Route::Resource { id, .. } => {
+            Route::Resource { id, .. } | Route::Identity { id } => {
                 let segs: Vec<String> = id
                     .split('/')
                     .filter(|s| !s.is_empty())
@@ -205,6 +210,12 @@ mod tests {
             Route::CreateIdentity,
             Route::Inventory { query: String::new() },
             Route::Inventory { query: "q=web%20%26%20api&kind=vm&legacy=1&sort=subscription&desc=1".into() },
+            Route::Identity {
+                id: "/subscriptions/s/resourceGroups/rg-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web".into(),
+            },
+            Route::Identity {
+                id: "/subscriptions/s/resourceGroups/rg (prod) #1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id_ä".into(),
+            },
         ];
         for r in routes {
             assert_eq!(Route::parse(&r.path(), &r.query()), r, "{}", r.href());
@@ -250,6 +261,43 @@ mod tests {
             Route::parse("/subscriptions/s/", "?wizard=x"),
             Route::Subscription { sub: "s".into() }
         );
+    }
+
+    #[test]
+    fn identity_route_matches_the_provider_ignoring_case_and_keeps_the_id_as_given() {
+        let id = "/subscriptions/s/resourceGroups/rg-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web";
+        let r = Route::parse(id, "?wizard=x");
+        assert_eq!(r, Route::Identity { id: id.into() });
+        assert_eq!(r.href(), id, "no query: an identity page has no wizard");
+        let lower = Route::parse(
+            "/SUBSCRIPTIONS/s/RESOURCEGROUPS/g/PROVIDERS/microsoft.managedidentity/USERASSIGNEDIDENTITIES/Id1/",
+            "",
+        );
+        assert_eq!(
+            lower,
+            Route::Identity {
+                id: "/SUBSCRIPTIONS/s/RESOURCEGROUPS/g/PROVIDERS/microsoft.managedidentity/USERASSIGNEDIDENTITIES/Id1".into()
+            }
+        );
+        // a name with a space or a slash is encoded in the path and decoded back
+        let odd = Route::Identity {
+            id: "/subscriptions/s/resourceGroups/rg 1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a%b".into(),
+        };
+        assert!(
+            odd.path().contains("/rg%201/") && odd.path().ends_with("/a%25b"),
+            "{}",
+            odd.path()
+        );
+        assert_eq!(Route::parse(&odd.path(), ""), odd);
+        // not an identity page: no group, a child resource, another provider, a missing name
+        for p in [
+            "/subscriptions/s/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x",
+            "/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x/federatedIdentityCredentials/f",
+            "/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentities/userAssignedIdentities/x",
+            "/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
+        ] {
+            assert!(matches!(Route::parse(p, ""), Route::NotFound(_)), "{p}");
+        }
     }
 
     #[test]

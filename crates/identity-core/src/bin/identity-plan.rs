@@ -29,6 +29,14 @@ OPTIONS
   --compact            print one line instead of indented JSON
   -h, --help           this text
 
+SCRIPTS (no plan, no stdin: the script is printed as text)
+  --inventory-script powershell|bash
+                       the fleet inventory's Resource Graph queries as the app's Scripts tab shows them:
+                       Search-AzGraph (-First 1000 -SkipToken) or az graph query (--first 1000 --skip-token)
+  --identity ID        with --inventory-script: the identity page's queries for one user-assigned identity
+                       (the identity, the scale sets and VMs that use it, its principal's role assignments)
+  --cloud NAME         with --inventory-script: AzureCloud (default), AzureUSGovernment, AzureChinaCloud
+
 OPERATION JSON ("op" plus its fields; ids are full ARM resource ids, compared ignoring case)
  On an existing scale set or VM (needs its GET body):
   {"op":"enableSystemAssigned"}
@@ -99,6 +107,47 @@ fn fail(msg: impl Into<String>) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// `--inventory-script`: the inventory's (or one identity's) Resource Graph script, as text.
+fn print_script(shell: &str, identity: Option<&str>, cloud: Option<&str>) -> ExitCode {
+    use identity_core::inventory::scripts;
+    use identity_core::scripts::Cloud;
+    let cloud = match cloud {
+        None => Cloud::AzureCloud,
+        Some(n) => match Cloud::ALL
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(n))
+        {
+            Some(c) => c,
+            None => {
+                return fail(format!(
+                    "unknown cloud {n:?}: AzureCloud, AzureUSGovernment or AzureChinaCloud"
+                ));
+            }
+        },
+    };
+    let text = match (shell, identity) {
+        ("powershell", None) => Some(scripts::powershell(cloud)),
+        ("bash", None) => Some(scripts::bash(cloud)),
+        ("powershell", Some(id)) => scripts::identity_powershell(cloud, id),
+        ("bash", Some(id)) => scripts::identity_bash(cloud, id),
+        (other, _) => {
+            return fail(format!(
+                "unknown --inventory-script {other:?}: powershell or bash"
+            ));
+        }
+    };
+    match text {
+        Some(t) => {
+            let _ = std::io::stdout().lock().write_all(t.as_bytes());
+            ExitCode::SUCCESS
+        }
+        None => fail(format!(
+            "{:?} is not the resource id of a user-assigned identity that can be written into a query (/subscriptions/{{id}}/resourceGroups/{{group}}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{{name}}, without quotes)",
+            identity.unwrap_or_default()
+        )),
+    }
+}
+
 fn is_create(op: &Value) -> bool {
     op.get("op")
         .and_then(Value::as_str)
@@ -142,6 +191,7 @@ fn main() -> ExitCode {
     let mut op_arg: Option<String> = None;
     let mut id_arg: Option<String> = None;
     let mut compact = false;
+    let (mut script, mut identity, mut cloud) = (None::<String>, None::<String>, None::<String>);
     while let Some(a) = args.next() {
         match a.as_str() {
             "-h" | "--help" => {
@@ -157,8 +207,23 @@ fn main() -> ExitCode {
                 None => return fail("--resource-id needs a value"),
             },
             "--compact" => compact = true,
+            "--inventory-script" | "--identity" | "--cloud" => match args.next() {
+                Some(v) if a == "--inventory-script" => script = Some(v),
+                Some(v) if a == "--identity" => identity = Some(v),
+                Some(v) => cloud = Some(v),
+                None => return fail(format!("{a} needs a value")),
+            },
             other => return fail(format!("unknown argument {other:?} (see --help)")),
         }
+    }
+    if let Some(shell) = script {
+        if op_arg.is_some() || id_arg.is_some() {
+            return fail("--inventory-script takes no --operation and no --resource-id");
+        }
+        return print_script(&shell, identity.as_deref(), cloud.as_deref());
+    }
+    if identity.is_some() || cloud.is_some() {
+        return fail("--identity and --cloud go with --inventory-script");
     }
     let op_arg = match op_arg.map(|s| serde_json::from_str::<Value>(&s)) {
         None => None,

@@ -126,6 +126,84 @@ pub fn batches(subscriptions: &[String]) -> Vec<Vec<String>> {
         .collect()
 }
 
+// ---- One user-assigned identity (the identity page): focused queries instead of the tenant's inventory ----
+
+/// A query's ordering and projection: from its `| order by` on (rows of a focused query keep the shape of the
+/// inventory query they are cut from, so [`super::Inventory::from_rows`] reads both).
+fn order_and_project(q: &'static str) -> &'static str {
+    q.find("| order by").map_or("", |i| &q[i..])
+}
+
+/// `id` as a KQL string literal (`'…'`), when it is a user-assigned identity's ARM id (with its resource group)
+/// that can be written into a query as it is: no quote, backslash or control character (ARM names hold none).
+///
+/// ```
+/// use identity_core::inventory::queries::identity_literal;
+/// let id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web";
+/// assert_eq!(identity_literal(id), Some(format!("'{id}'")));
+/// assert_eq!(identity_literal("/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x') or ('"), None);
+/// assert_eq!(identity_literal("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm"), None);
+/// ```
+pub fn identity_literal(id: &str) -> Option<String> {
+    let parsed = crate::resource_id::ResourceId::parse(id).ok()?;
+    let ok = parsed.kind() == crate::resource_id::IdKind::UserAssignedIdentity
+        && parsed.resource_group().is_some()
+        && !id
+            .chars()
+            .any(|c| c == '\'' || c == '\\' || c == '"' || c.is_control());
+    ok.then(|| format!("'{}'", parsed.as_str()))
+}
+
+/// The identity's own row (the shape of [`IDENTITIES`]); `None` when `id` cannot be queried
+/// ([`identity_literal`]).
+pub fn identity_row(id: &str) -> Option<String> {
+    Some(format!(
+        "resources | where type =~ 'microsoft.managedidentity/userassignedidentities' and id =~ {} {}",
+        identity_literal(id)?,
+        order_and_project(IDENTITIES)
+    ))
+}
+
+/// Every scale set and VM whose identity map holds the identity (the shape of [`COMPUTE`], one row per user):
+/// the map is expanded (`mv-expand`, a row per entry) and its key compared ignoring case, as ids are.
+pub fn identity_users(id: &str) -> Option<String> {
+    Some(format!(
+        "resources | where type in~ ('microsoft.compute/virtualmachinescalesets','microsoft.compute/virtualmachines') \
+| mv-expand ua = identity.userAssignedIdentities \
+| extend uaId = tostring(bag_keys(ua)[0]) \
+| where uaId =~ {} {}",
+        identity_literal(id)?,
+        order_and_project(COMPUTE)
+    ))
+}
+
+/// The role assignments of one principal, up to its quoted GUID …
+pub const PRINCIPAL_ASSIGNMENTS_PREFIX: &str = "authorizationresources \
+| where type =~ 'microsoft.authorization/roleassignments' and tostring(properties.principalId) =~ ";
+
+/// … and after it (the shape of [`ROLE_ASSIGNMENTS`]).
+pub fn principal_assignments_suffix() -> String {
+    format!(" {}", order_and_project(ROLE_ASSIGNMENTS))
+}
+
+/// The role assignments this principal holds (the shape of [`ROLE_ASSIGNMENTS`]); `None` unless it is a GUID.
+///
+/// ```
+/// use identity_core::inventory::queries::principal_assignments;
+/// let q = principal_assignments("4C1D3F7E-0000-4000-8000-000000000001").unwrap();
+/// assert!(q.contains("tostring(properties.principalId) =~ '4c1d3f7e-0000-4000-8000-000000000001' | order by id asc"));
+/// assert_eq!(principal_assignments("x' or 1 == 1"), None);
+/// ```
+pub fn principal_assignments(principal_id: &str) -> Option<String> {
+    is_guid(principal_id).then(|| {
+        format!(
+            "{PRINCIPAL_ASSIGNMENTS_PREFIX}'{}'{}",
+            principal_id.to_ascii_lowercase(),
+            principal_assignments_suffix()
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +242,66 @@ mod tests {
             let last = q.rsplit('|').next().unwrap().trim();
             assert!(last.starts_with("project id,"), "{q}");
         }
+    }
+
+    const UA: &str = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web";
+
+    #[test]
+    fn focused_queries_keep_the_inventory_shapes_and_order() {
+        let pairs = [
+            (identity_row(UA).unwrap(), IDENTITIES),
+            (identity_users(UA).unwrap(), COMPUTE),
+            (
+                principal_assignments("00000000-0000-4000-8000-000000000001").unwrap(),
+                ROLE_ASSIGNMENTS,
+            ),
+        ];
+        for (focused, full) in pairs {
+            let tail = order_and_project(full);
+            assert!(
+                tail.starts_with("| order by id asc | project id,"),
+                "{full}"
+            );
+            assert!(focused.ends_with(&format!(" {tail}")), "{focused}");
+            assert_eq!(focused.matches("| order by").count(), 1, "{focused}");
+            assert!(!focused.contains("  "), "{focused}");
+        }
+        assert!(
+            identity_row(UA)
+                .unwrap()
+                .contains(&format!("and id =~ '{UA}' |"))
+        );
+        assert!(
+            identity_users(UA)
+                .unwrap()
+                .contains(&format!("| where uaId =~ '{UA}' |"))
+        );
+    }
+
+    #[test]
+    fn only_user_assigned_identity_ids_without_quotes_go_into_a_query() {
+        let bad = [
+            "",
+            "id-web",
+            "/subscriptions/s/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/x",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x'",
+            "/subscriptions/s/resourceGroups/r\\g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x\n| take 1",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/\"x",
+        ];
+        for id in bad {
+            assert_eq!(identity_literal(id), None, "{id:?}");
+            assert_eq!(identity_row(id), None);
+            assert_eq!(identity_users(id), None);
+        }
+        // a group with parentheses, dots and a non-ASCII letter is a valid ARM name, and stays as given
+        let odd = "/subscriptions/s/resourceGroups/rg.(prod)-ä/providers/Microsoft.ManagedIdentity/userAssignedIdentities/ID_1";
+        assert_eq!(identity_literal(odd), Some(format!("'{odd}'")));
+        assert_eq!(principal_assignments(""), None);
+        assert_eq!(
+            principal_assignments("00000000-0000-4000-8000-00000000000"),
+            None
+        );
     }
 }

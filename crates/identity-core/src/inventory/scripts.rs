@@ -7,12 +7,18 @@
 //! - [`bash`]: `az graph query` (the `resource-graph` extension) with `--first 1000 --skip-token`, `jq` for
 //!   the pages. Bash only: in PowerShell `az` is `az.cmd`, and cmd.exe would re-read the `|` of every query.
 //!
+//! - [`identity_powershell`], [`identity_bash`]: the identity page's focused queries for one user-assigned
+//!   identity (its row, the scale sets and VMs that use it, its principal's role assignments and their role names).
+//!
 //! Every literal goes through [`crate::scripts::quote`]; the queries are constants, and role GUIDs read back
 //! from Azure are checked against a GUID pattern before they are put into a query.
 
+#[cfg(doc)]
+use super::queries::identity_literal;
 use super::queries::{
-    COMPUTE, IDENTITIES, PAGE_SIZE, ROLE_ASSIGNMENTS, ROLE_DEFINITIONS_PREFIX,
-    ROLE_DEFINITIONS_SUFFIX, ROLE_GUIDS_PER_QUERY, SUBSCRIPTION_BATCH,
+    COMPUTE, IDENTITIES, PAGE_SIZE, PRINCIPAL_ASSIGNMENTS_PREFIX, ROLE_ASSIGNMENTS,
+    ROLE_DEFINITIONS_PREFIX, ROLE_DEFINITIONS_SUFFIX, ROLE_GUIDS_PER_QUERY, SUBSCRIPTION_BATCH,
+    identity_row, identity_users, principal_assignments_suffix,
 };
 use crate::scripts::Cloud;
 use crate::scripts::quote::{ps_single, sh_single};
@@ -27,6 +33,62 @@ pub const FILES: [&str; 4] = [
 
 /// Az PowerShell: `Search-AzGraph` over every enabled subscription of the signed-in tenant.
 pub fn powershell(cloud: Cloud) -> String {
+    let mut l = ps_head(
+        cloud,
+        &[
+            "# Fleet inventory (identity-wizard): every scale set, VM, user-assigned identity and role assignment of",
+            "# the tenant, read with Azure Resource Graph. Writes inventory-*.json in the current folder.",
+        ],
+    );
+    l.extend([
+        format!("$computeQuery = {}", ps_single(COMPUTE)),
+        format!("$identitiesQuery = {}", ps_single(IDENTITIES)),
+        format!("$roleAssignmentsQuery = {}", ps_single(ROLE_ASSIGNMENTS)),
+        format!(
+            "$roleDefinitionsPrefix = {}",
+            ps_single(ROLE_DEFINITIONS_PREFIX)
+        ),
+        format!(
+            "$roleDefinitionsSuffix = {}",
+            ps_single(ROLE_DEFINITIONS_SUFFIX)
+        ),
+        "$compute = Invoke-InventoryQuery -Query $computeQuery".into(),
+        "$identities = Invoke-InventoryQuery -Query $identitiesQuery".into(),
+        "$roleAssignments = Invoke-InventoryQuery -Query $roleAssignmentsQuery".into(),
+    ]);
+    l.extend(ps_role_definitions());
+    l.push(String::new());
+    for (var, file) in [
+        "compute",
+        "identities",
+        "roleAssignments",
+        "roleDefinitions",
+    ]
+    .iter()
+    .zip(FILES)
+    {
+        l.push(ps_write_json(var, file));
+    }
+    l.push("Write-Output ('{0} scale sets and VMs (with legacy extension rows), {1} identities, {2} role assignments' -f $compute.Count, $identities.Count, $roleAssignments.Count)".into());
+    finish(l)
+}
+
+fn finish(l: Vec<String>) -> String {
+    let mut s = l.join("\n");
+    s.push('\n');
+    s
+}
+
+fn ps_write_json(var: &str, file: &str) -> String {
+    format!(
+        "ConvertTo-Json -InputObject @(${var}) -Depth 20 | Set-Content -LiteralPath {} -Encoding utf8",
+        ps_single(&format!("{file}.json"))
+    )
+}
+
+/// `#Requires`, the comment lines, sign-in, the tenant's enabled subscriptions and `Invoke-InventoryQuery`
+/// (every page of a query over every batch of subscriptions), then a blank line.
+fn ps_head(cloud: Cloud, comments: &[&str]) -> Vec<String> {
     let connect = if cloud == Cloud::AzureCloud {
         "Connect-AzAccount".to_string()
     } else {
@@ -35,8 +97,9 @@ pub fn powershell(cloud: Cloud) -> String {
     let mut l: Vec<String> = vec![
         "#Requires -Version 5.1".into(),
         "#Requires -Modules @{ ModuleName = 'Az.Accounts'; ModuleVersion = '2.2.0' }, @{ ModuleName = 'Az.ResourceGraph'; ModuleVersion = '0.10.0' }".into(),
-        "# Fleet inventory (identity-wizard): every scale set, VM, user-assigned identity and role assignment of".into(),
-        "# the tenant, read with Azure Resource Graph. Writes inventory-*.json in the current folder.".into(),
+    ];
+    l.extend(comments.iter().map(|c| c.to_string()));
+    l.extend([
         "# Az.ResourceGraph 0.10.0 is the first version with -SkipToken and the Data/SkipToken result.".into(),
         "$ErrorActionPreference = 'Stop'".into(),
         connect,
@@ -67,14 +130,13 @@ pub fn powershell(cloud: Cloud) -> String {
         "    return ,$rows.ToArray()".into(),
         "}".into(),
         String::new(),
-        format!("$computeQuery = {}", ps_single(COMPUTE)),
-        format!("$identitiesQuery = {}", ps_single(IDENTITIES)),
-        format!("$roleAssignmentsQuery = {}", ps_single(ROLE_ASSIGNMENTS)),
-        format!("$roleDefinitionsPrefix = {}", ps_single(ROLE_DEFINITIONS_PREFIX)),
-        format!("$roleDefinitionsSuffix = {}", ps_single(ROLE_DEFINITIONS_SUFFIX)),
-        "$compute = Invoke-InventoryQuery -Query $computeQuery".into(),
-        "$identities = Invoke-InventoryQuery -Query $identitiesQuery".into(),
-        "$roleAssignments = Invoke-InventoryQuery -Query $roleAssignmentsQuery".into(),
+    ]);
+    l
+}
+
+/// The role definitions of the roles `$roleAssignments` uses, by GUID, into `$roleDefinitions`.
+fn ps_role_definitions() -> Vec<String> {
+    vec![
         "# role names: only the roles the assignments use, by GUID (checked to be one before it goes into a query)".into(),
         "$roleGuids = @($roleAssignments | ForEach-Object { ([string]$_.roleDefinitionId -split '/')[-1].ToLowerInvariant() } | Where-Object { $_ -match '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' } | Sort-Object -Unique)".into(),
         "$roleDefinitions = [System.Collections.Generic.List[object]]::new()".into(),
@@ -83,34 +145,58 @@ pub fn powershell(cloud: Cloud) -> String {
         "    $list = ($roleGuids[$g..$lastGuid] | ForEach-Object { \"'$_'\" }) -join ', '".into(),
         "    foreach ($row in (Invoke-InventoryQuery -Query ($roleDefinitionsPrefix + $list + $roleDefinitionsSuffix))) { $roleDefinitions.Add($row) }".into(),
         "}".into(),
-        String::new(),
-    ];
-    for (var, file) in [
-        "compute",
-        "identities",
-        "roleAssignments",
-        "roleDefinitions",
     ]
-    .iter()
-    .zip(FILES)
-    {
-        l.push(format!(
-            "ConvertTo-Json -InputObject @(${var}) -Depth 20 | Set-Content -LiteralPath {} -Encoding utf8",
-            ps_single(&format!("{file}.json"))
-        ));
-    }
-    l.push("Write-Output ('{0} scale sets and VMs (with legacy extension rows), {1} identities, {2} role assignments' -f $compute.Count, $identities.Count, $roleAssignments.Count)".into());
-    let mut s = l.join("\n");
-    s.push('\n');
-    s
 }
 
 /// Azure CLI for bash: `az graph query` over every enabled subscription of the signed-in tenant.
 pub fn bash(cloud: Cloud) -> String {
-    let mut l: Vec<String> = vec![
-        "#!/usr/bin/env bash".into(),
-        "# Fleet inventory (identity-wizard): every scale set, VM, user-assigned identity and role assignment of".into(),
-        "# the tenant, read with Azure Resource Graph. Writes inventory-*.jsonl (one JSON row per line).".into(),
+    let mut l = sh_head(
+        cloud,
+        &[
+            "# Fleet inventory (identity-wizard): every scale set, VM, user-assigned identity and role assignment of",
+            "# the tenant, read with Azure Resource Graph. Writes inventory-*.jsonl (one JSON row per line).",
+        ],
+    );
+    l.extend([
+        format!("compute_query={}", sh_single(COMPUTE)),
+        format!("identities_query={}", sh_single(IDENTITIES)),
+        format!("role_assignments_query={}", sh_single(ROLE_ASSIGNMENTS)),
+        format!(
+            "role_definitions_prefix={}",
+            sh_single(ROLE_DEFINITIONS_PREFIX)
+        ),
+        format!(
+            "role_definitions_suffix={}",
+            sh_single(ROLE_DEFINITIONS_SUFFIX)
+        ),
+    ]);
+    let f = |i: usize| sh_single(&format!("{}.jsonl", FILES[i]));
+    l.push(format!(
+        ": > {}; : > {}; : > {}; : > {}",
+        f(0),
+        f(1),
+        f(2),
+        f(3)
+    ));
+    l.push(format!("query_all \"$compute_query\" {}", f(0)));
+    l.push(format!("query_all \"$identities_query\" {}", f(1)));
+    l.push(format!("query_all \"$role_assignments_query\" {}", f(2)));
+    l.extend(sh_role_definitions(&f(2), &f(3)));
+    l.push(format!(
+        "echo \"$(wc -l < {}) scale sets and VMs (with legacy extension rows), $(wc -l < {}) identities, $(wc -l < {}) role assignments\"",
+        f(0),
+        f(1),
+        f(2)
+    ));
+    finish(l)
+}
+
+/// The shebang, the comment lines, `set -euo pipefail`, sign-in, the tenant's enabled subscriptions and
+/// `query_all` (every page of a query over every batch of subscriptions), then a blank line.
+fn sh_head(cloud: Cloud, comments: &[&str]) -> Vec<String> {
+    let mut l: Vec<String> = vec!["#!/usr/bin/env bash".into()];
+    l.extend(comments.iter().map(|c| c.to_string()));
+    l.extend([
         "# Needs the Azure CLI's resource-graph extension (az extension add --name resource-graph) and jq.".into(),
         "set -euo pipefail".into(),
         "command -v jq >/dev/null || { echo 'This script needs jq: install it, then run it again.' >&2; exit 1; }".into(),
@@ -143,47 +229,138 @@ pub fn bash(cloud: Cloud) -> String {
         "  done".into(),
         "}".into(),
         String::new(),
-        format!("compute_query={}", sh_single(COMPUTE)),
-        format!("identities_query={}", sh_single(IDENTITIES)),
-        format!("role_assignments_query={}", sh_single(ROLE_ASSIGNMENTS)),
+    ]);
+    l
+}
+
+/// The role definitions of the roles the assignments in `assignments` (a quoted file name) use, by GUID,
+/// appended to `definitions`.
+fn sh_role_definitions(assignments: &str, definitions: &str) -> Vec<String> {
+    vec![
+        "# role names: only the roles the assignments use, by GUID (checked to be one before it goes into a query)".into(),
+        "guids=()".into(),
+        format!(
+            "while IFS= read -r g; do [ -n \"$g\" ] && guids+=(\"$g\"); done < <(jq -r '(.roleDefinitionId // \"\") | split(\"/\") | last | ascii_downcase | select(test(\"^[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}$\"))' {assignments} | sort -u)",
+        ),
+        format!("for ((g = 0; g < ${{#guids[@]}}; g += {ROLE_GUIDS_PER_QUERY})); do"),
+        format!("  list=$(printf \"'%s', \" \"${{guids[@]:g:{ROLE_GUIDS_PER_QUERY}}}\")"),
+        format!(
+            "  query_all \"${{role_definitions_prefix}}${{list%, }}${{role_definitions_suffix}}\" {definitions}"
+        ),
+        "done".into(),
+    ]
+}
+
+/// Output files of the identity scripts, one per shape (PowerShell `.json`, bash `.jsonl`).
+pub const IDENTITY_FILES: [&str; 4] = [
+    "identity",
+    "identity-users",
+    "identity-role-assignments",
+    "identity-role-definitions",
+];
+
+const IDENTITY_COMMENTS: [&str; 2] = [
+    "# One user-assigned identity (identity-wizard): who uses it across the tenant (scale sets and VMs) and the",
+    "# role assignments of its principal, read with Azure Resource Graph — the identity page's queries.",
+];
+
+/// The comment line naming the identity (an id [`identity_literal`] accepted: no control character).
+fn identity_comment(id: &str) -> String {
+    format!("# Identity: {id}")
+}
+
+/// Az PowerShell: the identity page's focused queries ([`identity_row`], [`identity_users`], then
+/// [`super::queries::principal_assignments`] for the principal the identity row names, then the role names) with
+/// `Search-AzGraph` over every enabled subscription; writes `identity*.json` and prints the users and the role
+/// assignments. `None` when the id cannot be written into a query ([`identity_literal`]).
+pub fn identity_powershell(cloud: Cloud, identity_id: &str) -> Option<String> {
+    let (identity_q, users_q) = (identity_row(identity_id)?, identity_users(identity_id)?);
+    let comment = identity_comment(identity_id);
+    let mut l = ps_head(
+        cloud,
+        &[IDENTITY_COMMENTS[0], IDENTITY_COMMENTS[1], comment.as_str()],
+    );
+    l.extend([
+        format!("$identityQuery = {}", ps_single(&identity_q)),
+        format!("$usersQuery = {}", ps_single(&users_q)),
+        format!("$roleAssignmentsPrefix = {}", ps_single(PRINCIPAL_ASSIGNMENTS_PREFIX)),
+        format!("$roleAssignmentsSuffix = {}", ps_single(&principal_assignments_suffix())),
+        format!("$roleDefinitionsPrefix = {}", ps_single(ROLE_DEFINITIONS_PREFIX)),
+        format!("$roleDefinitionsSuffix = {}", ps_single(ROLE_DEFINITIONS_SUFFIX)),
+        "$identity = Invoke-InventoryQuery -Query $identityQuery".into(),
+        "$users = Invoke-InventoryQuery -Query $usersQuery".into(),
+        "# its principal's role assignments (the principal id checked to be a GUID before it goes into a query)".into(),
+        "$principalId = @($identity | ForEach-Object { ([string]$_.principalId).ToLowerInvariant() })[0]".into(),
+        "$roleAssignments = [System.Collections.Generic.List[object]]::new()".into(),
+        "if ($principalId -match '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$') {".into(),
+        "    foreach ($row in (Invoke-InventoryQuery -Query ($roleAssignmentsPrefix + \"'\" + $principalId + \"'\" + $roleAssignmentsSuffix))) { $roleAssignments.Add($row) }".into(),
+        "} else {".into(),
+        "    Write-Warning 'The identity is not in Resource Graph (deleted, or in a subscription you cannot read): its role assignments cannot be read.'".into(),
+        "}".into(),
+    ]);
+    l.extend(ps_role_definitions());
+    l.push(String::new());
+    for (var, file) in ["identity", "users", "roleAssignments", "roleDefinitions"]
+        .iter()
+        .zip(IDENTITY_FILES)
+    {
+        l.push(ps_write_json(var, file));
+    }
+    l.extend([
+        "$roleNames = @{}".into(),
+        "foreach ($d in $roleDefinitions) { $roleNames[([string]$d.id -split '/')[-1].ToLowerInvariant()] = [string]$d.roleName }".into(),
+        "Write-Output ('Used by {0} scale sets and VMs:' -f $users.Count)".into(),
+        "$users | Select-Object name, type, orchestrationMode, subscriptionId, resourceGroup | Format-Table -AutoSize | Out-String -Width 4096".into(),
+        "Write-Output ('{0} role assignments:' -f $roleAssignments.Count)".into(),
+        "$roleRows = foreach ($a in $roleAssignments) {".into(),
+        "    $guid = ([string]$a.roleDefinitionId -split '/')[-1].ToLowerInvariant()".into(),
+        "    $role = if ($roleNames.ContainsKey($guid)) { $roleNames[$guid] } else { $guid }".into(),
+        "    [pscustomobject]@{ role = $role; scope = $a.scope; condition = $a.condition }".into(),
+        "}".into(),
+        "$roleRows | Format-Table -AutoSize | Out-String -Width 4096".into(),
+    ]);
+    Some(finish(l))
+}
+
+/// Azure CLI for bash: the identity page's focused queries with `az graph query` over every enabled subscription
+/// (as [`identity_powershell`]); writes `identity*.jsonl` and prints the users and the role assignments (tab
+/// separated). `None` when the id cannot be written into a query ([`identity_literal`]).
+pub fn identity_bash(cloud: Cloud, identity_id: &str) -> Option<String> {
+    let (identity_q, users_q) = (identity_row(identity_id)?, identity_users(identity_id)?);
+    let comment = identity_comment(identity_id);
+    let mut l = sh_head(
+        cloud,
+        &[IDENTITY_COMMENTS[0], IDENTITY_COMMENTS[1], comment.as_str()],
+    );
+    let f = |i: usize| sh_single(&format!("{}.jsonl", IDENTITY_FILES[i]));
+    l.extend([
+        format!("identity_query={}", sh_single(&identity_q)),
+        format!("users_query={}", sh_single(&users_q)),
+        format!("role_assignments_prefix={}", sh_single(PRINCIPAL_ASSIGNMENTS_PREFIX)),
+        format!("role_assignments_suffix={}", sh_single(&principal_assignments_suffix())),
         format!("role_definitions_prefix={}", sh_single(ROLE_DEFINITIONS_PREFIX)),
         format!("role_definitions_suffix={}", sh_single(ROLE_DEFINITIONS_SUFFIX)),
-    ];
-    let f = |i: usize| sh_single(&format!("{}.jsonl", FILES[i]));
-    l.push(format!(
-        ": > {}; : > {}; : > {}; : > {}",
-        f(0),
-        f(1),
-        f(2),
-        f(3)
-    ));
-    l.push(format!("query_all \"$compute_query\" {}", f(0)));
-    l.push(format!("query_all \"$identities_query\" {}", f(1)));
-    l.push(format!("query_all \"$role_assignments_query\" {}", f(2)));
-    l.push("# role names: only the roles the assignments use, by GUID (checked to be one before it goes into a query)".into());
-    l.push("guids=()".into());
-    l.push(format!(
-        "while IFS= read -r g; do [ -n \"$g\" ] && guids+=(\"$g\"); done < <(jq -r '(.roleDefinitionId // \"\") | split(\"/\") | last | ascii_downcase | select(test(\"^[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}$\"))' {} | sort -u)",
-        f(2)
-    ));
-    l.push(format!(
-        "for ((g = 0; g < ${{#guids[@]}}; g += {ROLE_GUIDS_PER_QUERY})); do"
-    ));
-    l.push(format!(
-        "  list=$(printf \"'%s', \" \"${{guids[@]:g:{ROLE_GUIDS_PER_QUERY}}}\")"
-    ));
-    l.push(format!(
-        "  query_all \"${{role_definitions_prefix}}${{list%, }}${{role_definitions_suffix}}\" {}",
-        f(3)
-    ));
-    l.push("done".into());
-    l.push(format!(
-        "echo \"$(wc -l < {}) scale sets and VMs (with legacy extension rows), $(wc -l < {}) identities, $(wc -l < {}) role assignments\"",
-        f(0),
-        f(1),
-        f(2)
-    ));
-    let mut s = l.join("\n");
-    s.push('\n');
-    s
+        format!(": > {}; : > {}; : > {}; : > {}", f(0), f(1), f(2), f(3)),
+        format!("query_all \"$identity_query\" {}", f(0)),
+        format!("query_all \"$users_query\" {}", f(1)),
+        "# its principal's role assignments (the principal id checked to be a GUID before it goes into a query)".into(),
+        format!("principal_id=$(jq -r -s '[.[] | (.principalId // \"\") | ascii_downcase][0] // empty' {})", f(0)),
+        "if [[ $principal_id =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]]; then".into(),
+        format!("  query_all \"${{role_assignments_prefix}}'${{principal_id}}'${{role_assignments_suffix}}\" {}", f(2)),
+        "else".into(),
+        "  echo 'The identity is not in Resource Graph (deleted, or in a subscription you cannot read): its role assignments cannot be read.' >&2".into(),
+        "fi".into(),
+    ]);
+    l.extend(sh_role_definitions(&f(2), &f(3)));
+    l.extend([
+        format!("echo \"Used by $(wc -l < {}) scale sets and VMs (name, type, orchestration mode, subscription, group):\"", f(1)),
+        format!("jq -r '[.name, .type, (.orchestrationMode // \"\"), .subscriptionId, .resourceGroup] | @tsv' {}", f(1)),
+        format!("echo \"$(wc -l < {}) role assignments (role, scope, condition):\"", f(2)),
+        format!(
+            "jq -r -n --slurpfile defs {} '($defs | map({{key: ((.id // \"\") | split(\"/\") | last | ascii_downcase), value: .roleName}}) | from_entries) as $names | inputs | ((.roleDefinitionId // \"\") | split(\"/\") | last | ascii_downcase) as $g | [($names[$g] // $g), .scope, (.condition // \"\")] | @tsv' {}",
+            f(3),
+            f(2)
+        ),
+    ]);
+    Some(finish(l))
 }
