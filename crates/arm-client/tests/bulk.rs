@@ -406,12 +406,12 @@ fn cancel_sends_nothing_new_and_reports_in_flight_items() {
     assert_eq!(st.items[4].correlation_id.as_deref(), Some("corr-1"));
     assert_eq!(st.items[5].status, ItemStatus::Pending);
     let csv = st.report_csv();
-    assert!(csv.starts_with("item,outcome,status,correlation_id,time,message\r\n"));
+    assert!(csv.starts_with("item,outcome,status,correlation_id,time,message,class,hint\r\n"));
     assert!(
-        csv.contains("vmss-004,applied,200,corr-1,1970-01-01T00:00:02.000Z,\r\n"),
+        csv.contains("vmss-004,applied,200,corr-1,1970-01-01T00:00:02.000Z,,,\r\n"),
         "{csv}"
     );
-    assert!(csv.contains("vmss-005,not sent,,,,\r\n"));
+    assert!(csv.contains("vmss-005,not sent,,,,,,\r\n"));
     let j = st.report_json();
     assert_eq!(j[4]["outcome"], "applied");
     assert_eq!(j[4]["status"], 200);
