@@ -21,6 +21,8 @@
 
 mod clock;
 mod pacer;
+#[cfg(not(target_arch = "wasm32"))]
+mod realtime;
 mod runner;
 mod state;
 
@@ -30,6 +32,8 @@ pub mod bench;
 pub use clock::EventClock;
 pub use identity_core::bulk::{BulkOp, GrantScope, RoleGrant};
 pub use pacer::{BucketSpec, Kind, PacedTransport, Pacer, PacerStats, SubStats, TokenBucket};
+#[cfg(not(target_arch = "wasm32"))]
+pub use realtime::RealClock;
 pub use runner::{IdentityRunner, class_name, grant_before_batch};
 pub use state::{BatchState, ItemRecord, ItemStatus};
 
