@@ -318,6 +318,12 @@ describe('wizard matrix on the demo tenant', { concurrency: CONCURRENCY }, () =>
       await page.locator('#wizard[data-step="review"] #requests').waitFor();
       assert.deepEqual(await rowsOf(page, '.review > #diff'), expectedDiff(start, want));
 
+      // removal without orphans is covered in wizards.test.mjs: here only the identity change is sent
+      if (wizard.startsWith('remove-')) {
+        await page.waitForFunction(() => !document.querySelector('#cleanup-loading'));
+        if (await page.locator('#delete-role-assignments').isChecked().catch(() => false)) await page.uncheck('#delete-role-assignments');
+      }
+
       // the exact request
       const reqs = await shownRequests(page);
       assert.equal(reqs.length, 1, 'one request');

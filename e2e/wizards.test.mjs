@@ -212,23 +212,124 @@ test('VM: remove one user-assigned identity, keep the system-assigned one', asyn
   await screenshot(page, 'vm-remove-ua');
 });
 
-test('remove the system-assigned identity of a VM, then the wizard says there is nothing left to remove', async (t) => {
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const accessRows = (page, sel) =>
+  page.$$eval(`${sel} tbody tr`, (rows) => rows.map((r) => `${r.querySelector('th').textContent} @ ${r.querySelector('td code').textContent}`).sort());
+const firstLines = (page) => page.$$eval('#requests pre', (els) => els.map((e) => e.textContent.split('\n')[0]));
+async function scriptTab(page, tab) {
+  await page.click(`#tab-${tab}`);
+  await page.waitForFunction((f) => document.querySelector('#script-panel')?.dataset.flavour === f, tab);
+  return text(page, '#script-panel pre');
+}
+
+test('what a VM\'s identity can access; removing its system-assigned identity deletes its role assignments too (no orphan)', async (t) => {
   const { page } = await open(t);
-  await page.goto(demo.server.url + vm(SUB, 'rg-web', 'vm-jump').slice(1) + '?wizard=remove-system-assigned');
-  await page.locator('#diff').waitFor();
+  await page.goto(demo.server.url + vm(SUB, 'rg-web', 'vm-jump').slice(1));
+  // the resource page: what the system-assigned principal can access (Resource Graph's authorizationresources)
+  await page.locator('#access .access-principal').first().waitFor();
+  await page.waitForFunction(() => !document.querySelector('#access-loading'));
+  const principal = await page.getAttribute('#access .access-principal', 'data-principal');
+  assert.match(principal, GUID);
+  const held = [`Reader @ /subscriptions/${SUB}`, `Virtual Machine Contributor @ /subscriptions/${SUB}/resourceGroups/rg-web`];
+  assert.deepEqual(await accessRows(page, '#access'), held);
+  await screenshot(page, 'orphans-1-access');
+
+  // the remove wizard lists them while the principal exists, and offers to delete them (on by default)
+  await page.click('li[data-wizard="remove-system-assigned"] a');
+  await page.locator('#cleanup table').waitFor();
   assert.deepEqual(await diffRows(page), ['System-assigned:removed']);
   assert.match(await text(page, '#warnings'), /role assignments/i);
-  const body = JSON.parse((await text(page, '#requests pre')).split('\n\n')[1]);
+  assert.deepEqual(await accessRows(page, '#cleanup'), held);
+  assert.equal(await page.isChecked('#delete-role-assignments'), true);
+  // the review: the identity PATCH, then one DELETE per assignment, by id
+  let reqs = await firstLines(page);
+  assert.equal(reqs.length, 3, String(reqs));
+  assert.match(reqs[0], new RegExp(`^PATCH https://management\\.azure\\.com${vm(SUB, 'rg-web', 'vm-jump')}\\?api-version=2024-11-01$`));
+  const ids = await page.$$eval('#cleanup tbody tr', (rows) => rows.map((r) => r.dataset.assignment).sort());
+  assert.deepEqual(
+    reqs.slice(1).map((r) => r.replace(/^DELETE https:\/\/management\.azure\.com/, '').replace(/\?api-version=2022-04-01$/, '')).sort(),
+    ids,
+  );
+  const body = JSON.parse((await page.locator('#requests pre').first().innerText()).split('\n\n')[1]);
   assert.deepEqual(body, { identity: { type: 'None' } });
-  await applyAndWait(page);
+  assert.match(await text(page, '#outcome'), /^3 requests will be sent/);
+  // every script flavour deletes them after the identity change
+  const ps = await text(page, '#script-panel pre');
+  assert.match(ps, new RegExp(`Update-AzVM [\\s\\S]*Remove-AzRoleAssignment -ObjectId '${principal}' -RoleDefinitionId 'acdd72a7-3385-48ef-bd42-f606fba81ae7' -Scope '/subscriptions/${SUB}'`));
+  assert.equal((ps.match(/^Remove-AzRoleAssignment /gm) ?? []).length, 2);
+  assert.equal((await scriptTab(page, 'azurerm')).match(/^Remove-AzureRmRoleAssignment /gm)?.length, 2);
+  const exact = await scriptTab(page, 'az-powershell-exact');
+  assert.match(exact, /-Method Patch[\s\S]*-Method Delete[\s\S]*-Method Delete/);
+  for (const id of ids) assert.ok(exact.includes(`'${id}?api-version=2022-04-01'`), id);
+  for (const tab of ['cli-bash', 'cli-powershell']) {
+    const cli = await scriptTab(page, tab);
+    assert.match(cli, /az vm identity remove [\s\S]*az role assignment delete --ids/);
+    for (const id of ids) assert.ok(cli.includes(`az role assignment delete --ids '${id}'`), `${tab}: ${id}`);
+  }
+  for (const tab of ['cli-rest-bash', 'cli-rest-powershell']) {
+    const rest = await scriptTab(page, tab);
+    assert.equal((rest.match(/^az rest --method delete --url '\/subscriptions\/.*\/roleAssignments\/.*\?api-version=2022-04-01'$/gm) ?? []).length, 2, tab);
+    assert.ok(rest.indexOf('az rest --method patch') < rest.indexOf('az rest --method delete'), tab);
+  }
+  await screenshot(page, 'orphans-2-review');
+  // unchecked: only the PATCH is left, and the page says they stay
+  await page.uncheck('#delete-role-assignments');
+  assert.equal((await firstLines(page)).length, 1);
+  assert.match(await text(page, '#cleanup-kept'), /Identity not found/);
+  assert.doesNotMatch(await scriptTab(page, 'az-powershell'), /Remove-AzRoleAssignment/);
+  await page.check('#delete-role-assignments');
+  assert.equal((await firstLines(page)).length, 3);
+
+  // apply: the change, then both deletions; the removed principal is read again: nothing left behind
+  const result = await applyAndWait(page);
+  assert.match(result, /^Succeeded in/);
+  assert.equal(await page.locator('#deletions li[data-deleted="true"]').count(), 2);
+  assert.equal(await page.locator('#deletions li[data-deleted="false"]').count(), 0);
+  await page.locator('#orphans .none').waitFor();
+  assert.match(await text(page, '#orphans'), /None: nothing is left behind/);
   await page.waitForFunction(() => document.querySelector('#identity-summary')?.textContent === 'no managed identity');
   assert.equal(await page.locator('#grant-open').count(), 0, 'no "Grant access" in the result: no identity is left');
-  await screenshot(page, 'vm-remove-sa');
-  // nor on the resource page, which names the subscription in its breadcrumb (read for this deep link)
-  await page.click('#wizard .close');
+  await screenshot(page, 'orphans-3-done');
+  // the change log: the PATCH first, then the two DELETEs, each acknowledged
+  await page.click('text=Change log');
+  const log = await page.$$eval('#log tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((d) => d.textContent)));
+  const writes = log.filter((r) => r[1] !== 'GET' && r[1] !== 'POST');
+  assert.deepEqual(writes.map((r) => r[1]), ['PATCH', 'DELETE', 'DELETE']);
+  assert.ok(writes.slice(1).every((r) => r[2].includes('/providers/Microsoft.Authorization/roleAssignments/') && r[3] === '200'), JSON.stringify(writes));
+  // and the resource page shows no identity left to list access for
+  await page.goBack();
   await page.locator('#wizards').waitFor();
-  await page.waitForFunction(() => document.querySelector('.crumbs')?.textContent.includes('Contoso Production'));
   assert.equal(await page.locator('#grant-open').count(), 0);
+  assert.equal(await page.locator('#access').count(), 0);
+});
+
+test('removing a user-assigned identity from its last user offers its role assignments (off by default)', async (t) => {
+  const { page } = await open(t);
+  await page.goto(demo.server.url + vm(SUB2, 'rg-dev', 'vm-dev-2').slice(1) + '?wizard=remove-user-assigned');
+  await page.locator('#choices .choice').first().waitFor();
+  await page.check('#choices .choice[data-id$="/id-batch"] input');
+  await page.click('#to-review');
+  await page.locator('#cleanup .cleanup-principal').first().waitFor();
+  await page.waitForFunction(() => !document.querySelector('#cleanup-loading'));
+  assert.equal(await page.getAttribute('#cleanup .cleanup-principal', 'data-orphan'), 'true');
+  assert.match(await text(page, '#cleanup'), /last user/);
+  assert.deepEqual(await accessRows(page, '#cleanup'), [`Storage Blob Data Reader @ /subscriptions/${SUB}/resourceGroups/rg-batch`]);
+  assert.equal(await page.isChecked('#delete-role-assignments'), false, 'the identity lives on: its access is kept unless asked');
+  assert.equal((await firstLines(page)).length, 1);
+  await page.check('#delete-role-assignments');
+  const reqs = await firstLines(page);
+  assert.equal(reqs.length, 2);
+  assert.match(reqs[1], /^DELETE .*\/resourceGroups\/rg-batch\/providers\/Microsoft\.Authorization\/roleAssignments\/9a1d0001-0000-4000-8000-000000000006\?api-version=2022-04-01$/);
+  await screenshot(page, 'orphans-4-last-user');
+  // id-dev-ci is also used by vmss-dev-win: not an orphan, nothing offered
+  await page.click('#wizard button:text-is("Back")');
+  await page.uncheck('#choices .choice[data-id$="/id-batch"] input');
+  await page.check('#choices .choice[data-id$="/id-dev-ci"] input');
+  await page.click('#to-review');
+  await page.locator('#cleanup .cleanup-principal').first().waitFor();
+  assert.equal(await page.getAttribute('#cleanup .cleanup-principal', 'data-orphan'), 'false');
+  assert.match(await text(page, '#cleanup'), /Still used by 1 other resource \(vmss-dev-win\)/);
+  assert.equal(await page.locator('#delete-role-assignments').count(), 0);
 });
 
 test('remove the legacy managed-identity extension (DELETE, then manualupgrade on a Manual scale set)', async (t) => {

@@ -1,3 +1,4 @@
+pub mod access;
 pub mod copy;
 pub mod error;
 pub mod footer;

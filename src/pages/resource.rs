@@ -75,6 +75,7 @@ pub fn ResourcePage(props: &ResourceProps) -> Html {
                 <>
                     if refreshing { <p class="loading" role="status">{ "Reading the resource again…" }</p> }
                     <ResourceFacts state={st.clone()} />
+                    <crate::components::access::IdentityAccess principals={crate::components::grant::principals_of(&st.identity)} />
                     if props.wizard.is_none() {
                     <crate::components::grant::GrantAccess principals={crate::components::grant::principals_of(&st.identity)} scope={st.id.as_str().to_string()} />
                     }

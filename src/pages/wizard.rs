@@ -3,14 +3,18 @@
 //! The steps and validation are identity-core's [`Wizard`] reducer; the apply is arm-client's
 //! flow ([`arm_client::flow::change_identity`]); this file renders both.
 
+use crate::components::access::{IdentityAccess, assignments_table, incomplete, read_access};
 use crate::components::error::{ErrorBox, ErrorView};
+use crate::components::grant::Principal;
 use crate::components::review::{IdentityDiff, Requests, ScriptTabs};
 use crate::hooks::{Load, use_arm};
 use crate::nav::Link;
 use crate::session::use_session;
 use arm_client::flow::{self, Outcome as FlowOutcome, Wait};
+use arm_client::inventory::{AccessLoad, CancelFlag, LoadOptions, load_users_of_identity};
 use arm_client::{ArmClient, ArmError, ops};
 use identity_core::plan::Outcome;
+use identity_core::role_cleanup::{RemovedPrincipal, RoleAssignmentDeletion, removed_principals};
 use identity_core::route::Route;
 use identity_core::scripts::{Script, ScriptPlan, generate_all};
 use identity_core::wizard::{Candidate, Step, Wizard, WizardAction, WizardKind};
@@ -41,6 +45,8 @@ enum Apply {
         before: IdentityState,
         after: Option<IdentityState>,
         resumed: bool,
+        /// The role assignment deletions after the change, each with its end.
+        deletions: Vec<flow::Deletion>,
     },
     /// The flow ended without the change: `not_sent` when nothing reached Azure (or Azure did
     /// not acknowledge it).
@@ -62,9 +68,126 @@ fn wait_text(why: Wait, seconds_left: u64) -> String {
     }
 }
 
-/// The plan of the operation against the state, and its scripts: computed once per (state,
-/// operation), not on every progress tick.
+/// The plan of the operation against the state (with the role assignment deletions chosen), and its scripts:
+/// computed once per (state, operation, deletions), not on every progress tick.
 type Planned = Option<(Operation, Plan, Vec<Script>)>;
+
+/// A principal the change takes away, and whether its role assignments would be left as orphans.
+#[derive(Debug, Clone, PartialEq)]
+struct Removed {
+    label: String,
+    principal_id: Option<String>,
+    /// Nothing will use it any more: its role assignments are offered for deletion.
+    orphan: bool,
+    /// Why (not), in words.
+    note: String,
+}
+
+/// What removal without orphans offers: the removed principals and the role assignments of the orphaned ones.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Cleanup {
+    principals: Vec<Removed>,
+    access: Option<AccessLoad>,
+}
+
+impl Cleanup {
+    /// The role assignments offered for deletion (the orphaned principals').
+    fn offered(&self) -> Vec<RoleAssignmentDeletion> {
+        let Some(a) = &self.access else {
+            return vec![];
+        };
+        self.principals
+            .iter()
+            .filter(|p| p.orphan)
+            .filter_map(|p| p.principal_id.as_deref())
+            .flat_map(|id| a.of(id))
+            .filter_map(|row| RoleAssignmentDeletion::from_row(row).ok())
+            .collect()
+    }
+}
+
+/// For each principal the change removes: is it an orphan afterwards (a system-assigned principal always is; a
+/// user-assigned identity when Resource Graph finds no other scale set or VM using it), and what the orphans can
+/// access — listed now, while the principal still exists.
+async fn cleanup_of(
+    c: Rc<ArmClient>,
+    resource_id: String,
+    removed: Vec<RemovedPrincipal>,
+) -> Result<Rc<Cleanup>, ArmError> {
+    let mut principals = Vec::new();
+    for r in removed {
+        match r {
+            RemovedPrincipal::SystemAssigned { principal_id } => principals.push(Removed {
+                label: "The system-assigned identity".into(),
+                principal_id: Some(principal_id),
+                orphan: true,
+                note: "Its principal is deleted with it: nothing can use these role assignments again (enabling it again makes a new principal).".into(),
+            }),
+            RemovedPrincipal::UserAssigned {
+                identity_id,
+                principal_id,
+            } => {
+                let name = identity_id.rsplit('/').next().unwrap_or_default();
+                let label = format!("The user-assigned identity {name}");
+                let Some(pid) = principal_id else {
+                    principals.push(Removed {
+                        label,
+                        principal_id: None,
+                        orphan: false,
+                        note: "The resource did not report its principal id, so its role assignments cannot be listed; they stay.".into(),
+                    });
+                    continue;
+                };
+                let users = load_users_of_identity(
+                    &c,
+                    &identity_id,
+                    &[],
+                    &LoadOptions::default(),
+                    &CancelFlag::new(),
+                    &mut |_| {},
+                )
+                .await;
+                let others = users.others(&resource_id);
+                let (orphan, note) = if !users.is_complete() {
+                    (false, "Resource Graph could not tell whether other resources use it, so its role assignments stay.".to_string())
+                } else if !others.is_empty() {
+                    let names: Vec<&str> = others
+                        .iter()
+                        .map(|o| o.rsplit('/').next().unwrap_or_default())
+                        .collect();
+                    (
+                        false,
+                        format!(
+                            "Still used by {} other resource{} ({}): its role assignments stay.",
+                            others.len(),
+                            if others.len() == 1 { "" } else { "s" },
+                            names.join(", ")
+                        ),
+                    )
+                } else {
+                    (true, "This is its last user (no other scale set or VM in the subscriptions you can read uses it): after the change nothing uses its role assignments. The identity itself is not deleted and could be attached again.".to_string())
+                };
+                principals.push(Removed {
+                    label,
+                    principal_id: Some(pid),
+                    orphan,
+                    note,
+                });
+            }
+        }
+    }
+    let ids: Vec<String> = principals
+        .iter()
+        .filter(|p| p.orphan)
+        .filter_map(|p| p.principal_id.clone())
+        .collect();
+    let access = if ids.is_empty() {
+        None
+    } else {
+        Some(read_access(c, ids).await)
+    };
+    Ok(Rc::new(Cleanup { principals, access }))
+}
 
 #[derive(Properties, PartialEq)]
 pub struct WizardProps {
@@ -126,11 +249,42 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
         },
     );
     let cloud = s.config.script_cloud();
+    // removal without orphans: the principals the change takes away, listed at the review
+    let removes = matches!(
+        props.kind,
+        WizardKind::RemoveSystemAssigned | WizardKind::RemoveUserAssigned
+    );
+    let removed: Vec<RemovedPrincipal> = match (removes, w.step, w.operation()) {
+        (true, Step::Review, Ok(op)) => removed_principals(&plan(&st, &op)),
+        _ => Vec::new(),
+    };
+    let cleanup = use_arm(format!("cleanup:{}:{removed:?}", st.id.as_str()), {
+        let rid = st.id.as_str().to_string();
+        let removed = removed.clone();
+        move |c: Rc<ArmClient>| async move {
+            if removed.is_empty() {
+                Ok(Rc::new(Cleanup::default()))
+            } else {
+                cleanup_of(c, rid, removed).await
+            }
+        }
+    });
+    // Deleting them is on by default when the system-assigned identity goes: its principal is deleted with it, so
+    // its role assignments can never be used again and only linger as "Identity not found" entries — an admin
+    // removing the identity expects its access gone. Off when a user-assigned identity leaves its last user: the
+    // identity (and its principal) lives on and may be attached again, so deleting its access is a separate,
+    // deliberate choice.
+    let delete_roles = use_state(|| None::<bool>);
+    let delete_on = delete_roles.unwrap_or(props.kind == WizardKind::RemoveSystemAssigned);
+    let deletions: Vec<RoleAssignmentDeletion> = match (&*cleanup, delete_on) {
+        (Load::Ready(c), true) => c.offered(),
+        _ => Vec::new(),
+    };
     let planned: Rc<Planned> = use_memo(
-        (st.clone(), w.operation().ok(), cloud),
-        |(st, op, cloud)| {
+        (st.clone(), w.operation().ok(), cloud, deletions),
+        |(st, op, cloud, deletions)| {
             op.clone().map(|op| {
-                let p = plan(st, &op);
+                let p = plan(st, &op).with_role_assignment_deletions(deletions);
                 let scripts = generate_all(&ScriptPlan::from_plan(*cloud, st, &op, &p));
                 (op, p, scripts)
             })
@@ -229,7 +383,21 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
                 </div>
             }
         }
-        Step::Review => review(props, &s, w, &planned, &model, &apply, &notice),
+        Step::Review => review(
+            props,
+            &s,
+            w,
+            &planned,
+            &model,
+            &apply,
+            &notice,
+            Offer {
+                shown: removes,
+                cleanup: &cleanup,
+                delete: &delete_roles,
+                on: delete_on,
+            },
+        ),
     };
 
     html! {
@@ -311,6 +479,83 @@ fn pasted_ids(
     }
 }
 
+/// The removal-without-orphans part of a review: what is offered and the user's choice.
+struct Offer<'a> {
+    /// The wizard removes a principal (remove system-assigned / user-assigned).
+    shown: bool,
+    cleanup: &'a UseStateHandle<Load<Rc<Cleanup>>>,
+    delete: &'a UseStateHandle<Option<bool>>,
+    on: bool,
+}
+
+/// The removed principals, their role assignments and the "also delete them" choice.
+fn offer_view(o: &Offer, running: bool) -> Html {
+    if !o.shown {
+        return html! {};
+    }
+    let body = match &**o.cleanup {
+        Load::Loading => html! {
+            <p class="loading" role="status" id="cleanup-loading">{ "Listing the role assignments the removed principal holds (Azure Resource Graph)…" }</p>
+        },
+        Load::Failed(e) => html! {
+            <ErrorBox error={e.clone()}>
+                <p>{ "Its role assignments could not be listed, so none is offered for deletion; the identity change itself is not affected." }</p>
+            </ErrorBox>
+        },
+        Load::Offline => html! {
+            <p class="note">{ "Not signed in: the role assignments cannot be listed. Check them in the portal (Access control) before removing the identity." }</p>
+        },
+        Load::Ready(c) if c.principals.is_empty() => html! {},
+        Load::Ready(c) => {
+            let offered = c.offered();
+            let toggle = {
+                let (delete, on) = (o.delete.clone(), o.on);
+                Callback::from(move |_: Event| delete.set(Some(!on)))
+            };
+            html! {
+                <>
+                    { for c.principals.iter().enumerate().map(|(i, p)| {
+                        let rows = match (&c.access, &p.principal_id) {
+                            (Some(a), Some(id)) if p.orphan => a.of(id),
+                            _ => vec![],
+                        };
+                        html! {
+                            <div class="cleanup-principal" data-orphan={p.orphan.to_string()}>
+                                <p><strong>{ &p.label }</strong>
+                                    if let Some(id) = &p.principal_id { { " (principal " }<code>{ id }</code>{ ")" } }
+                                    { format!(": {}", p.note) }</p>
+                                if p.orphan && rows.is_empty() {
+                                    <p class="note">{ "It holds no role assignment in the subscriptions you can read: nothing is left behind." }</p>
+                                } else if p.orphan {
+                                    { assignments_table(&format!("cleanup-{i}"), &rows) }
+                                }
+                            </div>
+                        }
+                    }) }
+                    if let Some(why) = c.access.as_ref().and_then(incomplete) {
+                        <p class="warning" role="alert" id="cleanup-partial">{ why }</p>
+                    }
+                    if !offered.is_empty() {
+                        <label class="option"><input type="checkbox" id="delete-role-assignments" checked={o.on} onchange={toggle} disabled={running} />
+                            { format!(" Also delete {} once the identity change succeeded (each by its id; the DELETE requests and the scripts below include them)",
+                                if offered.len() == 1 { "this role assignment".to_string() } else { format!("these {} role assignments", offered.len()) }) }</label>
+                        if !o.on {
+                            <p class="note" id="cleanup-kept">{ "They stay: without a principal that uses them, they show as \"Identity not found\" in the portal's role assignments." }</p>
+                        }
+                    }
+                </>
+            }
+        }
+    };
+    html! {
+        <section class="cleanup" id="cleanup" aria-labelledby="cleanup-title">
+            <h4 id="cleanup-title">{ "Role assignments of the removed principal" }</h4>
+            { body }
+        </section>
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn review(
     props: &WizardProps,
     s: &crate::session::Session,
@@ -319,6 +564,7 @@ fn review(
     model: &UseReducerHandle<Model>,
     apply: &UseStateHandle<Apply>,
     notice: &UseStateHandle<Option<String>>,
+    offer: Offer,
 ) -> Html {
     let st = props.state.clone();
     let (op, p, scripts) = match (w.operation(), planned) {
@@ -340,8 +586,10 @@ fn review(
         let on = w.upgrade_instances;
         Callback::from(move |_: Event| model.dispatch(WizardAction::SetUpgradeInstances(!on)))
     };
-    let requests = p.requests().to_vec();
+    // the identity change, then the role assignment deletions
+    let requests = p.all_requests();
     let can_send = s.client.is_some() && !requests.is_empty();
+    let dels = p.role_assignment_deletions.clone();
     let running = matches!(**apply, Apply::Running { .. });
     let onapply = {
         let apply = apply.clone();
@@ -351,12 +599,13 @@ fn review(
         let st = st.clone();
         Callback::from(move |_: MouseEvent| {
             let Some(client) = client.clone() else { return };
-            let (apply, notice, reload, st, op) = (
+            let (apply, notice, reload, st, op, dels) = (
                 apply.clone(),
                 notice.clone(),
                 reload.clone(),
                 st.clone(),
                 op.clone(),
+                dels.clone(),
             );
             notice.set(None);
             apply.set(Apply::Running {
@@ -367,6 +616,13 @@ fn review(
                 let (h, n) = (apply.clone(), notice.clone());
                 let mut elapsed = 0;
                 let mut events = move |e: &flow::Event| match e {
+                    // the deletions after the change: say which one is being sent
+                    flow::Event::Sending { step } if step.starts_with("Deleting") => {
+                        h.set(Apply::Running {
+                            state: step.clone(),
+                            elapsed_ms: elapsed,
+                        })
+                    }
                     flow::Event::Sending { .. } => {}
                     flow::Event::Progress {
                         state, elapsed_ms, ..
@@ -390,6 +646,16 @@ fn review(
                         flow::remove_legacy_extension(&client, &st, upgrade_instances, &mut events)
                             .await
                     }
+                    op if !dels.is_empty() => {
+                        flow::change_identity_and_delete_role_assignments(
+                            &client,
+                            &st,
+                            &op,
+                            &dels,
+                            &mut events,
+                        )
+                        .await
+                    }
                     op => flow::change_identity(&client, &st, &op, &mut events).await,
                 };
                 match out {
@@ -399,6 +665,7 @@ fn review(
                             elapsed_ms: ch.elapsed_ms,
                             after: ch.after.map(|s| s.identity),
                             resumed: ch.resumed,
+                            deletions: ch.deletions,
                         });
                         reload.emit(());
                     }
@@ -436,6 +703,7 @@ fn review(
         })
     };
     let applied = matches!(**apply, Apply::Done { .. });
+    let listing = offer.shown && matches!(**offer.cleanup, Load::Loading);
     html! {
         <div class="review" data-step="review">
             if let Some(n) = &**notice { <p class="notice" role="status" id="wizard-notice">{ n }</p> }
@@ -443,7 +711,7 @@ fn review(
                 Outcome::Noop(why) if applied => html! { <p class="noop" role="status" id="outcome" data-outcome="noop">{ format!("Applied. Planned again against the state read back, there is nothing left to send: {why}") }</p> },
                 Outcome::Noop(why) => html! { <p class="noop" role="status" id="outcome" data-outcome="noop">{ format!("Nothing to send: {why}") }</p> },
                 Outcome::Refused(why) => html! { <p class="refusal" role="alert" id="outcome" data-outcome="refused">{ format!("Not possible: {why}") }</p> },
-                Outcome::Requests(r) => html! { <p id="outcome" data-outcome="requests">{ format!("{} request{} will be sent, after you apply.", r.len(), if r.len() == 1 { "" } else { "s" }) }</p> },
+                Outcome::Requests(_) => html! { <p id="outcome" data-outcome="requests">{ format!("{} request{} will be sent, after you apply.", requests.len(), if requests.len() == 1 { "" } else { "s" }) }</p> },
             } }
             if !p.warnings.is_empty() {
                 <ul class="warnings" id="warnings">
@@ -454,10 +722,11 @@ fn review(
                 <label class="option"><input type="checkbox" id="upgrade-instances" checked={w.upgrade_instances} onchange={upgrade_toggle} />
                     { " Also apply the model to the instances (manualupgrade), needed on a Manual scale set for the extension to leave the VMs" }</label>
             }
+            if !applied { { offer_view(&offer, running) } }
             <h4>{ "Before and after" }</h4>
             <IdentityDiff before={p.before.clone()} after={p.after.clone()} />
             if !requests.is_empty() {
-                <h4>{ "The exact request" }</h4>
+                <h4>{ if requests.len() == 1 { "The exact request" } else { "The exact requests, in order" } }</h4>
                 <Requests origin={origin} requests={requests.clone()} />
             }
             <h4>{ "Equivalent scripts" }</h4>
@@ -467,7 +736,8 @@ fn review(
                     <button type="button" class="button secondary" onclick={back} disabled={running}>{ "Back" }</button>
                 }
                 if can_send {
-                    <button type="button" class="button primary" id="apply" onclick={onapply} disabled={!s.read_write || running}>{ "Apply" }</button>
+                    // not before the removed principal's role assignments are listed: what is sent is what was reviewed
+                    <button type="button" class="button primary" id="apply" onclick={onapply} disabled={!s.read_write || running || listing}>{ "Apply" }</button>
                     if !s.read_write {
                         <span class="note" id="read-only-note">{ "Read-only: switch to read-write in the header to send this request." }</span>
                     }
@@ -483,11 +753,14 @@ fn review(
                         { format!(" {state} · {:.1} s", *elapsed_ms as f64 / 1000.0) }
                     </p>
                 },
-                Apply::Done { elapsed_ms, before, after, resumed } => html! {
+                Apply::Done { elapsed_ms, before, after, resumed, deletions } => html! {
                     <div class="done" role="status" id="result">
                         <p>{ format!("Succeeded in {:.1} s{}. The identities read back:", *elapsed_ms as f64 / 1000.0, if *resumed { " (resumed after a dropped connection)" } else { "" }) }</p>
                         if let Some(a) = after {
                             <IdentityDiff before={before.clone()} after={a.clone()} />
+                        }
+                        { deletions_view(deletions) }
+                        if let Some(a) = after {
                             <crate::components::grant::GrantAccess principals={crate::components::grant::principals_of(a)} scope={st.id.as_str().to_string()} />
                         }
                     </div>
@@ -501,6 +774,47 @@ fn review(
                     </ErrorBox>
                 },
             } }
+        </div>
+    }
+}
+
+/// How each role assignment deletion ended (a failure with its error and hint, never hiding that the identity
+/// change itself succeeded), then what the removed principals still hold, read again.
+fn deletions_view(deletions: &[flow::Deletion]) -> Html {
+    if deletions.is_empty() {
+        return html! {};
+    }
+    let failed = deletions.iter().filter(|d| d.result.is_err()).count();
+    let mut principals: Vec<String> = deletions
+        .iter()
+        .map(|d| d.assignment.principal_id.clone())
+        .collect();
+    principals.dedup();
+    html! {
+        <div class="deletions" id="deletions">
+            <h4>{ "Role assignments of the removed principal" }</h4>
+            <ul>
+                { for deletions.iter().map(|d| {
+                    let what = format!("{} at {}", d.assignment.role_label(), d.assignment.scope);
+                    match &d.result {
+                        Ok(()) => html! { <li data-deleted="true" data-assignment={d.assignment.id.clone()}>{ format!("Deleted: {what}") }</li> },
+                        Err(f) => html! {
+                            <li data-deleted="false" data-assignment={d.assignment.id.clone()}>
+                                { format!("Not deleted: {what}") }
+                                <ErrorBox error={ErrorView::from(&f.error)} />
+                            </li>
+                        },
+                    }
+                }) }
+            </ul>
+            if failed > 0 {
+                <p class="warning" role="alert" id="deletions-failed">{ format!(
+                    "The identity change succeeded; {failed} role assignment{} could not be deleted and {} still there (listed above with what to do): delete {} in the portal (Access control) or with the scripts.",
+                    if failed == 1 { "" } else { "s" }, if failed == 1 { "is" } else { "are" }, if failed == 1 { "it" } else { "them" }) }</p>
+            }
+            <IdentityAccess id="orphans" title="Role assignments left for the removed principal (read again)"
+                none="None: nothing is left behind (Resource Graph can take a minute to show a deletion made elsewhere)."
+                principals={principals.into_iter().map(|p| Principal { label: "Removed principal".into(), principal_id: Some(p) }).collect::<Vec<_>>()} />
         </div>
     }
 }

@@ -7,6 +7,7 @@
 //! | flow | what it sends |
 //! |---|---|
 //! | [`change_identity`] / [`apply_change`] | an identity PATCH (the wizards) |
+//! | [`change_identity_and_delete_role_assignments`] | the identity PATCH, then a DELETE per role assignment of the removed principal |
 //! | [`remove_legacy_extension`] | DELETE of the retired extension (+ `manualupgrade`) |
 //! | [`create_identity`] | PUT of a user-assigned identity, `If-None-Match: *` |
 //! | [`create_reviewed`] ([`create_scale_set`], [`create_vm`]) | the new identity first (when asked), then the scale set's or VM's PUT |
@@ -39,6 +40,7 @@ use identity_core::create::{
     role_assignment,
 };
 use identity_core::create_wizard::CreateReview;
+use identity_core::role_cleanup::RoleAssignmentDeletion;
 use identity_core::{ArmRequest, IdentityState, Operation, Outcome as PlanOutcome, Plan};
 use identity_core::{ResourceId, ResourceState, plan};
 
@@ -161,6 +163,29 @@ pub struct Changed {
     /// The HTTP status ARM answered the last write with (200, 201, 202: its acknowledgement, also when the
     /// connection dropped afterwards).
     pub write_status: Option<u16>,
+    /// The plan's role assignment deletions (removal without orphans), each with its own end, in order; sent only
+    /// after the identity change succeeded. A failed one never hides that the change itself was applied.
+    pub deletions: Vec<Deletion>,
+}
+
+impl Changed {
+    /// The role assignment deletions that failed.
+    pub fn failed_deletions(&self) -> Vec<&Deletion> {
+        self.deletions
+            .iter()
+            .filter(|d| d.result.is_err())
+            .collect()
+    }
+}
+
+/// One role assignment deletion after an identity change, and how it ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deletion {
+    /// What was to be deleted.
+    pub assignment: RoleAssignmentDeletion,
+    /// Deleted (ARM answered 200, or 204 when it was gone already), or why not, with its class and hint
+    /// (`NotSent` cases — read-only, no answer — are failures here too: the assignment may still be there).
+    pub result: Result<(), Failure>,
 }
 
 /// A created resource read back.
@@ -454,13 +479,43 @@ pub async fn apply_change(
         Some(st) => Some(st),
         None => read_state(client, &id).await.ok(),
     };
+    // the change succeeded: now the role assignments of the principal it took away, each by its id
+    let deletions = delete_role_assignments(client, &plan.role_assignment_deletions, ev).await;
     Outcome::Applied(Changed {
         before: plan.before.clone(),
         after,
         resumed,
         elapsed_ms,
         write_status,
+        deletions,
     })
+}
+
+/// Deletes each role assignment by id (`DELETE …/roleAssignments/{id}`), in order, each failure kept with its
+/// class and hint and the next one still tried (a read-only session refuses every one: nothing is sent).
+async fn delete_role_assignments(
+    client: &ArmClient,
+    deletions: &[RoleAssignmentDeletion],
+    ev: Events<'_>,
+) -> Vec<Deletion> {
+    let mut out = Vec::with_capacity(deletions.len());
+    for d in deletions {
+        let step = format!(
+            "Deleting the role assignment {} ({} at {})",
+            d.name(),
+            d.role_label(),
+            d.scope
+        );
+        let result = match run_request(client, &d.request(), &step, ev).await {
+            Ok(_) => Ok(()),
+            Err(nd) => Err(Failure::new(&step, nd.error, vec![])),
+        };
+        out.push(Deletion {
+            assignment: d.clone(),
+            result,
+        });
+    }
+    out
 }
 
 /// The identity change of a wizard: `op` planned against `state` (the state the user reviewed),
@@ -473,6 +528,23 @@ pub async fn change_identity(
 ) -> Outcome<Changed> {
     let p = plan(state, op);
     apply_change(client, state, &p, &|st| plan(st, op), ev).await
+}
+
+/// The identity change of a wizard that also deletes the role assignments the removed principal held (removal
+/// without orphans): `op` planned against `state` with `deletions`
+/// ([`Plan::with_role_assignment_deletions`]: only those of a principal the change takes away), applied by
+/// [`apply_change`] — the identity change first, then each DELETE, reported per assignment in
+/// [`Changed::deletions`]. After a 412 the re-plan keeps the same deletions (those that still apply).
+pub async fn change_identity_and_delete_role_assignments(
+    client: &ArmClient,
+    state: &ResourceState,
+    op: &Operation,
+    deletions: &[RoleAssignmentDeletion],
+    ev: Events<'_>,
+) -> Outcome<Changed> {
+    let make = |st: &ResourceState| plan(st, op).with_role_assignment_deletions(deletions);
+    let p = make(state);
+    apply_change(client, state, &p, &make, ev).await
 }
 
 /// Remove the retired managed-identity extension (+ `manualupgrade` on a Manual scale set when

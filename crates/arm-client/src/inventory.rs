@@ -20,11 +20,11 @@ use crate::client::ArmClient;
 use crate::error::{ArmError, ErrorKind, retry_after_ms};
 use crate::http::HttpResponse;
 use crate::ops::resource_graph;
-use identity_core::inventory::Inventory;
 use identity_core::inventory::queries::{
     COMPUTE, IDENTITIES, PAGE_SIZE, ROLE_ASSIGNMENTS, batches, identity_row, identity_users,
-    principal_assignments, role_definitions,
+    principal_assignments, role_assignments_of, role_definitions, users_of_identity,
 };
+use identity_core::inventory::{Inventory, RoleAssignmentRow};
 use serde_json::Value;
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -522,6 +522,215 @@ fn jobs_for(shape: Shape, queries: &[String], subscriptions: &[String], batch: u
         .collect()
 }
 
+impl<'a> Loader<'a> {
+    fn new(client: &'a ArmClient, cancel: &'a CancelFlag, opts: &LoadOptions) -> Self {
+        Loader {
+            client,
+            cancel,
+            opts: LoadOptions {
+                page_size: opts.page_size.clamp(1, 1000),
+                batch_size: opts
+                    .batch_size
+                    .clamp(1, identity_core::inventory::queries::SUBSCRIPTION_BATCH),
+                max_throttled: opts.max_throttled,
+            },
+            out: InventoryLoad {
+                compute: vec![],
+                identities: vec![],
+                role_assignments: vec![],
+                role_definitions: vec![],
+                requests: 0,
+                loaded: 0,
+                total: 0,
+                waited_ms: 0,
+                completeness: Completeness::Complete,
+            },
+            quota: None,
+            seen: Default::default(),
+            notes: vec![],
+        }
+    }
+
+    /// The reasons the load is partial (none: complete).
+    fn completeness(&mut self, mut partial: Vec<Partial>) -> Completeness {
+        partial.append(&mut self.notes);
+        if partial.is_empty() {
+            Completeness::Complete
+        } else {
+            Completeness::Partial(partial)
+        }
+    }
+}
+
+/// What some principals can access: the role assignments they hold, with role names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessLoad {
+    /// Role name (when its definition was read), scope, condition; ordered by assignment id.
+    pub assignments: Vec<RoleAssignmentRow>,
+    /// Queries sent.
+    pub requests: u32,
+    /// A partial list is never shown as the whole.
+    pub completeness: Completeness,
+}
+
+impl AccessLoad {
+    /// Every query ran to its last page.
+    pub fn is_complete(&self) -> bool {
+        self.completeness == Completeness::Complete
+    }
+
+    /// The assignments of one principal (ignoring case).
+    pub fn of(&self, principal_id: &str) -> Vec<&RoleAssignmentRow> {
+        self.assignments
+            .iter()
+            .filter(|a| a.principal_id.eq_ignore_ascii_case(principal_id))
+            .collect()
+    }
+}
+
+fn refused_query(e: String) -> Completeness {
+    Completeness::Partial(vec![Partial::Failed(ArmError::new(
+        ErrorKind::InvalidRequest,
+        e,
+    ))])
+}
+
+/// "What can this identity access": the role assignments `principal_ids` hold in `subscriptions` (empty = every
+/// subscription the caller can read), from Resource Graph's `authorizationresources`
+/// ([`role_assignments_of`]), then the names of their roles ([`role_definitions`]) — with the inventory's
+/// paging, quota waits, 429 handling and cancel. A principal id that is not a GUID is refused before anything is
+/// sent ([`ErrorKind::InvalidRequest`]); none makes no request.
+///
+/// ```
+/// use arm_client::{ArmClient, StaticToken, VirtualClock, testing::block_on};
+/// use arm_client::inventory::{load_access, CancelFlag, LoadOptions};
+/// use arm_client::transport::sim::SimTransport;
+/// use std::rc::Rc;
+/// let clock = Rc::new(VirtualClock::new(0));
+/// let sim = SimTransport::new(armsim::Sim::from_seed(armsim::Seed::demo()), clock.clone());
+/// let c = ArmClient::builder("https://management.azure.com", Rc::new(sim), Rc::new(StaticToken::new("t")))
+///     .clock(clock).build().unwrap();
+/// let bad = block_on(load_access(&c, &["x' or 1==1".into()], &[], &LoadOptions::default(), &CancelFlag::new(), &mut |_| {}));
+/// assert!(!bad.is_complete() && bad.requests == 0);
+/// ```
+pub async fn load_access(
+    client: &ArmClient,
+    principal_ids: &[String],
+    subscriptions: &[String],
+    opts: &LoadOptions,
+    cancel: &CancelFlag,
+    on_event: &mut dyn FnMut(&LoadEvent),
+) -> AccessLoad {
+    let queries = match role_assignments_of(principal_ids) {
+        Ok(q) => q,
+        Err(e) => {
+            return AccessLoad {
+                assignments: vec![],
+                requests: 0,
+                completeness: refused_query(e),
+            };
+        }
+    };
+    let mut l = Loader::new(client, cancel, opts);
+    let bs = l.opts.batch_size;
+    let mut partial = vec![];
+    if !queries.is_empty() {
+        let mut ras = jobs_for(Shape::RoleAssignments, &queries, subscriptions, bs);
+        if l.phase(&mut ras, on_event, &mut partial).await {
+            let guids = Inventory::role_guids(&l.out.role_assignments);
+            let mut defs = jobs_for(
+                Shape::RoleDefinitions,
+                &role_definitions(&guids),
+                subscriptions,
+                bs,
+            );
+            l.phase(&mut defs, on_event, &mut partial).await;
+        }
+    }
+    let completeness = l.completeness(partial);
+    let inv = Inventory::from_rows(
+        &[],
+        &[],
+        &[],
+        &l.out.role_assignments,
+        &l.out.role_definitions,
+    );
+    let mut assignments = inv.role_assignments;
+    assignments.sort_by_key(|a| a.id.to_ascii_lowercase());
+    AccessLoad {
+        assignments,
+        requests: l.out.requests,
+        completeness,
+    }
+}
+
+/// Who uses a user-assigned identity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsersLoad {
+    /// Ids of the scale sets and VMs that hold it.
+    pub users: Vec<String>,
+    /// Queries sent.
+    pub requests: u32,
+    /// Only a complete answer may say "no other resource uses it".
+    pub completeness: Completeness,
+}
+
+impl UsersLoad {
+    /// Every query ran to its last page.
+    pub fn is_complete(&self) -> bool {
+        self.completeness == Completeness::Complete
+    }
+
+    /// The users other than `resource_id` (ignoring case).
+    pub fn others(&self, resource_id: &str) -> Vec<&str> {
+        self.users
+            .iter()
+            .filter(|u| !u.eq_ignore_ascii_case(resource_id))
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// The scale sets and VMs of `subscriptions` (empty = every one the caller can read) that use the user-assigned
+/// identity `identity_id` ([`users_of_identity`]), with the inventory's paging and quota handling. An id that
+/// [`identity_core::inventory::queries::is_plain_identity_id`] refuses is refused before anything is sent.
+pub async fn load_users_of_identity(
+    client: &ArmClient,
+    identity_id: &str,
+    subscriptions: &[String],
+    opts: &LoadOptions,
+    cancel: &CancelFlag,
+    on_event: &mut dyn FnMut(&LoadEvent),
+) -> UsersLoad {
+    let query = match users_of_identity(identity_id) {
+        Ok(q) => q,
+        Err(e) => {
+            return UsersLoad {
+                users: vec![],
+                requests: 0,
+                completeness: refused_query(e),
+            };
+        }
+    };
+    let mut l = Loader::new(client, cancel, opts);
+    let bs = l.opts.batch_size;
+    let mut partial = vec![];
+    let mut jobs = jobs_for(Shape::Compute, &[query], subscriptions, bs);
+    l.phase(&mut jobs, on_event, &mut partial).await;
+    let completeness = l.completeness(partial);
+    let users = l
+        .out
+        .compute
+        .iter()
+        .filter_map(|r| r.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    UsersLoad {
+        users,
+        requests: l.out.requests,
+        completeness,
+    }
+}
+
 /// Loads the inventory of `subscriptions` (ids; empty = every subscription the caller can read).
 ///
 /// ```
@@ -572,10 +781,7 @@ pub async fn load_inventory(
         );
         l.phase(&mut defs, on_event, &mut partial).await;
     }
-    partial.append(&mut l.notes);
-    if !partial.is_empty() {
-        l.out.completeness = Completeness::Partial(partial);
-    }
+    l.out.completeness = l.completeness(partial);
     l.out
 }
 

@@ -16,6 +16,7 @@ use identity_core::create::{
 };
 use identity_core::create_wizard::CreateReview;
 use identity_core::resource::UpgradeMode;
+use identity_core::role_cleanup::RoleAssignmentDeletion;
 use identity_core::{Operation, ResourceState, plan};
 use std::cell::RefCell;
 
@@ -801,4 +802,222 @@ fn a_role_grant_stops_waiting_when_the_session_turns_read_only() {
         "stopped at once: {last:?}"
     );
     assert_eq!(env.sent("PUT", "roleAssignments"), [400], "no retry sent");
+}
+
+// ---- removal without orphans: the identity change, then each role assignment DELETE ----
+
+const VM_JUMP: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm-jump";
+
+/// What `principal` can access, read through Resource Graph (complete, or the test fails).
+fn access(env: &Env, principal: &str) -> inventory::AccessLoad {
+    let a = block_on(inventory::load_access(
+        &env.client,
+        &[principal.to_string()],
+        &[],
+        &inventory::LoadOptions::default(),
+        &inventory::CancelFlag::new(),
+        &mut |_| {},
+    ));
+    assert!(a.is_complete(), "{:?}", a.completeness);
+    a
+}
+
+fn deletions(a: &inventory::AccessLoad) -> Vec<RoleAssignmentDeletion> {
+    a.assignments
+        .iter()
+        .map(RoleAssignmentDeletion::from_row)
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// (method, path) of every write in the simulator's log, in order.
+fn writes(env: &Env) -> Vec<(String, String)> {
+    env.sim
+        .sim()
+        .request_log()
+        .iter()
+        .filter(|e| e.method != "GET" && e.method != "POST")
+        .map(|e| (e.method.clone(), e.path.clone()))
+        .collect()
+}
+
+#[test]
+fn removing_the_system_assigned_identity_deletes_its_role_assignments_after_the_change() {
+    let env = Env::new();
+    let st = env.state(VM_JUMP);
+    let pid = st.identity.principal_id.clone().unwrap();
+    // listed while the principal exists: role names, scopes (the demo seed's two)
+    let before = access(&env, &pid);
+    let mut roles: Vec<&str> = before
+        .assignments
+        .iter()
+        .map(|a| a.role_name.as_deref().unwrap())
+        .collect();
+    roles.sort();
+    assert_eq!(roles, ["Reader", "Virtual Machine Contributor"]);
+    let dels = deletions(&before);
+    let (out, events) = run(|ev| {
+        block_on(flow::change_identity_and_delete_role_assignments(
+            &env.client,
+            &st,
+            &Operation::RemoveSystemAssigned,
+            &dels,
+            ev,
+        ))
+    });
+    let Outcome::Applied(ch) = out else {
+        panic!("{out:?}")
+    };
+    assert!(!ch.after.as_ref().unwrap().identity.system_assigned);
+    assert_eq!(ch.deletions.len(), 2);
+    assert!(ch.failed_deletions().is_empty(), "{:?}", ch.deletions);
+    // the PATCH first, then one DELETE per assignment, by id
+    let w = writes(&env);
+    assert_eq!(w[0].0, "PATCH");
+    assert!(w[0].1.ends_with("/vm-jump"), "{w:?}");
+    let deleted: Vec<&str> = w[1..]
+        .iter()
+        .map(|(m, p)| {
+            assert_eq!(m, "DELETE");
+            p.as_str()
+        })
+        .collect();
+    let mut want: Vec<String> = dels.iter().map(|d| d.id.clone()).collect();
+    want.sort();
+    let mut got: Vec<String> = deleted.iter().map(|p| p.to_string()).collect();
+    got.sort();
+    assert_eq!(got, want);
+    assert!(events.iter().any(
+        |e| matches!(e, Event::Sending { step } if step.starts_with("Deleting the role assignment"))
+    ));
+    // no orphan left: nothing is held by the removed principal
+    assert!(access(&env, &pid).assignments.is_empty());
+}
+
+#[test]
+fn a_failed_role_assignment_delete_is_reported_per_assignment_and_the_change_stays_applied() {
+    let env = Env::new();
+    let st = env.state(VM_JUMP);
+    let pid = st.identity.principal_id.clone().unwrap();
+    let before = access(&env, &pid);
+    let dels = deletions(&before);
+    let refused = dels[0].name().to_string();
+    env.inject(Fault::Forbidden {
+        count: 1,
+        linked: false,
+        matcher: m("DELETE", &refused),
+    });
+    let (out, _) = run(|ev| {
+        block_on(flow::change_identity_and_delete_role_assignments(
+            &env.client,
+            &st,
+            &Operation::RemoveSystemAssigned,
+            &dels,
+            ev,
+        ))
+    });
+    let Outcome::Applied(ch) = out else {
+        panic!("the identity change succeeded and is said so: {out:?}")
+    };
+    assert!(!ch.after.as_ref().unwrap().identity.system_assigned);
+    let failed = ch.failed_deletions();
+    assert_eq!(failed.len(), 1, "{:?}", ch.deletions);
+    assert_eq!(failed[0].assignment.name(), refused);
+    let f = failed[0].result.as_ref().unwrap_err();
+    assert_eq!(f.class, Class::Forbidden);
+    assert_eq!(f.error.status, Some(403));
+    assert!(f.hint.as_deref().is_some_and(|h| !h.is_empty()), "{f:?}");
+    assert!(f.step.contains(&refused));
+    // the other one was still deleted; the refused one is left, the only one remaining
+    let left = access(&env, &pid);
+    assert_eq!(left.assignments.len(), 1);
+    assert!(left.assignments[0].id.ends_with(&refused));
+}
+
+#[test]
+fn a_read_only_session_sends_neither_the_change_nor_a_delete() {
+    let env = Env::new();
+    let st = env.state(VM_JUMP);
+    let pid = st.identity.principal_id.clone().unwrap();
+    let dels = deletions(&access(&env, &pid));
+    env.access.set(false);
+    let (out, _) = run(|ev| {
+        block_on(flow::change_identity_and_delete_role_assignments(
+            &env.client,
+            &st,
+            &Operation::RemoveSystemAssigned,
+            &dels,
+            ev,
+        ))
+    });
+    assert_eq!(not_sent(out).class, Class::ReadOnly);
+    assert!(writes(&env).is_empty());
+    assert_eq!(access(&env, &pid).assignments.len(), 2);
+}
+
+#[test]
+fn a_user_assigned_identity_leaving_its_last_user_takes_its_assignments_with_it() {
+    let env = Env::new();
+    const VM_DEV_2: &str = "/subscriptions/22222222-2222-4222-8222-222222222222/resourceGroups/rg-dev/providers/Microsoft.Compute/virtualMachines/vm-dev-2";
+    let st = env.state(VM_DEV_2);
+    // id-batch: is vm-dev-2 its last user? Resource Graph says so
+    let users = block_on(inventory::load_users_of_identity(
+        &env.client,
+        ID_BATCH,
+        &[],
+        &inventory::LoadOptions::default(),
+        &inventory::CancelFlag::new(),
+        &mut |_| {},
+    ));
+    assert!(users.is_complete(), "{:?}", users.completeness);
+    assert_eq!(users.users.len(), 1, "{:?}", users.users);
+    assert!(users.others(VM_DEV_2).is_empty());
+    // id-web is used by two scale sets
+    let web = ID_BATCH.replace("id-batch", "id-web");
+    let web_users = block_on(inventory::load_users_of_identity(
+        &env.client,
+        &web,
+        &[],
+        &inventory::LoadOptions::default(),
+        &inventory::CancelFlag::new(),
+        &mut |_| {},
+    ));
+    assert_eq!(web_users.users.len(), 2, "{:?}", web_users.users);
+    let ua_pid = st
+        .identity
+        .find_user_assigned(ID_BATCH)
+        .and_then(|u| u.principal_id.clone())
+        .unwrap();
+    let dels = deletions(&access(&env, &ua_pid));
+    assert_eq!(dels.len(), 1);
+    let op = Operation::RemoveUserAssigned {
+        ids: vec![ID_BATCH.into()],
+    };
+    let (out, _) = run(|ev| {
+        block_on(flow::change_identity_and_delete_role_assignments(
+            &env.client,
+            &st,
+            &op,
+            &dels,
+            ev,
+        ))
+    });
+    let Outcome::Applied(ch) = out else {
+        panic!("{out:?}")
+    };
+    assert!(ch.failed_deletions().is_empty(), "{:?}", ch.deletions);
+    let after = ch.after.unwrap();
+    assert!(!after.identity.has_user_assigned(ID_BATCH));
+    assert!(after.identity.system_assigned, "the rest stays");
+    assert!(access(&env, &ua_pid).assignments.is_empty());
+    // a query refused for a malformed id sends nothing
+    let bad = block_on(inventory::load_users_of_identity(
+        &env.client,
+        &format!("{ID_BATCH}' or 1==1"),
+        &[],
+        &inventory::LoadOptions::default(),
+        &inventory::CancelFlag::new(),
+        &mut |_| {},
+    ));
+    assert!(!bad.is_complete() && bad.requests == 0);
 }

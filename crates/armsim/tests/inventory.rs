@@ -61,13 +61,12 @@ fn all_pages(
 #[test]
 fn role_assignments_and_definitions_in_args_shape() {
     let mut sim = Sim::from_seed(Seed::demo());
-    // one assignment made through the API, with a condition
+    // one assignment made through the API, with a condition (id-keyvault-reader holds none in the demo seed)
     let scope = format!("/subscriptions/{SUB1}/resourceGroups/rg-identity");
     let uai = sim.handle(
         SimRequest::new(
             "GET",
-            // (id-batch: the demo seed assigns roles to id-web, none to id-batch)
-            &format!("{scope}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-batch?api-version=2023-01-31"),
+            &format!("{scope}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-keyvault-reader?api-version=2023-01-31"),
         ),
         0,
     );
@@ -406,4 +405,112 @@ fn the_binary_serves_a_generated_tenant_with_the_quota_switch() {
             }
         },
     );
+}
+
+/// The demo tenant's role assignments are held by principals that exist in it (system-assigned principals of
+/// its VMs and scale sets, user-assigned identities); an assignment outlives its principal (removing the
+/// system-assigned identity leaves it listed, the orphan removal without orphans prevents) until it is deleted
+/// by id: 200 with the assignment, then 204 when it is gone already.
+#[test]
+fn demo_assignments_belong_to_its_principals_outlive_them_and_delete_by_id() {
+    let mut sim = Sim::from_seed(Seed::demo());
+    let principals: BTreeSet<String> = {
+        let q = "resources | where type in~ ('microsoft.compute/virtualmachinescalesets','microsoft.compute/virtualmachines','microsoft.managedidentity/userassignedidentities') | project id, sa = tostring(identity.principalId), ua = tostring(properties.principalId)";
+        let r = post(&mut sim, 0, json!({"query": q}));
+        r.json()["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|x| {
+                [
+                    x["sa"].as_str().unwrap().to_string(),
+                    x["ua"].as_str().unwrap().to_string(),
+                ]
+            })
+            .filter(|p| !p.is_empty())
+            .collect()
+    };
+    let assignments = |sim: &mut Sim, now: u64| -> Vec<Value> {
+        let r = post(sim, now, json!({"query": ASSIGNMENTS}));
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()["data"].as_array().unwrap().clone()
+    };
+    let seeded = assignments(&mut sim, 10);
+    assert!(
+        seeded.len() >= 5,
+        "the demo holds role assignments: {seeded:?}"
+    );
+    for a in &seeded {
+        assert!(
+            principals.contains(a["principalId"].as_str().unwrap()),
+            "{a}"
+        );
+    }
+    // vm-jump's system-assigned principal holds two
+    let vm = format!(
+        "/subscriptions/{SUB1}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachines/vm-jump"
+    );
+    let get = sim.handle(
+        SimRequest::new("GET", &format!("{vm}?api-version=2024-11-01")),
+        20,
+    );
+    let pid = get.json()["identity"]["principalId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let held = |rows: &[Value]| -> Vec<String> {
+        rows.iter()
+            .filter(|a| a["principalId"] == json!(pid))
+            .map(|a| a["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mine = held(&seeded);
+    assert_eq!(mine.len(), 2, "{seeded:?}");
+    let patch = sim.handle(
+        SimRequest::new("PATCH", &format!("{vm}?api-version=2024-11-01"))
+            .json(&json!({"identity": {"type": "None"}})),
+        30,
+    );
+    assert!(patch.status == 200 || patch.status == 202, "{}", patch.body);
+    let after = sim.handle(
+        SimRequest::new("GET", &format!("{vm}?api-version=2024-11-01")),
+        60_000,
+    );
+    assert!(
+        after.json()["identity"]["principalId"].is_null(),
+        "{}",
+        after.body
+    );
+    // the principal is gone; its assignments stay (orphans), in Resource Graph and in the API
+    assert_eq!(held(&assignments(&mut sim, 60_010)), mine);
+    let listed = sim.handle(
+        SimRequest::new(
+            "GET",
+            &format!("/subscriptions/{SUB1}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter=principalId eq '{pid}'"),
+        ),
+        60_020,
+    );
+    assert_eq!(
+        listed.json()["value"].as_array().unwrap().len(),
+        2,
+        "{}",
+        listed.body
+    );
+    // deleted by id: 200 with the assignment, then 204; only the other one is left
+    let del = |sim: &mut Sim, now: u64| {
+        sim.handle(
+            SimRequest::new("DELETE", &format!("{}?api-version=2022-04-01", mine[0])),
+            now,
+        )
+    };
+    let d = del(&mut sim, 60_030);
+    assert_eq!(d.status, 200, "{}", d.body);
+    assert!(
+        d.json()["id"]
+            .as_str()
+            .unwrap()
+            .eq_ignore_ascii_case(&mine[0])
+    );
+    assert_eq!(del(&mut sim, 60_040).status, 204);
+    assert_eq!(held(&assignments(&mut sim, 60_050)), vec![mine[1].clone()]);
 }

@@ -455,6 +455,7 @@ fn fresh(
         warnings,
         before,
         after,
+        role_assignment_deletions: Vec::new(),
     }
 }
 

@@ -41,6 +41,7 @@ pub mod plan;
 pub mod request;
 pub mod resource;
 pub mod resource_id;
+pub mod role_cleanup;
 pub mod route;
 pub mod scripts;
 pub mod wizard;

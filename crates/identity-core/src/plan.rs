@@ -12,6 +12,7 @@ use crate::operation::Operation;
 use crate::request::{ArmRequest, Method};
 use crate::resource::{LEGACY_EXTENSION_RETIRED, ResourceState, UpgradeMode};
 use crate::resource_id::{IdKind, ResourceId, same_id};
+use crate::role_cleanup::RoleAssignmentDeletion;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -55,6 +56,8 @@ pub enum WarningCode {
     PrincipalReplication,
     /// A role assignment at a broad scope (a whole subscription).
     BroadScope,
+    /// Role assignments of a removed principal are deleted after the change (or some offered were not).
+    RoleAssignmentDeletions,
 }
 
 /// A warning a user should read before sending.
@@ -106,6 +109,10 @@ pub struct Plan {
     pub before: IdentityState,
     /// Identities the change leads to (equal to `before` for no-ops and refusals).
     pub after: IdentityState,
+    /// Role assignments of a principal this change takes away, deleted after it succeeded (removal without
+    /// orphans; none unless [`Plan::with_role_assignment_deletions`] added them; see [`crate::role_cleanup`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub role_assignment_deletions: Vec<RoleAssignmentDeletion>,
 }
 
 impl Plan {
@@ -115,6 +122,7 @@ impl Plan {
             warnings,
             before: before.clone(),
             after: before.clone(),
+            role_assignment_deletions: Vec::new(),
         }
     }
 
@@ -124,6 +132,7 @@ impl Plan {
             warnings: Vec::new(),
             before: before.clone(),
             after: before.clone(),
+            role_assignment_deletions: Vec::new(),
         }
     }
 
@@ -181,6 +190,14 @@ impl Plan {
             Outcome::Refused(r) => {
                 out.insert("refused".into(), Value::String(r.clone()));
             }
+        }
+        if !self.role_assignment_deletions.is_empty() {
+            let dels: Vec<Value> = self
+                .role_assignment_deletions
+                .iter()
+                .map(|d| request_json(&d.request()))
+                .collect();
+            out.insert("roleAssignmentDeletions".into(), Value::Array(dels));
         }
         out.insert(
             "warnings".into(),
@@ -497,6 +514,7 @@ pub fn plan(state: &ResourceState, op: &Operation) -> Plan {
         warnings,
         before: before.clone(),
         after,
+        role_assignment_deletions: Vec::new(),
     }
 }
 
@@ -626,5 +644,6 @@ fn plan_remove_extension(state: &ResourceState, upgrade_instances: bool) -> Plan
         warnings,
         before: before.clone(),
         after: before.clone(),
+        role_assignment_deletions: Vec::new(),
     }
 }

@@ -13,6 +13,7 @@ use identity_core::operation::Operation;
 use identity_core::plan::plan;
 use identity_core::resource::ResourceState;
 use identity_core::resource::UpgradeMode;
+use identity_core::role_cleanup::RoleAssignmentDeletion;
 use identity_core::scripts::*;
 use serde_json::Value;
 use serde_json::json;
@@ -277,6 +278,7 @@ fn extras() -> Vec<(String, ScriptPlan)> {
             ScriptPlan::from_vm(Cloud::AzureCloud, &spec, &p),
         ));
     }
+    out.extend(cleanup_plans());
     out.push((
         "uniform__install_extension".into(),
         from_plans(
@@ -289,6 +291,221 @@ fn extras() -> Vec<(String, ScriptPlan)> {
         ),
     ));
     out
+}
+
+const SA_PRINCIPAL: &str = "aaaaaaaa-0000-0000-0000-000000000001";
+const UA_PRINCIPAL: &str = "bbbbbbbb-0000-4000-8000-000000000001";
+
+/// A role assignment of `principal` to delete with the change (removal without orphans).
+fn deletion(
+    n: u32,
+    principal: &str,
+    role: (&str, &str),
+    scope: &str,
+    condition: bool,
+) -> RoleAssignmentDeletion {
+    RoleAssignmentDeletion::new(
+        &format!("{scope}/providers/Microsoft.Authorization/roleAssignments/cccccccc-0000-4000-8000-{n:012}"),
+        principal,
+        &format!("/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{}", role.1),
+        Some(role.0.into()),
+        scope,
+        condition.then(|| "((!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'})) OR (@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals 'logs'))".into()),
+    )
+    .unwrap()
+}
+
+const READER: (&str, &str) = ("Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7");
+const BLOB_READER: (&str, &str) = (
+    "Storage Blob Data Reader",
+    "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
+);
+
+/// Removals that delete the removed principal's role assignments after the change: the system-assigned
+/// identity (Uniform, VM) and a user-assigned identity leaving its last user (one stays: the Az cmdlet falls
+/// back to the exact PATCH and AzureRM cannot express it; none stays on a VM).
+fn cleanup_plans() -> Vec<(String, ScriptPlan)> {
+    let group = format!("/subscriptions/{SUB}/resourceGroups/myResourceGroup");
+    let sub = format!("/subscriptions/{SUB}");
+    let sa_dels = vec![
+        deletion(1, SA_PRINCIPAL, READER, &sub, false),
+        deletion(2, SA_PRINCIPAL, BLOB_READER, &group, true),
+    ];
+    let mut out = vec![];
+    for (name, k, s) in [
+        (
+            "uniform__sa__remove_sa__cleanup",
+            TargetKind::ScaleSetUniform,
+            Identities {
+                system: true,
+                user: vec![],
+            },
+        ),
+        (
+            "vm__sa_ua2__remove_sa__cleanup",
+            TargetKind::Vm,
+            Identities {
+                system: true,
+                user: vec![ua("id1"), ua("id2")],
+            },
+        ),
+    ] {
+        let st = ResourceState::from_arm(&get_body(k, &s, false, false), None).unwrap();
+        let op = Operation::RemoveSystemAssigned;
+        let p = plan(&st, &op).with_role_assignment_deletions(&sa_dels);
+        assert_eq!(p.role_assignment_deletions.len(), 2, "{name}");
+        out.push((
+            name.to_string(),
+            ScriptPlan::from_plan(Cloud::AzureCloud, &st, &op, &p),
+        ));
+    }
+    for (name, k, users) in [
+        (
+            "uniform__ua2__remove_ua__last_user_cleanup",
+            TargetKind::ScaleSetUniform,
+            vec![ua("id1"), ua("id2")],
+        ),
+        (
+            "vm__ua1__remove_ua__last_user_cleanup",
+            TargetKind::Vm,
+            vec![ua("id1")],
+        ),
+    ] {
+        let s = Identities {
+            system: false,
+            user: users,
+        };
+        let mut body = get_body(k, &s, false, false);
+        body["identity"]["userAssignedIdentities"][ua("id1")]["principalId"] = json!(UA_PRINCIPAL);
+        let st = ResourceState::from_arm(&body, None).unwrap();
+        let op = Operation::RemoveUserAssigned {
+            ids: vec![ua("id1")],
+        };
+        let p = plan(&st, &op).with_role_assignment_deletions(&[deletion(
+            3,
+            UA_PRINCIPAL,
+            READER,
+            &group,
+            false,
+        )]);
+        assert_eq!(p.role_assignment_deletions.len(), 1, "{name}");
+        out.push((
+            name.to_string(),
+            ScriptPlan::from_plan(Cloud::AzureCloud, &st, &op, &p),
+        ));
+    }
+    out
+}
+
+/// Every flavour deletes the removed principal's role assignments, each once, after the identity change and only
+/// then: the exact flavours send `DELETE {id}?api-version=2022-04-01`, the cmdlets bind
+/// `Remove-AzRoleAssignment -ObjectId -RoleDefinitionId -Scope`, the Azure CLI `az role assignment delete --ids`;
+/// a flavour that cannot make the change (AzureRM) deletes nothing.
+#[test]
+fn role_assignment_deletions_follow_the_change_in_every_flavour() {
+    for (name, sp) in cleanup_plans() {
+        let change_marker = |f: Flavour| -> &'static str {
+            match f {
+                // one user-assigned identity stays on a scale set: the Az cmdlet falls back to the exact PATCH
+                Flavour::AzPowerShell if name.starts_with("uniform__ua2") => "-Method Patch",
+                Flavour::AzPowerShell | Flavour::AzureRm => "Update-Az",
+                Flavour::AzPowerShellExact => "-Method Patch",
+                Flavour::CliBash | Flavour::CliPowerShell => " identity remove ",
+                Flavour::CliRestBash | Flavour::CliRestPowerShell => "az rest --method patch",
+            }
+        };
+        for s in generate_all(&sp) {
+            let t = &s.text;
+            let code: Vec<&str> = t
+                .lines()
+                .filter(|l| !l.trim_start().starts_with('#'))
+                .collect();
+            let code = code.join("\n");
+            let deletes: Vec<usize> = sp
+                .role_assignment_deletions
+                .iter()
+                .filter_map(|d| {
+                    let needle = match s.flavour {
+                        Flavour::AzPowerShell | Flavour::AzureRm => {
+                            format!("-RoleDefinitionId '{}' -Scope '{}'", d.role_guid(), d.scope)
+                        }
+                        Flavour::CliBash | Flavour::CliPowerShell => {
+                            format!("az role assignment delete --ids '{}'", d.id)
+                        }
+                        _ => format!("{}?api-version=2022-04-01", d.id),
+                    };
+                    assert!(
+                        code.matches(&needle).count() <= 1,
+                        "{name} {:?}: {needle} twice",
+                        s.flavour
+                    );
+                    code.find(&needle)
+                })
+                .collect();
+            if name.starts_with("uniform__ua2") && s.flavour == Flavour::AzureRm {
+                assert!(
+                    deletes.is_empty(),
+                    "{name}: AzureRM makes no change, so deletes nothing\n{t}"
+                );
+                assert!(!code.contains("RoleAssignment"), "{name}\n{t}");
+                continue;
+            }
+            assert_eq!(
+                deletes.len(),
+                sp.role_assignment_deletions.len(),
+                "{name} {:?}\n{t}",
+                s.flavour
+            );
+            let change = code
+                .find(change_marker(s.flavour))
+                .unwrap_or_else(|| panic!("{name} {:?}: no change\n{t}", s.flavour));
+            assert!(
+                deletes.iter().all(|&d| d > change),
+                "{name} {:?}: a deletion before the change\n{t}",
+                s.flavour
+            );
+            match s.flavour {
+                Flavour::AzPowerShell => assert!(
+                    code.contains("Remove-AzRoleAssignment -ObjectId '"),
+                    "{name}"
+                ),
+                Flavour::AzureRm => assert!(
+                    code.contains("Remove-AzureRmRoleAssignment -ObjectId '"),
+                    "{name}"
+                ),
+                _ => {}
+            }
+            assert!(
+                t.contains("Then, only once the identity change succeeded"),
+                "{name} {:?}",
+                s.flavour
+            );
+        }
+    }
+}
+
+/// A plan whose change sends nothing (refused, no-op) carries no deletion into its scripts.
+#[test]
+fn a_plan_that_sends_nothing_deletes_nothing() {
+    let s = Identities::default();
+    let st = ResourceState::from_arm(&get_body(TargetKind::Vm, &s, false, false), None).unwrap();
+    let op = Operation::RemoveSystemAssigned;
+    let p = plan(&st, &op).with_role_assignment_deletions(&[deletion(
+        1,
+        SA_PRINCIPAL,
+        READER,
+        &format!("/subscriptions/{SUB}"),
+        false,
+    )]);
+    let sp = ScriptPlan::from_plan(Cloud::AzureCloud, &st, &op, &p);
+    assert!(sp.role_assignment_deletions.is_empty());
+    for sc in generate_all(&sp) {
+        assert!(
+            !sc.text.contains("roleAssignments") && !sc.text.contains("RoleAssignment"),
+            "{:?}",
+            sc.flavour
+        );
+    }
 }
 
 const TEST_PASSWORD: &str = "P@ss 'w\"o$r`d\\;é12";
@@ -592,9 +809,11 @@ fn lossy_cases_fall_back_to_the_exact_form() {
 #[test]
 fn exact_forms_carry_the_plans_body_and_headers() {
     for (name, plan) in all_plans() {
-        let Outcome::Requests(reqs) = &plan.outcome else {
+        // the change's requests, then the role assignment deletions
+        let reqs = &plan.all_requests();
+        if reqs.is_empty() {
             continue;
-        };
+        }
         let ps = generate(&plan, Flavour::AzPowerShellExact).text;
         for (i, r) in reqs.iter().enumerate() {
             let var = if reqs.len() > 1 {

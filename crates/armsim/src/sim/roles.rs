@@ -373,10 +373,11 @@ impl Sim {
     /// use armsim::{Seed, Sim};
     /// use armsim::roles::RoleGrant;
     /// let mut sim = Sim::from_seed(Seed::demo());
-    /// let seeded = sim.grants().len(); // the demo seed's own role assignments
+    /// let held = sim.grants().len(); // the demo seed's own role assignments
     /// let g = RoleGrant { principal_id: "p1".into(), role: "Reader".into(), scope: "/subscriptions/x".into() };
     /// assert!(sim.grant(g).is_ok());
-    /// assert_eq!(sim.grants().len(), seeded + 1);
+    /// assert_eq!(sim.grants().len(), held + 1);
+    /// assert_eq!(sim.grants().iter().filter(|g| g.principal_id == "p1").count(), 1);
     /// ```
     pub fn grant(&mut self, g: RoleGrant) -> Result<(), String> {
         builtin_role(&g.role).ok_or_else(|| format!("unknown role '{}'", g.role))?;

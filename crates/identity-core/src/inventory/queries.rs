@@ -114,6 +114,89 @@ pub fn role_definitions(guids: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Principals per role-assignment query ([`role_assignments_of`]).
+pub const PRINCIPALS_PER_QUERY: usize = 200;
+
+/// The role assignments these principals hold ("what can this identity access"): [`ROLE_ASSIGNMENTS`] narrowed
+/// to `principalId in~ (…)`, one query per [`PRINCIPALS_PER_QUERY`], the same columns (so
+/// [`super::Inventory::from_rows`] reads the rows). Strict: every principal id must be a GUID — anything else is
+/// an error naming it, never written into the query (nothing can inject KQL); an empty list makes no query.
+///
+/// ```
+/// use identity_core::inventory::queries::role_assignments_of;
+/// let q = role_assignments_of(&["1C2B3A4D-0000-4000-8000-00000000000A".into()]).unwrap();
+/// assert_eq!(q.len(), 1);
+/// assert!(q[0].contains("tostring(properties.principalId) in~ ('1c2b3a4d-0000-4000-8000-00000000000a')"));
+/// assert!(role_assignments_of(&["x') or 1==1 or ('".into()]).is_err());
+/// assert!(role_assignments_of(&[]).unwrap().is_empty());
+/// ```
+pub fn role_assignments_of(principal_ids: &[String]) -> Result<Vec<String>, String> {
+    let mut g: Vec<String> = Vec::with_capacity(principal_ids.len());
+    for p in principal_ids {
+        if !is_guid(p) {
+            return Err(format!(
+                "{p:?} is not a principal id (a GUID like 00000000-0000-0000-0000-000000000000): not queried"
+            ));
+        }
+        g.push(p.to_ascii_lowercase());
+    }
+    g.sort();
+    g.dedup();
+    Ok(g.chunks(PRINCIPALS_PER_QUERY)
+        .map(|c| {
+            let list: Vec<String> = c.iter().map(|x| format!("'{x}'")).collect();
+            format!(
+                "authorizationresources \
+| where type =~ 'microsoft.authorization/roleassignments' and tostring(properties.principalId) in~ ({}) \
+| order by id asc \
+| project id, subscriptionId, principalId = tostring(properties.principalId), \
+principalType = tostring(properties.principalType), \
+roleDefinitionId = tostring(properties.roleDefinitionId), \
+scope = tostring(properties.scope), condition = tostring(properties.condition)",
+                list.join(", ")
+            )
+        })
+        .collect())
+}
+
+/// Is `id` a user-assigned identity id made only of the characters ARM allows in its parts (letters, digits,
+/// `-`, `_`, `.`, `(`, `)`, and `/` between parts)? Only such an id is ever written into a query.
+pub fn is_plain_identity_id(id: &str) -> bool {
+    crate::resource_id::ResourceId::parse(id)
+        .is_ok_and(|r| r.kind() == crate::resource_id::IdKind::UserAssignedIdentity)
+        && id
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_.()/".contains(&c))
+}
+
+/// The scale sets and VMs that use this user-assigned identity, across the subscriptions queried (is this its
+/// last user?): one row (`id`) per resource, ids compared ignoring case. Strict: the id must pass
+/// [`is_plain_identity_id`], else an error and no query.
+///
+/// ```
+/// use identity_core::inventory::queries::users_of_identity;
+/// let id = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web";
+/// assert!(users_of_identity(id).unwrap().contains("=~ '/subscriptions/s1/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/id-web'"));
+/// assert!(users_of_identity(&format!("{id}' or 1==1")).is_err());
+/// ```
+pub fn users_of_identity(identity_id: &str) -> Result<String, String> {
+    if !is_plain_identity_id(identity_id) {
+        return Err(format!(
+            "{identity_id:?} is not a user-assigned identity id (…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{{name}}): not queried"
+        ));
+    }
+    Ok(format!(
+        "resources \
+| where type in~ ('microsoft.compute/virtualmachinescalesets','microsoft.compute/virtualmachines') \
+| extend userAssigned = bag_keys(identity.userAssignedIdentities) \
+| mv-expand userAssigned \
+| where tostring(userAssigned) =~ '{}' \
+| order by id asc \
+| project id, name, type",
+        identity_id.to_ascii_lowercase()
+    ))
+}
+
 /// Subscriptions in batches of at most [`SUBSCRIPTION_BATCH`]; one empty batch (= every subscription the
 /// caller can read) for none.
 pub fn batches(subscriptions: &[String]) -> Vec<Vec<String>> {
@@ -234,6 +317,55 @@ mod tests {
             450
         );
         assert!(role_definitions(&["') | project x".into()]).is_empty());
+    }
+
+    #[test]
+    fn principal_queries_chunk_dedupe_and_refuse_anything_but_guids() {
+        let ps: Vec<String> = (0..450)
+            .map(|i| format!("{i:08X}-0000-4000-8000-000000000000"))
+            .chain(std::iter::once(
+                "00000000-0000-4000-8000-000000000000".into(),
+            ))
+            .collect();
+        let q = role_assignments_of(&ps).unwrap();
+        assert_eq!(q.len(), 3);
+        let n: usize = q
+            .iter()
+            .map(|x| x.matches("-0000-4000-8000-").count())
+            .sum();
+        assert_eq!(n, 450, "deduplicated ignoring case");
+        for bad in [
+            "",
+            "00000000-0000-4000-8000-00000000000",
+            "00000000-0000-4000-8000-0000000000000",
+            "00000000-0000-4000-8000-00000000000g",
+            "00000000'0000-4000-8000-000000000000",
+            " 00000000-0000-4000-8000-00000000000",
+        ] {
+            let e =
+                role_assignments_of(&["00000000-0000-4000-8000-000000000001".into(), bad.into()])
+                    .unwrap_err();
+            assert!(e.contains("not a principal id"), "{bad:?}: {e}");
+        }
+        for q in q {
+            let last = q.rsplit('|').next().unwrap().trim();
+            assert_eq!(last, ROLE_ASSIGNMENTS.rsplit('|').next().unwrap().trim());
+        }
+    }
+
+    #[test]
+    fn users_query_takes_only_plain_identity_ids() {
+        let ok = "/subscriptions/s1/resourceGroups/rg_(x).1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web_2";
+        assert!(users_of_identity(ok).is_ok());
+        for bad in [
+            "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/v",
+            "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a'b",
+            "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a b",
+            "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a\\",
+            "id-web",
+        ] {
+            assert!(users_of_identity(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -437,6 +437,17 @@ pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
                 l.extend(check_exit(lang));
             }
             l.push(format!("az {g} identity show {rn}"));
+            if !plan.role_assignment_deletions.is_empty() {
+                l.push("# The identity change succeeded (the script stops at any error above): delete the role assignments the removed principal held, each by its id.".into());
+                for d in &plan.role_assignment_deletions {
+                    l.push(format!("# {}", comment_safe(&deletion_summary(d))));
+                    l.push(format!(
+                        "az role assignment delete {}",
+                        kv(lang, "--ids", &d.id)
+                    ));
+                    l.extend(check_exit(lang));
+                }
+            }
         }
         Change::Create { target, after, .. }
             if target.kind.is_vm() && create::VmModel::from_body(plan.create_body()).is_some() =>
@@ -717,7 +728,7 @@ pub(crate) fn rest(plan: &ScriptPlan, lang: Language) -> String {
     if lang == Language::PowerShell {
         l.push("# A body goes to az rest on its standard input (--body @-): no temporary file, no length limit of a command line.".into());
     }
-    for (i, r) in plan.requests().iter().enumerate() {
+    for (i, r) in plan.all_requests().iter().enumerate() {
         l.extend(az_rest_lines(
             lang,
             i + 1,

@@ -39,6 +39,7 @@ use crate::operation::Operation;
 use crate::plan::Plan;
 use crate::request::{ArmRequest, Method};
 use crate::resource::{ResourceKind, ResourceState};
+use crate::role_cleanup::RoleAssignmentDeletion;
 use serde::{Deserialize, Serialize};
 
 pub use crate::plan::Outcome;
@@ -284,6 +285,11 @@ pub struct ScriptPlan {
     pub change: Change,
     pub outcome: Outcome,
     pub warnings: Vec<String>,
+    /// Role assignments deleted after the change succeeded (removal without orphans: [`crate::role_cleanup`]);
+    /// every flavour deletes them after its identity change, each by its id (or, for the cmdlets, by principal,
+    /// role and scope, which name one assignment).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub role_assignment_deletions: Vec<RoleAssignmentDeletion>,
 }
 
 impl ScriptPlan {
@@ -324,6 +330,7 @@ impl ScriptPlan {
             },
             outcome,
             warnings: Vec::new(),
+            role_assignment_deletions: Vec::new(),
         }
     }
 
@@ -372,6 +379,10 @@ impl ScriptPlan {
             change,
             outcome: plan.outcome.clone(),
             warnings: plan.warnings.iter().map(|w| w.message.clone()).collect(),
+            role_assignment_deletions: match plan.outcome {
+                Outcome::Requests(_) => plan.role_assignment_deletions.clone(),
+                _ => Vec::new(),
+            },
         }
     }
 
@@ -391,6 +402,7 @@ impl ScriptPlan {
             },
             outcome: plan.outcome.clone(),
             warnings: plan.warnings.iter().map(|w| w.message.clone()).collect(),
+            role_assignment_deletions: Vec::new(),
         }
     }
 
@@ -495,6 +507,7 @@ impl ScriptPlan {
             },
             outcome,
             warnings: plan.warnings.iter().map(|w| w.message.clone()).collect(),
+            role_assignment_deletions: Vec::new(),
         }
     }
 
@@ -513,6 +526,7 @@ impl ScriptPlan {
             },
             outcome: plan.outcome.clone(),
             warnings: plan.warnings.iter().map(|w| w.message.clone()).collect(),
+            role_assignment_deletions: Vec::new(),
         }
     }
 
@@ -538,6 +552,15 @@ impl ScriptPlan {
             Outcome::Requests(rs) => rs,
             _ => &[],
         }
+    }
+
+    /// The change's requests, then the role assignment deletions (the exact flavours send them all, in order).
+    pub fn all_requests(&self) -> Vec<ArmRequest> {
+        let mut v = self.requests().to_vec();
+        if !v.is_empty() {
+            v.extend(self.role_assignment_deletions.iter().map(|d| d.request()));
+        }
+        v
     }
 }
 
@@ -707,7 +730,32 @@ pub(crate) fn header_lines(plan: &ScriptPlan, flavour_line: &str) -> Vec<String>
     for w in &plan.warnings {
         out.push(format!("# Warning: {}", comment_safe(w)));
     }
+    if matches!(plan.outcome, Outcome::Requests(_)) && !plan.role_assignment_deletions.is_empty() {
+        out.push(format!(
+            "# Then, only once the identity change succeeded, deletes {} role assignment(s) of the removed principal (no orphans left behind):",
+            plan.role_assignment_deletions.len()
+        ));
+        for d in &plan.role_assignment_deletions {
+            out.push(format!("#   {}", comment_safe(&deletion_summary(d))));
+        }
+    }
     out
+}
+
+/// One line naming a role assignment to delete: role, scope, condition, principal, name.
+pub(crate) fn deletion_summary(d: &RoleAssignmentDeletion) -> String {
+    format!(
+        "{} at {}{} (principal {}, role assignment {})",
+        d.role_label(),
+        d.scope,
+        if d.condition.is_some() {
+            ", with a condition"
+        } else {
+            ""
+        },
+        d.principal_id,
+        d.name()
+    )
 }
 
 /// One-line description of a change.

@@ -111,6 +111,8 @@ pub(crate) fn cmdlets(plan: &ScriptPlan, fam: &Family) -> String {
     } else {
         ""
     };
+    // false when this family cannot express the change (nothing is changed, so nothing is cleaned up after it)
+    let mut changes = true;
     match &plan.change {
         Change::Identity {
             target,
@@ -146,10 +148,11 @@ pub(crate) fn cmdlets(plan: &ScriptPlan, fam: &Family) -> String {
                     l.push("# No cmdlet can express this change losslessly: Update-AzVmss without -VirtualMachineScaleSet sends a PATCH,".into());
                     l.push("# and a PATCH only removes a user-assigned identity sent as null, which -IdentityId cannot do (it lists ids to keep or add).".into());
                     l.push("# A PUT of the whole model (-VirtualMachineScaleSet) would re-send and re-validate everything. The exact PATCH follows.".into());
-                    l.extend(rest::exact_lines(plan));
+                    l.extend(rest::exact_lines(plan, plan.requests()));
                 } else {
                     l.push("# Not expressible losslessly with AzureRM: Update-AzureRmVmss (PATCH) cannot send a user-assigned identity as null.".into());
                     l.push("# Use the Az PowerShell exact script (Invoke-AzRestMethod / Invoke-RestMethod) or the az rest script instead.".into());
+                    changes = false;
                 }
             } else {
                 let mut cmd = format!(
@@ -176,7 +179,7 @@ pub(crate) fn cmdlets(plan: &ScriptPlan, fam: &Family) -> String {
                 Some(m) => l.extend(create::vm_az_powershell(&m, target, after, &plan.change)),
                 None => {
                     l.push("# The create body has parts the New-AzVMConfig chain here does not express; the exact PUT follows.".into());
-                    l.extend(rest::exact_lines(plan));
+                    l.extend(rest::exact_lines(plan, plan.requests()));
                 }
             }
         }
@@ -185,7 +188,7 @@ pub(crate) fn cmdlets(plan: &ScriptPlan, fam: &Family) -> String {
                 Some(m) => l.extend(create::az_powershell(&m, target, after, &plan.change)),
                 None => {
                     l.push("# The create body has parts the New-AzVmssConfig chain here does not express; the exact PUT follows.".into());
-                    l.extend(rest::exact_lines(plan));
+                    l.extend(rest::exact_lines(plan, plan.requests()));
                 }
             }
         }
@@ -277,7 +280,38 @@ pub(crate) fn cmdlets(plan: &ScriptPlan, fam: &Family) -> String {
             }
         }
     }
+    if changes {
+        l.extend(cmdlet_deletions(plan, fam));
+    }
     finish(with_requires(l))
+}
+
+/// The role assignment deletions after the identity change (`$ErrorActionPreference = 'Stop'`: only reached
+/// when it succeeded), bound to `Remove-AzRoleAssignment`'s RoleIdWithScopeAndObjectIdParameterSet (principal,
+/// role GUID and scope name one assignment: ARM refuses a second with the same three).
+fn cmdlet_deletions(plan: &ScriptPlan, fam: &Family) -> Vec<String> {
+    if plan.role_assignment_deletions.is_empty() {
+        return vec![];
+    }
+    let mut l = vec![
+        "# The identity change succeeded (any error above stopped the script): delete the role assignments the removed principal held.".to_string(),
+    ];
+    l.push(if fam.az {
+        "# Remove-AzRoleAssignment finds each by principal, role and scope (ARM holds at most one per three); a principal no longer in the directory shows as ObjectType Unknown.".into()
+    } else {
+        "# AzureRM looks the principal up in the directory first and may fail for one already deleted: the Az PowerShell or az rest script deletes each by its id.".into()
+    });
+    for d in &plan.role_assignment_deletions {
+        l.push(format!("# {}", comment_safe(&deletion_summary(d))));
+        l.push(format!(
+            "{} -ObjectId {} -RoleDefinitionId {} -Scope {}",
+            fam.c("Remove", "RoleAssignment"),
+            ps_single(&d.principal_id),
+            ps_single(d.role_guid()),
+            ps_single(&d.scope)
+        ));
+    }
+    l
 }
 
 /// Stop unless `get` (`Get-AzUserAssignedIdentity` / `Get-AzureRmUserAssignedIdentity`) finds no

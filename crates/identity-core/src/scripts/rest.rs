@@ -16,9 +16,8 @@ fn method_title(m: Method) -> &'static str {
 
 /// The request lines (no sign-in): used by the exact flavour and embedded in the idiomatic one
 /// where no cmdlet can express the change.
-pub(crate) fn exact_lines(plan: &ScriptPlan) -> Vec<String> {
+pub(crate) fn exact_lines(plan: &ScriptPlan, reqs: &[ArmRequest]) -> Vec<String> {
     let mut l = Vec::new();
-    let reqs = plan.requests();
     let any_if_match = reqs.iter().any(|r| {
         r.headers
             .iter()
@@ -127,7 +126,7 @@ pub(crate) fn az_exact(plan: &ScriptPlan) -> String {
         return finish(l);
     }
     l.extend(az_sign_in(plan.cloud, subscription_of(&plan.change)));
-    l.extend(exact_lines(plan));
+    l.extend(exact_lines(plan, &plan.all_requests()));
     finish(super::powershell::with_requires(l))
 }
 

@@ -229,11 +229,20 @@ impl Catalogue {
     }
 
     /// Az 16.2.0 (tests/data/az-cmdlets.json) plus the VMSS profile cmdlets New-AzVmss needs
-    /// (tests/support/az-cmdlets-vmss-profile.json) and the VM create chain's cmdlets
-    /// (tests/support/az-cmdlets-vm-profile.json); their source is named in each `_source`.
+    /// (tests/support/az-cmdlets-vmss-profile.json), the VM create chain's cmdlets
+    /// (tests/support/az-cmdlets-vm-profile.json) and Remove-AzRoleAssignment
+    /// (tests/support/az-cmdlets-roles.json); their source is named in each `_source`.
     pub fn az() -> Self {
-        let mut c = Self::load("az-cmdlets.json");
-        for extra in ["az-cmdlets-vmss-profile.json", "az-cmdlets-vm-profile.json"] {
+        Self::load("az-cmdlets.json").with_extras(&[
+            "az-cmdlets-vmss-profile.json",
+            "az-cmdlets-vm-profile.json",
+            "az-cmdlets-roles.json",
+        ])
+    }
+
+    fn with_extras(mut self, extras: &[&str]) -> Self {
+        let c = &mut self;
+        for extra in extras {
             let path = format!("{}/tests/support/{extra}", env!("CARGO_MANIFEST_DIR"));
             let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
             for (k, x) in v.as_object().unwrap() {
@@ -245,10 +254,13 @@ impl Catalogue {
                 }
             }
         }
-        c
+        self
     }
+
+    /// AzureRM 6.13 (tests/data/azurerm-cmdlets.json) plus Remove-AzureRmRoleAssignment
+    /// (tests/support/azurerm-cmdlets-roles.json).
     pub fn azurerm() -> Self {
-        Self::load("azurerm-cmdlets.json")
+        Self::load("azurerm-cmdlets.json").with_extras(&["azurerm-cmdlets-roles.json"])
     }
 
     pub fn cmdlet(&self, name: &str) -> Option<&Value> {
