@@ -156,6 +156,7 @@ export async function inventoryBench({
       const statuses = {};
       for (const e of byArmsim) statuses[e.status] = (statuses[e.status] ?? 0) + 1;
       counts.push({ requests, armsim: byArmsim.length, preflights: seen.length - byArmsim.length, statuses });
+      if (process.env.BENCH_TRACE) for (const e of seen) log(`    +${e.timeMs - seen[0].timeMs} ms ${e.method} ${e.path} ${e.status}`);
       log(`  load ${i + 1}: ${t.ms.toFixed(0)} ms, ${requests} requests sent by the page; armsim received ${byArmsim.length} (statuses ${JSON.stringify(statuses)}) and ${seen.length - byArmsim.length} preflights`);
     }
     const rows = await page.evaluate(() => {

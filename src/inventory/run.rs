@@ -1,10 +1,12 @@
 //! The inventory's orchestration, without Yew: list the subscriptions the user can read, load their
 //! scale sets, VMs, identities and role assignments through Resource Graph (arm-client's
-//! [`load_inventory`]), and report progress as a [`Progress`] the page renders. Cancel is a
-//! [`CancelFlag`] the page's button sets.
+//! [`load_inventory_with`]), and report progress as a [`Progress`] the page renders. The list is handed
+//! over as soon as its rows are all in ([`Loaded::roles_pending`]), before the role assignments are read:
+//! for a large tenant those are the queries that wait for the next Resource Graph quota window. Cancel is a
+//! [`CancelFlag`] the page's buttons set.
 
 use arm_client::inventory::{
-    CancelFlag, Completeness, LoadEvent, LoadOptions, Partial, WaitReason, load_inventory,
+    CancelFlag, Completeness, LoadEvent, LoadOptions, Partial, WaitReason, load_inventory_with,
 };
 use arm_client::{ArmClient, ops};
 use identity_core::inventory::Inventory;
@@ -61,6 +63,10 @@ pub struct Loaded {
     pub partial: Vec<String>,
     /// `(id, display name)` of the subscriptions read.
     pub subscriptions: Vec<(String, String)>,
+    /// The list is complete and the role assignments are still being read (the inventory has none yet).
+    pub roles_pending: bool,
+    /// Every row of the list was read (when `partial` is not empty: what is missing are role assignments).
+    pub list_complete: bool,
 }
 
 impl Loaded {
@@ -88,12 +94,14 @@ pub fn partial_text(p: &Partial) -> String {
     }
 }
 
-/// Lists the subscriptions, then loads their inventory, calling `on` with each step's progress.
-/// Err: the subscriptions could not be listed (the message says what to do).
+/// Lists the subscriptions, then loads their inventory, calling `on` with each step's progress until the list is
+/// complete, then `on_list` once with the complete list (its role assignments pending; not called when the list
+/// itself is partial). Err: the subscriptions could not be listed (the message says what to do).
 pub async fn run(
     client: Rc<ArmClient>,
     cancel: CancelFlag,
     on: impl Fn(Progress) + 'static,
+    on_list: impl Fn(Loaded) + 'static,
 ) -> Result<Loaded, String> {
     let mut p = Progress::default();
     on(p.clone());
@@ -113,7 +121,12 @@ pub async fn run(
     let ids: Vec<String> = subscriptions.iter().map(|(id, _)| id.clone()).collect();
     p.subscriptions = ids.len().max(1);
     on(p.clone());
+    let list_shown = std::cell::Cell::new(false);
     let mut on_event = |e: &LoadEvent| {
+        if list_shown.get() {
+            // the page shows the list now; the role assignments' progress is not the list's
+            return;
+        }
         match e {
             LoadEvent::Page {
                 loaded,
@@ -131,12 +144,23 @@ pub async fn run(
         }
         on(p.clone());
     };
-    let load = load_inventory(
+    let mut on_list_rows = |l: &arm_client::inventory::InventoryLoad| {
+        list_shown.set(true);
+        on_list(Loaded {
+            inventory: Rc::new(l.inventory(&subscriptions)),
+            partial: vec![],
+            subscriptions: subscriptions.clone(),
+            roles_pending: true,
+            list_complete: true,
+        });
+    };
+    let load = load_inventory_with(
         &client,
         &ids,
         &LoadOptions::default(),
         &cancel,
         &mut on_event,
+        &mut on_list_rows,
     )
     .await;
     let partial = match &load.completeness {
@@ -147,5 +171,7 @@ pub async fn run(
         inventory: Rc::new(load.inventory(&subscriptions)),
         partial,
         subscriptions,
+        roles_pending: false,
+        list_complete: list_shown.get(),
     })
 }
