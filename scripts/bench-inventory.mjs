@@ -159,6 +159,8 @@ export async function inventoryBench({
       if (process.env.BENCH_TRACE) for (const e of seen) log(`    +${e.timeMs - seen[0].timeMs} ms ${e.method} ${e.path} ${e.status}`);
       log(`  load ${i + 1}: ${t.ms.toFixed(0)} ms, ${requests} requests sent by the page; armsim received ${byArmsim.length} (statuses ${JSON.stringify(statuses)}) and ${seen.length - byArmsim.length} preflights`);
     }
+    // the role assignments are read after the list is shown: let them finish before the keystrokes
+    await page.waitForFunction(() => !document.querySelector('#inv-roles'), null, { timeout: 60_000 });
     const rows = await page.evaluate(() => {
       const m = /of ([\d,]+) scale sets and VMs shown/.exec(document.querySelector('#inv-count')?.textContent ?? '');
       const compute = m ? Number(m[1].replace(/,/g, '')) : NaN;
