@@ -466,7 +466,11 @@ fn without_readable_headers_the_loader_paces_itself_to_the_documented_quota() {
     assert!(load.is_complete(), "{:?}", load.completeness);
     assert_eq!(load.compute.len(), 1_500);
     let log = e.graph_log();
-    assert!(log.len() > 15, "{} queries: more than one window", log.len());
+    assert!(
+        log.len() > 15,
+        "{} queries: more than one window",
+        log.len()
+    );
     assert!(log.iter().all(|x| x.status == 200), "no 429");
     assert_eq!(log.len() as u32, load.requests);
     // never more than 15 queries in 5 s, by armsim's clock
