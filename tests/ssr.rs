@@ -385,6 +385,8 @@ fn inventory_of(n: usize) -> Rc<Loaded> {
         inventory: Rc::new(inv),
         partial: vec![],
         subscriptions,
+        roles_pending: false,
+        list_complete: true,
     })
 }
 
@@ -506,6 +508,7 @@ async fn inventory_progress_wait_and_partial_are_shown_as_such() {
     assert!(html.contains(">Cancel</button>"), "{html}");
     let html = render_inventory("", || {
         let mut l = (*inventory_of(3)).clone();
+        l.list_complete = false;
         l.partial = vec![identity_wizard::inventory::run::partial_text(
             &arm_client::inventory::Partial::Cancelled,
         )];
@@ -518,6 +521,40 @@ async fn inventory_progress_wait_and_partial_are_shown_as_such() {
     );
     assert!(!html.contains("Complete:"), "{html}");
 }
+
+#[tokio::test]
+async fn inventory_list_shown_complete_while_the_role_assignments_are_read() {
+    let html = render_inventory("", || {
+        let mut l = (*inventory_of(40)).clone();
+        l.roles_pending = true;
+        LoadState::Done(Rc::new(l))
+    })
+    .await;
+    assert!(
+        html.contains(
+            "Complete: 40 scale sets and VMs, 2 user-assigned identities in 2 subscriptions."
+        ) && html.contains("Reading the role assignments…")
+            && html.contains(r#"id="inv-cancel""#),
+        "{html}"
+    );
+    assert!(!html.contains("Load again"), "{html}");
+    assert!(html.contains("40 of 40 scale sets and VMs shown"), "{html}");
+    // cancelled (or failed) while reading them: partial, and it says that the list itself is whole
+    let html = render_inventory("", || {
+        let mut l = (*inventory_of(40)).clone();
+        l.partial = vec![identity_wizard::inventory::run::partial_text(
+            &arm_client::inventory::Partial::Cancelled,
+        )];
+        LoadState::Done(Rc::new(l))
+    })
+    .await;
+    assert!(
+        html.contains("Partial result: ")
+            && html.contains("but not every role assignment")
+            && html.contains("you cancelled the load"),
+        "{html}"
+    );
+    assert!(!html.contains("Complete:"), "{html}");
 
 // ---- the identity page ----
 
@@ -579,6 +616,8 @@ fn identity_loaded(with_identity_row: bool, partial: bool) -> IdentityLoad {
                 vec![]
             },
             subscriptions,
+            roles_pending: false,
+            list_complete: true,
         }),
         from_inventory: !partial,
     }

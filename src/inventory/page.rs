@@ -72,7 +72,12 @@ pub fn InventoryPage(props: &InventoryPageProps) -> Html {
                                 let st = st.clone();
                                 move |p: Progress| st.set(Some(LoadState::Loading(p)))
                             };
-                            match run(client, flag, on).await {
+                            // the full list, shown while the role assignments are read
+                            let on_list = {
+                                let st = st.clone();
+                                move |l: Loaded| st.set(Some(LoadState::Done(Rc::new(l))))
+                            };
+                            match run(client, flag, on, on_list).await {
                                 Ok(l) => {
                                     let l = Rc::new(l);
                                     super::identity::remember(&connector, &l); // for the identity pages
@@ -136,7 +141,13 @@ pub fn InventoryPage(props: &InventoryPageProps) -> Html {
             <>
                 if !l.is_complete() {
                     <section class="partial" role="alert" id="inv-partial">
-                        <p><strong>{ "Partial result: " }</strong>{ "not every row was read, so this list is incomplete." }</p>
+                        <p><strong>{ "Partial result: " }</strong>{
+                            if l.list_complete {
+                                "every scale set, VM and identity was read, but not every role assignment: what an identity can access is incomplete."
+                            } else {
+                                "not every row was read, so this list is incomplete."
+                            }
+                        }</p>
                         <ul>{ for l.partial.iter().map(|r| html! { <li>{ r.clone() }</li> }) }</ul>
                         <button type="button" onclick={reload.clone()}>{ "Load again" }</button>
                     </section>
@@ -145,7 +156,12 @@ pub fn InventoryPage(props: &InventoryPageProps) -> Html {
                         { format!("Complete: {} scale sets and VMs, {} user-assigned identities in {} subscription{}.",
                             l.inventory.resources.len(), l.inventory.identities.len(), l.subscriptions.len(),
                             if l.subscriptions.len() == 1 { "" } else { "s" }) }
-                        { " " }<button type="button" class="secondary" onclick={reload.clone()}>{ "Load again" }</button>
+                        if l.roles_pending {
+                            { " " }<span id="inv-roles">{ "Reading the role assignments…" }</span>
+                            { " " }<button type="button" id="inv-cancel" class="secondary" onclick={on_cancel}>{ "Cancel" }</button>
+                        } else {
+                            { " " }<button type="button" class="secondary" onclick={reload.clone()}>{ "Load again" }</button>
+                        }
                     </p>
                 }
                 <Tables loaded={l} filter={(*filter).clone()} {set_filter} />

@@ -1,11 +1,13 @@
 //! The inventory's orchestration, without Yew: list the subscriptions the user can read, load their
 //! scale sets, VMs, identities and role assignments through Resource Graph (arm-client's
-//! [`load_inventory`]), and report progress as a [`Progress`] the page renders. Cancel is a
-//! [`CancelFlag`] the page's button sets. The identity page's focused load ([`run_identity`]) goes the same way.
+//! [`load_inventory_with`]), and report progress as a [`Progress`] the page renders. The list is handed
+//! over as soon as its rows are all in ([`Loaded::roles_pending`]), before the role assignments are read:
+//! for a large tenant those are the queries that wait for the next Resource Graph quota window. Cancel is a
+//! [`CancelFlag`] the page's buttons set. The identity page's focused load ([`run_identity`]) goes the same way.
 
 use arm_client::inventory::{
     CancelFlag, Completeness, InventoryLoad, LoadEvent, LoadOptions, Partial, WaitReason,
-    load_identity, load_inventory,
+    load_identity, load_inventory_with,
 };
 use arm_client::{ArmClient, ops};
 use identity_core::inventory::Inventory;
@@ -62,6 +64,10 @@ pub struct Loaded {
     pub partial: Vec<String>,
     /// `(id, display name)` of the subscriptions read.
     pub subscriptions: Vec<(String, String)>,
+    /// The list is complete and the role assignments are still being read (the inventory has none yet).
+    pub roles_pending: bool,
+    /// Every row of the list was read (when `partial` is not empty: what is missing are role assignments).
+    pub list_complete: bool,
 }
 
 impl Loaded {
@@ -89,19 +95,44 @@ pub fn partial_text(p: &Partial) -> String {
     }
 }
 
-/// Lists the subscriptions, then loads their inventory, calling `on` with each step's progress.
-/// Err: the subscriptions could not be listed (the message says what to do).
+/// Lists the subscriptions, then loads their inventory, calling `on` with each step's progress until the list is
+/// complete, then `on_list` once with the complete list (its role assignments pending; not called when the list
+/// itself is partial). Err: the subscriptions could not be listed (the message says what to do).
 pub async fn run(
     client: Rc<ArmClient>,
     cancel: CancelFlag,
     on: impl Fn(Progress) + 'static,
+    on_list: impl Fn(Loaded) + 'static,
 ) -> Result<Loaded, String> {
     let (subscriptions, ids, mut p) = list_subscriptions(&client, &on).await?;
-    let load = load_inventory(&client, &ids, &LoadOptions::default(), &cancel, &mut |e| {
+    let list_shown = std::cell::Cell::new(false);
+    let mut on_event = |e: &LoadEvent| {
+        if list_shown.get() {
+            // the page shows the list now; the role assignments' progress is not the list's
+            return;
+        }
         track(&mut p, e, &on)
-    })
+    };
+    let mut on_list_rows = |l: &InventoryLoad| {
+        list_shown.set(true);
+        on_list(Loaded {
+            inventory: Rc::new(l.inventory(&subscriptions)),
+            partial: vec![],
+            subscriptions: subscriptions.clone(),
+            roles_pending: true,
+            list_complete: true,
+        });
+    };
+    let load = load_inventory_with(
+        &client,
+        &ids,
+        &LoadOptions::default(),
+        &cancel,
+        &mut on_event,
+        &mut on_list_rows,
+    )
     .await;
-    Ok(finish(&load, subscriptions))
+    Ok(finish(&load, subscriptions, list_shown.get()))
 }
 
 /// The identity page's load: lists the subscriptions, then reads one user-assigned identity, the scale sets and
@@ -123,7 +154,8 @@ pub async fn run_identity(
         &mut |e| track(&mut p, e, &on),
     )
     .await;
-    Ok(finish(&load, subscriptions))
+    let complete = load.is_complete();
+    Ok(finish(&load, subscriptions, complete))
 }
 
 /// The subscriptions the user can read: `(id, display name)`, the ids, and the progress so far.
@@ -172,7 +204,8 @@ fn track(p: &mut Progress, e: &LoadEvent, on: &impl Fn(Progress)) {
     on(p.clone());
 }
 
-fn finish(load: &InventoryLoad, subscriptions: Vec<(String, String)>) -> Loaded {
+/// `list_complete`: every row of the list was read (see [`Loaded::list_complete`]).
+fn finish(load: &InventoryLoad, subscriptions: Vec<(String, String)>, list_complete: bool) -> Loaded {
     let partial = match &load.completeness {
         Completeness::Complete => vec![],
         Completeness::Partial(ps) => ps.iter().map(partial_text).collect(),
@@ -181,5 +214,7 @@ fn finish(load: &InventoryLoad, subscriptions: Vec<(String, String)>) -> Loaded 
         inventory: Rc::new(load.inventory(&subscriptions)),
         partial,
         subscriptions,
+        roles_pending: false,
+        list_complete,
     }
 }

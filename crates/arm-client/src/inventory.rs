@@ -5,16 +5,21 @@
 //!
 //! Quota: every answer's `x-ms-user-quota-remaining` / `x-ms-user-quota-resets-after` is read; when the
 //! remaining quota reaches 0 the loader waits for the reset before its next query, and on a 429 it waits
-//! `Retry-After` (5 s when absent) and asks again — each wait reported as a [`LoadEvent::Waiting`]. (With the
+//! `Retry-After` (5 s when absent) and asks again — each wait reported as a [`LoadEvent::Waiting`]. When no
+//! answer carries readable quota headers (a browser under strict CORS sees neither them nor `Retry-After`), the
+//! loader paces itself to Resource Graph's documented quota ([`LoadOptions::assumed_quota`]: 15 queries per
+//! 5 s): the 16th query of a window waits for it to pass instead of drawing a 429 (and its retries). (With the
 //! client's default retry policy a 429 is first retried inside the client, reported through
 //! `ArmClientBuilder::on_retry`; give the loader a client with `RetryPolicy::none()` to see every wait here.)
 //!
 //! Order: scale sets + VMs and identities first (what the list needs; 14 queries for issue 16's 12,500-row
 //! tenant, within one quota window), the first page of each (shape, batch) before the rest so their totals are
 //! known early; then role assignments, then the role definitions they use. [`LoadEvent::ShapeDone`] says when a
-//! shape is complete. A cancel flag is checked before every query and during waits. The result
-//! says whether it is complete; a cancelled, failed or truncated load is [`Completeness::Partial`], never shown
-//! as complete.
+//! shape is complete, and [`load_inventory_with`] hands over the list's rows as soon as they are all in, so a
+//! page can show the full list while the role assignments are still read (for issue 16's tenant they are the
+//! 15th to 18th queries: the last ones wait for the next quota window). A cancel flag is checked before every
+//! query and during waits. The result says whether it is complete; a cancelled, failed or truncated load is
+//! [`Completeness::Partial`], never shown as complete.
 
 use crate::client::ArmClient;
 use crate::error::{ArmError, ErrorKind, retry_after_ms};
@@ -115,7 +120,16 @@ pub struct LoadOptions {
     pub batch_size: usize,
     /// 429s in a row on one query before giving up.
     pub max_throttled: u32,
+    /// `(queries, window ms)`: the quota to pace to while no answer carries readable
+    /// `x-ms-user-quota-*` headers (Resource Graph's documented per-user quota: 15 per 5 s); `(0, _)`: no pacing.
+    pub assumed_quota: (u32, u64),
 }
+
+/// Resource Graph's documented per-user quota: queries per window, and the window in ms.
+pub const DOCUMENTED_QUOTA: (u32, u64) = (15, 5_000);
+
+/// Added to a paced wait: the server's window starts when the first query arrives, a little after it was sent.
+const PACE_MARGIN_MS: u64 = 250;
 
 impl Default for LoadOptions {
     fn default() -> Self {
@@ -123,6 +137,7 @@ impl Default for LoadOptions {
             page_size: PAGE_SIZE,
             batch_size: identity_core::inventory::queries::SUBSCRIPTION_BATCH,
             max_throttled: 6,
+            assumed_quota: DOCUMENTED_QUOTA,
         }
     }
 }
@@ -223,6 +238,10 @@ struct Loader<'a> {
     seen: std::collections::HashMap<Shape, HashSet<String>>,
     /// Reasons that leave the load partial without stopping it (truncated, changed, subscription limit).
     notes: Vec<Partial>,
+    /// Whether any answer carried a readable `x-ms-user-quota-remaining` (else: pace to `assumed_quota`).
+    quota_headers: bool,
+    /// When the last `assumed_quota.0` queries were sent (clock ms), oldest first.
+    sent: std::collections::VecDeque<u64>,
 }
 
 impl Loader<'_> {
@@ -258,6 +277,22 @@ impl Loader<'_> {
                     return Err(Partial::Cancelled);
                 }
                 self.quota = None;
+            }
+            // no readable quota headers: at most `assumed_quota` queries per window, by the send times
+            let (per_window, window_ms) = self.opts.assumed_quota;
+            if !self.quota_headers && per_window > 0 {
+                let n = per_window as usize;
+                if self.sent.len() >= n {
+                    let ready = self.sent[self.sent.len() - n] + window_ms + PACE_MARGIN_MS;
+                    let now = self.client.clock().now_ms();
+                    if ready > now && !self.wait(ready - now, WaitReason::Quota, on).await {
+                        return Err(Partial::Cancelled);
+                    }
+                }
+                self.sent.push_back(self.client.clock().now_ms());
+                while self.sent.len() > n {
+                    self.sent.pop_front();
+                }
             }
             let subs: Vec<&str> = job.subs.iter().map(String::as_str).collect();
             let mut req = resource_graph(&job.query, &subs, self.opts.page_size);
@@ -303,6 +338,9 @@ impl Loader<'_> {
         let resets = resp
             .header("x-ms-user-quota-resets-after")
             .and_then(parse_resets_after);
+        if remaining.is_some() {
+            self.quota_headers = true;
+        }
         if let (Some(r), Some(ms)) = (remaining, resets) {
             self.quota = Some((r, self.client.clock().now_ms() + ms));
         } else if let Some(r) = remaining {
@@ -474,6 +512,7 @@ impl<'a> Loader<'a> {
                     .batch_size
                     .clamp(1, identity_core::inventory::queries::SUBSCRIPTION_BATCH),
                 max_throttled: opts.max_throttled,
+                assumed_quota: opts.assumed_quota,
             },
             out: InventoryLoad {
                 compute: vec![],
@@ -489,6 +528,8 @@ impl<'a> Loader<'a> {
             quota: None,
             seen: Default::default(),
             notes: vec![],
+            quota_headers: false,
+            sent: Default::default(),
         }
     }
 }
@@ -753,6 +794,21 @@ pub async fn load_inventory(
     cancel: &CancelFlag,
     on_event: &mut dyn FnMut(&LoadEvent),
 ) -> InventoryLoad {
+    load_inventory_with(client, subscriptions, opts, cancel, on_event, &mut |_| {}).await
+}
+
+/// [`load_inventory`], and `on_list` called once, as soon as every row of the list (scale sets, VMs and
+/// identities) is in and before the role assignments are read, with the load so far (its `role_assignments`
+/// and `role_definitions` empty; its completeness that of the list's queries). Not called when the list is
+/// partial (the final result says why).
+pub async fn load_inventory_with(
+    client: &ArmClient,
+    subscriptions: &[String],
+    opts: &LoadOptions,
+    cancel: &CancelFlag,
+    on_event: &mut dyn FnMut(&LoadEvent),
+    on_list: &mut dyn FnMut(&InventoryLoad),
+) -> InventoryLoad {
     let mut l = Loader::new(client, cancel, opts);
     let bs = l.opts.batch_size;
     let mut partial = vec![];
@@ -762,6 +818,9 @@ pub async fn load_inventory(
         .flat_map(|(s, q)| jobs_for(*s, &[q.to_string()], subscriptions, bs))
         .collect();
     let mut phases_ok = l.phase(&mut list, on_event, &mut partial).await;
+    if phases_ok && l.notes.is_empty() {
+        on_list(&l.out);
+    }
     if phases_ok {
         let mut ras = jobs_for(
             Shape::RoleAssignments,

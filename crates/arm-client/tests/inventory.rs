@@ -5,6 +5,7 @@
 
 use arm_client::inventory::{
     CancelFlag, Completeness, LoadEvent, LoadOptions, Partial, Shape, WaitReason, load_inventory,
+    load_inventory_with,
 };
 use arm_client::testing::block_on;
 use arm_client::transport::sim::SimTransport;
@@ -409,16 +410,13 @@ fn subscriptions_go_in_batches_and_give_the_same_rows() {
     assert_eq!(batched.requests, 4 * 4);
 }
 
-/// In a browser under strict CORS the quota headers and `Retry-After` are unreadable: the loader cannot wait
-/// ahead, takes the 429, waits the default 5 s and completes.
-#[test]
-fn without_readable_headers_a_429_is_waited_out_by_default() {
-    let seed = Seed::generate_tenant(&TenantSpec {
-        subscriptions: 4,
-        scale_sets: 1_500,
-        vms: 0,
-        identities: 8,
-    });
+/// A client that sees the answers as a browser under strict CORS does: no quota headers, no `Retry-After`.
+fn strict_env(seed: Seed) -> Env {
+    let subs = seed
+        .subscriptions
+        .iter()
+        .map(|s| (s.subscription_id.clone(), s.display_name.clone()))
+        .collect();
     let clock = VirtualClock::new(T0);
     let sim = SimTransport::new(Sim::from_seed(seed), Rc::new(clock.clone()));
     let client = ArmClient::builder(
@@ -430,13 +428,90 @@ fn without_readable_headers_a_429_is_waited_out_by_default() {
     .retry(RetryPolicy::none())
     .build()
     .unwrap();
+    Env {
+        client,
+        clock,
+        sim,
+        subs,
+    }
+}
+
+fn strict_seed() -> Seed {
+    Seed::generate_tenant(&TenantSpec {
+        subscriptions: 4,
+        scale_sets: 1_500,
+        vms: 0,
+        identities: 8,
+    })
+}
+
+/// In a browser under strict CORS the quota headers and `Retry-After` are unreadable: the loader cannot wait
+/// for the reset it is told of, so it paces itself to Resource Graph's documented quota (15 queries per 5 s) —
+/// no 429, no retried query, and the waits shown as quota waits.
+#[test]
+fn without_readable_headers_the_loader_paces_itself_to_the_documented_quota() {
+    let e = strict_env(strict_seed());
     let opts = LoadOptions {
         page_size: 100,
         ..LoadOptions::default()
     };
     let mut events = vec![];
     let load = block_on(load_inventory(
-        &client,
+        &e.client,
+        &[],
+        &opts,
+        &CancelFlag::new(),
+        &mut |ev| events.push(ev.clone()),
+    ));
+    assert!(load.is_complete(), "{:?}", load.completeness);
+    assert_eq!(load.compute.len(), 1_500);
+    let log = e.graph_log();
+    assert!(
+        log.len() > 15,
+        "{} queries: more than one window",
+        log.len()
+    );
+    assert!(log.iter().all(|x| x.status == 200), "no 429");
+    assert_eq!(log.len() as u32, load.requests);
+    // never more than 15 queries in 5 s, by armsim's clock
+    for w in log.windows(16) {
+        assert!(
+            w[15].time_ms >= w[0].time_ms + 5_000,
+            "{} {}",
+            w[0].time_ms,
+            w[15].time_ms
+        );
+    }
+    let waits: Vec<&LoadEvent> = events
+        .iter()
+        .filter(|ev| matches!(ev, LoadEvent::Waiting { .. }))
+        .collect();
+    assert_eq!(
+        waits.len(),
+        (log.len() - 1) / 15,
+        "one wait per spent window"
+    );
+    assert!(waits.iter().all(|ev| matches!(
+        ev,
+        LoadEvent::Waiting {
+            reason: WaitReason::Quota,
+            ms
+        } if *ms > 0 && *ms <= 5_250
+    )));
+}
+
+/// Without pacing (and without readable headers) the loader takes the 429, waits the default 5 s and completes.
+#[test]
+fn without_readable_headers_or_pacing_a_429_is_waited_out_by_default() {
+    let e = strict_env(strict_seed());
+    let opts = LoadOptions {
+        page_size: 100,
+        assumed_quota: (0, 0),
+        ..LoadOptions::default()
+    };
+    let mut events = vec![];
+    let load = block_on(load_inventory(
+        &e.client,
         &[],
         &opts,
         &CancelFlag::new(),
@@ -453,11 +528,83 @@ fn without_readable_headers_a_429_is_waited_out_by_default() {
             ms: 5_000,
             reason: WaitReason::Throttled
         }));
-    let statuses: Vec<u16> = sim.sim().request_log().iter().map(|e| e.status).collect();
+    let statuses: Vec<u16> = e.sim.sim().request_log().iter().map(|e| e.status).collect();
     assert_eq!(statuses[15], 429, "the 16th query of the window");
     assert_eq!(
         statuses.iter().filter(|s| **s == 429).count(),
         throttled.len()
     );
     assert_eq!(load.compute.len(), 1_500);
+}
+
+/// The list (scale sets, VMs, identities) is handed over whole before any role assignment is asked for, so a
+/// page can show it while the last queries wait for the next quota window; a list cut short is never handed
+/// over.
+#[test]
+fn the_list_is_handed_over_whole_before_the_role_assignments_are_read() {
+    let e = env(Seed::generate_tenant(&TenantSpec {
+        subscriptions: 10,
+        scale_sets: 2_500,
+        vms: 400,
+        identities: 60,
+    }));
+    let mut handed = vec![];
+    let load = block_on(load_inventory_with(
+        &e.client,
+        &e.ids(),
+        &LoadOptions::default(),
+        &CancelFlag::new(),
+        &mut |_| {},
+        &mut |l| {
+            handed.push((
+                l.inventory(&e.subs),
+                l.role_assignments.len(),
+                e.graph_log()
+                    .iter()
+                    .filter(|x| x.body.contains("authorizationresources"))
+                    .count(),
+                l.requests,
+            ))
+        },
+    ));
+    assert!(load.is_complete(), "{:?}", load.completeness);
+    assert_eq!(handed.len(), 1);
+    let (inv, ras, ra_queries, requests) = &handed[0];
+    assert_eq!((inv.resources.len(), inv.identities.len()), (2_900, 60));
+    assert_eq!(
+        (*ras, *ra_queries),
+        (0, 0),
+        "before any role assignment query"
+    );
+    assert_eq!(
+        *requests,
+        3 + 1,
+        "2,900 scale sets and VMs (+ legacy extension rows) and 60 identities"
+    );
+    assert!(load.requests > *requests);
+    assert!(!load.role_assignments.is_empty());
+    assert_eq!(
+        load.inventory(&e.subs).resources.len(),
+        inv.resources.len(),
+        "the same list, now with role assignments"
+    );
+
+    // cancelled while the list is read: never handed over, and partial
+    let cancel = CancelFlag::new();
+    let mut handed = 0;
+    let c2 = cancel.clone();
+    let load = block_on(load_inventory_with(
+        &e.client,
+        &e.ids(),
+        &LoadOptions::default(),
+        &cancel,
+        &mut |ev| {
+            if matches!(ev, LoadEvent::Page { .. }) {
+                c2.cancel();
+            }
+        },
+        &mut |_| handed += 1,
+    ));
+    assert_eq!(handed, 0);
+    assert!(matches!(&load.completeness, Completeness::Partial(p) if p == &[Partial::Cancelled]));
 }

@@ -445,3 +445,43 @@ fn mv_expand_form_matches_the_has_form() {
     assert_eq!(rows.len(), 1);
     assert!(rows[0]["ua"].is_null());
 }
+
+/// A query's later pages come from the result its first page computed (the query is not run again per page)
+/// while nothing changes — the same rows as running it again — and a change between pages is seen by the next.
+#[test]
+fn later_pages_come_from_the_first_pages_result_until_something_changes() {
+    let mut sim = Sim::from_seed(Seed::demo());
+    let q = "resources | where type =~ 'microsoft.managedidentity/userassignedidentities' | order by id asc | project id, name";
+    let mut page = |now: u64, opts: Value| {
+        let r = post(&mut sim, now, json!({"query": q, "options": opts}));
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
+    };
+    let all = page(0, json!({"$top": 1000}));
+    assert_eq!(all["totalRecords"], 5);
+    let p1 = page(10, json!({"$top": 2}));
+    let p2 = page(20, json!({"$top": 2, "$skipToken": p1["$skipToken"]}));
+    let fresh = page(30, json!({"$top": 2, "$skip": 2}));
+    assert_eq!(p2["data"], fresh["data"]);
+    assert_eq!(p2["data"], json!(all["data"].as_array().unwrap()[2..4]));
+    assert_eq!((&p2["totalRecords"], &p2["count"]), (&json!(5), &json!(2)));
+    // the last identity is deleted between the second and the third page: the third sees it gone
+    let last = all["data"][4]["id"].as_str().unwrap().to_string();
+    let r = sim.handle(
+        SimRequest::new("DELETE", &format!("{last}?api-version=2023-01-31")),
+        40,
+    );
+    assert!(r.status == 200 || r.status == 204, "{}", r.body);
+    let r = post(
+        &mut sim,
+        50,
+        json!({"query": q, "options": {"$top": 2, "$skipToken": p2["$skipToken"]}}),
+    );
+    let p3 = r.json();
+    assert_eq!(
+        (&p3["totalRecords"], &p3["count"]),
+        (&json!(4), &json!(0)),
+        "{p3}"
+    );
+    assert!(p3.get("$skipToken").is_none());
+}

@@ -693,6 +693,49 @@ impl Sim {
             )
             .target("$top"));
         }
+        // the pages after the first: from the query's snapshot when nothing changed since (same answer as running
+        // it again, without running it again: a 12,000-row query is paged 13 times)
+        let mut start = opts["$skip"].as_u64().unwrap_or(0) as usize;
+        let mut snapshot_id = None;
+        if let Some(tok) = opts["$skipToken"].as_str() {
+            let t = unhex(tok);
+            let mut parts = t.strip_prefix("armsim-offset:").unwrap_or("-").split(':');
+            start = parts.next().and_then(|n| n.parse().ok()).ok_or_else(|| {
+                ArmError::new(400, "BadRequest", "The $skipToken is invalid.").target("$skipToken")
+            })?;
+            snapshot_id = parts.next().and_then(|n| n.parse::<u64>().ok());
+        }
+        let key = format!(
+            "{}\n{:?}\n{}\n{q}",
+            self.caller
+                .as_ref()
+                .map(|c| c.oid.as_str())
+                .unwrap_or_default(),
+            subs,
+            opts["resultFormat"].as_str().unwrap_or_default()
+        );
+        if let Some(snap) = snapshot_id.and_then(|id| {
+            self.graph_snapshots
+                .iter()
+                .find(|s| s.id == id && s.epoch == self.graph_epoch && s.key == key)
+        }) {
+            let total = snap.rows.len();
+            let start = start.min(total);
+            let end = (start + top as usize).min(total);
+            let page = snap.rows[start..end].to_vec();
+            let (id, has_id) = (snap.id, snap.has_id);
+            return Ok(graph_page(
+                opts,
+                page,
+                total,
+                start,
+                end,
+                has_id,
+                Some(id),
+                remaining,
+                resets,
+            ));
+        }
         let (table, ops) = parse_query(q)?;
         let mut rows = match table {
             Table::Resources => self.graph_rows(subs.as_deref()),
@@ -776,52 +819,109 @@ impl Sim {
             Some(cols) => cols.iter().any(|(n, _)| n == "id"),
             None => rows.first().is_none_or(|r| r.col("id").is_some()),
         };
-        let mut start = opts["$skip"].as_u64().unwrap_or(0) as usize;
-        if let Some(tok) = opts["$skipToken"].as_str() {
-            start = unhex(tok)
-                .strip_prefix("armsim-offset:")
-                .and_then(|n| n.parse().ok())
-                .ok_or_else(|| {
-                    ArmError::new(400, "BadRequest", "The $skipToken is invalid.")
-                        .target("$skipToken")
-                })?;
-        }
         let start = start.min(total);
         let end = (start + top as usize).min(total);
         let more = end < total;
-        let page: Vec<Map<String, Value>> = rows
-            .drain(start..end)
-            .map(|r| match last_project {
-                Some(cols) => cols.iter().map(|(n, e)| (n.clone(), eval(e, &r))).collect(),
-                None => r.into_map(),
-            })
-            .collect();
-        let data = if opts["resultFormat"]
-            .as_str()
-            .is_some_and(|f| f.eq_ignore_ascii_case("table"))
-        {
-            let cols: Vec<String> = page
-                .first()
-                .map(|r| r.keys().cloned().collect())
-                .unwrap_or_default();
-            json!({"columns": cols.iter().map(|c| json!({"name": c, "type": "string"})).collect::<Vec<_>>(),
-                "rows": page.iter().map(|r| cols.iter().map(|c| r[c].clone()).collect::<Vec<_>>()).collect::<Vec<_>>()})
-        } else {
-            json!(page)
+        let project = |r: Row| match last_project {
+            Some(cols) => cols.iter().map(|(n, e)| (n.clone(), eval(e, &r))).collect(),
+            None => r.into_map(),
         };
-        let mut body = json!({"totalRecords": total, "count": end - start,
-            "resultTruncated": if more && !has_id { "true" } else { "false" }, "facets": [], "data": data});
         if more && has_id {
-            body["$skipToken"] = json!(hex(&format!("armsim-offset:{end}")));
+            // more pages to come: keep the whole result for them
+            let all: Vec<Map<String, Value>> = rows.into_iter().map(project).collect();
+            let page = all[start..end].to_vec();
+            self.graph_snapshot_seq += 1;
+            let id = self.graph_snapshot_seq;
+            if self.graph_snapshots.len() >= SNAPSHOTS {
+                self.graph_snapshots.remove(0);
+            }
+            self.graph_snapshots.push(Snapshot {
+                id,
+                epoch: self.graph_epoch,
+                key,
+                rows: all,
+                has_id,
+            });
+            return Ok(graph_page(
+                opts,
+                page,
+                total,
+                start,
+                end,
+                has_id,
+                Some(id),
+                remaining,
+                resets,
+            ));
         }
-        let mut resp = ok(200, &body);
-        resp.headers
-            .push(("x-ms-user-quota-remaining".into(), remaining.to_string()));
-        resp.headers
-            .push(("x-ms-user-quota-resets-after".into(), resets));
-        Ok(resp)
+        let page: Vec<Map<String, Value>> = rows.drain(start..end).map(project).collect();
+        Ok(graph_page(
+            opts, page, total, start, end, has_id, None, remaining, resets,
+        ))
     }
+}
 
+/// A query's whole result (after its last `project`), kept for its later pages: valid while the simulator's
+/// graph epoch is unchanged (no write, no finished operation, no control change, no armed fault since).
+#[derive(Debug, Clone)]
+pub(super) struct Snapshot {
+    id: u64,
+    epoch: u64,
+    /// Caller, subscriptions, format and query text.
+    key: String,
+    rows: Vec<Map<String, Value>>,
+    has_id: bool,
+}
+
+/// Snapshots kept (the latest queries').
+const SNAPSHOTS: usize = 8;
+
+/// A page's answer: `data`, totals, `$skipToken` when more pages follow (with the snapshot to serve them
+/// from), and the quota headers.
+#[allow(clippy::too_many_arguments)]
+fn graph_page(
+    opts: &Value,
+    page: Vec<Map<String, Value>>,
+    total: usize,
+    start: usize,
+    end: usize,
+    has_id: bool,
+    snapshot: Option<u64>,
+    remaining: u32,
+    resets: String,
+) -> SimResponse {
+    let more = end < total;
+    let data = if opts["resultFormat"]
+        .as_str()
+        .is_some_and(|f| f.eq_ignore_ascii_case("table"))
+    {
+        let cols: Vec<String> = page
+            .first()
+            .map(|r| r.keys().cloned().collect())
+            .unwrap_or_default();
+        json!({"columns": cols.iter().map(|c| json!({"name": c, "type": "string"})).collect::<Vec<_>>(),
+                "rows": page.iter().map(|r| cols.iter().map(|c| r[c].clone()).collect::<Vec<_>>()).collect::<Vec<_>>()})
+    } else {
+        json!(page)
+    };
+    let mut body = json!({"totalRecords": total, "count": end - start,
+            "resultTruncated": if more && !has_id { "true" } else { "false" }, "facets": [], "data": data});
+    if more && has_id {
+        let tok = match snapshot {
+            Some(id) => format!("armsim-offset:{end}:{id}"),
+            None => format!("armsim-offset:{end}"),
+        };
+        body["$skipToken"] = json!(hex(&tok));
+    }
+    let mut resp = ok(200, &body);
+    resp.headers
+        .push(("x-ms-user-quota-remaining".into(), remaining.to_string()));
+    resp.headers
+        .push(("x-ms-user-quota-resets-after".into(), resets));
+    resp
+}
+
+impl Sim {
     /// 15 queries per 5-second window per caller: (remaining, `hh:mm:ss` until the window resets, and — when
     /// [`super::SimConfig::graph_quota`] is on and the window is spent — the seconds to wait). A refused query
     /// does not count against the window.

@@ -180,6 +180,11 @@ pub struct Sim {
     graph_windows: BTreeMap<String, (u64, u32)>,
     compute_budgets: BTreeMap<String, (u64, u32)>,
     deployments: BTreeMap<String, deployments::Deployment>,
+    /// Bumped by anything that may change what a Resource Graph query returns (see `graph::Snapshot`).
+    graph_epoch: u64,
+    /// The latest queries' whole results, for the pages after their first.
+    graph_snapshots: Vec<graph::Snapshot>,
+    graph_snapshot_seq: u64,
 }
 
 type R = Result<SimResponse, ArmError>;
@@ -239,6 +244,9 @@ impl Sim {
             graph_windows: BTreeMap::new(),
             compute_budgets: BTreeMap::new(),
             deployments: BTreeMap::new(),
+            graph_epoch: 0,
+            graph_snapshots: vec![],
+            graph_snapshot_seq: 0,
         };
         sim.cfg.base_url = sim.cfg.base_url.trim_end_matches('/').to_string();
         sim.load(&seed);
@@ -254,6 +262,7 @@ impl Sim {
 
     /// Changes the configuration (e.g. the base URL once a server knows its port).
     pub fn set_config(&mut self, cfg: SimConfig) {
+        self.graph_epoch += 1;
         self.cfg = cfg;
         self.cfg.base_url = self.cfg.base_url.trim_end_matches('/').to_string();
     }
@@ -268,6 +277,7 @@ impl Sim {
     /// assert_eq!((r.status, r.header("Retry-After")), (429, Some("7")));
     /// ```
     pub fn inject(&mut self, fault: Fault) -> u64 {
+        self.graph_epoch += 1;
         self.fault_seq += 1;
         let id = self.fault_seq;
         if let Fault::ConcurrentWrite {
@@ -326,6 +336,20 @@ impl Sim {
     /// ```
     pub fn handle(&mut self, req: SimRequest, now_ms: u64) -> SimResponse {
         let t = Target::parse(&req.url);
+        // what may change a Resource Graph result: anything but a read or a query while no fault is armed
+        let method = req.method.to_ascii_uppercase();
+        let is_query = method == "POST"
+            && t.segments
+                .last()
+                .is_some_and(|s| s.eq_ignore_ascii_case("resources"))
+            && t.segments
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case("Microsoft.ResourceGraph"));
+        if !(matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") || is_query)
+            || !self.faults.is_empty()
+        {
+            self.graph_epoch += 1;
+        }
         if self.cfg.control && t.segments.first().is_some_and(|s| s == "_armsim") {
             if let Some(r) = self.control_roles(&req, &t) {
                 return r;
@@ -340,7 +364,6 @@ impl Sim {
         }
         self.seq += 1;
         self.complete_due(now_ms);
-        let method = req.method.to_ascii_uppercase();
         let caller = match self.gate(&req, &t, &method, now_ms) {
             Ok(c) => c,
             Err(e) => {

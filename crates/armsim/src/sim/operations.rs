@@ -20,6 +20,7 @@ impl Sim {
         if due.is_empty() {
             return;
         }
+        self.graph_epoch += 1;
         self.pending_ops.retain(|id| !due.contains(id));
         for id in due {
             let Some(op) = self.ops.get_mut(&id) else {

@@ -380,6 +380,7 @@ impl Sim {
     /// assert_eq!(sim.grants().iter().filter(|g| g.principal_id == "p1").count(), 1);
     /// ```
     pub fn grant(&mut self, g: RoleGrant) -> Result<(), String> {
+        self.graph_epoch += 1;
         builtin_role(&g.role).ok_or_else(|| format!("unknown role '{}'", g.role))?;
         self.add_grant(&g);
         self.cfg.role_map.get_or_insert_with(Vec::new).push(g);
@@ -403,6 +404,7 @@ impl Sim {
 
     /// Removes every role assignment of `principal` (all of them when `None`).
     pub fn revoke(&mut self, principal: Option<&str>) {
+        self.graph_epoch += 1;
         self.rbac
             .assignments
             .retain(|_, a| principal.is_some_and(|p| !a.principal_id.eq_ignore_ascii_case(p)));
