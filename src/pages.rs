@@ -46,6 +46,8 @@ fn page(route: &Route) -> Html {
         Route::CreateVm => html! { <create::CreateVm /> },
         Route::CreateIdentity => html! { <create::CreateIdentity /> },
         // (the inventory is its own module: `crate::lazy` never sends it here)
-        Route::Home | Route::NotFound(_) | Route::Inventory { .. } => html! { <home::Home /> },
+        Route::Home | Route::NotFound(_) | Route::Inventory { .. } | Route::Bulk => {
+            html! { <home::Home /> }
+        }
     }
 }

@@ -30,6 +30,9 @@ pub enum Route {
     /// `/inventory?…`: every scale set, VM and user-assigned identity; `query` (without `?`, as given) holds the
     /// view's filters and sort ([`crate::inventory::view::Filter::from_query`] reads it).
     Inventory { query: String },
+    /// `/bulk`: one change across many scale sets and VMs (review, apply, report; the selection comes from the
+    /// inventory or an identity page, a batch under way from the browser's storage).
+    Bulk,
     /// Anything else (the path as given).
     NotFound(String),
 }
@@ -103,6 +106,7 @@ impl Route {
             ["inventory"] => Route::Inventory {
                 query: query.trim_start_matches('?').to_string(),
             },
+            ["bulk"] => Route::Bulk,
             ["create", "scale-set"] => Route::CreateScaleSet,
             ["create", "vm"] => Route::CreateVm,
             ["create", "identity"] => Route::CreateIdentity,
@@ -158,6 +162,7 @@ impl Route {
             Route::CreateVm => "/create/vm".into(),
             Route::CreateIdentity => "/create/identity".into(),
             Route::Inventory { .. } => "/inventory".into(),
+            Route::Bulk => "/bulk".into(),
             Route::NotFound(p) => p.clone(),
         }
     }
@@ -205,6 +210,7 @@ mod tests {
             Route::CreateIdentity,
             Route::Inventory { query: String::new() },
             Route::Inventory { query: "q=web%20%26%20api&kind=vm&legacy=1&sort=subscription&desc=1".into() },
+            Route::Bulk,
         ];
         for r in routes {
             assert_eq!(Route::parse(&r.path(), &r.query()), r, "{}", r.href());
