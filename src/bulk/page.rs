@@ -160,11 +160,21 @@ pub fn BulkPage() -> Html {
             save(&st, true);
             batch.set(Some(Rc::new(st.clone())));
             let log = s.log.clone();
-            let status_of: run::StatusOf = Rc::new(move |corr: &str| {
-                log.borrow()
-                    .iter()
-                    .rev()
-                    .find(|e| e.method != "GET" && e.correlation_id.as_deref() == Some(corr))
+            // the write's status from the change log: by its correlation id, or (when the answer's headers are
+            // unreadable: strict CORS) the item's last write
+            let status_of: run::StatusOf = Rc::new(move |corr: &str, id: &str| {
+                let log = log.borrow();
+                let writes = || log.iter().rev().filter(|e| e.method != "GET");
+                writes()
+                    .find(|e| e.correlation_id.as_deref() == Some(corr))
+                    .or_else(|| {
+                        writes().find(|e| {
+                            e.path
+                                .split('?')
+                                .next()
+                                .is_some_and(|p| p.eq_ignore_ascii_case(id))
+                        })
+                    })
                     .and_then(|e| e.status)
             });
             let on_item = {

@@ -335,8 +335,8 @@ pub fn identities_text(st: &ResourceState) -> String {
 /// What the apply reports besides the batch's state: per item (lower-case id) the identities read back.
 pub type ReadBack = Rc<RefCell<HashMap<String, String>>>;
 
-/// The HTTP status of the write with a correlation id (from the session's change log).
-pub type StatusOf = Rc<dyn Fn(&str) -> Option<u16>>;
+/// The HTTP status of an item's write: `(correlation id, item id)` → status (from the session's change log).
+pub type StatusOf = Rc<dyn Fn(&str, &str) -> Option<u16>>;
 
 /// The plan with a correlation id on each request (ARM echoes it; the report names it).
 fn tagged(mut p: Plan, corr: &str) -> Plan {
@@ -388,7 +388,7 @@ async fn apply_item(
             }
             ItemResult {
                 outcome: Outcome::Applied,
-                status: status_of(&corr),
+                status: status_of(&corr, &id),
                 correlation_id: Some(corr),
                 message: ch.resumed.then(|| {
                     "The connection dropped after Azure accepted the change; the resource was read until it ended."
