@@ -51,7 +51,8 @@ async function axe(page) {
 
 async function inventory(page, base, query = '') {
   await page.goto(`${base}inventory${query}`);
-  await page.locator('#inv-complete').waitFor({ timeout: 60_000 });
+  await page.locator('#inv-complete, #inv-partial, .inventory .error, .inventory .notice').first().waitFor({ timeout: 60_000 });
+  assert.equal(await page.locator('#inv-complete').count(), 1, await text(page, '.inventory'));
 }
 
 /** Waits until the batch ends (no item running or pending, the page's scheduler stopped). */

@@ -61,6 +61,7 @@ pub fn BulkPage() -> Html {
     let spec = use_state(|| None::<BatchSpec>);
     let batch = use_state(|| None::<Rc<BatchState>>);
     let live = use_state(Live::default);
+    let error = use_state(|| None::<String>);
     let handle = use_mut_ref(|| None::<BatchHandle>);
     let readback: ReadBack = (*use_state(ReadBack::default)).clone();
     let readback_tick = use_state(|| 0u32);
@@ -68,7 +69,8 @@ pub fn BulkPage() -> Html {
     {
         let (phase, spec, batch) = (phase.clone(), spec.clone(), batch.clone());
         let connector = s.connector.clone();
-        use_effect_with((), move |_| {
+        // (again when the session changes: a reload restores the sign-in after the first render)
+        use_effect_with(Rc::as_ptr(&s.connector) as usize, move |_| {
             if let Some(d) = store::load_draft() {
                 let (_, client, notice) = connector.access();
                 match client {
@@ -143,6 +145,7 @@ pub fn BulkPage() -> Html {
     };
     // start (or resume) applying `st`
     let begin: Rc<dyn Fn(BatchState)> = {
+        let error = error.clone();
         let (s, spec, batch, live, handle, phase) = (
             s.clone(),
             spec.clone(),
@@ -155,8 +158,14 @@ pub fn BulkPage() -> Html {
             (readback.clone(), save.clone(), readback_tick.clone());
         Rc::new(move |st: BatchState| {
             let Some(sp) = (*spec).clone() else { return };
-            let (_, client, _) = s.connector.access();
-            let Some(client) = client else { return };
+            let (_, client, notice) = s.connector.access();
+            let Some(client) = client else {
+                error.set(Some(
+                    notice.unwrap_or_else(|| "Sign in to apply this batch.".into()),
+                ));
+                return;
+            };
+            error.set(None);
             save(&st, true);
             batch.set(Some(Rc::new(st.clone())));
             let log = s.log.clone();
@@ -501,6 +510,7 @@ pub fn BulkPage() -> Html {
                 <span aria-current="page">{ "Bulk change" }</span>
             </nav>
             <h2>{ "Bulk change" }</h2>
+            if let Some(e) = &*error { <p class="error" role="alert" id="bulk-error">{ e.clone() }</p> }
             { body }
         </section>
     }

@@ -54,7 +54,9 @@ pub fn InventoryPage(props: &InventoryPageProps) -> Html {
         let cancel = cancel.clone();
         let connector = s.connector.clone();
         let has_initial = props.initial.is_some();
-        use_effect_with(*attempt, move |&n| {
+        // (and again when the session changes: a reload restores the sign-in after the first render)
+        let session_key = Rc::as_ptr(&s.connector) as usize;
+        use_effect_with((*attempt, session_key), move |&(n, _)| {
             if n > 0 || !has_initial {
                 let (_, client, notice) = connector.access();
                 match client {

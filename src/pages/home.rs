@@ -20,8 +20,8 @@ pub fn Home() -> Html {
                     <crate::nav::Link to={identity_core::route::Route::Inventory { query: String::new() }} id="start-inventory">{ "See the inventory" }</crate::nav::Link>
                     { ": every scale set, VM and user-assigned identity you can read, who uses what, filtered and exported as CSV or JSON." }
                 </p>
-                <crate::bulk_offer::ResumeOffer />
             }
+            <crate::bulk_offer::ResumeOffer />
             <ScenarioList />
         </>
     }
