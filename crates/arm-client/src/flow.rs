@@ -158,6 +158,9 @@ pub struct Changed {
     pub resumed: bool,
     /// Time spent in the operations.
     pub elapsed_ms: u64,
+    /// The HTTP status ARM answered the last write with (200, 201, 202: its acknowledgement, also when the
+    /// connection dropped afterwards).
+    pub write_status: Option<u16>,
 }
 
 /// A created resource read back.
@@ -191,6 +194,8 @@ type Events<'a> = &'a mut dyn FnMut(&Event);
 struct Sent {
     outcome: LroOutcome,
     resumed: bool,
+    /// The write's own answer (before the operation was followed).
+    status: u16,
 }
 
 struct NotDone {
@@ -291,6 +296,7 @@ async fn run_request(
         state: p.state.clone(),
         elapsed_ms: p.elapsed_ms,
     };
+    let status = initial.status;
     let followed = client
         .follow(&req, initial, started, &mut |p| ev(&progress_of(p)))
         .await;
@@ -298,6 +304,7 @@ async fn run_request(
         Ok(outcome) => Ok(Sent {
             outcome,
             resumed: false,
+            status,
         }),
         Err(e) if e.kind == ErrorKind::Network => {
             // the write was acknowledged (2xx): follow the resource instead of the lost poll
@@ -331,6 +338,7 @@ async fn run_request(
                 .map(|outcome| Sent {
                     outcome,
                     resumed: true,
+                    status,
                 })
                 .map_err(|error| NotDone {
                     error,
@@ -400,10 +408,12 @@ pub async fn apply_change(
     let mut resumed = false;
     let mut elapsed_ms = 0;
     let mut last: Option<LroOutcome> = None;
+    let mut write_status = None;
     for req in plan.requests() {
         match run_request(client, req, &step, ev).await {
             Ok(sent) => {
                 acknowledged = true;
+                write_status = Some(sent.status);
                 resumed |= sent.resumed;
                 elapsed_ms += sent.outcome.elapsed_ms;
                 last = Some(sent.outcome);
@@ -449,6 +459,7 @@ pub async fn apply_change(
         after,
         resumed,
         elapsed_ms,
+        write_status,
     })
 }
 

@@ -406,12 +406,12 @@ fn cancel_sends_nothing_new_and_reports_in_flight_items() {
     assert_eq!(st.items[4].correlation_id.as_deref(), Some("corr-1"));
     assert_eq!(st.items[5].status, ItemStatus::Pending);
     let csv = st.report_csv();
-    assert!(csv.starts_with("item,outcome,status,correlation_id,time,message\r\n"));
+    assert!(csv.starts_with("item,outcome,status,correlation_id,time,message,class,hint\r\n"));
     assert!(
-        csv.contains("vmss-004,applied,200,corr-1,1970-01-01T00:00:02.000Z,\r\n"),
+        csv.contains("vmss-004,applied,200,corr-1,1970-01-01T00:00:02.000Z,,,\r\n"),
         "{csv}"
     );
-    assert!(csv.contains("vmss-005,not sent,,,,\r\n"));
+    assert!(csv.contains("vmss-005,not sent,,,,,,\r\n"));
     let j = st.report_json();
     assert_eq!(j[4]["outcome"], "applied");
     assert_eq!(j[4]["status"], 200);
@@ -790,5 +790,442 @@ fn reload_mid_batch_resumes_from_the_saved_state_without_writing_twice() {
             .json();
         let m = b["identity"]["userAssignedIdentities"].as_object().unwrap();
         assert!(m.keys().any(|k| k.eq_ignore_ascii_case(&ua)), "{id}");
+    }
+}
+
+// ---- the bulk operations (identity_core::bulk::BulkOp) through the runner on flow, on the demo tenant ----
+
+mod ops {
+    use super::*;
+    use arm_client::bulk::{BulkOp, GrantScope, IdentityRunner, RoleGrant, grant_before_batch};
+    use arm_client::transport::sim::SimTransport;
+    use armsim::{Change, Fault, Seed, Sim, SimConfig, SimRequest, Trigger};
+    use identity_core::bulk::{Verdict, assignment_name, review};
+    use std::collections::BTreeSet;
+
+    const S1: &str = "11111111-1111-4111-8111-111111111111";
+    const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
+
+    fn vmss(g: &str, n: &str) -> String {
+        format!(
+            "/subscriptions/{S1}/resourceGroups/{g}/providers/Microsoft.Compute/virtualMachineScaleSets/{n}"
+        )
+    }
+    fn vm(g: &str, n: &str) -> String {
+        format!(
+            "/subscriptions/{S1}/resourceGroups/{g}/providers/Microsoft.Compute/virtualMachines/{n}"
+        )
+    }
+    fn ua(n: &str) -> String {
+        format!(
+            "/subscriptions/{S1}/resourceGroups/rg-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{n}"
+        )
+    }
+    /// Uniform with both kinds, Uniform with none, Flexible with one user-assigned, two VMs, the two legacy ones.
+    fn items() -> Vec<String> {
+        vec![
+            vmss("rg-web", "vmss-web"),
+            vmss("rg-web", "vmss-api"),
+            vmss("rg-web", "vmss-flex"),
+            vm("rg-web", "vm-jump"),
+            vm("rg-web", "vm-win-admin"),
+            vmss("rg-batch", "vmss-legacy"),
+            vm("rg-batch", "vm-legacy-win"),
+        ]
+    }
+
+    struct Env {
+        clock: EventClock,
+        sim: SimTransport,
+    }
+
+    impl Env {
+        fn new(cfg: SimConfig) -> Env {
+            let clock = EventClock::new(1_700_000_000_000);
+            let sim =
+                SimTransport::new(Sim::with_config(Seed::demo(), cfg), Rc::new(clock.clone()));
+            Env { clock, sim }
+        }
+        fn client(&self) -> arm_client::ArmClient {
+            arm_client::ArmClient::builder(
+                "https://management.azure.com",
+                Rc::new(self.sim.clone()),
+                Rc::new(arm_client::StaticToken::new("t")),
+            )
+            .clock(Rc::new(self.clock.clone()))
+            .retry(arm_client::RetryPolicy::default().with_seed(5))
+            .build()
+            .unwrap()
+        }
+        fn get(&self, path: &str, api: &str) -> (u16, serde_json::Value) {
+            let r = self.sim.sim().handle(
+                SimRequest::new("GET", &format!("{path}?api-version={api}")),
+                self.clock.now_ms() + 3_600_000,
+            );
+            (r.status, r.json())
+        }
+        fn state(&self, id: &str) -> identity_core::ResourceState {
+            let (_, b) = self.get(id, identity_core::api_versions::COMPUTE);
+            identity_core::ResourceState::from_arm(&b, None).unwrap()
+        }
+        /// "system" and the lower-cased user-assigned ids.
+        fn identities(&self, id: &str) -> BTreeSet<String> {
+            let s = self.state(id);
+            let mut out: BTreeSet<String> = s
+                .identity
+                .user_assigned
+                .iter()
+                .map(|u| u.id.to_ascii_lowercase())
+                .collect();
+            if s.identity.system_assigned {
+                out.insert("system".into());
+            }
+            out
+        }
+        fn run(&self, op: &BulkOp, items: &[String]) -> BatchHandle {
+            let s = Scheduler::new(
+                items,
+                IdentityRunner::for_op(self.client(), op),
+                Rc::new(self.clock.clone()),
+                BulkOptions {
+                    concurrency: 4,
+                    max_replans: 3,
+                },
+            );
+            let h = s.handle();
+            self.clock.run(s.run());
+            h
+        }
+        fn writes(&self) -> usize {
+            self.sim
+                .sim()
+                .request_log()
+                .iter()
+                .filter(|e| e.method != "GET")
+                .count()
+        }
+    }
+
+    fn status_word(v: Verdict) -> ItemStatus {
+        match v {
+            Verdict::Request => ItemStatus::Applied,
+            Verdict::NoOp => ItemStatus::NoOp,
+            Verdict::Refused => ItemStatus::Refused,
+        }
+    }
+
+    /// Runs `op` over the demo items: the review made from the states before predicts each item's outcome; no
+    /// identity the operation does not name is lost; returns the statuses by item name and the envs.
+    fn run_op(op: &BulkOp) -> (Env, Vec<(String, ItemStatus)>) {
+        let env = Env::new(SimConfig::default());
+        let ids = items();
+        let before: Vec<_> = ids.iter().map(|i| env.state(i)).collect();
+        let rv = review(op, &before, None);
+        let h = env.run(op, &ids);
+        let st = h.snapshot();
+        let named: Option<String> = match op {
+            BulkOp::RemoveUserAssigned { identity } => Some(identity.to_ascii_lowercase()),
+            _ => None,
+        };
+        let mut out = vec![];
+        for (k, it) in st.items.iter().enumerate() {
+            assert_eq!(
+                it.status,
+                status_word(rv.items[k].verdict),
+                "{op:?} {it:?} review {:?}",
+                rv.items[k]
+            );
+            let mut was: BTreeSet<String> = before[k]
+                .identity
+                .user_assigned
+                .iter()
+                .map(|u| u.id.to_ascii_lowercase())
+                .collect();
+            if before[k].identity.system_assigned && !matches!(op, BulkOp::RemoveSystemAssigned) {
+                was.insert("system".into());
+            }
+            if let Some(n) = &named {
+                was.remove(n);
+            }
+            let now = env.identities(&it.id);
+            assert!(was.is_subset(&now), "{op:?} {}: {was:?} → {now:?}", it.id);
+            if it.status == ItemStatus::Applied {
+                assert!(
+                    it.correlation_id.is_some() && it.http_status.is_some(),
+                    "{it:?}"
+                );
+            }
+            out.push((it.id.rsplit('/').next().unwrap().to_string(), it.status));
+        }
+        (env, out)
+    }
+
+    fn of(out: &[(String, ItemStatus)], name: &str) -> ItemStatus {
+        out.iter().find(|(n, _)| n == name).unwrap().1
+    }
+
+    #[test]
+    fn enable_and_remove_system_assigned_per_item() {
+        let (env, out) = run_op(&BulkOp::EnableSystemAssigned { grant: None });
+        assert_eq!(of(&out, "vmss-web"), ItemStatus::NoOp);
+        assert_eq!(of(&out, "vmss-api"), ItemStatus::Applied);
+        assert_eq!(
+            of(&out, "vmss-flex"),
+            ItemStatus::Refused,
+            "Flexible accepts no system-assigned"
+        );
+        assert_eq!(of(&out, "vm-win-admin"), ItemStatus::Applied);
+        assert!(
+            env.identities(&vmss("rg-web", "vmss-api"))
+                .contains("system")
+        );
+
+        let (env, out) = run_op(&BulkOp::RemoveSystemAssigned);
+        assert_eq!(of(&out, "vmss-web"), ItemStatus::Applied);
+        assert_eq!(of(&out, "vmss-api"), ItemStatus::NoOp);
+        assert_eq!(of(&out, "vm-jump"), ItemStatus::Applied);
+        let web = env.identities(&vmss("rg-web", "vmss-web"));
+        assert!(
+            !web.contains("system") && web.len() == 2,
+            "user-assigned kept: {web:?}"
+        );
+    }
+
+    #[test]
+    fn assign_and_remove_a_user_assigned_identity_per_item() {
+        let batch = ua("id-batch");
+        let (env, out) = run_op(&BulkOp::AssignUserAssigned {
+            identity: batch.clone(),
+            grant: None,
+        });
+        assert!(
+            out.iter().all(|(_, s)| *s == ItemStatus::Applied),
+            "{out:?}"
+        );
+        for id in items() {
+            assert!(
+                env.identities(&id).contains(&batch.to_ascii_lowercase()),
+                "{id}"
+            );
+        }
+        let (env, out) = run_op(&BulkOp::RemoveUserAssigned {
+            identity: ua("ID-WEB"),
+        });
+        assert_eq!(of(&out, "vmss-web"), ItemStatus::Applied);
+        assert_eq!(of(&out, "vmss-flex"), ItemStatus::Applied);
+        assert_eq!(of(&out, "vmss-api"), ItemStatus::NoOp);
+        assert_eq!(
+            env.identities(&vmss("rg-web", "vmss-web")),
+            BTreeSet::from([
+                "system".to_string(),
+                ua("id-keyvault-reader").to_ascii_lowercase()
+            ])
+        );
+        assert!(env.identities(&vmss("rg-web", "vmss-flex")).is_empty());
+    }
+
+    #[test]
+    fn remove_the_legacy_extension_per_item() {
+        let (env, out) = run_op(&BulkOp::RemoveLegacyExtension {
+            upgrade_instances: true,
+        });
+        assert_eq!(of(&out, "vmss-legacy"), ItemStatus::Applied);
+        assert_eq!(of(&out, "vm-legacy-win"), ItemStatus::Applied);
+        assert_eq!(of(&out, "vmss-web"), ItemStatus::NoOp);
+        for id in [
+            vmss("rg-batch", "vmss-legacy"),
+            vm("rg-batch", "vm-legacy-win"),
+        ] {
+            assert!(env.state(&id).legacy_extension.is_none(), "{id}");
+        }
+        let sim = env.sim.sim();
+        let log = sim.request_log();
+        let sent: Vec<(String, String)> = log
+            .iter()
+            .filter(|e| e.method != "GET")
+            .map(|e| {
+                (
+                    e.method.clone(),
+                    e.path.rsplit('/').take(2).collect::<Vec<_>>().join("<"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            sent.len(),
+            3,
+            "two DELETEs and the Manual scale set's manualupgrade: {sent:?}"
+        );
+        assert!(
+            sent.iter()
+                .any(|(m, p)| m == "POST" && p.starts_with("manualupgrade"))
+        );
+    }
+
+    #[test]
+    fn enable_system_assigned_grants_each_new_principal_once() {
+        let env = Env::new(SimConfig {
+            principal_delay_ms: 12_000,
+            ..SimConfig::default()
+        });
+        let op = BulkOp::EnableSystemAssigned {
+            grant: Some(RoleGrant {
+                role_definition: READER.into(),
+                scope: GrantScope::ResourceGroup,
+                role_name: Some("Reader".into()),
+            }),
+        };
+        let ids = vec![
+            vmss("rg-web", "vmss-api"),
+            vm("rg-web", "vm-win-admin"),
+            vm("rg-web", "vm-jump"),
+        ];
+        let h = env.run(&op, &ids);
+        let st = h.snapshot();
+        assert_eq!(st.items[0].status, ItemStatus::Applied, "{:?}", st.items[0]);
+        assert_eq!(st.items[1].status, ItemStatus::Applied, "{:?}", st.items[1]);
+        assert_eq!(st.items[2].status, ItemStatus::NoOp, "already on: no grant");
+        let scope = format!("/subscriptions/{S1}/resourceGroups/rg-web");
+        for id in &ids[..2] {
+            let pid = env.state(id).identity.principal_id.unwrap();
+            let name = assignment_name(&scope, READER, &pid);
+            let (status, body) = env.get(
+                &format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"),
+                identity_core::api_versions::AUTHORIZATION,
+            );
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["properties"]["principalId"], pid.as_str());
+            assert!(
+                st.items[0]
+                    .message
+                    .as_deref()
+                    .unwrap()
+                    .contains("granted Reader")
+            );
+        }
+        let grants = |env: &Env| {
+            env.sim
+                .sim()
+                .request_log()
+                .iter()
+                .filter(|e| {
+                    e.method == "PUT" && e.path.contains("roleAssignments") && e.status == 201
+                })
+                .count()
+        };
+        assert_eq!(grants(&env), 2);
+        // an item interrupted before its grant (saved as running) is re-read, found enabled, and granted: the
+        // derived name makes it the same assignment, never a second one
+        let mut saved = st.clone();
+        saved.items[0].status = ItemStatus::Running;
+        let s = Scheduler::resume(
+            saved,
+            IdentityRunner::for_op(env.client(), &op),
+            Rc::new(env.clock.clone()),
+            BulkOptions::default(),
+        );
+        let h = s.handle();
+        env.clock.run(s.run());
+        let it = &h.snapshot().items[0];
+        assert_eq!(it.status, ItemStatus::NoOp, "{it:?}");
+        assert!(
+            it.message.as_deref().unwrap().contains("already granted"),
+            "{it:?}"
+        );
+        assert_eq!(grants(&env), 2, "no second assignment");
+    }
+
+    #[test]
+    fn assign_user_assigned_grants_its_principal_once_before_the_batch() {
+        let env = Env::new(SimConfig::default());
+        let scope = format!("/subscriptions/{S1}/resourceGroups/rg-web");
+        let op = BulkOp::AssignUserAssigned {
+            identity: ua("id-batch"),
+            grant: Some(RoleGrant {
+                role_definition: READER.into(),
+                scope: GrantScope::Fixed {
+                    scope: scope.clone(),
+                },
+                role_name: None,
+            }),
+        };
+        let client = env.client();
+        let first = arm_client::testing::block_on(grant_before_batch(&client, &op)).unwrap();
+        assert!(first.is_ok(), "{first:?}");
+        let again = arm_client::testing::block_on(grant_before_batch(&client, &op)).unwrap();
+        assert!(
+            again.as_ref().unwrap().contains("already granted"),
+            "{again:?}"
+        );
+        let (_, idb) = env.get(
+            &ua("id-batch"),
+            identity_core::api_versions::MANAGED_IDENTITY,
+        );
+        let pid = idb["properties"]["principalId"].as_str().unwrap();
+        let (status, _) = env.get(
+            &format!(
+                "{scope}/providers/Microsoft.Authorization/roleAssignments/{}",
+                assignment_name(&scope, READER, pid)
+            ),
+            identity_core::api_versions::AUTHORIZATION,
+        );
+        assert_eq!(status, 200);
+        // the runner itself makes no grant for a user-assigned identity
+        let before = env.writes();
+        let h = env.run(&op, &[vmss("rg-web", "vmss-api")]);
+        assert_eq!(h.counters().applied, 1);
+        assert_eq!(env.writes(), before + 1, "one PATCH, no role assignment");
+        // a scope relative to each resource is refused: one principal, one grant
+        let rel = BulkOp::AssignUserAssigned {
+            identity: ua("id-batch"),
+            grant: Some(RoleGrant {
+                role_definition: READER.into(),
+                scope: GrantScope::Resource,
+                role_name: None,
+            }),
+        };
+        let r = arm_client::testing::block_on(grant_before_batch(&client, &rel)).unwrap();
+        assert_eq!(r.unwrap_err().outcome, Outcome::Refused);
+    }
+
+    #[test]
+    fn a_412_on_one_item_replans_that_item_and_keeps_the_racing_writers_identity() {
+        let env = Env::new(SimConfig::default());
+        let ids = items();
+        let raced = vmss("rg-web", "vmss-api");
+        env.sim.sim().inject(Fault::ConcurrentWrite {
+            resource_id: raced.clone(),
+            change: Change::Identity {
+                identity: serde_json::json!({"type": "UserAssigned", "userAssignedIdentities": {ua("id-web"): {}}}),
+            },
+            trigger: Trigger::AfterNextGet,
+        });
+        let op = BulkOp::AssignUserAssigned {
+            identity: ua("id-keyvault-reader"),
+            grant: None,
+        };
+        let h = env.run(&op, &ids);
+        let c = h.counters();
+        assert_eq!(c.replans, 1, "{c:?}");
+        let st = h.snapshot();
+        for it in &st.items {
+            let expect_attempts = if it.id == raced { 2 } else { 1 };
+            assert_eq!(it.attempts, expect_attempts, "{it:?}");
+        }
+        let k = ids.iter().position(|i| *i == raced).unwrap();
+        assert_eq!(st.items[k].status, ItemStatus::Applied);
+        let now = env.identities(&raced);
+        assert!(
+            now.contains(&ua("id-web").to_ascii_lowercase()),
+            "the racing writer's identity kept: {now:?}"
+        );
+        assert!(now.contains(&ua("id-keyvault-reader").to_ascii_lowercase()));
+        let sim = env.sim.sim();
+        let log = sim.request_log();
+        let patches: Vec<u16> = log
+            .iter()
+            .filter(|e| e.method == "PATCH" && e.path.ends_with("/vmss-api"))
+            .map(|e| e.status)
+            .collect();
+        assert_eq!(patches, [412, 200]);
     }
 }

@@ -28,6 +28,7 @@
 //! ```
 
 pub mod api_versions;
+pub mod bulk;
 pub mod catalogue;
 pub mod clouds;
 pub mod create;

@@ -231,3 +231,167 @@ pub fn identity_bench(
         failures,
     }
 }
+
+/// The same benchmark against the **armsim server** (a separate process on loopback, started with
+/// `--tenant SUBS,SCALE_SETS,0,IDENTITIES --arm-quota on --control`): requests over real TCP
+/// ([`crate::transport::tcp::ThreadedTcpTransport`], one thread per request in flight) on the real clock
+/// ([`super::RealClock`]). `url` is the server's `http://127.0.0.1:PORT`; `spec` the tenant it generated (the
+/// same generator gives the state before, independently of the server). Figures from the server's request log
+/// (`/_armsim/requests`): writes answered 429, accepted requests per subscription (M); the read-back after the
+/// batch with the quotas switched off through `/_armsim/config`.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn server_bench(
+    url: &str,
+    spec: &TenantSpec,
+    opts: BulkOptions,
+) -> Result<BenchFigures, String> {
+    use crate::http::{HttpRequest, Method};
+    use crate::transport::tcp::{TcpTransport, ThreadedTcpTransport};
+    let url = url.trim_end_matches('/').to_string();
+    let tcp = TcpTransport::default();
+    let control = |method: Method, path: &str, body: Option<Value>| -> Result<Value, String> {
+        let req = HttpRequest {
+            method,
+            url: format!("{url}{path}"),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: body.map(|b| b.to_string().into_bytes()),
+        };
+        let r = tcp
+            .send_blocking(&req)
+            .map_err(|e| format!("{path}: {e:?}"))?;
+        if r.status >= 300 {
+            return Err(format!(
+                "{path}: {} {}",
+                r.status,
+                String::from_utf8_lossy(&r.body)
+            ));
+        }
+        Ok(serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+    };
+    let seed = Seed::generate_tenant(spec);
+    let items = scale_set_ids(&seed);
+    let ua = shared_identity(&seed);
+    let before = read_all(&mut Sim::from_seed(seed.clone()), &items, 0);
+    control(Method::Delete, "/_armsim/requests", None)?;
+
+    let clock = super::RealClock::new();
+    let pacer = Rc::new(Pacer::arm(Rc::new(clock.clone())));
+    let paced = PacedTransport::new(Rc::new(ThreadedTcpTransport::default()), pacer);
+    let client = ArmClient::builder(&url, Rc::new(paced), Rc::new(StaticToken::new("bench")))
+        .clock(Rc::new(clock.clone()))
+        .concurrency(opts.concurrency.max(1) * 2)
+        .retry(RetryPolicy::default().with_seed(17))
+        .lro(LroOptions {
+            poll_ms: 2_000,
+            final_get: false,
+            ..LroOptions::default()
+        })
+        .build()
+        .map_err(|e| format!("client: {e}"))?;
+    let runner = IdentityRunner::new(
+        client,
+        Operation::AddUserAssigned {
+            ids: vec![ua.clone()],
+        },
+    );
+    let sched = Scheduler::new(&items, runner, Rc::new(clock.clone()), opts);
+    let handle = sched.handle();
+    let started = std::time::Instant::now();
+    let counters = clock.run(sched.run());
+    let seconds = started.elapsed().as_secs_f64();
+
+    let log = control(Method::Get, "/_armsim/requests", None)?;
+    let entries = log
+        .as_array()
+        .cloned()
+        .or_else(|| log["value"].as_array().cloned())
+        .ok_or("the request log is not a list")?;
+    let mut throttled_writes = 0;
+    let mut writes = 0;
+    let mut accepted: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for e in &entries {
+        let method = e["method"].as_str().unwrap_or("");
+        if method.eq_ignore_ascii_case("OPTIONS") {
+            continue;
+        }
+        let read = method.eq_ignore_ascii_case("GET");
+        let status = e["status"].as_u64().unwrap_or(0);
+        writes += usize::from(!read);
+        if status == 429 {
+            throttled_writes += usize::from(!read);
+            continue;
+        }
+        let a = accepted
+            .entry(super::subscription_of(e["path"].as_str().unwrap_or("")))
+            .or_default();
+        if read {
+            a.0 += 1;
+        } else {
+            a.1 += 1;
+        }
+    }
+    let quota_min_seconds = accepted
+        .values()
+        .map(|(r, w)| {
+            let r = ((*r as f64 - READS_BURST) / READS_PER_S).max(0.0);
+            let w = ((*w as f64 - WRITES_BURST) / WRITES_PER_S).max(0.0);
+            r.max(w)
+        })
+        .fold(0.0, f64::max);
+
+    // read back with the quotas off
+    control(
+        Method::Post,
+        "/_armsim/config",
+        Some(serde_json::json!({"armQuota": false})),
+    )?;
+    let mut after = Vec::with_capacity(items.len());
+    for id in &items {
+        let req = HttpRequest {
+            method: Method::Get,
+            url: format!(
+                "{url}{id}?api-version={}",
+                identity_core::api_versions::COMPUTE
+            ),
+            headers: vec![("Authorization".into(), "Bearer bench".into())],
+            body: None,
+        };
+        let r = tcp
+            .send_blocking(&req)
+            .map_err(|e| format!("read-back {id}: {e:?}"))?;
+        let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+        after.push(identities(&v));
+    }
+    let ua_key = ua.to_ascii_lowercase();
+    let state = handle.snapshot();
+    let mut lost = 0;
+    let mut failed = 0;
+    let mut failures = vec![];
+    for (k, it) in state.items.iter().enumerate() {
+        lost += before[k].difference(&after[k]).count();
+        let ok = match it.status {
+            ItemStatus::Applied | ItemStatus::NoOp => after[k].contains(&ua_key),
+            ItemStatus::Refused => true,
+            _ => false,
+        };
+        failed += usize::from(!ok);
+        if !ok && failures.len() < 5 {
+            failures.push(format!(
+                "{}: {}",
+                it.id,
+                it.message.as_deref().unwrap_or("missing on read-back")
+            ));
+        }
+    }
+    Ok(BenchFigures {
+        changes: items.len(),
+        lost,
+        failed,
+        throttled_writes,
+        writes,
+        seconds,
+        quota_min_seconds,
+        counters,
+        failures,
+    })
+}

@@ -12,11 +12,17 @@
 //!   [`BatchState::report_json`]: item, outcome, HTTP status, correlation id, time.
 //! - [`EventClock`]: a discrete-event virtual clock (sleeps are timers; [`EventClock::run`] jumps to the next
 //!   one when every task waits), so concurrent schedules are deterministic and fast in tests.
-//! - [`IdentityRunner`]: the identity change as a runner (GET, identity-core's lossless plan, PATCH with
-//!   `If-Match`, follow the operation).
+//! - [`IdentityRunner`]: the change as a runner, on [`crate::flow`]: a fresh GET, identity-core's lossless plan,
+//!   [`crate::flow::apply_change`] (PATCH or the legacy extension's DELETE with `If-Match`, the operation followed,
+//!   a 412 re-planned), and for a [`BulkOp`] that enables system-assigned with a grant, [`crate::flow::grant_role`]
+//!   for the principal read back. [`grant_before_batch`]: the one grant of an assigned user-assigned identity,
+//!   made before the batch starts.
+//! - [`BulkOp`] (identity-core's [`identity_core::bulk`]): the one bulk operation type (serde), and its review.
 
 mod clock;
 mod pacer;
+#[cfg(not(target_arch = "wasm32"))]
+mod realtime;
 mod runner;
 mod state;
 
@@ -24,8 +30,11 @@ mod state;
 pub mod bench;
 
 pub use clock::EventClock;
+pub use identity_core::bulk::{BulkOp, GrantScope, RoleGrant};
 pub use pacer::{BucketSpec, Kind, PacedTransport, Pacer, PacerStats, SubStats, TokenBucket};
-pub use runner::IdentityRunner;
+#[cfg(not(target_arch = "wasm32"))]
+pub use realtime::RealClock;
+pub use runner::{IdentityRunner, class_name, grant_before_batch};
 pub use state::{BatchState, ItemRecord, ItemStatus};
 
 use crate::clock::Clock;
@@ -63,6 +72,10 @@ pub struct ItemResult {
     pub correlation_id: Option<String>,
     /// No-op or refusal reason, error message.
     pub message: Option<String>,
+    /// A failure's classification ([`crate::Class`]'s name: `Throttled`, `Forbidden`, …).
+    pub class: Option<String>,
+    /// What to do about a failure ([`crate::ArmError::hint`]).
+    pub hint: Option<String>,
 }
 
 impl ItemResult {
@@ -73,6 +86,8 @@ impl ItemResult {
             status: None,
             correlation_id: None,
             message: None,
+            class: None,
+            hint: None,
         }
     }
 }
@@ -295,6 +310,8 @@ impl<R: ItemRunner> Scheduler<R> {
             it.http_status = res.status;
             it.correlation_id = res.correlation_id.clone();
             it.message = res.message.clone();
+            it.class = res.class.clone();
+            it.hint = res.hint.clone();
             it.time_ms = Some(now);
             it.status = match res.outcome {
                 Outcome::Applied => ItemStatus::Applied,

@@ -49,6 +49,12 @@ pub struct ItemRecord {
     /// Reason of a no-op or refusal, or the error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// A failure's classification (`Throttled`, `Forbidden`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// What to do about a failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
     /// When it finished (the clock's milliseconds; Unix epoch in the browser).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_ms: Option<u64>,
@@ -87,6 +93,8 @@ impl BatchState {
                 http_status: None,
                 correlation_id: None,
                 message: None,
+                class: None,
+                hint: None,
                 time_ms: None,
                 attempts: 0,
                 replans: 0,
@@ -146,10 +154,11 @@ impl BatchState {
         c
     }
 
-    /// The report as CSV: `item,outcome,status,correlation_id,time,message` (RFC 4180 quoting; a cell starting
+    /// The report as CSV: `item,outcome,status,correlation_id,time,message,class,hint` (RFC 4180 quoting; a cell starting
     /// with `=`, `+`, `-` or `@` gets a leading `'` so a spreadsheet shows it as text).
     pub fn report_csv(&self) -> String {
-        let mut out = String::from("item,outcome,status,correlation_id,time,message\r\n");
+        let mut out =
+            String::from("item,outcome,status,correlation_id,time,message,class,hint\r\n");
         for i in &self.items {
             let cells = [
                 i.id.clone(),
@@ -158,6 +167,8 @@ impl BatchState {
                 i.correlation_id.clone().unwrap_or_default(),
                 i.time_ms.map(iso8601).unwrap_or_default(),
                 i.message.clone().unwrap_or_default(),
+                i.class.clone().unwrap_or_default(),
+                i.hint.clone().unwrap_or_default(),
             ];
             let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
             out.push_str(&row.join(","));
@@ -166,7 +177,7 @@ impl BatchState {
         out
     }
 
-    /// The report as JSON: `[{item, outcome, status, correlationId, time, message}]`.
+    /// The report as JSON: `[{item, outcome, status, correlationId, time, message, class, hint}]`.
     pub fn report_json(&self) -> serde_json::Value {
         serde_json::Value::Array(
             self.items
@@ -179,6 +190,8 @@ impl BatchState {
                         "correlationId": i.correlation_id,
                         "time": i.time_ms.map(iso8601),
                         "message": i.message,
+                        "class": i.class,
+                        "hint": i.hint,
                     })
                 })
                 .collect(),

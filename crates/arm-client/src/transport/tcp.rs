@@ -219,3 +219,62 @@ mod tests {
         assert!(matches!(e, TransportError::Invalid(_)));
     }
 }
+
+/// [`TcpTransport`] made concurrent: each request runs on a thread of its own and its future completes when the
+/// answer is read (the waker is called from that thread), so many requests are in flight at once — for a batch
+/// run natively on a real clock ([`crate::bulk::RealClock`]).
+#[derive(Debug, Clone, Default)]
+pub struct ThreadedTcpTransport {
+    pub inner: TcpTransport,
+}
+
+type Slot = std::sync::Arc<
+    std::sync::Mutex<(
+        Option<Result<HttpResponse, TransportError>>,
+        Option<std::task::Waker>,
+    )>,
+>;
+
+struct Pending(Slot);
+
+impl std::future::Future for Pending {
+    type Output = Result<HttpResponse, TransportError>;
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match s.0.take() {
+            Some(r) => std::task::Poll::Ready(r),
+            None => {
+                s.1 = Some(cx.waker().clone());
+                std::task::Poll::Pending
+            }
+        }
+    }
+}
+
+impl Transport for ThreadedTcpTransport {
+    fn send(&self, req: HttpRequest) -> LocalBoxFuture<'_, Result<HttpResponse, TransportError>> {
+        let slot: Slot = Default::default();
+        let s2 = slot.clone();
+        let t = self.inner.clone();
+        let spawned = std::thread::Builder::new().spawn(move || {
+            let r = t.send_blocking(&req);
+            let w = {
+                let mut s = s2.lock().unwrap_or_else(|e| e.into_inner());
+                s.0 = Some(r);
+                s.1.take()
+            };
+            if let Some(w) = w {
+                w.wake();
+            }
+        });
+        if let Err(e) = spawned {
+            return Box::pin(std::future::ready(Err(TransportError::Network(format!(
+                "no thread for the request: {e}"
+            )))));
+        }
+        Box::pin(Pending(slot))
+    }
+}

@@ -65,6 +65,15 @@ pub struct ResourceRow {
     /// Managed by AKS (`MC_*` group or `aks-managed-*` tags): AKS may revert identity changes.
     pub aks_managed: bool,
     pub provisioning_state: String,
+    /// Why the row's identity `type` and `userAssignedIdentities` disagree (a change planned on it is refused).
+    #[serde(skip)]
+    pub identity_conflict: Option<String>,
+    /// The legacy extension's name and type (its DELETE path), when it carries one.
+    #[serde(skip)]
+    pub legacy_extension_detail: Option<crate::resource::LegacyExtension>,
+    /// Every identity the row's `identity` mentions (as [`crate::IdentityState::read_arm`] reads it).
+    #[serde(skip)]
+    pub identity_state: crate::IdentityState,
     /// Lower-cased text the filter searches (name, id, group, subscription, principal and identity ids).
     #[serde(skip)]
     pub(crate) haystack: String,
@@ -191,15 +200,26 @@ impl Inventory {
         let mut inv = Inventory::default();
 
         // VM extension rows first: which VMs carry the legacy extension
-        let mut legacy_vms: std::collections::HashSet<String> = Default::default();
+        let mut legacy_vms: HashMap<String, crate::resource::LegacyExtension> = Default::default();
         for r in compute {
             let ty = s(r, "type").to_ascii_lowercase();
             if ty == "microsoft.compute/virtualmachines/extensions"
                 && is_legacy(&s(r, "extensionType"))
             {
-                let id = s(r, "id").to_ascii_lowercase();
-                if let Some(p) = id.find("/extensions/") {
-                    legacy_vms.insert(id[..p].to_string());
+                let id = s(r, "id");
+                let lower = id.to_ascii_lowercase();
+                if let Some(p) = lower.find("/extensions/") {
+                    let name = id
+                        .get(p + "/extensions/".len()..)
+                        .unwrap_or_default()
+                        .to_string();
+                    legacy_vms.insert(
+                        lower[..p].to_string(),
+                        crate::resource::LegacyExtension {
+                            name,
+                            extension_type: s(r, "extensionType"),
+                        },
+                    );
                 }
             }
         }
@@ -235,21 +255,30 @@ impl Inventory {
                 .and_then(Value::as_object)
                 .map(|m| m.keys().cloned().collect())
                 .unwrap_or_default();
-            let legacy_extension = match kind {
-                Kind::Vm => legacy_vms.contains(&id.to_ascii_lowercase()),
-                _ => r
-                    .get("extensions")
-                    .and_then(Value::as_array)
-                    .is_some_and(|a| {
-                        a.iter().any(|e| {
-                            let t = e
-                                .get("properties")
-                                .map(|p| s(p, "type"))
-                                .unwrap_or_default();
-                            is_legacy(&t)
+            let legacy_extension_detail = match kind {
+                Kind::Vm => legacy_vms.get(&id.to_ascii_lowercase()).cloned(),
+                _ => r.get("extensions").and_then(Value::as_array).and_then(|a| {
+                    a.iter().find_map(|e| {
+                        let t = e
+                            .get("properties")
+                            .map(|p| s(p, "type"))
+                            .unwrap_or_default();
+                        let name = Some(s(e, "name"))
+                            .filter(|n| !n.is_empty())
+                            .unwrap_or_else(|| t.clone());
+                        is_legacy(&t).then(|| crate::resource::LegacyExtension {
+                            name: name.rsplit('/').next().unwrap_or_default().to_string(),
+                            extension_type: t,
                         })
-                    }),
+                    })
+                }),
             };
+            let legacy_extension = legacy_extension_detail.is_some();
+            let (identity_state, identity_conflict) =
+                match crate::IdentityState::read_arm(r.get("identity")) {
+                    Ok(reading) => (reading.state, reading.conflict),
+                    Err(e) => (crate::IdentityState::default(), Some(e)),
+                };
             let mut group = s(r, "resourceGroup");
             // ARG lower-cases resourceGroup: show the id's casing
             let from_id = group_of(&id);
@@ -273,6 +302,9 @@ impl Inventory {
                 system_assigned,
                 user_assigned,
                 legacy_extension,
+                legacy_extension_detail,
+                identity_conflict,
+                identity_state,
                 aks_managed,
                 provisioning_state: s(r, "provisioningState"),
                 haystack: String::new(),
