@@ -90,11 +90,12 @@ test('demo: enable system-assigned on a filtered selection (Uniform, Flexible, V
   // the full list, downloadable
   const csv = await download(page, '#bulk-plan-csv');
   assert.equal(csv.name, 'bulk-plan.csv');
-  assert.equal(csv.text.split('\r\n')[0], 'item,kind,plan,reason,method,url');
+  assert.equal(csv.text.split('\r\n')[0], 'item,kind,plan,method,url,if_match,body,reason');
   assert.equal(csv.text.trim().split('\r\n').length, 1 + 5);
   const list = JSON.parse((await download(page, '#bulk-plan-json')).text);
-  assert.deepEqual(list.map((i) => i.plan).sort(), ['no-op', 'no-op', 'refused', 'request', 'request']);
-  assert.equal(list.find((i) => i.item.endsWith('/vmss-api')).requests[0].method, 'PATCH');
+  assert.deepEqual(list.items.map((i) => i.plan).sort(), ['no-op', 'no-op', 'refused', 'request', 'request']);
+  assert.equal(list.items.find((i) => i.item.endsWith('/vmss-api')).requests[0].method, 'PATCH');
+  assert.deepEqual(list.counts, { requests: 2, noOps: 2, refused: 1, grants: 0 });
   // read-only (the default) blocks Apply; the confirmation names the count and the operation
   assert.equal(await text(page, '#bulk-apply'), 'Enable the system-assigned identity on 2 scale sets and VMs');
   assert.equal(await page.isDisabled('#bulk-apply'), true);
@@ -122,9 +123,9 @@ test('demo: enable system-assigned on a filtered selection (Uniform, Flexible, V
   const rep = await download(page, '#bulk-report-csv');
   assert.equal(rep.name, 'bulk-report.csv');
   const lines = rep.text.trim().split('\r\n');
-  assert.equal(lines[0], 'item,outcome,status,correlation_id,time,message,identities');
+  assert.equal(lines[0], 'item,outcome,status,correlation_id,time,message,class,hint,identities');
   const api = lines.find((l) => l.includes('/vmss-api,'));
-  assert.match(api, /,applied,200,[0-9a-f-]{36},\d{4}-\d\d-\d\dT[\d:.]+Z,,system-assigned$/);
+  assert.match(api, /,applied,200,[0-9a-f-]{36},\d{4}-\d\d-\d\dT[\d:.]+Z,,,,system-assigned$/);
   const json = JSON.parse((await download(page, '#bulk-report-json')).text);
   assert.equal(json.length, 5);
   const flex = json.find((r) => r.item.endsWith('/vmss-flex'));

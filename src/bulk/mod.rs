@@ -8,6 +8,7 @@
 //! - [`select`]: the selection bar of the inventory; [`page`]: the review, apply and report page.
 
 pub mod page;
+pub mod review;
 pub mod run;
 pub mod select;
 pub mod spec;
@@ -22,8 +23,8 @@ pub fn remove_everywhere(
 ) -> Option<identity_core::route::Route> {
     let d = spec::Draft {
         spec: spec::BatchSpec {
-            operation: identity_core::Operation::RemoveUserAssigned {
-                ids: vec![identity_id.to_string()],
+            operation: identity_core::bulk::BulkOp::RemoveUserAssigned {
+                identity: identity_id.to_string(),
             },
             from_identity: Some(identity_id.to_string()),
         },

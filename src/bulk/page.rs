@@ -1,10 +1,9 @@
 //! `/bulk`: the review of a selection, the apply with live status, and the report. Renders the state of
 //! [`super::run`] and sends intent (apply, pause, resume, cancel, retry, discard).
 
-use super::run::{self, ItemPlan, ReadBack, Review};
-use super::spec::{BatchSpec, confirm_text, count_text, name_of, op_title};
+use super::run::{self, BulkReview, Ended, ReadBack};
+use super::spec::{BatchSpec, name_of, op_title};
 use super::store;
-use crate::components::review::request_text;
 use crate::nav::Link;
 use crate::session::use_session;
 use arm_client::bulk::{BatchHandle, BatchState, ItemStatus};
@@ -13,10 +12,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use yew::prelude::*;
 
-/// Requests shown in full in the review (the rest: in the download).
-pub const SAMPLE: usize = 3;
-/// Rows listed on the page (the rest: in the downloads).
-pub const LISTED: usize = 500;
+use super::review::LISTED;
 /// A batch of more items than this is written to the browser's storage at most once a second (each write
 /// holds every item).
 const SAVE_EVERY_CHANGE_UP_TO: usize = 2_000;
@@ -32,7 +28,7 @@ enum Phase {
         done: usize,
         total: usize,
     },
-    Review(Rc<Review>),
+    Review(Rc<BulkReview>),
     /// A batch (running, paused, cancelled, finished, or kept from an earlier visit).
     Batch,
     /// A kept batch that cannot be read.
@@ -77,6 +73,16 @@ pub fn BulkPage() -> Html {
                     None => phase.set(Phase::Offline(notice.unwrap_or_else(|| {
                         "Not signed in: sign in to review and apply a bulk change.".into()
                     }))),
+                    // the inventory the selection was made in plans it at once; else each item is read
+                    Some(_) if super::select::last_inventory().is_some() => {
+                        let inv = super::select::last_inventory().unwrap_or_default();
+                        spec.set(Some(d.spec.clone()));
+                        phase.set(Phase::Review(Rc::new(run::review_from_inventory(
+                            &d.spec.operation,
+                            &inv,
+                            &d.items,
+                        ))));
+                    }
                     Some(client) => {
                         let total = d.items.len();
                         phase.set(Phase::Reading { done: 0, total });
@@ -88,7 +94,8 @@ pub fn BulkPage() -> Html {
                                 move |done, total| ph.set(Phase::Reading { done, total })
                             };
                             let r =
-                                run::review(client, d.spec.operation.clone(), d.items, on).await;
+                                run::review_fresh(client, d.spec.operation.clone(), d.items, on)
+                                    .await;
                             ph.set(Phase::Review(Rc::new(r)));
                         });
                     }
@@ -168,24 +175,6 @@ pub fn BulkPage() -> Html {
             error.set(None);
             save(&st, true);
             batch.set(Some(Rc::new(st.clone())));
-            let log = s.log.clone();
-            // the write's status from the change log: by its correlation id, or (when the answer's headers are
-            // unreadable: strict CORS) the item's last write
-            let status_of: run::StatusOf = Rc::new(move |corr: &str, id: &str| {
-                let log = log.borrow();
-                let writes = || log.iter().rev().filter(|e| e.method != "GET");
-                writes()
-                    .find(|e| e.correlation_id.as_deref() == Some(corr))
-                    .or_else(|| {
-                        writes().find(|e| {
-                            e.path
-                                .split('?')
-                                .next()
-                                .is_some_and(|p| p.eq_ignore_ascii_case(id))
-                        })
-                    })
-                    .and_then(|e| e.status)
-            });
             let on_item = {
                 let (batch, save, tick) = (batch.clone(), save.clone(), readback_tick.clone());
                 move |_r: &arm_client::bulk::ItemRecord, h: &BatchHandle| {
@@ -196,8 +185,12 @@ pub fn BulkPage() -> Html {
                 }
             };
             let on_done = {
-                let (batch, save, live) = (batch.clone(), save.clone(), live.clone());
-                move |_c, h: &BatchHandle| {
+                let (batch, save, live, error) =
+                    (batch.clone(), save.clone(), live.clone(), error.clone());
+                move |ended: Ended, h: &BatchHandle| {
+                    if let Ended::GrantFailed(why) = ended {
+                        error.set(Some(why));
+                    }
                     let snap = h.snapshot();
                     save(&snap, true);
                     batch.set(Some(Rc::new(snap)));
@@ -209,15 +202,7 @@ pub fn BulkPage() -> Html {
                     });
                 }
             };
-            let started = run::start(
-                client,
-                &sp,
-                st,
-                readback.clone(),
-                status_of,
-                on_item,
-                on_done,
-            );
+            let started = run::start(client, &sp, st, readback.clone(), on_item, on_done);
             *handle.borrow_mut() = Some(started.handle);
             live.set(Live {
                 running: true,
@@ -277,7 +262,7 @@ pub fn BulkPage() -> Html {
                         })
                     };
                     html! {
-                        <ReviewView review={review} spec={sp} origin={s.cloud.arm_endpoint.trim_end_matches('/').to_string()}
+                        <super::review::ReviewView review={review} spec={sp} origin={s.cloud.arm_endpoint.trim_end_matches('/').to_string()}
                             read_write={rw} on_apply={apply} />
                     }
                 }
@@ -376,21 +361,8 @@ pub fn BulkPage() -> Html {
                     let ids: Vec<String> = st.items.iter().map(|i| i.id.clone()).collect();
                     let (rb, tick) = (readback.clone(), tick.clone());
                     wasm_bindgen_futures::spawn_local(async move {
-                        let rb2 = rb.clone();
                         let t2 = tick.clone();
-                        run::read_all(
-                            client,
-                            &ids,
-                            move |id, read| {
-                                let text = match read {
-                                    Ok(st) => run::identities_text(&st),
-                                    Err(e) => format!("could not be read: {e}"),
-                                };
-                                rb2.borrow_mut().insert(id.to_ascii_lowercase(), text);
-                            },
-                            move |_, _| t2.set(*t2 + 1),
-                        )
-                        .await;
+                        run::read_back(client, &ids, rb, move |_, _| t2.set(*t2 + 1)).await;
                         tick.set(*tick + 1);
                     });
                 })
@@ -512,104 +484,6 @@ pub fn BulkPage() -> Html {
             <h2>{ "Bulk change" }</h2>
             if let Some(e) = &*error { <p class="error" role="alert" id="bulk-error">{ e.clone() }</p> }
             { body }
-        </section>
-    }
-}
-
-#[derive(Properties, PartialEq)]
-pub struct ReviewViewProps {
-    pub review: Rc<Review>,
-    pub spec: BatchSpec,
-    /// The ARM origin (for the requests shown).
-    pub origin: AttrValue,
-    pub read_write: bool,
-    pub on_apply: Callback<()>,
-}
-
-/// The review: counts, the plan of each item, a sample of the exact requests, the downloads, the confirmation.
-#[component]
-pub fn ReviewView(props: &ReviewViewProps) -> Html {
-    let r = &props.review;
-    let c = r.counts();
-    let op = &props.spec.operation;
-    let confirm = confirm_text(op, c.requests);
-    let download = |json: bool| {
-        let (r, origin) = (r.clone(), props.origin.to_string());
-        Callback::from(move |_: MouseEvent| {
-            if json {
-                let text = serde_json::to_string_pretty(&r.to_json(&origin)).unwrap_or_default();
-                crate::download::download_text("bulk-plan.json", "application/json", &text);
-            } else {
-                crate::download::download_text("bulk-plan.csv", "text/csv", &r.to_csv(&origin));
-            }
-        })
-    };
-    let apply = {
-        let on = props.on_apply.clone();
-        Callback::from(move |_| on.emit(()))
-    };
-    html! {
-        <section class="bulk-review" aria-labelledby="bulk-review-h">
-            <h3 id="bulk-review-h">{ format!("Review: {} on {}", op_title(op), count_text(r.items.len())) }</h3>
-            <p>{ "Each item was read just now and planned from its current state. Apply reads each one again just before its change." }</p>
-            <dl class="bulk-counters" id="bulk-review-counts">
-                <dt>{ "Requests" }</dt><dd id="bulk-r-requests">{ c.requests }</dd>
-                <dt>{ "No-op" }</dt><dd id="bulk-r-noop">{ c.no_op }</dd>
-                <dt>{ "Refused" }</dt><dd id="bulk-r-refused">{ c.refused }</dd>
-                if c.unreadable > 0 { <dt>{ "Could not be read" }</dt><dd id="bulk-r-unreadable">{ c.unreadable }</dd> }
-            </dl>
-            <div class="actions">
-                <button type="button" id="bulk-plan-csv" class="secondary" onclick={download(false)}>{ "Download the list (CSV)" }</button>
-                <button type="button" id="bulk-plan-json" class="secondary" onclick={download(true)}>{ "Download the list (JSON)" }</button>
-            </div>
-            <div class="inv-scroll-ids" tabindex="0" role="region" aria-label="Plan per item (scrolls)">
-            <table id="bulk-plan">
-                <caption class="sr-only">{ "Plan per item" }</caption>
-                <thead><tr><th scope="col">{ "Item" }</th><th scope="col">{ "Kind" }</th><th scope="col">{ "Plan" }</th><th scope="col">{ "Why" }</th></tr></thead>
-                <tbody>
-                    { for r.items.iter().take(LISTED).map(|it| html! {
-                        <tr key={it.id.clone()} data-plan={it.plan.word()}>
-                            <th scope="row" title={it.id.clone()}>{ name_of(&it.id).to_string() }</th>
-                            <td>{ it.kind.clone() }</td>
-                            <td>{ it.plan.word() }</td>
-                            <td>{ it.plan.reason().to_string() }</td>
-                        </tr>
-                    }) }
-                </tbody>
-            </table>
-            </div>
-            if r.items.len() > LISTED {
-                <p>{ format!("The first {LISTED} items are listed; the download holds all {}.", r.items.len()) }</p>
-            }
-            <h4>{ format!("Sample of the exact requests ({} of {})", r.sample(SAMPLE).len(), c.requests) }</h4>
-            <div id="bulk-sample">
-                { for r.sample(SAMPLE).into_iter().map(|it| {
-                    let text = match &it.plan {
-                        ItemPlan::Requests(rs) => rs.iter().map(|q| request_text(&props.origin, q)).collect::<Vec<_>>().join("\n"),
-                        _ => String::new(),
-                    };
-                    html! {
-                        <figure class="request">
-                            <figcaption>{ name_of(&it.id).to_string() }</figcaption>
-                            <pre class="http" tabindex="0" aria-label={format!("Request for {}", name_of(&it.id))}><code>{ text }</code></pre>
-                        </figure>
-                    }
-                }) }
-            </div>
-            <section class="bulk-confirm" aria-labelledby="bulk-confirm-h">
-                <h4 id="bulk-confirm-h">{ "Apply" }</h4>
-                if c.requests == 0 {
-                    <p id="bulk-nothing">{ "Nothing to send: every item is a no-op or refused." }</p>
-                } else {
-                    <p>{ format!("{} no-op and {} refused (or unreadable) are not sent; they are in the report as they are.", c.no_op, c.refused + c.unreadable) }</p>
-                    if !props.read_write {
-                        <p class="notice" id="bulk-read-only" role="status">
-                            { "Read-only: turn on \u{201c}Allow changes\u{201d} in the header to apply. The review and the scripts need no changes." }
-                        </p>
-                    }
-                    <button type="button" id="bulk-apply" onclick={apply} disabled={!props.read_write}>{ confirm }</button>
-                }
-            </section>
         </section>
     }
 }

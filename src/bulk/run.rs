@@ -1,18 +1,20 @@
-//! The batch's orchestration, without Yew: read and plan every item for the review, then apply through
-//! arm-client's [`Scheduler`] (concurrency, pause / resume / cancel, a 412 re-plans the item) with each item
-//! applied by [`arm_client::flow::apply_change`] from a fresh read. The page renders what this reports and sends
+//! The batch's orchestration, without Yew: the review (identity-core's [`Review`], planned from the inventory's
+//! rows, or from a fresh read of each item when the inventory is not at hand), then the apply through
+//! arm-client's [`Scheduler`] (concurrency, pause / resume / cancel, a 412 re-plans the item) with its
+//! [`IdentityRunner`] (each item read again and applied by `arm_client::flow` just before its write). The page renders what this reports and sends
 //! intent (start, pause, resume, cancel).
 
 use super::spec::BatchSpec;
 use arm_client::bulk::{
-    BatchHandle, BatchState, BulkOptions, Counters, FnRunner, ItemCtx, ItemRecord, ItemResult,
-    ItemStatus, Outcome, Scheduler,
+    BatchHandle, BatchState, BulkOptions, Counters, FnRunner, IdentityRunner, ItemCtx, ItemRecord,
+    ItemResult, ItemStatus, Outcome, Scheduler, grant_before_batch,
 };
-use arm_client::flow::{self, Outcome as FlowOutcome};
 use arm_client::http::LocalBoxFuture;
 use arm_client::identity::read_state;
 use arm_client::{ArmClient, Clock};
-use identity_core::{ArmRequest, Operation, Plan, ResourceState, plan};
+use identity_core::ResourceState;
+use identity_core::bulk::{BulkOp, Review, Verdict, review, review_rows};
+use identity_core::inventory::{Inventory, ResourceRow};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -33,166 +35,77 @@ impl Clock for ClientClock {
     }
 }
 
-/// One item's plan in the review.
+/// The review of a batch: identity-core's [`Review`] (per item its plan, the counts, the grant made before the
+/// batch) and the items that could not be read.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ItemPlan {
-    /// The exact requests that would be sent now.
-    Requests(Vec<ArmRequest>),
-    /// Nothing to change, and why.
-    NoOp(String),
-    /// Not possible, and why.
-    Refused(String),
-    /// The resource could not be read (the error, and what to do).
-    Unreadable(String),
+pub struct BulkReview {
+    pub review: Review,
+    /// `(id, why)` of the items that could not be read (fresh reads only).
+    pub unreadable: Vec<(String, String)>,
+    /// Planned from the inventory's rows (Resource Graph), else from a fresh read of each item.
+    pub from_inventory: bool,
 }
 
-impl ItemPlan {
-    /// The word in the review's list and download.
-    pub fn word(&self) -> &'static str {
-        match self {
-            ItemPlan::Requests(_) => "request",
-            ItemPlan::NoOp(_) => "no-op",
-            ItemPlan::Refused(_) => "refused",
-            ItemPlan::Unreadable(_) => "unreadable",
-        }
-    }
-    pub fn reason(&self) -> &str {
-        match self {
-            ItemPlan::Requests(_) => "",
-            ItemPlan::NoOp(r) | ItemPlan::Refused(r) | ItemPlan::Unreadable(r) => r,
-        }
-    }
-}
-
-/// An item of the review: its id, kind and plan.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReviewItem {
-    pub id: String,
-    /// "scale set (Uniform)", … (empty when unreadable).
-    pub kind: String,
-    pub plan: ItemPlan,
-}
-
-/// The review: every item's plan, in the order of the selection.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Review {
-    pub items: Vec<ReviewItem>,
-}
-
-/// How many of each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ReviewCounts {
-    pub requests: usize,
-    pub no_op: usize,
-    pub refused: usize,
-    pub unreadable: usize,
-}
-
-impl Review {
-    pub fn counts(&self) -> ReviewCounts {
-        let mut c = ReviewCounts::default();
-        for i in &self.items {
-            match i.plan {
-                ItemPlan::Requests(_) => c.requests += 1,
-                ItemPlan::NoOp(_) => c.no_op += 1,
-                ItemPlan::Refused(_) => c.refused += 1,
-                ItemPlan::Unreadable(_) => c.unreadable += 1,
-            }
-        }
-        c
-    }
-
-    /// The first `n` items that would send requests.
-    pub fn sample(&self, n: usize) -> Vec<&ReviewItem> {
-        self.items
-            .iter()
-            .filter(|i| matches!(i.plan, ItemPlan::Requests(_)))
-            .take(n)
-            .collect()
-    }
-
+impl BulkReview {
     /// The batch to apply: the items with requests pending; the others recorded with their review outcome
     /// (no-op, refused, or failed when unreadable), so the report covers the whole selection.
     pub fn batch(&self, spec: &BatchSpec, now_ms: u64) -> BatchState {
-        let ids: Vec<String> = self.items.iter().map(|i| i.id.clone()).collect();
+        let ids: Vec<String> = self
+            .review
+            .items
+            .iter()
+            .map(|i| i.id.clone())
+            .chain(self.unreadable.iter().map(|(i, _)| i.clone()))
+            .collect();
         let mut st =
             BatchState::new(&ids).with_operation(serde_json::to_string(spec).unwrap_or_default());
-        for (rec, it) in st.items.iter_mut().zip(&self.items) {
-            let (status, why) = match &it.plan {
-                ItemPlan::Requests(_) => continue,
-                ItemPlan::NoOp(r) => (ItemStatus::NoOp, r),
-                ItemPlan::Refused(r) => (ItemStatus::Refused, r),
-                ItemPlan::Unreadable(r) => (ItemStatus::Failed, r),
-            };
-            rec.status = status;
-            rec.message = Some(why.clone());
-            rec.time_ms = Some(now_ms);
+        let outcomes = self
+            .review
+            .items
+            .iter()
+            .map(|i| match i.verdict {
+                Verdict::Request => None,
+                Verdict::NoOp => Some((ItemStatus::NoOp, i.reason.clone().unwrap_or_default())),
+                Verdict::Refused => {
+                    Some((ItemStatus::Refused, i.reason.clone().unwrap_or_default()))
+                }
+            })
+            .chain(
+                self.unreadable
+                    .iter()
+                    .map(|(_, why)| Some((ItemStatus::Failed, why.clone()))),
+            );
+        for (rec, o) in st.items.iter_mut().zip(outcomes) {
+            if let Some((status, why)) = o {
+                rec.status = status;
+                rec.message = Some(why);
+                rec.time_ms = Some(now_ms);
+            }
         }
         st
     }
 
-    /// The full list as CSV: `item,kind,plan,reason,method,url` (one line per request; none for the others).
+    /// The full list as CSV (identity-core's, with a line per unreadable item).
     pub fn to_csv(&self, origin: &str) -> String {
-        let mut out = String::from("item,kind,plan,reason,method,url\r\n");
-        for i in &self.items {
-            let mut line = |m: &str, u: &str| {
-                let cells = [
-                    i.id.as_str(),
-                    i.kind.as_str(),
-                    i.plan.word(),
-                    i.plan.reason(),
-                    m,
-                    u,
-                ];
-                let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-                out.push_str(&row.join(","));
-                out.push_str("\r\n");
-            };
-            match &i.plan {
-                ItemPlan::Requests(rs) => {
-                    for r in rs {
-                        line(
-                            r.method.as_str(),
-                            &format!("{origin}{}", r.path_and_query()),
-                        );
-                    }
-                }
-                _ => line("", ""),
-            }
+        let mut out = self.review.to_csv(origin);
+        for (id, why) in &self.unreadable {
+            let cells = [id.as_str(), "", "unreadable", "", "", "", "", why.as_str()];
+            let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+            out.push_str(&row.join(","));
+            out.push_str("\r\n");
         }
         out
     }
 
-    /// The full list as JSON: `[{item, kind, plan, reason, requests: [{method, url, headers, body}]}]`.
+    /// The full list as JSON (identity-core's, with `unreadable: [{item, reason}]`).
     pub fn to_json(&self, origin: &str) -> serde_json::Value {
-        serde_json::Value::Array(
-            self.items
-                .iter()
-                .map(|i| {
-                    let reqs: Vec<serde_json::Value> = match &i.plan {
-                        ItemPlan::Requests(rs) => rs
-                            .iter()
-                            .map(|r| {
-                                serde_json::json!({
-                                    "method": r.method.as_str(),
-                                    "url": format!("{origin}{}", r.path_and_query()),
-                                    "headers": r.headers.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
-                                    "body": r.body,
-                                })
-                            })
-                            .collect(),
-                        _ => vec![],
-                    };
-                    serde_json::json!({
-                        "item": i.id,
-                        "kind": i.kind,
-                        "plan": i.plan.word(),
-                        "reason": (!i.plan.reason().is_empty()).then(|| i.plan.reason()),
-                        "requests": reqs,
-                    })
-                })
-                .collect(),
-        )
+        let mut v = self.review.to_json(origin);
+        v["unreadable"] = self
+            .unreadable
+            .iter()
+            .map(|(id, why)| serde_json::json!({"item": id, "reason": why}))
+            .collect();
+        v
     }
 }
 
@@ -210,36 +123,47 @@ fn csv_cell(s: &str) -> String {
     }
 }
 
-/// The plan of one item from a fresh read.
-pub fn plan_item(id: &str, read: Result<ResourceState, String>, op: &Operation) -> ReviewItem {
-    match read {
-        Err(e) => ReviewItem {
-            id: id.to_string(),
-            kind: String::new(),
-            plan: ItemPlan::Unreadable(e),
-        },
-        Ok(st) => {
-            let p = plan(&st, op);
-            let plan = if let Some(r) = p.noop_reason() {
-                ItemPlan::NoOp(r.to_string())
-            } else if let Some(r) = p.refusal() {
-                ItemPlan::Refused(r.to_string())
-            } else {
-                ItemPlan::Requests(p.requests().to_vec())
-            };
-            ReviewItem {
-                id: id.to_string(),
-                kind: st.kind.describe().to_string(),
-                plan,
-            }
-        }
-    }
-}
-
 fn error_text(e: &arm_client::ArmError) -> String {
     match e.hint() {
         Some(h) => format!("{e} {h}"),
         None => e.to_string(),
+    }
+}
+
+/// The review from the inventory's rows (no request sent): the selection's rows in the order given.
+pub fn review_from_inventory(op: &BulkOp, inv: &Inventory, ids: &[String]) -> BulkReview {
+    let by_id: HashMap<String, &ResourceRow> = inv
+        .resources
+        .iter()
+        .map(|r| (r.id.to_ascii_lowercase(), r))
+        .collect();
+    let rows: Vec<&ResourceRow> = ids
+        .iter()
+        .filter_map(|i| by_id.get(&i.to_ascii_lowercase()).copied())
+        .collect();
+    let principal = principal_in(op, inv);
+    BulkReview {
+        review: review_rows(op, &rows, principal.as_deref()),
+        unreadable: ids
+            .iter()
+            .filter(|i| !by_id.contains_key(&i.to_ascii_lowercase()))
+            .map(|i| (i.clone(), "not in the inventory; load it again".to_string()))
+            .collect(),
+        from_inventory: true,
+    }
+}
+
+/// The principal of the identity an assign-with-grant names, from the inventory.
+fn principal_in(op: &BulkOp, inv: &Inventory) -> Option<String> {
+    match op {
+        BulkOp::AssignUserAssigned {
+            identity,
+            grant: Some(_),
+        } => inv
+            .identity(identity)
+            .map(|i| i.principal_id.clone())
+            .filter(|p| !p.is_empty()),
+        _ => None,
     }
 }
 
@@ -283,34 +207,41 @@ pub async fn read_all(
     sched.run().await;
 }
 
-/// Reads and plans every item, calling `on(done, total)` as they come in. The review lists them in the order
-/// of the selection (repeated ids once).
-pub async fn review(
+/// The review from a fresh read of every item (when the inventory is not at hand: a reload, an identity page),
+/// calling `on(done, total)` as they come in; in the order of the selection.
+pub async fn review_fresh(
     client: Rc<ArmClient>,
-    op: Operation,
+    op: BulkOp,
     items: Vec<String>,
     on: impl Fn(usize, usize) + 'static,
-) -> Review {
-    let found: Rc<RefCell<HashMap<String, ReviewItem>>> = Rc::default();
+) -> BulkReview {
+    let found: Rc<RefCell<HashMap<String, Result<ResourceState, String>>>> = Rc::default();
     {
         let found = found.clone();
         read_all(
             client,
             &items,
             move |id, read| {
-                let it = plan_item(id, read, &op);
-                found.borrow_mut().insert(id.to_ascii_lowercase(), it);
+                found.borrow_mut().insert(id.to_ascii_lowercase(), read);
             },
             on,
         )
         .await;
     }
     let mut found = found.borrow_mut();
-    let items = items
-        .iter()
-        .filter_map(|id| found.remove(&id.to_ascii_lowercase()))
-        .collect();
-    Review { items }
+    let (mut states, mut unreadable) = (vec![], vec![]);
+    for id in &items {
+        match found.remove(&id.to_ascii_lowercase()) {
+            Some(Ok(st)) => states.push(st),
+            Some(Err(e)) => unreadable.push((id.clone(), e)),
+            None => {}
+        }
+    }
+    BulkReview {
+        review: review(&op, &states, None),
+        unreadable,
+        from_inventory: false,
+    }
 }
 
 /// The identities a resource was read back with, in words ("system-assigned, id-web").
@@ -335,137 +266,39 @@ pub fn identities_text(st: &ResourceState) -> String {
 /// What the apply reports besides the batch's state: per item (lower-case id) the identities read back.
 pub type ReadBack = Rc<RefCell<HashMap<String, String>>>;
 
-/// The HTTP status of an item's write: `(correlation id, item id)` → status (from the session's change log).
-pub type StatusOf = Rc<dyn Fn(&str, &str) -> Option<u16>>;
-
-/// The plan with a correlation id on each request (ARM echoes it; the report names it).
-fn tagged(mut p: Plan, corr: &str) -> Plan {
-    if let identity_core::Outcome::Requests(reqs) = &mut p.outcome {
-        for r in reqs.iter_mut() {
-            r.headers
-                .retain(|(k, _)| !k.eq_ignore_ascii_case("x-ms-correlation-request-id"));
-            r.headers
-                .push(("x-ms-correlation-request-id".into(), corr.to_string()));
-        }
-    }
-    p
-}
-
-/// Applies one item: a fresh read, the plan, [`flow::apply_change`]. `status_of(correlation id)`: the HTTP
-/// status of the write with that id (from the session's change log).
-async fn apply_item(
-    client: Rc<ArmClient>,
-    op: Operation,
-    id: String,
-    readback: ReadBack,
-    status_of: StatusOf,
-) -> ItemResult {
-    let state = match read_state(&client, &id).await {
-        Ok(s) => s,
-        Err(e) => {
-            return ItemResult {
-                outcome: if e.status == Some(412) {
-                    Outcome::Conflict
-                } else {
-                    Outcome::Failed
-                },
-                status: e.status,
-                correlation_id: e.correlation_id.clone(),
-                message: Some(error_text(&e)),
-            };
-        }
-    };
-    let corr = crate::guid::new_guid();
-    let p = tagged(plan(&state, &op), &corr);
-    let replan = |st: &ResourceState| tagged(plan(st, &op), &corr);
-    let out = flow::apply_change(&client, &state, &p, &replan, &mut |_| {}).await;
-    match out {
-        FlowOutcome::Applied(ch) => {
-            if let Some(after) = &ch.after {
-                readback
-                    .borrow_mut()
-                    .insert(id.to_ascii_lowercase(), identities_text(after));
-            }
-            ItemResult {
-                outcome: Outcome::Applied,
-                status: status_of(&corr, &id),
-                correlation_id: Some(corr),
-                message: ch.resumed.then(|| {
-                    "The connection dropped after Azure accepted the change; the resource was read until it ended."
-                        .to_string()
-                }),
-            }
-        }
-        FlowOutcome::Noop(why) => {
-            readback
-                .borrow_mut()
-                .insert(id.to_ascii_lowercase(), identities_text(&state));
-            ItemResult {
-                message: Some(why),
-                ..ItemResult::of(Outcome::NoOp)
-            }
-        }
-        FlowOutcome::Refused(why) => ItemResult {
-            message: Some(why),
-            ..ItemResult::of(Outcome::Refused)
-        },
-        FlowOutcome::ConflictReplanned(r) => ItemResult {
-            outcome: Outcome::Conflict,
-            status: r.error.status,
-            correlation_id: Some(corr),
-            message: Some(r.error.to_string()),
-        },
-        FlowOutcome::Failed(f) | FlowOutcome::NotSent(f) => ItemResult {
-            outcome: Outcome::Failed,
-            status: f.error.status,
-            correlation_id: f.error.correlation_id.clone().or(Some(corr)),
-            message: Some(match f.hint {
-                Some(h) => format!("{} {h}", f.error),
-                None => f.error.to_string(),
-            }),
-        },
-        FlowOutcome::Exists { id, .. } => ItemResult {
-            message: Some(format!("{id} exists")),
-            ..ItemResult::of(Outcome::Failed)
-        },
-    }
-}
-
 /// A batch started: its handle (pause, resume, cancel, snapshot, counters).
 pub struct Started {
     pub handle: BatchHandle,
 }
 
-/// Starts applying `state` (a new batch or a saved one: items not done run from a fresh read). `on_item` is
-/// called on every item's change of status, `on_done` with the counters when it ends (finished, or cancelled
-/// and the items in flight done).
+/// How a batch ended in this page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ended {
+    /// Every item done, or cancelled and the items in flight done.
+    Ran(Counters),
+    /// The role grant made before the batch failed: nothing was changed (the message says why).
+    GrantFailed(String),
+}
+
+/// Starts applying `state` (a new batch or a kept one: items not done run from a fresh read) with arm-client's
+/// [`IdentityRunner`] on `flow` (for an assign with a grant, the grant is made first, once). `on_item` is called
+/// on every item's change of status; at the end the items applied are read back into `readback` and `on_done`
+/// is called.
 pub fn start(
     client: Rc<ArmClient>,
     spec: &BatchSpec,
     state: BatchState,
     readback: ReadBack,
-    status_of: StatusOf,
     on_item: impl Fn(&ItemRecord, &BatchHandle) + 'static,
-    on_done: impl FnOnce(Counters, &BatchHandle) + 'static,
+    on_done: impl FnOnce(Ended, &BatchHandle) + 'static,
 ) -> Started {
     let op = spec.operation.clone();
-    let runner = {
-        let client = client.clone();
-        FnRunner(move |id: String, _ctx: ItemCtx| {
-            apply_item(
-                client.clone(),
-                op.clone(),
-                id,
-                readback.clone(),
-                status_of.clone(),
-            )
-        })
-    };
+    let runner = IdentityRunner::for_op(client.clone(), &op);
     let handle_cell = Rc::new(RefCell::new(None::<BatchHandle>));
     let sched = Scheduler::resume(
         state,
         runner,
-        Rc::new(ClientClock(client)),
+        Rc::new(ClientClock(client.clone())),
         BulkOptions {
             concurrency: CONCURRENCY,
             max_replans: 3,
@@ -483,13 +316,60 @@ pub fn start(
     *handle_cell.borrow_mut() = Some(handle.clone());
     let h = handle.clone();
     wasm_bindgen_futures::spawn_local(async move {
+        if let Some(Err(r)) = grant_before_batch(&client, &op).await {
+            let why = [r.message, r.hint]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            on_done(
+                Ended::GrantFailed(format!(
+                    "The role grant before the batch failed, so nothing was changed: {why}"
+                )),
+                &h,
+            );
+            return;
+        }
         let c = sched.run().await;
-        on_done(c, &h);
+        // the identities of the items applied, as ARM has them now
+        let applied: Vec<String> = h
+            .snapshot()
+            .items
+            .iter()
+            .filter(|i| i.status == ItemStatus::Applied)
+            .map(|i| i.id.clone())
+            .collect();
+        if !applied.is_empty() {
+            read_back(client, &applied, readback, |_, _| {}).await;
+        }
+        on_done(Ended::Ran(c), &h);
     });
     Started { handle }
 }
 
-/// The report as JSON: per item `{item, outcome, status, correlationId, time, message, identities}` (the
+/// Reads `ids` again and keeps their identities in words in `readback`.
+pub async fn read_back(
+    client: Rc<ArmClient>,
+    ids: &[String],
+    readback: ReadBack,
+    on: impl Fn(usize, usize) + 'static,
+) {
+    read_all(
+        client,
+        ids,
+        move |id, read| {
+            let text = match read {
+                Ok(st) => identities_text(&st),
+                Err(e) => format!("could not be read: {e}"),
+            };
+            readback.borrow_mut().insert(id.to_ascii_lowercase(), text);
+        },
+        on,
+    )
+    .await;
+}
+
+/// The report as JSON: per item `{item, outcome, status, correlationId, time, message, class, hint, identities}` (the
 /// identities as read back, when they were).
 pub fn report_json(state: &BatchState, readback: &HashMap<String, String>) -> serde_json::Value {
     let mut v = state.report_json();
@@ -504,9 +384,10 @@ pub fn report_json(state: &BatchState, readback: &HashMap<String, String>) -> se
     v
 }
 
-/// The report as CSV: `item,outcome,status,correlation_id,time,message,identities`.
+/// The report as CSV: `item,outcome,status,correlation_id,time,message,class,hint,identities`.
 pub fn report_csv(state: &BatchState, readback: &HashMap<String, String>) -> String {
-    let mut out = String::from("item,outcome,status,correlation_id,time,message,identities\r\n");
+    let mut out =
+        String::from("item,outcome,status,correlation_id,time,message,class,hint,identities\r\n");
     if let serde_json::Value::Array(rows) = report_json(state, readback) {
         for r in rows {
             let cell = |k: &str| match &r[k] {
@@ -521,6 +402,8 @@ pub fn report_csv(state: &BatchState, readback: &HashMap<String, String>) -> Str
                 "correlationId",
                 "time",
                 "message",
+                "class",
+                "hint",
                 "identities",
             ]
             .iter()
@@ -531,4 +414,93 @@ pub fn report_csv(state: &BatchState, readback: &HashMap<String, String>) -> Str
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use identity_core::bulk::BulkOp;
+
+    fn state(name: &str, identity: serde_json::Value) -> ResourceState {
+        ResourceState::from_arm(
+            &serde_json::json!({
+                "id": format!("/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachineScaleSets/{name}"),
+                "properties": {"orchestrationMode": if name.contains("flex") { "Flexible" } else { "Uniform" }},
+                "identity": identity,
+                "etag": "\"1\"",
+            }),
+            None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_batch_holds_every_item_with_the_review_outcome_of_those_not_sent() {
+        let op = BulkOp::EnableSystemAssigned { grant: None };
+        let states = [
+            state("a", serde_json::json!({"type": "None"})),
+            state("b", serde_json::json!({"type": "SystemAssigned"})),
+            state("flex", serde_json::json!({"type": "None"})),
+        ];
+        let br = BulkReview {
+            review: review(&op, &states, None),
+            unreadable: vec![("/subscriptions/s/x/gone".into(), "404".into())],
+            from_inventory: false,
+        };
+        let spec = BatchSpec {
+            operation: op,
+            from_identity: None,
+        };
+        let st = br.batch(&spec, 7);
+        let got: Vec<(String, ItemStatus)> = st
+            .items
+            .iter()
+            .map(|i| (super::super::spec::name_of(&i.id).to_string(), i.status))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a".into(), ItemStatus::Pending),
+                ("b".into(), ItemStatus::NoOp),
+                ("flex".into(), ItemStatus::Refused),
+                ("gone".into(), ItemStatus::Failed),
+            ]
+        );
+        assert!(st.items[2].message.as_deref().unwrap().contains("Flexible"));
+        assert_eq!(super::super::store::spec_of(&st).unwrap(), spec);
+        // the lists name every item, the unreadable one too
+        assert_eq!(
+            br.to_csv("https://m").trim_end().split("\r\n").count(),
+            1 + 4
+        );
+        assert_eq!(br.to_json("https://m")["unreadable"][0]["reason"], "404");
+    }
+
+    #[test]
+    fn the_report_has_the_identities_read_back() {
+        let mut st = BatchState::new(&["/subscriptions/s/x/a".to_string(), "=b".to_string()]);
+        st.items[0].status = ItemStatus::Applied;
+        st.items[0].http_status = Some(200);
+        st.items[0].time_ms = Some(0);
+        let rb: HashMap<String, String> = [(
+            "/subscriptions/s/x/a".to_string(),
+            "system-assigned, id-web".to_string(),
+        )]
+        .into();
+        let csv = report_csv(&st, &rb);
+        let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
+        assert_eq!(
+            lines[0],
+            "item,outcome,status,correlation_id,time,message,class,hint,identities"
+        );
+        assert_eq!(
+            lines[1],
+            "/subscriptions/s/x/a,applied,200,,1970-01-01T00:00:00.000Z,,,,\"system-assigned, id-web\""
+        );
+        assert_eq!(lines[2], "'=b,not sent,,,,,,,", "a formula is defused");
+        assert_eq!(
+            report_json(&st, &rb)[0]["identities"],
+            "system-assigned, id-web"
+        );
+    }
 }

@@ -4,10 +4,37 @@
 
 use super::spec::{BatchSpec, Draft, OpChoice, confirm_text, count_text};
 use crate::nav::use_nav;
+use identity_core::bulk::{GrantScope, RoleGrant};
 use identity_core::inventory::Inventory;
 use identity_core::route::Route;
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::rc::Rc;
+
+/// Built-in roles offered for a grant: (name, role definition GUID) — the same in every Azure cloud.
+pub const ROLES: [(&str, &str); 4] = [
+    ("Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7"),
+    (
+        "Key Vault Secrets User",
+        "4633458b-17de-408a-b874-0445c86b69e6",
+    ),
+    (
+        "Storage Blob Data Reader",
+        "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
+    ),
+    ("Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c"),
+];
+
+thread_local! {
+    /// The inventory the last selection was made in: the review plans from its rows (no request) while it is
+    /// at hand; after a reload it is not, and each item is read instead.
+    static LAST: RefCell<Option<Rc<Inventory>>> = const { RefCell::new(None) };
+}
+
+/// The inventory the selection was made in, if this page still holds it.
+pub fn last_inventory() -> Option<Rc<Inventory>> {
+    LAST.with(|l| l.borrow().clone())
+}
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
@@ -45,6 +72,9 @@ pub fn SelectionBar(props: &SelectionBarProps) -> Html {
     let nav = use_nav();
     let op = use_state(|| OpChoice::AssignUser);
     let identity = use_state(String::new);
+    // the grant: role (empty: none) and scope ("resource", "resourceGroup", "subscription", or a fixed scope id)
+    let role = use_state(String::new);
+    let scope = use_state(|| "resourceGroup".to_string());
     let error = use_state(|| None::<String>);
     let n = props.selected.len();
     let matching = props.view.len();
@@ -77,7 +107,41 @@ pub fn SelectionBar(props: &SelectionBarProps) -> Html {
         let identity = identity.clone();
         Callback::from(move |e: Event| identity.set(select_value(&e)))
     };
-    let operation = op.operation(Some(identity.as_str()));
+    let on_role = {
+        let role = role.clone();
+        Callback::from(move |e: Event| role.set(select_value(&e)))
+    };
+    let on_scope = {
+        let scope = scope.clone();
+        Callback::from(move |e: Event| scope.set(select_value(&e)))
+    };
+    let subs = props.inventory.subscriptions();
+    let grant = ROLES
+        .iter()
+        .find(|(_, g)| *g == role.as_str())
+        .filter(|_| op.can_grant())
+        .map(|(name, guid)| {
+            let scope = match (scope.as_str(), *op) {
+                (s, OpChoice::AssignUser) if !s.starts_with('/') => GrantScope::Fixed {
+                    scope: subs
+                        .first()
+                        .map(|(id, _)| format!("/subscriptions/{id}"))
+                        .unwrap_or_default(),
+                },
+                ("resource", _) => GrantScope::Resource,
+                ("subscription", _) => GrantScope::Subscription,
+                (s, _) if s.starts_with('/') => GrantScope::Fixed {
+                    scope: s.to_string(),
+                },
+                _ => GrantScope::ResourceGroup,
+            };
+            RoleGrant {
+                role_definition: guid.to_string(),
+                scope,
+                role_name: Some(name.to_string()),
+            }
+        });
+    let operation = op.operation(Some(identity.as_str()), grant);
     let review = {
         let (inv, sel, nav, error) = (
             props.inventory.clone(),
@@ -104,6 +168,7 @@ pub fn SelectionBar(props: &SelectionBarProps) -> Html {
                 items,
             };
             if super::store::save_draft(&d) {
+                LAST.with(|l| *l.borrow_mut() = Some(inv.clone()));
                 nav.go.emit(Route::Bulk);
             } else {
                 error.set(Some(
@@ -155,6 +220,33 @@ pub fn SelectionBar(props: &SelectionBarProps) -> Html {
                                 }) }
                             </select>
                         </div>
+                    }
+                    if op.can_grant() {
+                        <div class="field">
+                            <label for="bulk-role">{ "Grant the new principal a role (optional)" }</label>
+                            <select id="bulk-role" onchange={on_role}>
+                                <option value="" selected={role.is_empty()}>{ "No role" }</option>
+                                { for ROLES.iter().map(|(name, guid)| html! {
+                                    <option value={*guid} selected={role.as_str() == *guid}>{ *name }</option>
+                                }) }
+                            </select>
+                        </div>
+                        if !role.is_empty() {
+                            <div class="field">
+                                <label for="bulk-scope">{ "At" }</label>
+                                <select id="bulk-scope" onchange={on_scope}>
+                                    if *op == OpChoice::EnableSystem {
+                                        <option value="resource" selected={scope.as_str() == "resource"}>{ "each scale set or VM itself" }</option>
+                                        <option value="resourceGroup" selected={scope.as_str() == "resourceGroup"}>{ "its resource group" }</option>
+                                        <option value="subscription" selected={scope.as_str() == "subscription"}>{ "its subscription" }</option>
+                                    }
+                                    { for subs.iter().map(|(id, name)| {
+                                        let v = format!("/subscriptions/{id}");
+                                        html! { <option value={v.clone()} selected={*scope == v}>{ format!("subscription {name}") }</option> }
+                                    }) }
+                                </select>
+                            </div>
+                        }
                     }
                     <button type="button" id="bulk-review" onclick={review}>
                         { match &operation {

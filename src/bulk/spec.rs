@@ -2,7 +2,7 @@
 //! ([`BatchSpec`]), the selection to review ([`Draft`]), and the confirmation text that names the count and the
 //! operation ("Assign id-monitor to 287 scale sets and VMs").
 
-use identity_core::Operation;
+use identity_core::bulk::{BulkOp, RoleGrant};
 use serde::{Deserialize, Serialize};
 
 /// What a batch does: kept with the batch (in [`arm_client::bulk::BatchState::operation`] as JSON) so that a
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchSpec {
-    pub operation: Operation,
+    pub operation: BulkOp,
     /// The batch removes this identity from every resource that uses it (started from its page): the report
     /// then offers to delete it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,19 +74,25 @@ impl OpChoice {
         matches!(self, OpChoice::AssignUser | OpChoice::RemoveUser)
     }
 
-    /// The operation, with the identity picked (`None` when one is needed and none is given).
-    pub fn operation(self, identity: Option<&str>) -> Option<Operation> {
-        let ids = || {
-            identity
-                .filter(|i| !i.is_empty())
-                .map(|i| vec![i.to_string()])
-        };
+    /// Can carry a role grant (for the new principal).
+    pub fn can_grant(self) -> bool {
+        matches!(self, OpChoice::EnableSystem | OpChoice::AssignUser)
+    }
+
+    /// The operation, with the identity picked and the grant (`None` when an identity is needed and none is
+    /// given; a grant is dropped where it does not apply).
+    pub fn operation(self, identity: Option<&str>, grant: Option<RoleGrant>) -> Option<BulkOp> {
+        let id = || identity.filter(|i| !i.is_empty()).map(str::to_string);
+        let grant = grant.filter(|_| self.can_grant());
         Some(match self {
-            OpChoice::EnableSystem => Operation::EnableSystemAssigned,
-            OpChoice::RemoveSystem => Operation::RemoveSystemAssigned,
-            OpChoice::AssignUser => Operation::AddUserAssigned { ids: ids()? },
-            OpChoice::RemoveUser => Operation::RemoveUserAssigned { ids: ids()? },
-            OpChoice::RemoveLegacy => Operation::RemoveLegacyExtension {
+            OpChoice::EnableSystem => BulkOp::EnableSystemAssigned { grant },
+            OpChoice::RemoveSystem => BulkOp::RemoveSystemAssigned,
+            OpChoice::AssignUser => BulkOp::AssignUserAssigned {
+                identity: id()?,
+                grant,
+            },
+            OpChoice::RemoveUser => BulkOp::RemoveUserAssigned { identity: id()? },
+            OpChoice::RemoveLegacy => BulkOp::RemoveLegacyExtension {
                 upgrade_instances: true,
             },
         })
@@ -98,15 +104,6 @@ pub fn name_of(id: &str) -> &str {
     id.trim_end_matches('/').rsplit('/').next().unwrap_or(id)
 }
 
-fn names(ids: &[String]) -> String {
-    let n: Vec<&str> = ids.iter().map(|i| name_of(i)).collect();
-    match n.as_slice() {
-        [] => "no identity".into(),
-        [a] => (*a).to_string(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
-}
-
 /// "287 scale sets and VMs", "1 scale set or VM".
 pub fn count_text(n: usize) -> String {
     if n == 1 {
@@ -116,46 +113,54 @@ pub fn count_text(n: usize) -> String {
     }
 }
 
+fn grant_text(op: &BulkOp) -> String {
+    match op {
+        BulkOp::EnableSystemAssigned { grant: Some(g) } => {
+            format!(", then grant each new principal {}", g.role_label())
+        }
+        BulkOp::AssignUserAssigned { grant: Some(g), .. } => {
+            format!(" (its principal granted {} first)", g.role_label())
+        }
+        _ => String::new(),
+    }
+}
+
 /// The operation as a sentence with its count: the confirmation ("Assign id-monitor to 287 scale sets and VMs").
 ///
 /// ```
-/// use identity_core::Operation;
+/// use identity_core::bulk::BulkOp;
 /// use identity_wizard::bulk::spec::confirm_text;
-/// let op = Operation::AddUserAssigned { ids: vec!["/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-monitor".into()] };
+/// let op = BulkOp::AssignUserAssigned { identity: "/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-monitor".into(), grant: None };
 /// assert_eq!(confirm_text(&op, 287), "Assign id-monitor to 287 scale sets and VMs");
-/// assert_eq!(confirm_text(&Operation::EnableSystemAssigned, 1), "Enable the system-assigned identity on 1 scale set or VM");
+/// assert_eq!(confirm_text(&BulkOp::EnableSystemAssigned { grant: None }, 1), "Enable the system-assigned identity on 1 scale set or VM");
 /// ```
-pub fn confirm_text(op: &Operation, n: usize) -> String {
+pub fn confirm_text(op: &BulkOp, n: usize) -> String {
     let c = count_text(n);
+    let g = grant_text(op);
     match op {
-        Operation::EnableSystemAssigned => format!("Enable the system-assigned identity on {c}"),
-        Operation::RemoveSystemAssigned => format!("Remove the system-assigned identity from {c}"),
-        Operation::AddUserAssigned { ids } => format!("Assign {} to {c}", names(ids)),
-        Operation::RemoveUserAssigned { ids } => format!("Remove {} from {c}", names(ids)),
-        Operation::RemoveAll => format!("Remove every identity from {c}"),
-        Operation::SetExact { .. } => format!("Set the identities of {c}"),
-        Operation::RemoveLegacyExtension { .. } => {
-            format!("Remove the legacy managed-identity extension from {c}")
+        BulkOp::EnableSystemAssigned { .. } => {
+            format!("Enable the system-assigned identity on {c}{g}")
         }
-        Operation::InstallLegacyExtension => {
-            format!("Install the legacy managed-identity extension on {c}")
+        BulkOp::RemoveSystemAssigned => format!("Remove the system-assigned identity from {c}"),
+        BulkOp::AssignUserAssigned { identity, .. } => {
+            format!("Assign {} to {c}{g}", name_of(identity))
+        }
+        BulkOp::RemoveUserAssigned { identity } => format!("Remove {} from {c}", name_of(identity)),
+        BulkOp::RemoveLegacyExtension { .. } => {
+            format!("Remove the legacy managed-identity extension from {c}")
         }
     }
 }
 
 /// The operation in a few words, without a count ("Assign id-monitor").
-pub fn op_title(op: &Operation) -> String {
+pub fn op_title(op: &BulkOp) -> String {
     match op {
-        Operation::EnableSystemAssigned => "Enable the system-assigned identity".into(),
-        Operation::RemoveSystemAssigned => "Remove the system-assigned identity".into(),
-        Operation::AddUserAssigned { ids } => format!("Assign {}", names(ids)),
-        Operation::RemoveUserAssigned { ids } => format!("Remove {}", names(ids)),
-        other => {
-            let d = other.describe();
-            let mut c = d.chars();
-            c.next()
-                .map(|f| f.to_uppercase().chain(c).collect())
-                .unwrap_or_default()
+        BulkOp::EnableSystemAssigned { .. } => "Enable the system-assigned identity".into(),
+        BulkOp::RemoveSystemAssigned => "Remove the system-assigned identity".into(),
+        BulkOp::AssignUserAssigned { identity, .. } => format!("Assign {}", name_of(identity)),
+        BulkOp::RemoveUserAssigned { identity } => format!("Remove {}", name_of(identity)),
+        BulkOp::RemoveLegacyExtension { .. } => {
+            "Remove the legacy managed-identity extension".into()
         }
     }
 }
@@ -170,21 +175,21 @@ mod tests {
     fn every_choice_makes_its_operation_and_names_it() {
         for c in OpChoice::ALL {
             assert_eq!(OpChoice::from_slug(c.slug()), Some(c));
-            let op = c.operation(Some(ID)).unwrap();
+            let op = c.operation(Some(ID), None).unwrap();
             let t = confirm_text(&op, 3);
             assert!(t.ends_with("3 scale sets and VMs"), "{t}");
             if c.needs_identity() {
                 assert!(t.contains("id-web"), "{t}");
-                assert_eq!(c.operation(None), None);
-                assert_eq!(c.operation(Some("")), None);
+                assert_eq!(c.operation(None, None), None);
+                assert_eq!(c.operation(Some(""), None), None);
             }
         }
         assert_eq!(
-            confirm_text(&OpChoice::RemoveUser.operation(Some(ID)).unwrap(), 2),
+            confirm_text(&OpChoice::RemoveUser.operation(Some(ID), None).unwrap(), 2),
             "Remove id-web from 2 scale sets and VMs"
         );
         assert_eq!(
-            op_title(&Operation::RemoveLegacyExtension {
+            op_title(&BulkOp::RemoveLegacyExtension {
                 upgrade_instances: true
             }),
             "Remove the legacy managed-identity extension"
@@ -195,7 +200,7 @@ mod tests {
     fn the_spec_round_trips_as_json() {
         let d = Draft {
             spec: BatchSpec {
-                operation: OpChoice::AssignUser.operation(Some(ID)).unwrap(),
+                operation: OpChoice::AssignUser.operation(Some(ID), None).unwrap(),
                 from_identity: None,
             },
             items: vec!["/subscriptions/s/x".into()],
