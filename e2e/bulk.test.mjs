@@ -188,6 +188,48 @@ test('demo: axe-core finds nothing serious on the selection, the review, the pro
   }
 });
 
+test('demo: from an identity, remove it from every resource that uses it (each read afresh), then delete it and its role assignments', async (t) => {
+  const { page } = await demo.open(t);
+  await inventory(page, demo.server.url);
+  const ID_WEB = await page.$eval('#inv-uses', (s) => [...s.options].find((o) => o.textContent === 'id-web').value);
+  await page.selectOption('#inv-uses', ID_WEB);
+  const users = await page.$$eval('#inv-resources tbody tr:not(.spacer) th a', (as) => as.map((a) => decodeURIComponent(new URL(a.href).pathname)));
+  assert.ok(users.length >= 2, String(users));
+  // what the identity page's "Remove from every resource that uses it" keeps (crate::bulk::remove_everywhere),
+  // then a page load: the inventory is not at hand, so each item is read
+  await page.evaluate(([id, items]) => sessionStorage.setItem('identity-wizard.bulk.draft', JSON.stringify({
+    spec: { operation: { op: 'removeUserAssigned', identity: id }, fromIdentity: id }, items,
+  })), [ID_WEB, users]);
+  await page.goto(`${demo.server.url}bulk`);
+  await page.locator('#bulk-review-counts').waitFor({ timeout: 30_000 });
+  assert.match(await text(page, '.bulk-review > p'), /read just now/);
+  assert.equal(await num(page, '#bulk-r-requests'), users.length);
+  assert.equal(await text(page, '#bulk-apply'), `Remove id-web from ${users.length} scale sets and VMs`);
+  // the exact request of a fresh read: the resource's etag as If-Match, the identity removed as null
+  assert.match(await text(page, '#bulk-sample'), /If-Match: "\d+"/);
+  assert.match(await text(page, '#bulk-sample'), /id-web": null/);
+  await page.check('#read-write');
+  await page.click('#bulk-apply');
+  await finished(page);
+  assert.equal(await num(page, '#bulk-n-applied'), users.length);
+  const rows = await itemRows(page);
+  for (const r of Object.values(rows)) assert.doesNotMatch(r.cells[4], /id-web/, 'read back without id-web');
+  // then delete the identity and its role assignments
+  await page.click('#bulk-delete-check');
+  await page.locator('#bulk-delete').waitFor({ timeout: 20_000 });
+  const n = await page.locator('#bulk-delete-assignments li').count();
+  assert.equal(await text(page, '#bulk-delete'), `Delete id-web and its ${n} role assignment${n === 1 ? '' : 's'}`);
+  await screenshot(page, 'bulk-delete-identity');
+  await page.click('#bulk-delete');
+  await page.locator('#bulk-delete-done').waitFor({ timeout: 30_000 });
+  assert.match(await text(page, '#bulk-delete-done'), /^Deleted id-web and its \d+ role assignments?\.$/);
+  // the inventory no longer has it
+  await page.click('#nav-inventory');
+  await page.locator('#inv-complete').waitFor({ timeout: 30_000 });
+  const ids = await page.$$eval('#inv-identities tbody th', (els) => els.map((e) => e.textContent.trim()));
+  assert.ok(!ids.includes('id-web'), String(ids));
+});
+
 // ---- signed in, against the armsim server ----
 
 let idp;

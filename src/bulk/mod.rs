@@ -7,6 +7,7 @@
 //!   bulk scheduler with each item applied by `arm_client::flow` from a fresh read, the report;
 //! - [`select`]: the selection bar of the inventory; [`page`]: the review, apply and report page.
 
+pub mod cleanup;
 pub mod page;
 pub mod review;
 pub mod run;

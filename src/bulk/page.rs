@@ -467,6 +467,9 @@ pub fn BulkPage() -> Html {
                         </tbody>
                     </table>
                     </div>
+                                        if let (true, Some(id)) = (finished && c.failed == 0, spec.as_ref().and_then(|sp| sp.from_identity.clone())) {
+                        <super::cleanup::DeleteIdentity identity={id} />
+                    }
                     if st.items.len() > LISTED {
                         <p>{ format!("The first {LISTED} items are listed; the report holds all {}.", st.items.len()) }</p>
                     }

@@ -416,6 +416,104 @@ pub fn report_csv(state: &BatchState, readback: &HashMap<String, String>) -> Str
     out
 }
 
+/// A user-assigned identity about to be deleted after a "remove from every resource" batch: its etag (the
+/// DELETE's `If-Match`), principal, and the role assignments of that principal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityToDelete {
+    pub id: String,
+    pub etag: Option<String>,
+    pub principal_id: String,
+    /// Role assignment ids of its principal (every subscription the session lists).
+    pub assignments: Vec<String>,
+}
+
+/// Reads the identity and lists its principal's role assignments. Err: what could not be read, and what to do.
+pub async fn prepare_delete(
+    client: &ArmClient,
+    identity_id: &str,
+) -> Result<IdentityToDelete, String> {
+    let get = arm_client::ops::get_resource(identity_id).map_err(|e| e.to_string())?;
+    let resp = client.send(&get).await.map_err(|e| error_text(&e))?;
+    let body = resp.body_json().map_err(|e| e.to_string())?;
+    let principal_id = body["properties"]["principalId"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let etag = body["etag"]
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| resp.header("etag").map(str::to_string));
+    let subs: Vec<arm_client::Subscription> = client
+        .list(arm_client::ops::list_subscriptions())
+        .collect_all()
+        .await
+        .map_err(|e| error_text(&e))?;
+    let mut assignments: Vec<String> = vec![];
+    if !principal_id.is_empty() {
+        for s in subs {
+            let req = arm_client::ops::list_role_assignments(
+                &format!("/subscriptions/{}", s.subscription_id),
+                Some(&principal_id),
+            )
+            .map_err(|e| e.to_string())?;
+            let found: Vec<serde_json::Value> = client
+                .list(req)
+                .collect_all()
+                .await
+                .map_err(|e| error_text(&e))?;
+            for a in found {
+                let pid = a["properties"]["principalId"].as_str().unwrap_or("");
+                if let Some(id) = a["id"]
+                    .as_str()
+                    .filter(|_| pid.eq_ignore_ascii_case(&principal_id))
+                    && !assignments.iter().any(|x| x.eq_ignore_ascii_case(id))
+                {
+                    assignments.push(id.to_string());
+                }
+            }
+        }
+    }
+    Ok(IdentityToDelete {
+        id: identity_id.to_string(),
+        etag,
+        principal_id,
+        assignments,
+    })
+}
+
+/// Deletes the role assignments, then the identity (`DELETE` with `If-Match`: a 412 says it changed since it
+/// was read). Ok: what was deleted, in words.
+pub async fn delete_identity(client: &ArmClient, d: &IdentityToDelete) -> Result<String, String> {
+    for a in &d.assignments {
+        let req = arm_client::ops::delete_role_assignment(a).map_err(|e| e.to_string())?;
+        client
+            .execute(&req, &mut |_| {})
+            .await
+            .map_err(|e| format!("Deleting the role assignment {a}: {}", error_text(&e)))?;
+    }
+    let mut req = arm_client::ops::get_resource(&d.id).map_err(|e| e.to_string())?;
+    req.method = identity_core::Method::Delete;
+    if let Some(etag) = &d.etag {
+        req.headers.push(("If-Match".into(), etag.clone()));
+    }
+    client.execute(&req, &mut |_| {}).await.map_err(|e| {
+        if e.status == Some(412) {
+            format!(
+                "The identity changed since it was read (412), so it was not deleted: check it again. {}",
+                error_text(&e)
+            )
+        } else {
+            format!("Deleting the identity: {}", error_text(&e))
+        }
+    })?;
+    Ok(format!(
+        "Deleted {} and its {} role assignment{}.",
+        super::spec::name_of(&d.id),
+        d.assignments.len(),
+        if d.assignments.len() == 1 { "" } else { "s" }
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
