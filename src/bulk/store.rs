@@ -11,7 +11,7 @@ use arm_client::bulk::BatchState;
 
 /// sessionStorage: the selection to review.
 pub const DRAFT_KEY: &str = "identity-wizard.bulk.draft";
-pub use crate::bulk_offer::{BATCH_KEY, OFFER_KEY, Offer};
+pub use crate::bulk_offer::{BATCH_KEY, OFFER_KEY};
 
 fn local() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -43,6 +43,21 @@ pub fn clear_draft() {
     }
 }
 
+/// The offer of an unfinished batch: "Resume batch: 113 of 300 left (Assign id-monitor)" (control characters of
+/// the title as spaces).
+///
+/// ```
+/// use identity_wizard::bulk::store::offer_text;
+/// assert_eq!(offer_text(113, 300, "Assign id-monitor"), "Resume batch: 113 of 300 left (Assign id-monitor)");
+/// ```
+pub fn offer_text(left: usize, total: usize, title: &str) -> String {
+    let title: String = title
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!("Resume batch: {left} of {total} left ({title})")
+}
+
 /// The batch's spec, read from its `operation`.
 pub fn spec_of(state: &BatchState) -> Result<BatchSpec, String> {
     serde_json::from_str(&state.operation).map_err(|e| {
@@ -54,13 +69,15 @@ pub fn spec_of(state: &BatchState) -> Result<BatchSpec, String> {
 pub fn save_batch(state: &BatchState, title: &str) -> bool {
     let Some(l) = local() else { return false };
     let ok = l.set_item(BATCH_KEY, &state.to_json()).is_ok();
-    let c = state.counters();
-    let offer = Offer {
-        left: c.pending + c.running,
-        total: state.items.len(),
-        title: title.to_string(),
+        let c = state.counters();
+    let left = c.pending + c.running;
+    let offer = if left == 0 {
+        l.remove_item(OFFER_KEY).is_ok()
+    } else {
+        l.set_item(OFFER_KEY, &offer_text(left, state.items.len(), title))
+            .is_ok()
     };
-    ok && l.set_item(OFFER_KEY, &offer.to_line()).is_ok()
+    ok && offer
 }
 
 /// The batch kept, if any (Err: it is there but unreadable; the message says what to do).
