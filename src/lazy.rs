@@ -21,7 +21,7 @@ pub type PageFn = fn(&Route) -> Html;
 pub enum Module {
     /// Pickers, resource page, wizards, create, change log, snippets.
     Pages,
-    /// The inventory page and the identity pages.
+    /// The inventory page, the identity pages and the bulk changes started from them.
     Inventory,
 }
 
@@ -29,7 +29,7 @@ impl Module {
     /// The module a route's page lives in.
     pub fn of(route: &Route) -> Module {
         match route {
-            Route::Inventory { .. } | Route::Identity { .. } => Module::Inventory,
+            Route::Inventory { .. } | Route::Identity { .. } | Route::Bulk => Module::Inventory,
             _ => Module::Pages,
         }
     }

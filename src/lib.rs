@@ -2,6 +2,8 @@
 
 pub mod app;
 pub mod auth;
+pub mod bulk;
+pub mod bulk_offer;
 pub mod components;
 pub mod config;
 pub mod dom_id;

@@ -46,7 +46,11 @@ fn page(route: &Route) -> Html {
         Route::CreateVm => html! { <create::CreateVm /> },
         Route::CreateIdentity => html! { <create::CreateIdentity /> },
         // (the inventory is its own module: `crate::lazy` never sends it here)
-        Route::Home | Route::NotFound(_) | Route::Inventory { .. } | Route::Identity { .. } => {
+        Route::Home
+        | Route::NotFound(_)
+        | Route::Inventory { .. }
+        | Route::Identity { .. }
+        | Route::Bulk => {
             html! { <home::Home /> }
         }
     }

@@ -54,7 +54,9 @@ pub fn InventoryPage(props: &InventoryPageProps) -> Html {
         let cancel = cancel.clone();
         let connector = s.connector.clone();
         let has_initial = props.initial.is_some();
-        use_effect_with(*attempt, move |&n| {
+        // (and again when the session changes: a reload restores the sign-in after the first render)
+        let session_key = Rc::as_ptr(&s.connector) as usize;
+        use_effect_with((*attempt, session_key), move |&(n, _)| {
             if n > 0 || !has_initial {
                 let (_, client, notice) = connector.access();
                 let connector = connector.clone();
@@ -172,6 +174,7 @@ pub fn InventoryPage(props: &InventoryPageProps) -> Html {
         <section class="inventory">
             <nav aria-label="Breadcrumb" class="crumbs"><Link to={Route::Home}>{ "Start" }</Link>{ " / " }<span aria-current="page">{ "Inventory" }</span></nav>
             <h2>{ "Inventory" }</h2>
+            <crate::bulk_offer::ResumeOffer />
             <p>{ "Every scale set, VM and user-assigned identity in the subscriptions you can read, from Azure Resource Graph." }</p>
             { body }
             <super::scripts::GraphScripts />
@@ -294,6 +297,24 @@ pub fn Tables(props: &TablesProps) -> Html {
             ..f
         });
     });
+    // the bulk selection (rows of this inventory; a new load starts empty)
+    let selected = use_state(crate::bulk::select::Selection::default);
+    {
+        let selected = selected.clone();
+        use_effect_with(Rc::as_ptr(&inv) as usize, move |_| {
+            selected.set(Default::default())
+        });
+    }
+    let set_selected = {
+        let selected = selected.clone();
+        use_callback((), move |s: crate::bulk::select::Selection, _| {
+            selected.set(s)
+        })
+    };
+    let on_toggle = {
+        let selected = selected.clone();
+        Callback::from(move |i: usize| selected.set(crate::bulk::select::toggled(&selected, i)))
+    };
     let f = &props.filter;
     let subs = inv.subscriptions();
     let mut ids: Vec<(&str, &str)> = inv
@@ -359,7 +380,9 @@ pub fn Tables(props: &TablesProps) -> Html {
                 </div>
             </form>
             <p id="inv-count" role="status" aria-live="polite">{ format!("{} of {} scale sets and VMs shown", view.len(), inv.resources.len()) }</p>
-            <ResourceTable inventory={inv.clone()} view={view.clone()} sort={f.sort} descending={f.descending} />
+            <crate::bulk::select::SelectionBar inventory={inv.clone()} view={view.clone()} selected={(*selected).clone()} {set_selected} />
+            <ResourceTable inventory={inv.clone()} view={view.clone()} sort={f.sort} descending={f.descending}
+                selected={Some((*selected).clone())} {on_toggle} />
             <IdentityTable inventory={inv} {on_show} />
         </>
     }
@@ -412,6 +435,11 @@ pub struct ResourceTableProps {
     pub view: Rc<Vec<usize>>,
     pub sort: SortKey,
     pub descending: bool,
+    /// The bulk selection (None: no checkbox column).
+    #[prop_or_default]
+    pub selected: Option<crate::bulk::select::Selection>,
+    #[prop_or_default]
+    pub on_toggle: Callback<usize>,
 }
 
 /// The scale sets and VMs of the view: only the rows in the scrolling area are rendered.
@@ -469,6 +497,7 @@ pub fn ResourceTable(props: &ResourceTableProps) -> Html {
         })
     };
     let inv = &props.inventory;
+    let cols = if props.selected.is_some() { "10" } else { "9" };
     let rows = props.view[w.rows.clone()].iter().enumerate().filter_map(|(n, &i)| {
         let r = inv.resources.get(i)?;
         // the system-assigned principal as text, each user-assigned identity a link to its page
@@ -479,8 +508,14 @@ pub fn ResourceTable(props: &ResourceTableProps) -> Html {
             html! { <>{ for idents.into_iter().enumerate().map(|(k, h)| html! { <>{ if k > 0 { ", " } else { "" } }{ h }</> }) }</> }
         };
         let full_ids = r.user_assigned.join("\n");
+        let pick = props.selected.as_ref().map(|s| {
+            let on = props.on_toggle.clone();
+            html! { <td class="pick"><input type="checkbox" id={format!("inv-pick-{i}")} checked={s.contains(&i)}
+                aria-label={format!("Select {}", r.name)} onchange={Callback::from(move |_: Event| on.emit(i))} /></td> }
+        });
         Some(html! {
             <tr key={r.id.clone()} aria-rowindex={(w.rows.start + n + 2).to_string()}>
+                { for pick }
                 <th scope="row"><Link to={Route::Resource { id: r.id.clone(), wizard: None }}>{ r.name.clone() }</Link></th>
                 <td>{ r.subscription_name.clone() }</td>
                 <td>{ r.resource_group.clone() }</td>
@@ -499,6 +534,7 @@ pub fn ResourceTable(props: &ResourceTableProps) -> Html {
                 <caption class="sr-only">{ "Scale sets and VMs" }</caption>
                 <thead>
                     <tr aria-rowindex="1">
+                        if props.selected.is_some() { <th scope="col"><span class="sr-only">{ "Selected" }</span></th> }
                         <th scope="col" aria-sort={aria_sort(SortKey::Name)}>{ "Name" }</th>
                         <th scope="col" aria-sort={aria_sort(SortKey::Subscription)}>{ "Subscription" }</th>
                         <th scope="col" aria-sort={aria_sort(SortKey::Group)}>{ "Resource group" }</th>
@@ -511,9 +547,9 @@ pub fn ResourceTable(props: &ResourceTableProps) -> Html {
                     </tr>
                 </thead>
                 <tbody>
-                    <tr class="spacer" aria-hidden="true"><td colspan="9" ref={top_ref}></td></tr>
+                    <tr class="spacer" aria-hidden="true"><td colspan={cols} ref={top_ref}></td></tr>
                     { for rows }
-                    <tr class="spacer" aria-hidden="true"><td colspan="9" ref={bottom_ref}></td></tr>
+                    <tr class="spacer" aria-hidden="true"><td colspan={cols} ref={bottom_ref}></td></tr>
                 </tbody>
             </table>
         </div>

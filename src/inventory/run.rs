@@ -205,7 +205,11 @@ fn track(p: &mut Progress, e: &LoadEvent, on: &impl Fn(Progress)) {
 }
 
 /// `list_complete`: every row of the list was read (see [`Loaded::list_complete`]).
-fn finish(load: &InventoryLoad, subscriptions: Vec<(String, String)>, list_complete: bool) -> Loaded {
+fn finish(
+    load: &InventoryLoad,
+    subscriptions: Vec<(String, String)>,
+    list_complete: bool,
+) -> Loaded {
     let partial = match &load.completeness {
         Completeness::Complete => vec![],
         Completeness::Partial(ps) => ps.iter().map(partial_text).collect(),

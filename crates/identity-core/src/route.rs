@@ -34,6 +34,9 @@ pub enum Route {
     /// (`/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`):
     /// who uses it across the tenant and its role assignments (the inventory's module shows it).
     Identity { id: String },
+    /// `/bulk`: one change across many scale sets and VMs (review, apply, report; the selection comes from the
+    /// inventory or an identity page, a batch under way from the browser's storage).
+    Bulk,
     /// Anything else (the path as given).
     NotFound(String),
 }
@@ -107,6 +110,7 @@ impl Route {
             ["inventory"] => Route::Inventory {
                 query: query.trim_start_matches('?').to_string(),
             },
+            ["bulk"] => Route::Bulk,
             ["create", "scale-set"] => Route::CreateScaleSet,
             ["create", "vm"] => Route::CreateVm,
             ["create", "identity"] => Route::CreateIdentity,
@@ -163,6 +167,7 @@ impl Route {
             Route::CreateVm => "/create/vm".into(),
             Route::CreateIdentity => "/create/identity".into(),
             Route::Inventory { .. } => "/inventory".into(),
+            Route::Bulk => "/bulk".into(),
             Route::NotFound(p) => p.clone(),
         }
     }
@@ -216,6 +221,7 @@ mod tests {
             Route::Identity {
                 id: "/subscriptions/s/resourceGroups/rg (prod) #1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id_ä".into(),
             },
+            Route::Bulk,
         ];
         for r in routes {
             assert_eq!(Route::parse(&r.path(), &r.query()), r, "{}", r.href());

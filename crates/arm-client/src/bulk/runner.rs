@@ -17,7 +17,8 @@ use identity_core::{Operation, plan};
 /// Runs one operation on each item: an identity-core [`Operation`] ([`IdentityRunner::new`]) or a [`BulkOp`]
 /// with its per-item role grant ([`IdentityRunner::for_op`]).
 pub struct IdentityRunner {
-    client: ArmClient,
+    /// Shared with the caller's other uses (the app's one client per session).
+    client: std::rc::Rc<ArmClient>,
     op: Operation,
     /// Granted to each item's system-assigned principal after its change.
     grant: Option<RoleGrant>,
@@ -25,9 +26,9 @@ pub struct IdentityRunner {
 
 impl IdentityRunner {
     /// Plans `op` on each item.
-    pub fn new(client: ArmClient, op: Operation) -> Self {
+    pub fn new(client: impl Into<std::rc::Rc<ArmClient>>, op: Operation) -> Self {
         IdentityRunner {
-            client,
+            client: client.into(),
             op,
             grant: None,
         }
@@ -35,9 +36,9 @@ impl IdentityRunner {
 
     /// Runs a bulk operation on each item. A grant of [`BulkOp::AssignUserAssigned`] is not made here: call
     /// [`grant_before_batch`] once before the batch.
-    pub fn for_op(client: ArmClient, op: &BulkOp) -> Self {
+    pub fn for_op(client: impl Into<std::rc::Rc<ArmClient>>, op: &BulkOp) -> Self {
         IdentityRunner {
-            client,
+            client: client.into(),
             op: op.operation(),
             grant: if op.grants_per_item() {
                 op.grant().cloned()
