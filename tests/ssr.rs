@@ -555,6 +555,7 @@ async fn inventory_list_shown_complete_while_the_role_assignments_are_read() {
         "{html}"
     );
     assert!(!html.contains("Complete:"), "{html}");
+}
 
 // ---- the identity page ----
 

@@ -564,34 +564,6 @@ fn jobs_for(shape: Shape, queries: &[String], subscriptions: &[String], batch: u
 }
 
 impl<'a> Loader<'a> {
-    fn new(client: &'a ArmClient, cancel: &'a CancelFlag, opts: &LoadOptions) -> Self {
-        Loader {
-            client,
-            cancel,
-            opts: LoadOptions {
-                page_size: opts.page_size.clamp(1, 1000),
-                batch_size: opts
-                    .batch_size
-                    .clamp(1, identity_core::inventory::queries::SUBSCRIPTION_BATCH),
-                max_throttled: opts.max_throttled,
-            },
-            out: InventoryLoad {
-                compute: vec![],
-                identities: vec![],
-                role_assignments: vec![],
-                role_definitions: vec![],
-                requests: 0,
-                loaded: 0,
-                total: 0,
-                waited_ms: 0,
-                completeness: Completeness::Complete,
-            },
-            quota: None,
-            seen: Default::default(),
-            notes: vec![],
-        }
-    }
-
     /// The reasons the load is partial (none: complete).
     fn completeness(&mut self, mut partial: Vec<Partial>) -> Completeness {
         partial.append(&mut self.notes);

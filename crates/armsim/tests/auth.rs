@@ -384,15 +384,6 @@ fn assignment_body(role_guid: &str, principal: &str) -> Value {
         "principalId": principal, "principalType": "ServicePrincipal"}})
 }
 
-/// One of the demo seed's role assignments (by name)?
-fn seeded_assignment(name: &str) -> bool {
-    armsim::Seed::demo().role_assignments.iter().any(|a| {
-        a.name
-            .as_deref()
-            .is_some_and(|n| n.eq_ignore_ascii_case(name))
-    })
-}
-
 #[test]
 fn role_assignments_put_get_list_delete_at_three_scopes() {
     let mut t = T::new(SimConfig::default());
