@@ -12,6 +12,10 @@ pub const BATCH_KEY: &str = "identity-wizard.bulk.batch";
 pub const OFFER_KEY: &str = "identity-wizard.bulk.offer";
 
 fn local() -> Option<web_sys::Storage> {
+    // (no browser storage when rendered natively, e.g. server-side in the tests)
+    if cfg!(not(target_arch = "wasm32")) {
+        return None;
+    }
     web_sys::window()?.local_storage().ok()?
 }
 

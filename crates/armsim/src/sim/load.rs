@@ -33,8 +33,10 @@ impl Sim {
                 );
                 for u in &g.user_assigned_identities {
                     let loc = u.location.clone().unwrap_or_else(|| g.location.clone());
-                    let pid = u.principal_id.clone().unwrap_or_else(|| self.rng.uuid());
-                    let cid = u.client_id.clone().unwrap_or_else(|| self.rng.uuid());
+                    // (a pinned id still draws its number: pinning one id never shifts the others')
+                    let (gen_pid, gen_cid) = (self.rng.uuid(), self.rng.uuid());
+                    let pid = u.principal_id.clone().unwrap_or(gen_pid);
+                    let cid = u.client_id.clone().unwrap_or(gen_cid);
                     let body = self.uai_body(&UaiFields {
                         sub: &s.subscription_id,
                         rg: &g.name,
@@ -160,7 +162,8 @@ impl Sim {
                 },
             );
             if t.system {
-                let pid = si.principal_id.clone().unwrap_or_else(|| self.rng.uuid());
+                let generated = self.rng.uuid(); // (drawn also when pinned: see above)
+                let pid = si.principal_id.clone().unwrap_or(generated);
                 identity.system = Some(SystemIds {
                     principal_id: pid,
                     tenant_id: self.tenant_id.clone(),
