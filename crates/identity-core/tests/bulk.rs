@@ -718,7 +718,7 @@ fn run_fake(text: &str, state: &[(&str, &str)]) -> (i32, String, Vec<String>) {
     let mut cases = String::new();
     for (name, lines) in state {
         cases.push_str(&format!(
-            "    *\"/{name}\"*'--query [[identity.type'*|*\"/{name}?api-version\"*'--query [[identity.type'*) printf '%s\\n' {lines} ;;\n"
+            "    *\"--name={name} \"*'--query [[identity.type'*|*\"/{name}?api-version\"*'--query [[identity.type'*) printf '%s\\n' {lines} ;;\n"
         ));
     }
     let fake = format!(

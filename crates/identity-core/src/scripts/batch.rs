@@ -473,13 +473,16 @@ fn bash(req: &BatchRequest, items: &Items, rest: bool) -> String {
         grant: Some(g),
     } = &req.op
     {
+        let uid = ResourceId::parse(identity).expect("validated");
         l.push(format!(
             "# Once, before the batch: the identity's principal gets the role {}.",
             comment_safe(g.role_label())
         ));
         l.push(format!(
-            "identityPrincipalId=$(az identity show --ids {} --query principalId --output tsv)",
-            sh_single(identity)
+            "identityPrincipalId=$(az identity show --resource-group={} --name={} --subscription={} --query principalId --output tsv)",
+            sh_single(uid.resource_group().unwrap_or_default()),
+            sh_single(uid.name()),
+            sh_single(uid.subscription())
         ));
         l.push(format!(
             "az role assignment create --assignee-object-id \"$identityPrincipalId\" --assignee-principal-type ServicePrincipal --role {} --scope {} --output none",
@@ -494,8 +497,9 @@ fn bash(req: &BatchRequest, items: &Items, rest: bool) -> String {
     let mut f: Vec<String> = vec![
         "local id=$1 g".into(),
         "case \"${id,,}\" in */providers/microsoft.compute/virtualmachinescalesets/*) g=vmss ;; *) g=vm ;; esac".into(),
-        "sub=${id#/subscriptions/}; sub=${sub%%/*}; rg=${id#*/resourceGroups/}; rg=${rg%%/*}".into(),
-    ];
+        "sub=${id#/subscriptions/}; sub=${sub%%/*}; rg=${id#*/resourceGroups/}; rg=${rg%%/*}; name=${id##*/}".into(),
+        "# (az vmss show takes no --ids: the parts, each as one --option=value word)".into(),
+            ];
     let url = format!("\"$id?api-version={api}\"");
     if rest {
         f.push("# the etag first: a change after this read makes the PATCH fail with 412 (nothing is overwritten)".into());
@@ -509,7 +513,7 @@ fn bash(req: &BatchRequest, items: &Items, rest: bool) -> String {
                 "az rest --method get --url {url} --query properties.orchestrationMode --output tsv"
             )
         } else {
-            "az vmss show --ids \"$id\" --query orchestrationMode --output tsv".into()
+            "az vmss show --resource-group=\"$rg\" --name=\"$name\" --subscription=\"$sub\" --query orchestrationMode --output tsv".into()
         };
         f.push(format!(
             "if [ \"$g\" = vmss ] && [ \"$({mode})\" = Flexible ]; then echo \"Refused: $id: {FLEX_REFUSAL}\" >&2; exit {SH_REFUSED}; fi"
@@ -518,7 +522,7 @@ fn bash(req: &BatchRequest, items: &Items, rest: bool) -> String {
     let show = if rest {
         format!("az rest --method get --url {url}")
     } else {
-        "az $g show --ids \"$id\"".into()
+        "az $g show --resource-group=\"$rg\" --name=\"$name\" --subscription=\"$sub\"".into()
     };
     f.extend(sh_conflict_check_expr(
         &show,
@@ -534,11 +538,11 @@ fn bash(req: &BatchRequest, items: &Items, rest: bool) -> String {
         ));
         f.push("# az rest does not follow the long-running operation: wait until provisioning ends, and fail unless it succeeded.".into());
         f.push(format!(
-            "az $g wait --ids \"$id\" --custom {}",
+            "az $g wait --resource-group=\"$rg\" --name=\"$name\" --subscription=\"$sub\" --custom {}",
             sh_single("provisioningState!='Updating' && provisioningState!='Creating'")
         ));
         f.push(
-            "provisioningState=$(az $g show --ids \"$id\" --query provisioningState --output tsv)"
+            "provisioningState=$(az $g show --resource-group=\"$rg\" --name=\"$name\" --subscription=\"$sub\" --query provisioningState --output tsv)"
                 .into(),
         );
         f.push("if [ \"$provisioningState\" != Succeeded ]; then echo \"$id: the change ended with provisioningState '$provisioningState', not Succeeded: see the activity log of the resource.\" >&2; exit 1; fi".into());
@@ -551,7 +555,7 @@ fn bash(req: &BatchRequest, items: &Items, rest: bool) -> String {
             BulkOp::RemoveLegacyExtension { .. } => unreachable!(),
         };
         f.push(format!(
-            "az $g identity {verb} --ids \"$id\" --identities {what} --output none"
+            "az $g identity {verb} --resource-group=\"$rg\" --name=\"$name\" --subscription=\"$sub\" --identities {what} --output none"
         ));
     }
     if let (true, Some(g)) = (req.op.grants_per_item(), req.op.grant()) {
@@ -560,7 +564,7 @@ fn bash(req: &BatchRequest, items: &Items, rest: bool) -> String {
             comment_safe(g.role_label())
         ));
         f.push(
-            "principalId=$(az $g show --ids \"$id\" --query identity.principalId --output tsv)"
+            "principalId=$(az $g show --resource-group=\"$rg\" --name=\"$name\" --subscription=\"$sub\" --query identity.principalId --output tsv)"
                 .into(),
         );
         f.push("[ -n \"$principalId\" ] || { echo \"$id: the system-assigned identity was enabled, but its principal id was not read back: grant the role on the resource.\" >&2; exit 1; }".into());
@@ -633,13 +637,19 @@ fn cli_powershell(req: &BatchRequest, items: &Items, rest: bool) -> String {
         grant: Some(g),
     } = &req.op
     {
+        let uid = ResourceId::parse(identity).expect("validated");
         l.push(format!(
             "# Once, before the batch: the identity's principal gets the role {}.",
             comment_safe(g.role_label())
         ));
         l.push(format!(
-            "$identityPrincipalId = az identity show --ids {} --query principalId --output tsv",
-            ps_single(identity)
+            "$identityPrincipalId = az identity show {} {} {} --query principalId --output tsv",
+            ps_single(&format!(
+                "--resource-group={}",
+                uid.resource_group().unwrap_or_default()
+            )),
+            ps_single(&format!("--name={}", uid.name())),
+            ps_single(&format!("--subscription={}", uid.subscription()))
         ));
         l.extend(check_exit(lang));
         l.push(format!(
@@ -653,7 +663,8 @@ fn cli_powershell(req: &BatchRequest, items: &Items, rest: bool) -> String {
         format!(
             "if ($itemId -notmatch '{PS_ID_PATTERN}') {{ $stage = 'guard'; throw 'not a scale set or VM id' }}"
         ),
-        "$subscriptionId = $Matches[1]; $resourceGroupName = $Matches[2]".into(),
+        "$subscriptionId = $Matches[1]; $resourceGroupName = $Matches[2]; $itemName = $Matches[4]"
+            .into(),
         "$g = if ($Matches[3] -eq 'virtualMachines') { 'vm' } else { 'vmss' }".into(),
     ];
     let url = format!("\"$($itemId)?api-version={api}\"");
@@ -670,7 +681,7 @@ fn cli_powershell(req: &BatchRequest, items: &Items, rest: bool) -> String {
                 "az rest --method get --url {url} --query properties.orchestrationMode --output tsv"
             )
         } else {
-            "az vmss show --ids $itemId --query orchestrationMode --output tsv".into()
+            "az vmss show \"--resource-group=$resourceGroupName\" \"--name=$itemName\" \"--subscription=$subscriptionId\" --query orchestrationMode --output tsv".into()
         };
         b.push(format!(
             "$mode = if ($g -eq 'vmss') {{ {mode} }} else {{ '' }}"
@@ -680,7 +691,7 @@ fn cli_powershell(req: &BatchRequest, items: &Items, rest: bool) -> String {
     let show = if rest {
         format!("az rest --method get --url {url}")
     } else {
-        "az $g show --ids $itemId".into()
+        "az $g show \"--resource-group=$resourceGroupName\" \"--name=$itemName\" \"--subscription=$subscriptionId\"".into()
     };
     b.extend(ps_cli_identity_read(&show));
     b.push("$stage = 'guard'".into());
@@ -725,12 +736,12 @@ fn cli_powershell(req: &BatchRequest, items: &Items, rest: bool) -> String {
         b.extend(check_exit(lang));
         b.push("# az rest does not follow the long-running operation: wait until provisioning ends, and fail unless it succeeded.".into());
         b.push(format!(
-            "az $g wait --ids $itemId --custom {}",
+            "az $g wait \"--resource-group=$resourceGroupName\" \"--name=$itemName\" \"--subscription=$subscriptionId\" --custom {}",
             ps_single("provisioningState!='Updating' && provisioningState!='Creating'")
         ));
         b.extend(check_exit(lang));
         b.push(
-            "$provisioningState = az $g show --ids $itemId --query provisioningState --output tsv"
+            "$provisioningState = az $g show \"--resource-group=$resourceGroupName\" \"--name=$itemName\" \"--subscription=$subscriptionId\" --query provisioningState --output tsv"
                 .into(),
         );
         b.extend(check_exit(lang));
@@ -744,7 +755,7 @@ fn cli_powershell(req: &BatchRequest, items: &Items, rest: bool) -> String {
             BulkOp::RemoveLegacyExtension { .. } => unreachable!(),
         };
         b.push(format!(
-            "az $g identity {verb} --ids $itemId --identities {what} --output none"
+            "az $g identity {verb} \"--resource-group=$resourceGroupName\" \"--name=$itemName\" \"--subscription=$subscriptionId\" --identities {what} --output none"
         ));
         b.extend(check_exit(lang));
     }
@@ -755,7 +766,7 @@ fn cli_powershell(req: &BatchRequest, items: &Items, rest: bool) -> String {
             comment_safe(g.role_label())
         ));
         b.push(
-            "$principalId = az $g show --ids $itemId --query identity.principalId --output tsv"
+            "$principalId = az $g show \"--resource-group=$resourceGroupName\" \"--name=$itemName\" \"--subscription=$subscriptionId\" --query identity.principalId --output tsv"
                 .into(),
         );
         b.extend(check_exit(lang));
