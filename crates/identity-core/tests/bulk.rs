@@ -938,3 +938,45 @@ fn bash_batches_remove_the_legacy_extension_per_item() {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+    /// No input panics: arbitrary identity ids, scopes, role definitions and item ids through the validation, the
+    /// review and every batch flavour; an operation that does not validate has no script, and every script made
+    /// parses (bash -n, the PowerShell tokenizer).
+    #[test]
+    fn bulk_never_panics(identity in "\\PC{0,40}", scope in "\\PC{0,40}", role in "\\PC{0,40}", kind in 0usize..5,
+                         items in proptest::collection::vec("(/subscriptions/[a-z0-9-]{1,8}/resourceGroups/\\PC{1,8}/providers/Microsoft.Compute/(virtualMachines|virtualMachineScaleSets)/\\PC{1,8})|\\PC{0,30}", 0..4)) {
+        let grant = Some(RoleGrant { role_definition: role, scope: match kind % 4 {
+            0 => GrantScope::Fixed { scope },
+            1 => GrantScope::Resource,
+            2 => GrantScope::ResourceGroup,
+            _ => GrantScope::Subscription,
+        }, role_name: None });
+        let ops = [
+            BulkOp::EnableSystemAssigned { grant: grant.clone() },
+            BulkOp::AssignUserAssigned { identity: identity.clone(), grant },
+            BulkOp::RemoveUserAssigned { identity },
+            BulkOp::RemoveLegacyExtension { upgrade_instances: kind == 0 },
+        ];
+        for op in ops {
+            let valid = op.validate().is_ok();
+            let _ = review(&op, &states(), Some("p"));
+            let req = BatchRequest { cloud: Cloud::AzureChinaCloud, op: op.clone(), items: items.clone() };
+            for f in BATCH_FLAVOURS {
+                if let Some(s) = batch(&req, f) {
+                    prop_assert!(valid, "{op:?}");
+                    // arbitrary names stay quoted: the script still parses
+                    match s.language {
+                        Language::Bash => bash_ok(&s.text),
+                        Language::PowerShell => {
+                            let errs = syntax_errors(&s.text);
+                            prop_assert!(errs.is_empty(), "{errs:?}\n{}", s.text);
+                        }
+                    }
+                }
+            }
+            let _ = op.confirmation(items.len());
+        }
+    }
+}
