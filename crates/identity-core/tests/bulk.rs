@@ -516,3 +516,467 @@ proptest! {
         }
     }
 }
+
+// ---- batch scripts (identity_core::scripts::batch) ----
+
+mod support;
+
+use identity_core::scripts::batch::{BATCH_FLAVOURS, BatchRequest, batch, batch_all};
+use identity_core::scripts::{Cloud, Flavour, Language};
+use support::{Catalogue, syntax_errors, undefined_variables};
+
+fn cvmss(sub: &str, name: &str) -> String {
+    format!(
+        "/subscriptions/{sub}/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachineScaleSets/{name}"
+    )
+}
+fn cvm(sub: &str, name: &str) -> String {
+    format!(
+        "/subscriptions/{sub}/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachines/{name}"
+    )
+}
+
+fn batch_ops() -> Vec<(&'static str, BulkOp)> {
+    let reader = |scope: GrantScope| RoleGrant {
+        role_definition: READER.into(),
+        scope,
+        role_name: Some("Reader".into()),
+    };
+    vec![
+        (
+            "enable-system",
+            BulkOp::EnableSystemAssigned { grant: None },
+        ),
+        (
+            "enable-system-grant",
+            BulkOp::EnableSystemAssigned {
+                grant: Some(reader(GrantScope::ResourceGroup)),
+            },
+        ),
+        ("remove-system", BulkOp::RemoveSystemAssigned),
+        (
+            "assign-user",
+            BulkOp::AssignUserAssigned {
+                identity: ua("id-kv"),
+                grant: None,
+            },
+        ),
+        (
+            "assign-user-grant",
+            BulkOp::AssignUserAssigned {
+                identity: ua("id-kv"),
+                grant: Some(reader(GrantScope::Fixed {
+                    scope: format!("/subscriptions/{S2}/resourceGroups/rg-data"),
+                })),
+            },
+        ),
+        (
+            "remove-user",
+            BulkOp::RemoveUserAssigned {
+                identity: ua("id-web"),
+            },
+        ),
+    ]
+}
+
+fn batch_req(op: BulkOp) -> BatchRequest {
+    BatchRequest {
+        cloud: Cloud::AzureCloud,
+        op,
+        items: vec![
+            cvmss(S1, "vmss-web"),
+            cvm(S1, "vm-jump"),
+            cvmss(S2, "vmss-(eu).1"),
+            // a duplicate in another casing and an id that is not a scale set or VM: left out
+            cvmss(S1, "vmss-web").to_lowercase(),
+            format!(
+                "/subscriptions/{S1}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa"
+            ),
+        ],
+    }
+}
+
+fn bash_ok(text: &str) {
+    let out = std::process::Command::new("bash")
+        .arg("-n")
+        .arg("-c")
+        .arg(text)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "bash -n: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn batch_scripts_parse_bind_and_match_their_snapshots() {
+    let cat = Catalogue::az();
+    for (name, op) in batch_ops() {
+        let req = batch_req(op);
+        let all = batch_all(&req);
+        assert_eq!(all.len(), BATCH_FLAVOURS.len(), "{name}");
+        for s in all {
+            let t = &s.text;
+            match s.language {
+                Language::Bash => bash_ok(t),
+                Language::PowerShell => {
+                    let errs = syntax_errors(t);
+                    assert!(errs.is_empty(), "{name} {:?}: {errs:?}\n{t}", s.flavour);
+                    if let Err(e) = cat.check_script(t) {
+                        panic!("{name} {:?}: {e}\n{t}", s.flavour);
+                    }
+                    let undef = undefined_variables(t);
+                    assert!(
+                        undef.is_empty(),
+                        "{name} {:?}: undefined {undef:?}\n{t}",
+                        s.flavour
+                    );
+                }
+            }
+            // the same safety as the single-item scripts: every value quoted, no file written
+            assert!(t.contains("'/subscriptions/22222222-2222-4222-8222-222222222222/resourceGroups/rg-app/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-(eu).1'"), "{name} {:?}", s.flavour);
+            assert_eq!(
+                t.matches("vmss-web'").count(),
+                1,
+                "{name} {:?}: the duplicate is left out",
+                s.flavour
+            );
+            assert!(t.contains("1 selected id(s) are not scale sets or VMs"));
+            for bad in [
+                "Set-Content",
+                "Out-File",
+                "New-TemporaryFile",
+                "> /tmp",
+                "mktemp",
+                "--body @/",
+            ] {
+                assert!(
+                    !t.contains(bad),
+                    "{name} {:?} writes a file: {bad}",
+                    s.flavour
+                );
+            }
+            let legacy = name == "remove-legacy";
+            if s.flavour == Flavour::AzPowerShell && legacy {
+                assert!(
+                    t.contains("-IfMatch $vmss.Etag") && t.contains("Remove-AzVMExtension"),
+                    "{name}"
+                );
+            } else if s.flavour == Flavour::AzPowerShell {
+                assert!(t.contains("foreach ($itemId in $items)"));
+                assert!(
+                    !t.contains("foreach ($id in $items)"),
+                    "the snippet's own loops use $id"
+                );
+                assert!(
+                    t.contains("-IfMatch $vmss.Etag") && t.contains("-IfMatch $vm.Etag"),
+                    "{name}"
+                );
+            }
+            if !legacy && matches!(s.flavour, Flavour::CliRestBash | Flavour::CliRestPowerShell) {
+                assert!(t.contains("If-Match"), "{name} {:?}", s.flavour);
+            }
+            if matches!(
+                s.flavour,
+                Flavour::CliPowerShell | Flavour::CliRestPowerShell
+            ) {
+                assert!(
+                    t.contains("function az {"),
+                    "the az function for cmd.exe quoting"
+                );
+            }
+            insta::assert_snapshot!(format!("batch__{name}__{:?}", s.flavour), t);
+        }
+    }
+    // no batch script for an operation the review refuses
+    assert!(
+        batch(
+            &batch_req(BulkOp::AssignUserAssigned {
+                identity: "nope".into(),
+                grant: None
+            }),
+            Flavour::CliBash
+        )
+        .is_none()
+    );
+}
+
+/// Runs a bash batch with `az` replaced by a function: `show`/`get` answers from `state` (per item name: the
+/// identity query's lines), every call recorded; a PATCH's body (standard input) recorded too. Returns
+/// (exit status, stdout, calls).
+fn run_fake(text: &str, state: &[(&str, &str)]) -> (i32, String, Vec<String>) {
+    run_fake_with(text, state, "")
+}
+
+/// [`run_fake`] with more `case` arms for the fake `az` (tried first).
+fn run_fake_with(text: &str, state: &[(&str, &str)], extra: &str) -> (i32, String, Vec<String>) {
+    let dir =
+        std::env::temp_dir().join(format!("bulk-batch-{}-{}", std::process::id(), text.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("calls");
+    let _ = std::fs::remove_file(&log);
+    let mut cases = extra.to_string();
+    for (name, lines) in state {
+        cases.push_str(&format!(
+            "    *\"--name={name} \"*'--query [[identity.type'*|*\"/{name}?api-version\"*'--query [[identity.type'*) printf '%s\\n' {lines} ;;\n"
+        ));
+    }
+    let fake = format!(
+        r#"az() {{
+  {{ printf '%s ' "$@"; if [ "${{1-}} ${{2-}} ${{3-}}" = "rest --method patch" ]; then printf 'BODY=%s' "$(cat)"; fi; printf '\n'; }} >> '{log}'
+  case "$*" in
+    version*) echo 2.91.0 ;;
+{cases}    *'--query etag'*) echo '"7"' ;;
+    *'--query orchestrationMode'*|*'--query properties.orchestrationMode'*) echo Uniform ;;
+    *'--query provisioningState'*) echo Succeeded ;;
+    *'--query principalId'*|*'--query identity.principalId'*) echo 0b5e4a4e-1111-4a4a-8a8a-000000000001 ;;
+  esac
+}}
+"#,
+        log = log.display()
+    );
+    // the script's own shebang line is a comment after the function
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("{fake}{text}"))
+        .output()
+        .unwrap();
+    let calls = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        calls.lines().map(str::to_string).collect(),
+    )
+}
+
+#[test]
+fn bash_batches_guard_each_item_and_sum_up() {
+    let kv = ua("id-kv");
+    let web = ua("id-web");
+    let items = vec![
+        cvmss(S1, "vmss-new"),
+        cvmss(S1, "vmss-has"),
+        cvmss(S1, "vmss-odd"),
+        cvmss(S1, "vmss-keep"),
+    ];
+    let has = format!("UserAssigned - false '{kv}'");
+    let odd = format!("SystemAssigned - false '{web}'");
+    let keep = format!(
+        "'SystemAssigned, UserAssigned' p false '{}'",
+        web.to_uppercase()
+            .replace("/SUBSCRIPTIONS/", "/subscriptions/")
+    );
+    let state = [
+        ("vmss-new", "None - false"),
+        ("vmss-has", has.as_str()),
+        ("vmss-odd", odd.as_str()),
+        ("vmss-keep", keep.as_str()),
+    ];
+    let req = BatchRequest {
+        cloud: Cloud::AzureCloud,
+        op: BulkOp::AssignUserAssigned {
+            identity: kv.clone(),
+            grant: None,
+        },
+        items,
+    };
+    for f in [Flavour::CliBash, Flavour::CliRestBash] {
+        let text = batch(&req, f).unwrap().text;
+        let (code, out, calls) = run_fake(&text, &state);
+        assert_eq!(
+            code, 1,
+            "a refused item makes the batch exit 1\n{out}\n{calls:#?}"
+        );
+        assert!(
+            out.contains("Summary: 2 applied, 1 no-op, 1 refused, 0 failed, of 4."),
+            "{f:?}\n{out}\n{calls:#?}"
+        );
+        assert!(
+            out.contains("No-op: /subscriptions/")
+                && out.contains("refused: /subscriptions/")
+                && out.contains("vmss-odd"),
+            "{out}"
+        );
+        let writes: Vec<&String> = calls
+            .iter()
+            .filter(|c| c.contains("identity assign") || c.starts_with("rest --method patch"))
+            .collect();
+        assert_eq!(writes.len(), 2, "{f:?}: {writes:#?}");
+        assert!(
+            writes
+                .iter()
+                .all(|w| !w.contains("vmss-odd") && !w.contains("vmss-has")),
+            "{writes:#?}"
+        );
+        if f == Flavour::CliRestBash {
+            let keep_patch = writes.iter().find(|w| w.contains("vmss-keep")).unwrap();
+            let body: Value =
+                serde_json::from_str(keep_patch.split("BODY=").nth(1).unwrap()).unwrap();
+            let kept = web
+                .to_uppercase()
+                .replace("/SUBSCRIPTIONS/", "/subscriptions/");
+            assert_eq!(
+                body,
+                json!({"identity": {"type": "SystemAssigned, UserAssigned",
+                "userAssignedIdentities": {kept: {}, kv.clone(): {}}}}),
+                "lossless, the stored casing kept"
+            );
+            assert!(
+                keep_patch.contains(r#"--headers {"If-Match": "\"7\""}"#),
+                "{keep_patch}"
+            );
+            let new_patch = writes.iter().find(|w| w.contains("vmss-new")).unwrap();
+            let body: Value =
+                serde_json::from_str(new_patch.split("BODY=").nth(1).unwrap()).unwrap();
+            assert_eq!(
+                body,
+                json!({"identity": {"type": "UserAssigned", "userAssignedIdentities": {kv.clone(): {}}}})
+            );
+        }
+    }
+    // removing: the id as the resource stores it; the last identity leaves type None
+    let req = BatchRequest {
+        cloud: Cloud::AzureCloud,
+        op: BulkOp::RemoveUserAssigned {
+            identity: web.to_lowercase(),
+        },
+        items: vec![cvmss(S1, "vmss-keep"), cvmss(S1, "vmss-new")],
+    };
+    let (_, out, calls) = run_fake(&batch(&req, Flavour::CliRestBash).unwrap().text, &state);
+    assert!(
+        out.contains("Summary: 1 applied, 1 no-op, 0 refused, 0 failed, of 2."),
+        "{out}"
+    );
+    let patch = calls
+        .iter()
+        .find(|c| c.starts_with("rest --method patch"))
+        .unwrap();
+    let body: Value = serde_json::from_str(patch.split("BODY=").nth(1).unwrap()).unwrap();
+    let stored = web
+        .to_uppercase()
+        .replace("/SUBSCRIPTIONS/", "/subscriptions/");
+    assert_eq!(
+        body,
+        json!({"identity": {"type": "SystemAssigned"}}),
+        "{stored} removed: only system-assigned is left"
+    );
+    let (_, _, calls) = run_fake(&batch(&req, Flavour::CliBash).unwrap().text, &state);
+    let rm = calls
+        .iter()
+        .find(|c| c.contains("identity remove"))
+        .unwrap();
+    assert!(rm.contains(&format!("--identities {stored} ")), "{rm}");
+}
+
+#[test]
+fn bash_batches_remove_the_legacy_extension_per_item() {
+    let items = vec![
+        cvmss(S1, "vmss-ext"),
+        cvm(S1, "vm-ext"),
+        cvmss(S1, "vmss-clean"),
+    ];
+    // the fake answers per item: the legacy extension names, the scale set's upgrade policy
+    let extra = "    *'/vmss-ext?api-version'*'--query properties.virtualMachineProfile'*) echo msi-ext ;;\n\
+    *'/vmss-ext?api-version'*'--query properties.upgradePolicy.mode'*) echo Manual ;;\n\
+    *'/vm-ext/extensions?api-version'*'--query value'*) echo ManagedIdentityExtensionForWindows ;;\n\
+    *'/vmss-clean?api-version'*'--query properties.upgradePolicy.mode'*) echo Manual ;;\n";
+    for upgrade in [true, false] {
+        let req = BatchRequest {
+            cloud: Cloud::AzureCloud,
+            op: BulkOp::RemoveLegacyExtension {
+                upgrade_instances: upgrade,
+            },
+            items: items.clone(),
+        };
+        for f in [Flavour::CliBash, Flavour::CliRestBash] {
+            let (code, out, calls) = run_fake_with(&batch(&req, f).unwrap().text, &[], extra);
+            assert_eq!(code, 0, "{f:?}\n{out}\n{calls:#?}");
+            assert!(
+                out.contains("Summary: 2 applied, 1 no-op, 0 refused, 0 failed, of 3."),
+                "{f:?}\n{out}"
+            );
+            let deletes: Vec<&String> = calls
+                .iter()
+                .filter(|c| c.contains("--method delete") || c.contains("extension delete"))
+                .collect();
+            assert_eq!(deletes.len(), 2, "{deletes:#?}");
+            assert!(
+                deletes[0].contains("/vmss-ext/extensions/msi-ext?api-version=2024-11-01"),
+                "{deletes:#?}"
+            );
+            assert!(
+                deletes[1].contains("ManagedIdentityExtensionForWindows"),
+                "{deletes:#?}"
+            );
+            if f == Flavour::CliBash {
+                assert!(
+                    deletes[1].starts_with(
+                        "vm extension delete --resource-group=rg-app --vm-name=vm-ext"
+                    ),
+                    "{deletes:#?}"
+                );
+            }
+            let upgrades: Vec<&String> = calls
+                .iter()
+                .filter(|c| c.contains("update-instances"))
+                .collect();
+            assert_eq!(
+                upgrades.len(),
+                usize::from(upgrade),
+                "only the Manual scale set that changed: {upgrades:#?}"
+            );
+            if upgrade {
+                assert!(
+                    upgrades[0].contains("--name=vmss-ext")
+                        && upgrades[0].contains("--instance-ids * "),
+                    "{upgrades:#?}"
+                );
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+    /// No input panics: arbitrary identity ids, scopes, role definitions and item ids through the validation, the
+    /// review and every batch flavour; an operation that does not validate has no script, and every script made
+    /// parses (bash -n, the PowerShell tokenizer).
+    #[test]
+    fn bulk_never_panics(identity in "\\PC{0,40}", scope in "\\PC{0,40}", role in "\\PC{0,40}", kind in 0usize..5,
+                         items in proptest::collection::vec("(/subscriptions/[a-z0-9-]{1,8}/resourceGroups/\\PC{1,8}/providers/Microsoft.Compute/(virtualMachines|virtualMachineScaleSets)/\\PC{1,8})|\\PC{0,30}", 0..4)) {
+        let grant = Some(RoleGrant { role_definition: role, scope: match kind % 4 {
+            0 => GrantScope::Fixed { scope },
+            1 => GrantScope::Resource,
+            2 => GrantScope::ResourceGroup,
+            _ => GrantScope::Subscription,
+        }, role_name: None });
+        let ops = [
+            BulkOp::EnableSystemAssigned { grant: grant.clone() },
+            BulkOp::AssignUserAssigned { identity: identity.clone(), grant },
+            BulkOp::RemoveUserAssigned { identity },
+            BulkOp::RemoveLegacyExtension { upgrade_instances: kind == 0 },
+        ];
+        for op in ops {
+            let valid = op.validate().is_ok();
+            let _ = review(&op, &states(), Some("p"));
+            let req = BatchRequest { cloud: Cloud::AzureChinaCloud, op: op.clone(), items: items.clone() };
+            for f in BATCH_FLAVOURS {
+                if let Some(s) = batch(&req, f) {
+                    prop_assert!(valid, "{op:?}");
+                    // arbitrary names stay quoted: the script still parses
+                    match s.language {
+                        Language::Bash => bash_ok(&s.text),
+                        Language::PowerShell => {
+                            let errs = syntax_errors(&s.text);
+                            prop_assert!(errs.is_empty(), "{errs:?}\n{}", s.text);
+                        }
+                    }
+                }
+            }
+            let _ = op.confirmation(items.len());
+        }
+    }
+}
