@@ -123,7 +123,8 @@ export async function inventoryBench({
     const counts = [];
     for (let i = 0; i < runs; i++) {
       if (i > 0) {
-        // a fresh Resource Graph quota window (5 s) for every load
+        // the previous load's role assignments read, then a fresh Resource Graph quota window (5 s)
+        await page.waitForFunction(() => !document.querySelector('#inv-roles'), null, { timeout: 60_000 });
         await page.waitForTimeout(5_500);
         await page.goto(app.url);
         await page.waitForFunction(() => document.querySelector('#mode')?.textContent === 'Signed in', null, { timeout: 30_000 });
@@ -185,12 +186,30 @@ export async function inventoryBench({
       });
     });
     await page.click('#inv-text');
+    // BENCH_PROFILE=1: a CPU profile of the keystrokes, the functions with the most self time printed
+    if (process.env.BENCH_PROFILE) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp.send('Profiler.start');
+    }
     for (const [n, ch] of [...TYPED].entries()) {
       await page.keyboard.press(ch);
       await page.waitForFunction((k) => window.__keys.length > k, n);
       await page.waitForTimeout(50);
     }
     const keys = await page.evaluate(() => window.__keys);
+    if (process.env.BENCH_PROFILE) {
+      const { profile } = await cdp.send('Profiler.stop');
+      const self = new Map();
+      const dt = profile.timeDeltas;
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+      profile.samples.forEach((id, i) => {
+        const n = byId.get(id);
+        const k = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').pop()}`;
+        self.set(k, (self.get(k) ?? 0) + (dt[i] ?? 0) / 1000);
+      });
+      for (const [k, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) log(`    ${ms.toFixed(1)} ms  ${k}`);
+    }
     log(`  keystrokes: ${keys.map((k) => `${k.ms.toFixed(1)} ms (${k.count})`).join(', ')}`);
 
     await cdp.send('HeapProfiler.collectGarbage');
