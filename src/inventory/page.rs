@@ -200,13 +200,27 @@ pub fn Tables(props: &TablesProps) -> Html {
             .order(&inv.0)
         },
     );
+    // typing on narrows: then only the last view's rows are scanned
+    let last = use_mut_ref(|| None::<(Same, Filter, Rc<Vec<usize>>)>);
     let view = {
         let order = order.clone();
         use_memo(
             (Same(inv.clone()), props.filter.clone()),
-            move |(inv, f)| f.select(&inv.0, order.iter().copied()),
+            move |(inv, f)| {
+                let from = match &*last.borrow() {
+                    Some((i, p, v)) if i == inv && f.narrows(p) => Some(v.clone()),
+                    _ => None,
+                };
+                let v = Rc::new(match from {
+                    Some(prev) => f.select(&inv.0, prev.iter().copied()),
+                    None => f.select(&inv.0, order.iter().copied()),
+                });
+                *last.borrow_mut() = Some((inv.clone(), f.clone(), v.clone()));
+                v
+            },
         )
     };
+    let view: Rc<Vec<usize>> = (*view).clone();
     // the subscriptions and identities to pick from, once per inventory
     let choices = use_memo(Same(inv.clone()), |inv| {
         let inv = &inv.0;

@@ -399,6 +399,34 @@ fn sorting_once_then_selecting_is_applying() {
             }
         }
     }
+    // typing on: a longer text selects from the last view, and that is what applying it gives
+    for (prev, next) in [
+        ("", "v"),
+        ("v", "vm"),
+        ("vm", "vmss"),
+        ("w", "we"),
+        ("rg", "RG-W"),
+        ("x", "xy"),
+    ] {
+        for kinds in [vec![], vec![Kind::Vm]] {
+            let p = Filter {
+                text: prev.into(),
+                kinds: kinds.clone(),
+                ..Filter::default()
+            };
+            let n = Filter {
+                text: next.into(),
+                kinds,
+                ..Filter::default()
+            };
+            assert!(n.narrows(&p));
+            assert_eq!(
+                n.select(&inv, p.apply(&inv)),
+                n.apply(&inv),
+                "{prev} -> {next}"
+            );
+        }
+    }
     // indices that are not rows are skipped, not a panic
     assert_eq!(
         Filter::default().select(&inv, [usize::MAX]),

@@ -235,6 +235,33 @@ impl Filter {
             .collect()
     }
 
+    /// Whether every row this filter shows is among the rows `prev` shows, in the same order: the same filter
+    /// but a text that contains `prev`'s (ignoring case; typing on narrows). Then `self.select(inv, prev_view)`
+    /// is `self.apply(inv)`, scanning only `prev`'s rows.
+    ///
+    /// ```
+    /// use identity_core::inventory::view::Filter;
+    /// let f = |t: &str| Filter { text: t.into(), ..Filter::default() };
+    /// assert!(f("vmss-04").narrows(&f("vmss-0")) && f("WEB").narrows(&f("we")) && f("x").narrows(&f("")));
+    /// assert!(!f("vmss-0").narrows(&f("vmss-04")));
+    /// // another sort (or any other field changed): not a narrowing of that view
+    /// assert!(!Filter { descending: true, ..f("web") }.narrows(&f("we")));
+    /// ```
+    pub fn narrows(&self, prev: &Filter) -> bool {
+        let (a, b) = (
+            self.text.trim().to_lowercase(),
+            prev.text.trim().to_lowercase(),
+        );
+        a.contains(&b)
+            && Filter {
+                text: String::new(),
+                ..self.clone()
+            } == Filter {
+                text: String::new(),
+                ..prev.clone()
+            }
+    }
+
     /// Every row in this filter's display order (its sort and direction; the other fields are ignored).
     pub fn order(&self, inv: &Inventory) -> Vec<usize> {
         let mut out: Vec<usize> = (0..inv.resources.len()).collect();
