@@ -173,18 +173,19 @@ export async function inventoryBench({
         requestAnimationFrame(frame);
         document.querySelector('#nav-inventory').click();
       }));
-      counting = false;
+      const listRequests = requests;
       if (process.env.BENCH_PROFILE_LOAD && i === runs - 1) await printProfile(cdp, log);
       if (!t.complete) throw new Error(`the load ended partial: ${t.text}`);
       times.push(t.ms);
       await page.waitForFunction(() => !document.querySelector('#inv-roles'), null, { timeout: 60_000 });
+      counting = false;
       const seen = await armLog();
       const byArmsim = seen.filter((e) => e.method !== 'OPTIONS');
       const statuses = {};
       for (const e of byArmsim) statuses[e.status] = (statuses[e.status] ?? 0) + 1;
-      counts.push({ requests, roleQueries, armsim: byArmsim.length, preflights: seen.length - byArmsim.length, statuses });
+      counts.push({ requests: listRequests, after: requests - listRequests, roleQueries, armsim: byArmsim.length, preflights: seen.length - byArmsim.length, statuses });
       if (process.env.BENCH_TRACE) for (const e of seen) log(`    +${e.timeMs - seen[0].timeMs} ms ${e.method} ${e.path} ${e.status}`);
-      log(`  load ${i + 1}: ${t.ms.toFixed(0)} ms to the full list, ${requests} requests for it, then ${roleQueries} for the role assignments; armsim received ${byArmsim.length} in all (statuses ${JSON.stringify(statuses)}) and ${seen.length - byArmsim.length} preflights`);
+      log(`  load ${i + 1}: ${t.ms.toFixed(0)} ms to the full list, ${listRequests} requests for it (${requests - listRequests} after it), then ${roleQueries} for the role assignments; armsim received ${byArmsim.length} in all (statuses ${JSON.stringify(statuses)}) and ${seen.length - byArmsim.length} preflights`);
     }
     // the role assignments are read after the list is shown: let them finish before the keystrokes
     await page.waitForFunction(() => !document.querySelector('#inv-roles'), null, { timeout: 60_000 });
