@@ -7,10 +7,11 @@
 //
 // R  the rows the page shows when complete: its scale sets and VMs ("… of N scale sets and VMs shown") plus the
 //    rows of its identity table, read from the page;
-// Q  the requests the page sent to ARM (the armsim origin) from the click to "complete", counted in the
-//    browser; CORS preflights (OPTIONS) are not counted (armsim's log has them too);
-// T  click on the header's Inventory link -> "Complete" shown (median of --inventory-runs loads, each in a fresh
-//    Resource Graph quota window);
+// Q  the requests the page sent to ARM (the armsim origin) for the list: from the click on, counted in the
+//    browser, without CORS preflights (Playwright does not report them; armsim's log, printed beside, has
+//    them) and without the role-assignment queries the page sends after the list is shown (printed beside);
+// T  click on the header's Inventory link -> the first animation frame with "Complete" in the page (median of
+//    --inventory-runs loads, each in a fresh Resource Graph quota window);
 // K  median over the keystrokes of typing into the text filter: keydown -> the page's handlers, the filter and
 //    Yew's render done and the table laid out (a task queued by the input event runs after them; the layout is
 //    forced there);
@@ -42,6 +43,21 @@ function freePort() {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Stops the CDP profiler and prints the functions with the most self time (a debugging aid: BENCH_PROFILE=1
+ * profiles the keystrokes, BENCH_PROFILE_LOAD=1 the last load). */
+async function printProfile(cdp, log) {
+  const { profile } = await cdp.send('Profiler.stop');
+  const self = new Map();
+  const dt = profile.timeDeltas;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  profile.samples.forEach((id, i) => {
+    const n = byId.get(id);
+    const k = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.split('/').pop()}`;
+    self.set(k, (self.get(k) ?? 0) + (dt[i] ?? 0) / 1000);
+  });
+  for (const [k, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) log(`    ${ms.toFixed(1)} ms  ${k}`);
 }
 
 /** Starts the armsim server (first stdout line: its URL). */
@@ -97,8 +113,12 @@ export async function inventoryBench({
     const armOrigin = new URL(arm.url).origin;
     let counting = false;
     let requests = 0;
+    let roleQueries = 0;
     context.on('request', (r) => {
-      if (counting && new URL(r.url()).origin === armOrigin && r.method() !== 'OPTIONS') requests++;
+      if (!counting || new URL(r.url()).origin !== armOrigin || r.method() === 'OPTIONS') return;
+      // the role assignments (and their definitions) are read after the list is shown: not the list's requests
+      if ((r.postData() ?? '').includes('authorizationresources')) roleQueries++;
+      else requests++;
     });
     const armLog = async (method = 'GET') => {
       const r = await fetch(`${arm.url}/_armsim/requests`, { method });
@@ -123,41 +143,49 @@ export async function inventoryBench({
     const counts = [];
     for (let i = 0; i < runs; i++) {
       if (i > 0) {
-        // a fresh Resource Graph quota window (5 s) for every load
+        // the previous load's role assignments read, then a fresh Resource Graph quota window (5 s)
+        await page.waitForFunction(() => !document.querySelector('#inv-roles'), null, { timeout: 60_000 });
         await page.waitForTimeout(5_500);
         await page.goto(app.url);
         await page.waitForFunction(() => document.querySelector('#mode')?.textContent === 'Signed in', null, { timeout: 30_000 });
       }
       await page.waitForLoadState('networkidle');
       requests = 0;
+      roleQueries = 0;
       await armLog('DELETE');
       counting = true;
+      if (process.env.BENCH_PROFILE_LOAD && i === runs - 1) {
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+        await cdp.send('Profiler.start');
+      }
       const t = await page.evaluate(() => new Promise((resolve, reject) => {
+        // checked once per frame (a MutationObserver over the whole document would itself cost time while
+        // thousands of rows are inserted): the first frame with "Complete" (or "Partial") in it
         const t0 = performance.now();
         const timer = setTimeout(() => reject(new Error(`no complete list after 120 s: ${document.querySelector('.inventory')?.innerText}`)), 120_000);
-        const done = () => {
-          if (document.querySelector('#inv-complete') || document.querySelector('#inv-partial')) {
-            obs.disconnect();
+        const frame = () => {
+          if (document.getElementById('inv-complete') || document.getElementById('inv-partial')) {
             clearTimeout(timer);
-            resolve({ ms: performance.now() - t0, complete: !!document.querySelector('#inv-complete'), text: document.querySelector('.inventory')?.innerText.slice(0, 600) });
-            return true;
-          }
-          return false;
+            resolve({ ms: performance.now() - t0, complete: !!document.getElementById('inv-complete'), text: document.querySelector('.inventory')?.innerText.slice(0, 600) });
+          } else requestAnimationFrame(frame);
         };
-        const obs = new MutationObserver(done);
-        obs.observe(document, { childList: true, subtree: true });
+        requestAnimationFrame(frame);
         document.querySelector('#nav-inventory').click();
       }));
-      counting = false;
+      const listRequests = requests;
+      if (process.env.BENCH_PROFILE_LOAD && i === runs - 1) await printProfile(cdp, log);
       if (!t.complete) throw new Error(`the load ended partial: ${t.text}`);
       times.push(t.ms);
+      await page.waitForFunction(() => !document.querySelector('#inv-roles'), null, { timeout: 60_000 });
+      counting = false;
       const seen = await armLog();
       const byArmsim = seen.filter((e) => e.method !== 'OPTIONS');
       const statuses = {};
       for (const e of byArmsim) statuses[e.status] = (statuses[e.status] ?? 0) + 1;
-      counts.push({ requests, armsim: byArmsim.length, preflights: seen.length - byArmsim.length, statuses });
+      counts.push({ requests: listRequests, after: requests - listRequests, roleQueries, armsim: byArmsim.length, preflights: seen.length - byArmsim.length, statuses });
       if (process.env.BENCH_TRACE) for (const e of seen) log(`    +${e.timeMs - seen[0].timeMs} ms ${e.method} ${e.path} ${e.status}`);
-      log(`  load ${i + 1}: ${t.ms.toFixed(0)} ms, ${requests} requests sent by the page; armsim received ${byArmsim.length} (statuses ${JSON.stringify(statuses)}) and ${seen.length - byArmsim.length} preflights`);
+      log(`  load ${i + 1}: ${t.ms.toFixed(0)} ms to the full list, ${listRequests} requests for it (${requests - listRequests} after it), then ${roleQueries} for the role assignments; armsim received ${byArmsim.length} in all (statuses ${JSON.stringify(statuses)}) and ${seen.length - byArmsim.length} preflights`);
     }
     // the role assignments are read after the list is shown: let them finish before the keystrokes
     await page.waitForFunction(() => !document.querySelector('#inv-roles'), null, { timeout: 60_000 });
@@ -185,12 +213,19 @@ export async function inventoryBench({
       });
     });
     await page.click('#inv-text');
+    // BENCH_PROFILE=1: a CPU profile of the keystrokes, the functions with the most self time printed
+    if (process.env.BENCH_PROFILE) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+      await cdp.send('Profiler.start');
+    }
     for (const [n, ch] of [...TYPED].entries()) {
       await page.keyboard.press(ch);
       await page.waitForFunction((k) => window.__keys.length > k, n);
       await page.waitForTimeout(50);
     }
     const keys = await page.evaluate(() => window.__keys);
+    if (process.env.BENCH_PROFILE) await printProfile(cdp, log);
     log(`  keystrokes: ${keys.map((k) => `${k.ms.toFixed(1)} ms (${k.count})`).join(', ')}`);
 
     await cdp.send('HeapProfiler.collectGarbage');

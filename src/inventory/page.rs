@@ -193,13 +193,58 @@ pub struct TablesProps {
 #[component]
 pub fn Tables(props: &TablesProps) -> Html {
     let inv = props.loaded.inventory.clone();
+    // sorted once per inventory and sort key; a keystroke only filters that order
+    let order = use_memo(
+        (
+            Same(inv.clone()),
+            props.filter.sort,
+            props.filter.descending,
+        ),
+        |(inv, sort, descending)| {
+            Filter {
+                sort: *sort,
+                descending: *descending,
+                ..Filter::default()
+            }
+            .order(&inv.0)
+        },
+    );
+    // typing on narrows: then only the last view's rows are scanned
+    let last = use_mut_ref(|| None::<(Same, Filter, Rc<Vec<usize>>)>);
     let view = {
-        let inv = inv.clone();
+        let order = order.clone();
         use_memo(
-            (Rc::as_ptr(&inv) as usize, props.filter.clone()),
-            move |(_, f)| f.apply(&inv),
+            (Same(inv.clone()), props.filter.clone()),
+            move |(inv, f)| {
+                let from = match &*last.borrow() {
+                    Some((i, p, v)) if i == inv && f.narrows(p) => Some(v.clone()),
+                    _ => None,
+                };
+                let v = Rc::new(match from {
+                    Some(prev) => f.select(&inv.0, prev.iter().copied()),
+                    None => f.select(&inv.0, order.iter().copied()),
+                });
+                *last.borrow_mut() = Some((inv.clone(), f.clone(), v.clone()));
+                v
+            },
         )
     };
+    let view: Rc<Vec<usize>> = (*view).clone();
+    // the subscriptions and identities to pick from, once per inventory
+    let choices = use_memo(Same(inv.clone()), |inv| {
+        let inv = &inv.0;
+        let mut ids: Vec<(String, String)> = inv
+            .identities
+            .iter()
+            .map(|i| (i.id.clone(), i.name.clone()))
+            .collect();
+        ids.sort_by_cached_key(|(id, name)| (name.to_lowercase(), id.clone()));
+        (Rc::new(inv.subscriptions()), Rc::new(ids))
+    });
+    // the latest filter, for the callbacks that stay the same across renders (so that what they are given to
+    // does not render again per keystroke)
+    let latest = use_mut_ref(Filter::default);
+    *latest.borrow_mut() = props.filter.clone();
     let f = props.filter.clone();
     let set = props.set_filter.clone();
     let upd = move |g: &dyn Fn(&mut Filter)| {
@@ -232,17 +277,21 @@ pub fn Tables(props: &TablesProps) -> Html {
         html! { <label for={id.clone()}><input type="checkbox" id={id} {checked} {onchange} />{ k.label() }</label> }
     };
     let on_sub = {
-        let upd = upd.clone();
-        Callback::from(move |e: Event| {
+        let latest = latest.clone();
+        use_callback(props.set_filter.clone(), move |e: Event, set| {
             let v = select_value(&e);
-            upd(&|f| f.subscription = (!v.is_empty()).then(|| v.clone()));
+            let mut f = latest.borrow().clone();
+            f.subscription = (!v.is_empty()).then_some(v);
+            set.emit(f);
         })
     };
     let on_uses = {
-        let upd = upd.clone();
-        Callback::from(move |e: Event| {
+        let latest = latest.clone();
+        use_callback(props.set_filter.clone(), move |e: Event, set| {
             let v = select_value(&e);
-            upd(&|f| f.uses_identity = (!v.is_empty()).then(|| v.clone()));
+            let mut f = latest.borrow().clone();
+            f.uses_identity = (!v.is_empty()).then_some(v);
+            set.emit(f);
         })
     };
     let on_legacy = {
@@ -288,8 +337,6 @@ pub fn Tables(props: &TablesProps) -> Html {
     };
     // "show its users" from an identity's row: the latest filter with that identity (a stable callback, so the
     // identities are not rendered again per keystroke)
-    let latest = use_mut_ref(Filter::default);
-    *latest.borrow_mut() = props.filter.clone();
     let on_show = use_callback(props.set_filter.clone(), move |id: String, set| {
         let f = latest.borrow().clone();
         set.emit(Filter {
@@ -316,17 +363,7 @@ pub fn Tables(props: &TablesProps) -> Html {
         Callback::from(move |i: usize| selected.set(crate::bulk::select::toggled(&selected, i)))
     };
     let f = &props.filter;
-    let subs = inv.subscriptions();
-    let mut ids: Vec<(&str, &str)> = inv
-        .identities
-        .iter()
-        .map(|i| (i.id.as_str(), i.name.as_str()))
-        .collect();
-    ids.sort_by(|a, b| {
-        a.1.to_lowercase()
-            .cmp(&b.1.to_lowercase())
-            .then(a.0.cmp(b.0))
-    });
+    let (subs, ids) = (*choices).clone();
     let sub_sel = f.subscription.clone().unwrap_or_default();
     let uses_sel = f.uses_identity.clone().unwrap_or_default();
     html! {
@@ -343,21 +380,11 @@ pub fn Tables(props: &TablesProps) -> Html {
                 </fieldset>
                 <div class="field">
                     <label for="inv-sub">{ "Subscription" }</label>
-                    <select id="inv-sub" onchange={on_sub}>
-                        <option value="" selected={sub_sel.is_empty()}>{ "All" }</option>
-                        { for subs.iter().map(|(id, name)| html! {
-                            <option value={id.clone()} selected={sub_sel.eq_ignore_ascii_case(id)}>{ name.clone() }</option>
-                        }) }
-                    </select>
+                    <Pick id="inv-sub" any="All" options={subs} selected={sub_sel} onchange={on_sub} />
                 </div>
                 <div class="field">
                     <label for="inv-uses">{ "Uses identity" }</label>
-                    <select id="inv-uses" onchange={on_uses}>
-                        <option value="" selected={uses_sel.is_empty()}>{ "Any" }</option>
-                        { for ids.iter().map(|(id, name)| html! {
-                            <option value={id.to_string()} selected={uses_sel.eq_ignore_ascii_case(id)}>{ name.to_string() }</option>
-                        }) }
-                    </select>
+                    <Pick id="inv-uses" any="Any" options={ids} selected={uses_sel} onchange={on_uses} />
                 </div>
                 <fieldset class="field">
                     <legend>{ "Only" }</legend>
@@ -385,6 +412,42 @@ pub fn Tables(props: &TablesProps) -> Html {
                 selected={Some((*selected).clone())} {on_toggle} />
             <IdentityTable inventory={inv} {on_show} />
         </>
+    }
+}
+
+/// An inventory, compared by identity (not by its rows): a memo keyed by it recomputes for another load.
+#[derive(Clone)]
+struct Same(Rc<Inventory>);
+
+impl PartialEq for Same {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct PickProps {
+    pub id: AttrValue,
+    /// The first choice's text (no filter).
+    pub any: AttrValue,
+    /// `(value, text)`.
+    pub options: Rc<Vec<(String, String)>>,
+    /// The value chosen ("" = none).
+    pub selected: String,
+    pub onchange: Callback<Event>,
+}
+
+/// A select of a long list (the subscriptions, the identities): its own component, so that a keystroke in the
+/// text filter does not render its hundreds of options again.
+#[component]
+pub fn Pick(p: &PickProps) -> Html {
+    html! {
+        <select id={p.id.clone()} onchange={p.onchange.clone()}>
+            <option value="" selected={p.selected.is_empty()}>{ p.any.clone() }</option>
+            { for p.options.iter().map(|(id, name)| html! {
+                <option value={id.clone()} selected={p.selected.eq_ignore_ascii_case(id)}>{ name.clone() }</option>
+            }) }
+        </select>
     }
 }
 

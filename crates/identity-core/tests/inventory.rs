@@ -367,6 +367,73 @@ fn csv_is_rfc4180_and_formula_safe_json_is_plain() {
     );
 }
 
+/// What the page does per keystroke (the rows of the sorted list that pass, without sorting again) is
+/// what `apply` gives, for every sort, direction and filter.
+#[test]
+fn sorting_once_then_selecting_is_applying() {
+    let inv = sample();
+    for sort in SortKey::ALL {
+        for descending in [false, true] {
+            let sorted = Filter {
+                sort,
+                descending,
+                ..Filter::default()
+            }
+            .order(&inv);
+            assert_eq!(sorted.len(), inv.resources.len());
+            for text in ["", "v", "vm", "web", "WEB", "rg-", "zzz"] {
+                for kinds in [vec![], vec![Kind::Vm]] {
+                    let f = Filter {
+                        text: text.into(),
+                        kinds: kinds.clone(),
+                        sort,
+                        descending,
+                        ..Filter::default()
+                    };
+                    assert_eq!(
+                        f.select(&inv, sorted.iter().copied()),
+                        f.apply(&inv),
+                        "{f:?}"
+                    );
+                }
+            }
+        }
+    }
+    // typing on: a longer text selects from the last view, and that is what applying it gives
+    for (prev, next) in [
+        ("", "v"),
+        ("v", "vm"),
+        ("vm", "vmss"),
+        ("w", "we"),
+        ("rg", "RG-W"),
+        ("x", "xy"),
+    ] {
+        for kinds in [vec![], vec![Kind::Vm]] {
+            let p = Filter {
+                text: prev.into(),
+                kinds: kinds.clone(),
+                ..Filter::default()
+            };
+            let n = Filter {
+                text: next.into(),
+                kinds,
+                ..Filter::default()
+            };
+            assert!(n.narrows(&p));
+            assert_eq!(
+                n.select(&inv, p.apply(&inv)),
+                n.apply(&inv),
+                "{prev} -> {next}"
+            );
+        }
+    }
+    // indices that are not rows are skipped, not a panic
+    assert_eq!(
+        Filter::default().select(&inv, [usize::MAX]),
+        Vec::<usize>::new()
+    );
+}
+
 fn filter_strategy() -> impl Strategy<Value = Filter> {
     (
         any::<String>(),

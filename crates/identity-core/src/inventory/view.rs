@@ -207,15 +207,69 @@ impl Filter {
     /// Indices into `inv.resources` of the rows shown, in display order (ties broken by id, so the order is
     /// total and stable).
     pub fn apply(&self, inv: &Inventory) -> Vec<usize> {
+        let mut out = self.select(inv, 0..inv.resources.len());
+        self.sort_rows(inv, &mut out);
+        out
+    }
+
+    /// The rows of `order` (indices into `inv.resources`) that pass, in that order. With `order` =
+    /// [`Filter::order`] of the same sort this is [`Filter::apply`], without sorting again: a page sorts once per
+    /// sort key and only filters per keystroke.
+    ///
+    /// ```
+    /// use identity_core::inventory::view::Filter;
+    /// # let inv = identity_core::inventory::Inventory::default();
+    /// let f = Filter { text: "web".into(), ..Filter::default() };
+    /// assert_eq!(f.select(&inv, f.order(&inv)), f.apply(&inv));
+    /// ```
+    pub fn select(&self, inv: &Inventory, order: impl IntoIterator<Item = usize>) -> Vec<usize> {
         let text_lc = self.text.trim().to_lowercase();
         let uses_lc = self.uses_identity.as_ref().map(|u| u.to_lowercase());
-        let mut out: Vec<usize> = inv
-            .resources
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| self.matches(r, &text_lc, uses_lc.as_deref()))
-            .map(|(i, _)| i)
-            .collect();
+        order
+            .into_iter()
+            .filter(|&i| {
+                inv.resources
+                    .get(i)
+                    .is_some_and(|r| self.matches(r, &text_lc, uses_lc.as_deref()))
+            })
+            .collect()
+    }
+
+    /// Whether every row this filter shows is among the rows `prev` shows, in the same order: the same filter
+    /// but a text that contains `prev`'s (ignoring case; typing on narrows). Then `self.select(inv, prev_view)`
+    /// is `self.apply(inv)`, scanning only `prev`'s rows.
+    ///
+    /// ```
+    /// use identity_core::inventory::view::Filter;
+    /// let f = |t: &str| Filter { text: t.into(), ..Filter::default() };
+    /// assert!(f("vmss-04").narrows(&f("vmss-0")) && f("WEB").narrows(&f("we")) && f("x").narrows(&f("")));
+    /// assert!(!f("vmss-0").narrows(&f("vmss-04")));
+    /// // another sort (or any other field changed): not a narrowing of that view
+    /// assert!(!Filter { descending: true, ..f("web") }.narrows(&f("we")));
+    /// ```
+    pub fn narrows(&self, prev: &Filter) -> bool {
+        let (a, b) = (
+            self.text.trim().to_lowercase(),
+            prev.text.trim().to_lowercase(),
+        );
+        a.contains(&b)
+            && Filter {
+                text: String::new(),
+                ..self.clone()
+            } == Filter {
+                text: String::new(),
+                ..prev.clone()
+            }
+    }
+
+    /// Every row in this filter's display order (its sort and direction; the other fields are ignored).
+    pub fn order(&self, inv: &Inventory) -> Vec<usize> {
+        let mut out: Vec<usize> = (0..inv.resources.len()).collect();
+        self.sort_rows(inv, &mut out);
+        out
+    }
+
+    fn sort_rows(&self, inv: &Inventory, out: &mut [usize]) {
         let rs = &inv.resources;
         // precomputed lower-cased keys: no allocation per comparison
         let col = match self.sort {
@@ -243,7 +297,6 @@ impl Filter {
         if self.descending {
             out.reverse();
         }
-        out
     }
 }
 
