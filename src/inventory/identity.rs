@@ -122,9 +122,10 @@ pub fn IdentityPage(props: &IdentityPageProps) -> Html {
         let cancel = cancel.clone();
         let connector = s.connector.clone();
         let has_initial = props.initial.is_some();
+        // (the connector changes when the sign-in does: after a reload MSAL signs in after the first render)
         use_effect_with(
-            (props.id.clone(), *attempt),
-            move |(id, n): &(String, u32)| {
+            (props.id.clone(), *attempt, Rc::as_ptr(&s.connector) as usize),
+            move |(id, n, _): &(String, u32, usize)| {
                 // a load still running (another identity, or before "Read again") stops here
                 let flag = CancelFlag::new();
                 *cancel.borrow_mut() = flag.clone();
