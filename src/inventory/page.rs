@@ -55,7 +55,8 @@ pub fn InventoryPage(props: &InventoryPageProps) -> Html {
         let connector = s.connector.clone();
         let has_initial = props.initial.is_some();
         // (and again when the sign-in changes: after a reload MSAL signs in after the first render)
-        use_effect_with((*attempt, Rc::as_ptr(&connector) as usize), move |&(n, _)| {
+        let key = (*attempt, Rc::as_ptr(&connector) as usize);
+        use_effect_with(key, move |&(n, _)| {
             if n > 0 || !has_initial {
                 let (_, client, notice) = connector.access();
                 let connector = connector.clone();
