@@ -266,3 +266,26 @@ test("the script tabs hold identity-core's scripts, here and on the inventory", 
   assert.equal(await panel('inv-'), identityPlan('bash'));
   await screenshot(page, 'inventory-scripts');
 });
+
+test('after a change in the session the identity page reads Resource Graph again, not the older inventory', async (t) => {
+  const { page } = await demo.open(t);
+  await page.goto(demo.server.url + 'inventory?q=vmss-api');
+  await page.locator('#inv-complete').waitFor({ timeout: 30_000 });
+  // assign id-web to vmss-api (it has no identity yet)
+  await page.locator('#inv-resources a', { hasText: 'vmss-api' }).click();
+  await page.locator('#wizards').waitFor({ timeout: 20_000 });
+  await page.click('li[data-wizard="assign-user-assigned"] a');
+  await page.locator('#choices .choice').first().waitFor();
+  await page.fill('#identity-filter', 'id-web');
+  await page.check('#choices .choice[data-id$="/id-web"] input[type=checkbox]');
+  await page.click('#to-review');
+  await page.check('#read-write');
+  await page.click('#apply');
+  await page.locator('#result').waitFor({ timeout: 30_000 });
+  assert.match(await page.locator('#result').innerText(), /^Succeeded/);
+  await page.locator('#user-assigned a', { hasText: 'id-web' }).click();
+  await shown(page);
+  assert.match(await page.textContent('#identity-complete'), /^Read from Azure Resource Graph just now\./);
+  const users = await cellTexts(page, '#identity-users');
+  assert.deepEqual(users.map((r) => r[0]), ['vmss-api', 'vmss-flex', 'vmss-web']);
+});

@@ -456,3 +456,43 @@ test('create a VM, signed in: 403 without write permission, a throttled PUT wait
   const again = (await armLog()).filter((e) => e.method === 'PUT' && e.path.endsWith(`/virtualMachines/${name}`)).map((e) => e.status);
   assert.deepEqual(again.slice(-1), [412]);
 });
+
+test('identity page, signed in: id-web\'s users and role assignments from focused Resource Graph queries, a 429 waited out', async (t) => {
+  const { page } = await signedIn(t);
+  const token = await accessToken(page);
+  const armGet = async (p) => (await (await fetch(`${arm.url}${p}`, { headers: { authorization: `Bearer ${token}` } })).json()).value;
+  const ID_WEB = `/subscriptions/${SUB}/resourceGroups/rg-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web`;
+  // the oracle: ARM's own lists (other tests change the tenant), not Resource Graph
+  const users = [];
+  for (const s of [SUB, SUB2]) {
+    for (const ty of ['virtualMachineScaleSets', 'virtualMachines']) {
+      for (const r of await armGet(`/subscriptions/${s}/providers/Microsoft.Compute/${ty}?api-version=2024-11-01`)) {
+        if (Object.keys(r.identity?.userAssignedIdentities ?? {}).some((k) => k.toLowerCase() === ID_WEB.toLowerCase())) users.push(r.name);
+      }
+    }
+  }
+  const principal = (await (await fetch(`${arm.url}${ID_WEB}?api-version=2023-01-31`, { headers: { authorization: `Bearer ${token}` } })).json()).properties.principalId;
+  const roles = await armGet(`/subscriptions/${SUB}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter=${encodeURIComponent(`principalId eq '${principal}'`)}`);
+  assert.ok(users.length >= 1 && roles.length >= 1, `${users} ${roles.length}`);
+  const before = (await armLog()).length;
+  await control('POST', 'faults', { kind: 'throttle', count: 1, retryAfterSeconds: 1, match: { pathContains: 'Microsoft.ResourceGraph' } });
+  // a reload of the address: the page loads once the sign-in (restored by MSAL after the first render) is back
+  await page.goto(`${app.url}${ID_WEB.slice(1)}`);
+  await page.locator('#identity-complete').waitFor({ timeout: 30_000 });
+  assert.match(await text(page, '#identity-complete'), /^Read from Azure Resource Graph just now\./);
+  const shown = await page.$$eval('#identity-users tbody th', (th) => th.map((x) => x.textContent));
+  assert.deepEqual(shown.sort(), users.sort());
+  assert.equal(await page.textContent('#identity-principal-id'), principal);
+  assert.equal(await page.locator('#identity-roles tbody tr').count(), roles.length);
+  await screenshot(page, 'live-identity');
+  // focused queries only (identity, users, role assignments, role names) and the 429 asked again
+  const graph = (await armLog()).slice(before).filter((e) => e.method === 'POST' && e.path.includes('Microsoft.ResourceGraph'));
+  assert.deepEqual(graph.map((e) => e.status), [429, 200, 200, 200, 200]);
+  assert.ok(graph.some((e) => (e.body ?? '').includes('mv-expand ua = identity.userAssignedIdentities')), 'the users query');
+  // the inventory, also opened by its address, loads once signed in; its id-web row leads to the same page
+  await page.goto(`${app.url}inventory`);
+  await page.locator('#inv-complete').waitFor({ timeout: 30_000 });
+  await page.locator('#inv-identities tbody tr', { hasText: 'id-web' }).locator('th a').click();
+  await page.locator('#identity-complete', { hasText: 'From the inventory loaded in this session.' }).waitFor({ timeout: 30_000 });
+  assert.deepEqual((await page.$$eval('#identity-users tbody th', (th) => th.map((x) => x.textContent))).sort(), users.sort());
+});

@@ -3,7 +3,7 @@
 //! The production build (`--features split`, see `scripts/build`) cuts the wasm at two split points:
 //! [`load_pages`] (everything only the pages reach: pickers, resource page, wizards, review, scripts,
 //! create, the ARM operations) and [`load_inventory`] (the inventory page, its table, filters and
-//! export). Each goes into a module of its own that the page fetches the first time one of its routes
+//! export, and the identity pages). Each goes into a module of its own that the page fetches the first time one of its routes
 //! is shown; code both reach (the ARM client, the demo tenant) is a shared chunk fetched with
 //! whichever comes first. The first load carries the shell (header, sign-in, start page, footer) and
 //! nothing else. Without the feature (native tests, wasm-bindgen-test) the same functions return at

@@ -122,9 +122,14 @@ pub fn IdentityPage(props: &IdentityPageProps) -> Html {
         let cancel = cancel.clone();
         let connector = s.connector.clone();
         let has_initial = props.initial.is_some();
+        // (the connector changes when the sign-in does: after a reload MSAL signs in after the first render)
         use_effect_with(
-            (props.id.clone(), *attempt),
-            move |(id, n): &(String, u32)| {
+            (
+                props.id.clone(),
+                *attempt,
+                Rc::as_ptr(&s.connector) as usize,
+            ),
+            move |(id, n, _): &(String, u32, usize)| {
                 // a load still running (another identity, or before "Read again") stops here
                 let flag = CancelFlag::new();
                 *cancel.borrow_mut() = flag.clone();
@@ -293,7 +298,7 @@ pub fn IdentityDetails(props: &DetailsProps) -> Html {
                     { "Resource Graph did not return this identity: it was deleted, or it is in a subscription you cannot read. The resources that still name it are listed; its role assignments cannot be read without its principal id." }
                 </p>
             }
-            <dl class="facts" id="identity-facts">
+            <div class="facts" id="identity-facts"><dl>
                 <dt>{ "Name" }</dt><dd>{ row.map(|r| r.name.clone()).unwrap_or(name) }</dd>
                 <dt>{ "Resource group" }</dt><dd>{ row.map(|r| r.resource_group.clone()).unwrap_or(rg) }</dd>
                 <dt>{ "Subscription" }</dt><dd id="identity-subscription">{ sub_name }</dd>
@@ -301,7 +306,7 @@ pub fn IdentityDetails(props: &DetailsProps) -> Html {
                 <dt>{ "Client id" }</dt><dd><code id="identity-client-id">{ dash(row.map(|r| r.client_id.as_str()).unwrap_or_default()) }</code></dd>
                 <dt>{ "Principal id" }</dt><dd><code id="identity-principal-id">{ dash(&principal) }</code></dd>
                 <dt>{ "Resource id" }</dt><dd><code>{ props.id.clone() }</code></dd>
-            </dl>
+            </dl></div>
             <section aria-labelledby="identity-users-h">
                 <h3 id="identity-users-h">{ format!("Used by ({})", users.len()) }</h3>
                 <p>{ "Every scale set and VM, in every subscription you can read, whose identities include this one." }</p>
