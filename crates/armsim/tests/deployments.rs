@@ -517,7 +517,7 @@ fn a_deployments_resources_are_authorized_as_the_caller() {
     };
     let body =
         |r: Value| json!({"properties": {"mode": "Incremental", "template": tpl(json!([r]))}});
-    let mut run = |t: &mut T, name: &str, r: Value| -> Value {
+    let run = |t: &mut T, name: &str, r: Value| -> Value {
         let put = SimRequest::new("PUT", &format!("{}?api-version={RAPI}", dep(name)))
             .header("Authorization", &tok)
             .json(&body(r));
