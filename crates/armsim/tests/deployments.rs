@@ -486,3 +486,71 @@ fn marketplace_images_list_and_show() {
         404
     );
 }
+
+/// The deployment's resources are written as the caller: a Virtual Machine Contributor may deploy (deployments/*)
+/// and create the scale set, but attaching a user-assigned identity needs assign/action on it; without it the
+/// scale set is refused with the same LinkedAuthorizationFailed a direct PUT gets, and the deployment fails.
+#[test]
+fn a_deployments_resources_are_authorized_as_the_caller() {
+    use armsim::roles::RoleGrant;
+    use armsim::testing::TestIssuer;
+    const BOB: &str = "0000b0b0-0000-4000-8000-000000000002";
+    let issuer = TestIssuer::new(7);
+    let mut t = T::demo_at(
+        SimConfig {
+            auth: Some(issuer.auth_config()),
+            role_map: Some(vec![RoleGrant {
+                principal_id: BOB.into(),
+                role: "Virtual Machine Contributor".into(),
+                scope: rg(SUB1, "rg-web"),
+            }]),
+            lro_delay_ms: 1_000,
+            ..SimConfig::default()
+        },
+        1_780_000_000_000,
+    );
+    let tok = format!("Bearer {}", issuer.token(BOB, t.now / 1000));
+    let vmss = |name: &str, ident: Value| {
+        json!({"type": "Microsoft.Compute/virtualMachineScaleSets", "apiVersion": "2024-11-01", "name": name,
+            "location": "westeurope", "sku": {"name": "Standard_B2s", "capacity": 1}, "identity": ident,
+            "properties": {"orchestrationMode": "Uniform"}})
+    };
+    let body =
+        |r: Value| json!({"properties": {"mode": "Incremental", "template": tpl(json!([r]))}});
+    let run = |t: &mut T, name: &str, r: Value| -> Value {
+        let put = SimRequest::new("PUT", &format!("{}?api-version={RAPI}", dep(name)))
+            .header("Authorization", &tok)
+            .json(&body(r));
+        t.now += 100;
+        let r = t.sim.handle(put, t.now);
+        assert_eq!(r.status, 201, "{}", r.body);
+        t.now += 2_000;
+        let url = r.header("Azure-AsyncOperation").unwrap().to_string();
+        t.sim
+            .handle(
+                SimRequest::new("GET", &url).header("Authorization", &tok),
+                t.now,
+            )
+            .json()
+    };
+    let ok = run(
+        &mut t,
+        "ok",
+        vmss("vmss-sa", json!({"type": "SystemAssigned"})),
+    );
+    assert_eq!(ok["status"], "Succeeded", "{ok}");
+    let id = ua("rg-identity", "id-batch");
+    let denied = run(
+        &mut t,
+        "denied",
+        vmss(
+            "vmss-ua",
+            json!({"type": "UserAssigned", "userAssignedIdentities": {id: {}}}),
+        ),
+    );
+    assert_eq!(denied["status"], "Failed");
+    assert_eq!(
+        denied["error"]["details"][0]["code"], "LinkedAuthorizationFailed",
+        "{denied}"
+    );
+}

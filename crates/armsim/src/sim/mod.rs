@@ -4,7 +4,8 @@
 //! (injected faults and the control endpoint), `headers` (common headers), `quota` (ARM's and Compute's request
 //! quotas), `errors` (ARM errors),
 //! `roles` (role definitions and assignments, authorization), `graph` (Resource Graph), `ext` (the authentication
-//! and authorization hooks around routing).
+//! and authorization hooks around routing), `images` (the marketplace image catalog), `deployments` (the
+//! `Microsoft.Resources/deployments` engine) with `template` (template expressions).
 
 use crate::control::{Fault, LogEntry, Trigger};
 use crate::error::ArmError;

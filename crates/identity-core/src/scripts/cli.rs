@@ -314,6 +314,13 @@ fn idiomatic_facts(plan: &ScriptPlan) -> Vec<String> {
                 "az vmss create first lists the image's versions and then deploys an ARM template (Microsoft.Resources/deployments) instead of the app's PUT of the scale set.",
             )]
         }
+        Change::Create { target, .. }
+            if target.kind.is_vm() && create::VmModel::from_body(plan.create_body()).is_some() =>
+        {
+            vec![observed(
+                "az vm create first lists the image's versions and then deploys an ARM template (Microsoft.Resources/deployments: a NIC resource and the VM) instead of the app's PUT of the VM.",
+            )]
+        }
         Change::Create { .. } => vec![],
         Change::CreateUserAssigned { .. } => vec![observed(&format!(
             "az identity create uses ManagedIdentity api-version 2025-05-31-preview (the app: {}), the same body and no If-None-Match (the app sends *).",
