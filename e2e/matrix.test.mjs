@@ -235,7 +235,8 @@ async function changeLog(page) {
   );
 }
 
-const writes = (log) => log.filter((e) => e.method !== 'GET');
+// a Resource Graph query is a POST that reads (what the identities can access, the removal's role assignments)
+const writes = (log) => log.filter((e) => e.method !== 'GET' && !e.path.startsWith('/providers/Microsoft.ResourceGraph/'));
 const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 // ---------------------------------------------------------------------------------------------
