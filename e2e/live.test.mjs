@@ -185,7 +185,8 @@ test('signed in, strict CORS: pick through the pickers, assign a user-assigned i
   for (const e of preflights) {
     const ph = Object.fromEntries(e.headers.map(([k, v]) => [k.toLowerCase(), v]));
     assert.equal(ph.origin, origin);
-    assert.ok(['GET', 'PATCH'].includes(ph['access-control-request-method']), JSON.stringify(ph));
+    // POST: the resource page's Resource Graph queries (what its identities can access)
+    assert.ok(['GET', 'PATCH', 'POST'].includes(ph['access-control-request-method']), JSON.stringify(ph));
     assert.equal(ph.authorization, undefined, 'a preflight carries no token');
   }
   const firstTo = (path, pred) => log.find((e) => e.path === path && pred(e))?.seq;
@@ -296,6 +297,14 @@ test('a dropped connection while following the operation is resumed by reading t
   await page.waitForFunction((b) => document.querySelector('#identity-summary')?.textContent !== b, before, { timeout: 20_000 });
   const drops = (await armLog()).filter((e) => e.method === 'GET' && e.path === VMSS_WEB && e.status === 0).length;
   assert.equal(drops, 9);
+  // removal without orphans, signed in: vmss-web's system-assigned principal held two role assignments (the demo
+  // seed's), listed through Resource Graph before the change and deleted after it
+  assert.equal(await page.locator('#deletions li[data-deleted="true"]').count(), 2);
+  const log = await armLog();
+  const patch = log.findIndex((e) => e.method === 'PATCH' && e.path === VMSS_WEB);
+  const dels = log.map((e, i) => ({ ...e, i })).filter((e) => e.method === 'DELETE' && e.path.includes('/providers/Microsoft.Authorization/roleAssignments/'));
+  assert.deepEqual(dels.map((e) => e.status), [200, 200]);
+  assert.ok(patch >= 0 && dels.every((e) => e.i > patch), 'deleted after the identity change');
   await screenshot(page, 'live-dropped');
 });
 

@@ -490,7 +490,8 @@ struct Offer<'a> {
 
 /// The removed principals, their role assignments and the "also delete them" choice.
 fn offer_view(o: &Offer, running: bool) -> Html {
-    if !o.shown {
+    let nothing_removed = matches!(&**o.cleanup, Load::Ready(c) if c.principals.is_empty());
+    if !o.shown || nothing_removed {
         return html! {};
     }
     let body = match &**o.cleanup {
@@ -505,7 +506,6 @@ fn offer_view(o: &Offer, running: bool) -> Html {
         Load::Offline => html! {
             <p class="note">{ "Not signed in: the role assignments cannot be listed. Check them in the portal (Access control) before removing the identity." }</p>
         },
-        Load::Ready(c) if c.principals.is_empty() => html! {},
         Load::Ready(c) => {
             let offered = c.offered();
             let toggle = {

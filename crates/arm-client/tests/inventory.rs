@@ -608,3 +608,96 @@ fn the_list_is_handed_over_whole_before_the_role_assignments_are_read() {
     assert_eq!(handed, 0);
     assert!(matches!(&load.completeness, Completeness::Partial(p) if p == &[Partial::Cancelled]));
 }
+
+/// "What can this identity access": only the principals asked for, page by page, with their role names (and a
+/// condition where one is set); the quota spent by others is waited out; a principal id that is not a GUID stops
+/// the load before anything is sent.
+#[test]
+fn access_of_some_principals_pages_names_roles_waits_for_the_quota_and_refuses_non_guids() {
+    const VM_JUMP_SA: &str = "82cd2793-f094-454e-b334-eb3f4e1e4d08";
+    const VMSS_WEB_SA: &str = "f9444604-f411-4a75-b685-9ec0be1aa3b2";
+    let e = env(Seed::demo());
+    // someone else's queries spent the caller's quota: the first query waits for its reset
+    for _ in 0..15 {
+        let r = e.sim.sim().handle(
+            SimRequest::new(
+                "POST",
+                "/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01",
+            )
+            .json(&serde_json::json!({"query": "resources | project id"})),
+            T0,
+        );
+        assert_eq!(r.status, 200);
+    }
+    let opts = LoadOptions {
+        page_size: 1,
+        ..LoadOptions::default()
+    };
+    let mut events = vec![];
+    let a = block_on(arm_client::inventory::load_access(
+        &e.client,
+        &[VM_JUMP_SA.to_uppercase(), VMSS_WEB_SA.into()],
+        &[],
+        &opts,
+        &CancelFlag::new(),
+        &mut |ev| events.push(ev.clone()),
+    ));
+    assert!(a.is_complete(), "{:?}", a.completeness);
+    assert!(
+        events
+            .iter()
+            .any(|ev| matches!(ev, LoadEvent::Waiting { .. })),
+        "{events:?}"
+    );
+    let mut got: Vec<(String, String, bool)> = a
+        .assignments
+        .iter()
+        .map(|r| {
+            (
+                r.role_name.clone().unwrap(),
+                r.principal_id.clone(),
+                r.condition.is_some(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "Key Vault Secrets User".to_string(),
+                VMSS_WEB_SA.to_string(),
+                false
+            ),
+            ("Reader".into(), VM_JUMP_SA.into(), false),
+            ("Storage Blob Data Reader".into(), VMSS_WEB_SA.into(), true),
+            (
+                "Virtual Machine Contributor".into(),
+                VM_JUMP_SA.into(),
+                false
+            ),
+        ]
+    );
+    assert_eq!(a.of(&VM_JUMP_SA.to_uppercase()).len(), 2);
+    // one row a page: 4 pages of assignments, then the role definitions of 4 roles across 2 subscriptions
+    assert!(a.requests >= 4 + 4, "{}", a.requests);
+    let sent = e.graph_log().len();
+    let bad = block_on(arm_client::inventory::load_access(
+        &e.client,
+        &[VM_JUMP_SA.into(), "') or true or ('".into()],
+        &[],
+        &LoadOptions::default(),
+        &CancelFlag::new(),
+        &mut |_| {},
+    ));
+    assert_eq!(bad.requests, 0);
+    assert_eq!(e.graph_log().len(), sent, "nothing sent");
+    assert!(bad.assignments.is_empty());
+    let Completeness::Partial(why) = &bad.completeness else {
+        panic!("{:?}", bad.completeness)
+    };
+    assert!(
+        matches!(&why[..], [Partial::Failed(err)] if err.kind == ErrorKind::InvalidRequest && err.message.contains("not a principal id")),
+        "{why:?}"
+    );
+}
