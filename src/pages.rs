@@ -9,10 +9,15 @@ pub mod wizard;
 use identity_core::route::Route;
 use yew::prelude::*;
 
-/// The page for a route other than the start page (see `crate::lazy`: in the production
-/// build this function and all it reaches load on first use).
+/// The page for a route other than the start page, the create wizards and the inventory (see
+/// `crate::lazy`: in the production build this function and all it reaches load on first use).
 pub fn render(route: &Route) -> Html {
-    html! { <Connected>{ page(route) }</Connected> }
+    connected(page(route))
+}
+
+/// A page inside the session as the pages see it (with the ARM client).
+pub fn connected(page: Html) -> Html {
+    html! { <Connected>{ page }</Connected> }
 }
 
 /// The session as the pages see it: with the ARM client, made on first use (see
@@ -42,10 +47,13 @@ fn page(route: &Route) -> Html {
         Route::Resource { id, wizard } => html! { <resource::ResourcePage {id} {wizard} /> },
         Route::Snippets { slug } => html! { <snippets::Snippets {slug} /> },
         Route::ChangeLog => html! { <log::ChangeLog /> },
-        Route::CreateScaleSet => html! { <create::CreateScaleSet /> },
-        Route::CreateVm => html! { <create::CreateVm /> },
-        Route::CreateIdentity => html! { <create::CreateIdentity /> },
-        // (the inventory is its own module: `crate::lazy` never sends it here)
-        Route::Home | Route::NotFound(_) | Route::Inventory { .. } => html! { <home::Home /> },
+        // (the create wizards and the inventory are modules of their own: `crate::lazy` never
+        // sends them here)
+        Route::CreateScaleSet
+        | Route::CreateVm
+        | Route::CreateIdentity
+        | Route::Home
+        | Route::NotFound(_)
+        | Route::Inventory { .. } => html! { <home::Home /> },
     }
 }

@@ -1,10 +1,11 @@
 //! The review: the before/after identity diff (kept identities visible), the exact HTTP
-//! request(s), and the equivalent scripts in tabs with copy buttons.
+//! request(s), and the equivalent scripts in tabs with copy buttons (their generators load on
+//! first use: [`Scripts`]).
 
 use crate::components::copy::CopyButton;
 use identity_core::ArmRequest;
 use identity_core::IdentityState;
-use identity_core::scripts::{Flavour, Script};
+use identity_core::scripts::{ScriptPlan, SnippetRequest};
 use identity_core::wizard::{Change, diff};
 use yew::prelude::*;
 
@@ -91,48 +92,30 @@ pub fn Requests(props: &RequestsProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct ScriptTabsProps {
-    pub scripts: Vec<Script>,
+/// What the equivalent scripts are generated from.
+#[derive(Clone, PartialEq)]
+pub enum ScriptSource {
+    /// A change's or a create's plan ([`identity_core::scripts::generate_all`]).
+    Plan(ScriptPlan),
+    /// A snippet for a resource not read ([`identity_core::scripts::snippet_all`]).
+    Snippet(SnippetRequest),
+}
+
+#[derive(Properties, PartialEq, Clone)]
+pub struct ScriptsProps {
+    pub source: ScriptSource,
     /// Prefix of the element ids (`{prefix}scripts`, `{prefix}tab-…`, `{prefix}script-panel`),
     /// for a second set on the same page.
     #[prop_or_default]
     pub prefix: AttrValue,
 }
 
-/// Scripts in tabs (Az PowerShell first), each with a copy button.
+/// The equivalent scripts in tabs (Az PowerShell first), each with a copy button. The generators
+/// are a module of their own in the production build (`crate::lazy::SCRIPTS`), fetched the first
+/// time scripts are shown.
 #[component]
-pub fn ScriptTabs(props: &ScriptTabsProps) -> Html {
-    let selected = use_state(|| Flavour::AzPowerShell);
-    let current = props
-        .scripts
-        .iter()
-        .find(|s| s.flavour == *selected)
-        .or_else(|| props.scripts.first());
-    let Some(current) = current else {
-        return html! {};
-    };
-    let pre = props.prefix.as_str();
-    html! {
-        <div class="scripts" id={format!("{pre}scripts")}>
-            <div role="tablist" aria-label="Equivalent scripts" class="tabs">
-                { for props.scripts.iter().map(|s| {
-                    let on = s.flavour == current.flavour;
-                    let pick = { let selected = selected.clone(); let f = s.flavour; Callback::from(move |_: MouseEvent| selected.set(f)) };
-                    html! {
-                        <button type="button" role="tab" id={format!("{pre}tab-{}", s.flavour.slug())} aria-selected={on.to_string()}
-                            aria-controls={format!("{pre}script-panel")} tabindex={if on { "0" } else { "-1" }} class={classes!("tab", on.then_some("on"))} onclick={pick}>
-                            { s.flavour.title() }
-                        </button>
-                    }
-                }) }
-            </div>
-            <div role="tabpanel" id={format!("{pre}script-panel")} aria-labelledby={format!("{pre}tab-{}", current.flavour.slug())} data-flavour={current.flavour.slug()}>
-                <CopyButton text={current.text.clone()} label={current.flavour.title()} />
-                <pre class="script" tabindex="0" aria-label={current.flavour.title()}><code>{ &current.text }</code></pre>
-            </div>
-        </div>
-    }
+pub fn Scripts(props: &ScriptsProps) -> Html {
+    html! { <crate::lazy::Lazy<ScriptsProps> split={&crate::lazy::SCRIPTS} props={props.clone()} /> }
 }
 
 #[cfg(test)]

@@ -4,15 +4,17 @@
 //! flow ([`arm_client::flow::change_identity`]); this file renders both.
 
 use crate::components::error::{ErrorBox, ErrorView};
-use crate::components::review::{IdentityDiff, Requests, ScriptTabs};
+use crate::components::review::{IdentityDiff, Requests, ScriptSource, Scripts};
 use crate::hooks::{Load, use_arm};
+use crate::lazy::Lazy;
 use crate::nav::Link;
+use crate::pages::create::NewIdentityProps;
 use crate::session::use_session;
 use arm_client::flow::{self, Outcome as FlowOutcome, Wait};
 use arm_client::{ArmClient, ArmError, ops};
 use identity_core::plan::Outcome;
 use identity_core::route::Route;
-use identity_core::scripts::{Script, ScriptPlan, generate_all};
+use identity_core::scripts::ScriptPlan;
 use identity_core::wizard::{Candidate, Step, Wizard, WizardAction, WizardKind};
 use identity_core::{IdentityState, Operation, Plan, ResourceState, plan};
 use std::rc::Rc;
@@ -62,9 +64,9 @@ fn wait_text(why: Wait, seconds_left: u64) -> String {
     }
 }
 
-/// The plan of the operation against the state, and its scripts: computed once per (state,
-/// operation), not on every progress tick.
-type Planned = Option<(Operation, Plan, Vec<Script>)>;
+/// The plan of the operation against the state, and what its scripts are generated from: computed
+/// once per (state, operation), not on every progress tick.
+type Planned = Option<(Operation, Plan, ScriptPlan)>;
 
 #[derive(Properties, PartialEq)]
 pub struct WizardProps {
@@ -131,7 +133,7 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
         |(st, op, cloud)| {
             op.clone().map(|op| {
                 let p = plan(st, &op);
-                let scripts = generate_all(&ScriptPlan::from_plan(*cloud, st, &op, &p));
+                let scripts = ScriptPlan::from_plan(*cloud, st, &op, &p);
                 (op, p, scripts)
             })
         },
@@ -214,14 +216,16 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
                     if needs_list && s.client.is_some() {
                         <details class="inline-create" id="inline-create">
                             <summary>{ "Create a new identity" }</summary>
-                            <crate::pages::create::NewIdentityForm inline=true
-                                subscription={st.id.subscription().to_string()}
-                                resource_group={st.id.resource_group().unwrap_or_default().to_string()}
-                                location={st.location.clone().unwrap_or_default()}
-                                on_created={{ let model = model.clone(); let listed = listed.clone(); Callback::from(move |id: String| {
+                            <Lazy<NewIdentityProps> split={&crate::lazy::NEW_IDENTITY_FORM} props={NewIdentityProps {
+                                inline: true,
+                                subscription: st.id.subscription().to_string(),
+                                resource_group: st.id.resource_group().unwrap_or_default().to_string(),
+                                location: st.location.clone().unwrap_or_default(),
+                                on_created: { let model = model.clone(); let listed = listed.clone(); Callback::from(move |id: String| {
                                     listed.set(*listed + 1);
                                     model.dispatch(WizardAction::Toggle(id));
-                                }) }} />
+                                }) },
+                            }} />
                         </details>
                     }
                     if let Some(e) = &w.error { <p class="error" role="alert" id="wizard-error">{ e }</p> }
@@ -461,7 +465,7 @@ fn review(
                 <Requests origin={origin} requests={requests.clone()} />
             }
             <h4>{ "Equivalent scripts" }</h4>
-            <ScriptTabs scripts={scripts} />
+            <Scripts source={ScriptSource::Plan(scripts)} />
             <div class="apply-bar">
                 if props.kind.needs_selection() {
                     <button type="button" class="button secondary" onclick={back} disabled={running}>{ "Back" }</button>
