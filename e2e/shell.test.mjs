@@ -90,6 +90,7 @@ test('the optimised build loads under the CSP and shows the shell; the pages loa
   await page.fill('#sn-sub', '11111111-1111-4111-8111-111111111111');
   await page.fill('#sn-rg', 'rg-web');
   await page.fill('#sn-name', 'vmss-web');
+  await page.fill('#sn-ids', '/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web');
   await page.locator('#scripts #script-panel pre').waitFor({ timeout: 20_000 });
   assert.deepEqual([fetchedWasm[0], ...fetchedWasm.slice(1).sort()], [withScripts[0], ...withScripts.slice(1).sort()], 'the scripts module, once scripts are shown');
   assert.match(await page.textContent('#script-panel pre'), /Update-AzVmss/);
