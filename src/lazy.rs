@@ -31,13 +31,19 @@ pub type PageFn = fn(&Route) -> Html;
 
 type Boxed<T> = Pin<Box<dyn Future<Output = T>>>;
 
+/// Why a module did not arrive.
+#[cfg(feature = "split")]
+pub type LoadError = wasm_split_helpers::SplitLoaderError;
+/// Why a module did not arrive (never, without the feature `split`).
+#[cfg(not(feature = "split"))]
+pub type LoadError = std::convert::Infallible;
+
 /// A split point: a value (usually a render function) whose code is in a module fetched on first use.
 pub struct Split<T: 'static> {
     /// What it shows, as the subject of "… could not be loaded" (e.g. "This page").
     pub what: &'static str,
     slot: &'static LocalKey<Cell<Option<T>>>,
-    fetch: fn() -> Boxed<Result<T, String>>,
-    preload: fn() -> Boxed<()>,
+    fetch: fn() -> Boxed<Result<T, LoadError>>,
 }
 
 impl<T: Copy + 'static> Split<T> {
@@ -52,7 +58,7 @@ impl<T: Copy + 'static> Split<T> {
         if let Some(v) = self.get() {
             return Ok(v);
         }
-        let v = (self.fetch)().await?;
+        let v = (self.fetch)().await.map_err(|e| e.to_string())?;
         self.slot.with(|s| s.set(Some(v)));
         Ok(v)
     }
@@ -61,7 +67,9 @@ impl<T: Copy + 'static> Split<T> {
     /// the click that follows rarely waits. A failure here is silent: [`Lazy`] reports it when it is shown.
     pub fn warm(&'static self) {
         if self.get().is_none() {
-            wasm_bindgen_futures::spawn_local((self.preload)());
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = self.load().await;
+            });
         }
     }
 }
@@ -80,37 +88,25 @@ macro_rules! split_point {
         $(#[$attr])*
         $vis static $name: Split<$t> = {
             #[cfg(feature = "split")]
-            #[wasm_split_helpers::wasm_split($module, fallible, preload(preload))]
-            fn $module() -> Result<$t, wasm_split_helpers::SplitLoaderError> {
+            #[wasm_split_helpers::wasm_split($module, fallible)]
+            fn $module() -> Result<$t, LoadError> {
+                Ok($value)
+            }
+            #[cfg(not(feature = "split"))]
+            async fn $module() -> Result<$t, LoadError> {
                 Ok($value)
             }
             #[cfg(feature = "split")]
             thread_local! { static SLOT: Cell<Option<$t>> = const { Cell::new(None) }; }
             #[cfg(not(feature = "split"))]
             thread_local! { static SLOT: Cell<Option<$t>> = const { Cell::new(Some($value)) }; }
-            #[cfg(feature = "split")]
-            fn fetch() -> Boxed<Result<$t, String>> {
-                Box::pin(async { $module().await.map_err(|e| e.to_string()) })
-            }
-            #[cfg(feature = "split")]
-            fn warm() -> Boxed<()> {
-                Box::pin(async {
-                    let _ = preload().await;
-                })
-            }
-            #[cfg(not(feature = "split"))]
-            fn fetch() -> Boxed<Result<$t, String>> {
-                Box::pin(async { Ok::<$t, String>($value) })
-            }
-            #[cfg(not(feature = "split"))]
-            fn warm() -> Boxed<()> {
-                Box::pin(async {})
+            fn fetch() -> Boxed<Result<$t, LoadError>> {
+                Box::pin($module())
             }
             Split {
                 what: $what,
                 slot: &SLOT,
                 fetch,
-                preload: warm,
             }
         };
     };
@@ -153,17 +149,6 @@ pub fn warm(route: &Route) {
     page(route).warm();
 }
 
-#[derive(Properties, PartialEq)]
-pub struct LazyPageProps {
-    pub route: Route,
-}
-
-/// A route's page: at once when its code is here, else after it has been fetched (see [`Lazy`]).
-#[component]
-pub fn LazyPage(props: &LazyPageProps) -> Html {
-    html! { <Lazy<Route> split={page(&props.route)} props={props.route.clone()} /> }
-}
-
 #[derive(Properties)]
 pub struct LazyProps<P: PartialEq + 'static> {
     pub split: &'static Split<fn(&P) -> Html>,
@@ -182,13 +167,13 @@ impl<P: PartialEq + 'static> PartialEq for LazyProps<P> {
 #[component]
 pub fn Lazy<P: PartialEq + 'static>(props: &LazyProps<P>) -> Html {
     let split = props.split;
+    let id = split as *const Split<fn(&P) -> Html> as usize;
     let arrived = use_state(|| 0u32); // a signal that a module arrived (the value is in its slot)
-    let failed = use_state(|| None::<String>);
+    let failed = use_state(|| None::<(usize, String)>); // (of which split point, why)
     let attempt = use_state(|| 0u32);
     {
         let (arrived, failed) = (arrived.clone(), failed.clone());
-        let key = (*attempt, split as *const Split<fn(&P) -> Html> as usize);
-        use_effect_with(key, move |_| {
+        use_effect_with((*attempt, id), move |_| {
             if split.get().is_none() {
                 wasm_bindgen_futures::spawn_local(async move {
                     match split.load().await {
@@ -196,7 +181,7 @@ pub fn Lazy<P: PartialEq + 'static>(props: &LazyProps<P>) -> Html {
                             failed.set(None);
                             arrived.set(*arrived + 1);
                         }
-                        Err(e) => failed.set(Some(e)),
+                        Err(e) => failed.set(Some((id, e))),
                     }
                 });
             }
@@ -206,7 +191,7 @@ pub fn Lazy<P: PartialEq + 'static>(props: &LazyProps<P>) -> Html {
         return render(&props.props);
     }
     match &*failed {
-        Some(e) => {
+        Some((of, e)) if *of == id => {
             let retry = {
                 let (attempt, failed) = (attempt.clone(), failed.clone());
                 Callback::from(move |_| {
@@ -222,6 +207,6 @@ pub fn Lazy<P: PartialEq + 'static>(props: &LazyProps<P>) -> Html {
                 </section>
             }
         }
-        None => html! { <p class="loading" role="status" aria-busy="true">{ "Loading…" }</p> },
+        _ => html! { <p class="loading" role="status" aria-busy="true">{ "Loading…" }</p> },
     }
 }
