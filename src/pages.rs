@@ -39,6 +39,13 @@ fn Connected(props: &crate::components::signin::ChildrenProps) -> Html {
     }
 }
 
+/// Milliseconds as seconds with one decimal, rounded ("12.3"): without floating point, whose
+/// formatting code would weigh on the pages module (see `crate::lazy`).
+pub fn seconds(ms: u64) -> String {
+    let tenths = ms.saturating_add(50) / 100;
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
+
 fn page(route: &Route) -> Html {
     match route.clone() {
         Route::Subscriptions => html! { <pickers::Subscriptions /> },
@@ -55,5 +62,27 @@ fn page(route: &Route) -> Html {
         | Route::Home
         | Route::NotFound(_)
         | Route::Inventory { .. } => html! { <home::Home /> },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn seconds_has_one_decimal_rounded_half_up() {
+        for (ms, s) in [
+            (0u64, "0.0"),
+            (49, "0.0"),
+            (50, "0.1"),
+            (949, "0.9"),
+            (950, "1.0"),
+            (1_000, "1.0"),
+            (12_345, "12.3"),
+            (12_350, "12.4"),
+            (59_999, "60.0"),
+            (3_600_000, "3600.0"),
+        ] {
+            assert_eq!(super::seconds(ms), s, "{ms}");
+        }
+        assert_eq!(super::seconds(u64::MAX), "18446744073709551.6"); // no overflow
     }
 }

@@ -780,12 +780,12 @@ fn review(
                 Apply::Running { what, state, elapsed_ms } => html! {
                     <p class="progress" role="status" id="progress" aria-live="polite">
                         <progress aria-label="Operation in progress"></progress>
-                        { format!(" {what}: {} · {:.1} s", if state.is_empty() { "sending" } else { state }, *elapsed_ms as f64 / 1000.0) }
+                        { format!(" {what}: {} · {} s", if state.is_empty() { "sending" } else { state }, crate::pages::seconds(*elapsed_ms)) }
                     </p>
                 },
                 Apply::Done { id, state, elapsed_ms } => html! {
                     <div class="done" role="status" id="result">
-                        <p>{ format!("Created in {:.1} s: {} with {}.", *elapsed_ms as f64 / 1000.0, state.id.name(), crate::pages::pickers::identity_summary(&state.identity)) }</p>
+                        <p>{ format!("Created in {} s: {} with {}.", crate::pages::seconds(*elapsed_ms), state.id.name(), crate::pages::pickers::identity_summary(&state.identity)) }</p>
                         <p><Link to={Route::Resource { id: id.clone(), wizard: None }} id="open-created">{ format!("Open the new {}", noun(target)) }</Link></p>
                         <GrantAccess principals={crate::components::grant::principals_of(&state.identity)} scope={id.clone()} />
                     </div>

@@ -484,12 +484,12 @@ fn review(
                 Apply::Running { state, elapsed_ms } => html! {
                     <p class="progress" role="status" id="progress" aria-live="polite">
                         <progress aria-label="Operation in progress"></progress>
-                        { format!(" {state} · {:.1} s", *elapsed_ms as f64 / 1000.0) }
+                        { format!(" {state} · {} s", crate::pages::seconds(*elapsed_ms)) }
                     </p>
                 },
                 Apply::Done { elapsed_ms, before, after, resumed } => html! {
                     <div class="done" role="status" id="result">
-                        <p>{ format!("Succeeded in {:.1} s{}. The identities read back:", *elapsed_ms as f64 / 1000.0, if *resumed { " (resumed after a dropped connection)" } else { "" }) }</p>
+                        <p>{ format!("Succeeded in {} s{}. The identities read back:", crate::pages::seconds(*elapsed_ms), if *resumed { " (resumed after a dropped connection)" } else { "" }) }</p>
                         if let Some(a) = after {
                             <IdentityDiff before={before.clone()} after={a.clone()} />
                             <crate::components::grant::GrantAccess principals={crate::components::grant::principals_of(a)} scope={st.id.as_str().to_string()} />
