@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startStaticServer } from '../scripts/static-server.mjs';
+import { splitModules } from '../scripts/split-modules.mjs';
 import { ROOT, launch, guardedPage, screenshot } from './lib/browser.mjs';
 
 const DIST = path.resolve(process.env.DIST_DIR ?? path.join(ROOT, 'dist'));
@@ -26,16 +27,17 @@ after(async () => {
 test('the optimised build loads under the CSP and shows the shell; the pages load on first use', async () => {
   const all = fs.readdirSync(DIST).filter((f) => f.endsWith('.wasm')).sort();
   const shell = all.filter((f) => /^identity-wizard-[0-9a-f]+_bg\.wasm$/.test(f));
-  const pages = all.filter((f) => /^split_pages-[0-9a-f]{16}\.wasm$/.test(f));
-  const inventory = all.filter((f) => /^split_inventory-[0-9a-f]{16}\.wasm$/.test(f));
-  // code both split-off modules reach (the ARM client) is a shared chunk, fetched with either
+  // the split-off modules (src/lazy.rs) and the shared chunks their loader fetches with each
+  const modules = splitModules(DIST);
+  assert.deepEqual(modules.map((m) => m.name), ['create', 'inventory', 'pages', 'scripts']);
+  for (const m of modules) assert.match(m.file, new RegExp(`^split_${m.name}-[0-9a-f]{16}\\.wasm$`));
   const chunks = all.filter((f) => /^chunk_\d+-[0-9a-f]{16}\.wasm$/.test(f));
   assert.equal(shell.length, 1, String(all));
-  assert.equal(pages.length, 1, String(all));
-  assert.equal(inventory.length, 1, String(all));
-  assert.equal(shell.length + pages.length + inventory.length + chunks.length, all.length, `nothing else: ${all}`);
-  // what showing a page fetches: the shell first, then the pages module and the shared chunks
-  const wasm = [shell[0], ...[...pages, ...chunks].sort()];
+  assert.deepEqual([...new Set(modules.flatMap((m) => m.chunks))].sort(), chunks, 'every chunk is fetched with some module');
+  assert.deepEqual([...shell, ...modules.map((m) => m.file), ...chunks].sort(), all, 'nothing else');
+  // what showing a page fetches: the shell first, then the pages module and its shared chunks
+  const pages = modules.find((m) => m.name === 'pages');
+  const wasm = [shell[0], ...[pages.file, ...pages.chunks].sort()];
   const { context, page, problems, external } = await guardedPage(browser);
   const fetchedWasm = [];
   let configFetches = 0;
@@ -81,6 +83,18 @@ test('the optimised build loads under the CSP and shows the shell; the pages loa
   await page.locator('#scenarios li.scenario[data-slug="assign-user-assigned"] a', { hasText: 'Scripts only' }).click();
   await page.locator('#wizard[data-step="snippets"] #sn-sub').waitFor({ timeout: 20_000 });
   assert.deepEqual([fetchedWasm[0], ...fetchedWasm.slice(1).sort()], wasm, 'the pages module is fetched once, on first use');
+  // the script generators come when scripts are first shown: the scripts module and the chunks
+  // it needs that the pages module did not bring
+  const scripts = modules.find((m) => m.name === 'scripts');
+  const withScripts = [...new Set([...wasm, scripts.file, ...scripts.chunks])];
+  await page.fill('#sn-sub', '11111111-1111-4111-8111-111111111111');
+  await page.fill('#sn-rg', 'rg-web');
+  await page.fill('#sn-name', 'vmss-web');
+  await page.fill('#sn-ids', '/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-ids/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web');
+  await page.locator('#scripts #script-panel pre').waitFor({ timeout: 20_000 });
+  assert.deepEqual([fetchedWasm[0], ...fetchedWasm.slice(1).sort()], [withScripts[0], ...withScripts.slice(1).sort()], 'the scripts module, once scripts are shown');
+  assert.match(await page.textContent('#script-panel pre'), /Update-AzVmss/);
+  assert.equal(fetchedWasm.filter((f) => f === scripts.file).length, 1);
   assert.deepEqual(violations, [], 'CSP violations');
   assert.deepEqual(problems, [], 'console errors or failed requests');
   assert.deepEqual(external, [], 'requests off loopback');
@@ -174,26 +188,39 @@ for (const file of ['msal-redirect-bridge.min.js', 'redirect-bridge.js']) {
   });
 }
 
-test('the pages module fails to arrive: the page says so, and Try again loads it', async () => {
-  const { context, page, problems, external } = await guardedPage(browser);
-  let refused = 0;
-  await page.route('**/split_pages-*.wasm', (route) => {
-    if (refused++ === 0) return route.abort('connectionreset');
-    return route.continue();
+// each page's module (and a part of a page loaded on its own: the scripts) fails once, then arrives
+for (const [module, url, heading, fill, shown] of [
+  ['pages', 'snippets/enable-system-assigned', 'This page could not be loaded', null, '#wizard[data-step="snippets"] #sn-sub'],
+  ['create', 'create/scale-set', 'This page could not be loaded', null, '#create-title'],
+  ['scripts', 'snippets/enable-system-assigned', 'The scripts could not be loaded', true, '#scripts #script-panel pre'],
+]) {
+  test(`the ${module} module fails to arrive: the page says so, and Try again loads it`, async () => {
+    const { context, page, problems, external } = await guardedPage(browser);
+    let refused = 0;
+    await page.route(`**/split_${module}-*.wasm`, (route) => {
+      if (refused++ === 0) return route.abort('connectionreset');
+      return route.continue();
+    });
+    await page.goto(`${server.url}${url}`);
+    if (fill) {
+      await page.fill('#sn-sub', '11111111-1111-4111-8111-111111111111');
+      await page.fill('#sn-rg', 'rg-web');
+      await page.fill('#sn-name', 'vmss-web');
+    }
+    const alert = page.locator('section.error[role="alert"]');
+    await alert.waitFor({ timeout: 20_000 });
+    assert.equal(await alert.locator('h2').textContent(), heading);
+    assert.match(await alert.textContent(), /Check the connection, then try again\./);
+    await screenshot(page, `${module}-module-failed`);
+    await alert.getByRole('button', { name: 'Try again' }).click();
+    await page.locator(shown).waitFor({ timeout: 20_000 });
+    assert.equal(await alert.count(), 0, 'the message is gone');
+    assert.equal(refused, 2, 'one refused fetch, then one that arrived');
+    assert.ok(problems.some((p) => new RegExp(`split_${module}-.*ERR_CONNECTION_RESET`).test(p)), problems.join('\n'));
+    assert.deepEqual(external, []);
+    await context.close();
   });
-  await page.goto(`${server.url}snippets/enable-system-assigned`);
-  const alert = page.locator('section.error[role="alert"]');
-  await alert.waitFor({ timeout: 20_000 });
-  assert.equal(await alert.locator('h2').textContent(), 'This page could not be loaded');
-  assert.match(await alert.textContent(), /Check the connection, then try again\./);
-  await screenshot(page, 'pages-module-failed');
-  await alert.getByRole('button', { name: 'Try again' }).click();
-  await page.locator('#wizard[data-step="snippets"] #sn-sub').waitFor({ timeout: 20_000 });
-  assert.equal(refused, 2, 'one refused fetch, then one that arrived');
-  assert.ok(problems.some((p) => /split_pages-.*ERR_CONNECTION_RESET/.test(p)), problems.join('\n'));
-  assert.deepEqual(external, []);
-  await context.close();
-});
+}
 
 test('the pages module is pinned by its integrity: a tampered copy is refused', async () => {
   const { context, page, problems } = await guardedPage(browser);

@@ -1,11 +1,13 @@
 // The benchmark: prints figures, asserts nothing (budgets are compared and reported, not enforced).
 //
-//   node scripts/bench.mjs [--runs 11] [--dist dist]      (scripts/bench builds first)
+//   node scripts/bench.mjs [--runs 11] [--dist dist] [--sizes-only]      (scripts/bench builds first)
+//   (--sizes-only: the sizes and budgets, without the timed loads)
 //
 // 1. Every file in dist/: raw, gzip -9 and brotli q11 bytes, and when the page loads it (first load:
 //    what a cold load of the start page fetched until MSAL had loaded, as recorded in the browser;
-//    on first use: the pages module, fetched when a page other than the start page is first shown);
-//    the first-load transfer is the sum of the files the browser fetched.
+//    on first use: a split-off module (src/lazy.rs) and the shared chunks its loader fetches with it,
+//    read from the loader, scripts/split-modules.mjs); the first-load transfer is the sum of the files
+//    the browser fetched. Each split-off module with its chunks is compared with the 260 KB budget.
 // 2. First render: navigation start -> first node inside #app, over N cold loads (fresh browser
 //    context each) in headless Chromium at 1x and 4x CPU (CDP throttling), with an empty page (a
 //    module script that adds a div) measured in the same run as the baseline; also when the sign-in
@@ -20,6 +22,7 @@ import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { startStaticServer } from './static-server.mjs';
+import { splitModules } from './split-modules.mjs';
 import { launch, guardedPage, ROOT } from '../e2e/lib/browser.mjs';
 import { inventoryBench } from './bench-inventory.mjs';
 
@@ -28,6 +31,7 @@ const arg = (name, dflt) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const RUNS = Number(arg('--runs', 11));
+const SIZES_ONLY = process.argv.includes('--sizes-only');
 const DIST = path.resolve(arg('--dist', path.join(ROOT, 'dist')));
 const BUDGET = { wasmGzip: 130_000, firstLoadGzip: 230_000, pagesGzip: 260_000, render1x: 200, render4x: 600 };
 
@@ -46,20 +50,29 @@ function sizesOf(dir) {
 }
 const fmt = (n) => n.toLocaleString('en-US');
 const total = (sz, k) => sz.reduce((a, s) => a + s[k], 0);
-const when = (file, fetched) =>
-  fetched.has(file) ? 'first load' : /^(split|chunk)_.*\.wasm$/.test(file) ? 'on first use of a page' : 'not by the app page';
-function printSizes(title, sz, fetched) {
+const unhash = (f) => f.replace(/-[0-9a-f]{12,16}(?=[._])/, '-<hash>');
+// when the page loads a file: at first, with a split-off module (on first use), or never
+function when(file, fetched, modules) {
+  if (fetched.has(file)) return 'first load';
+  const own = modules.find((m) => m.file === file);
+  if (own) return `on first use: module \`${own.name}\``;
+  const users = modules.filter((m) => m.chunks.includes(file)).map((m) => m.name);
+  return users.length ? `shared chunk, with the first of: ${users.join(', ')}` : 'not by the app page';
+}
+function printSizes(title, sz, fetched, modules) {
   console.log(`\n## ${title} (bytes)\n`);
   console.log('| file | raw | gzip -9 | brotli 11 | loaded |\n|---|---:|---:|---:|---|');
-  for (const s of sz) console.log(`| ${s.file.replace(/-[0-9a-f]{12,16}(?=[._])/, '-<hash>')} | ${fmt(s.raw)} | ${fmt(s.gzip)} | ${fmt(s.brotli)} | ${when(s.file, fetched)} |`);
+  for (const s of sz) console.log(`| ${unhash(s.file)} | ${fmt(s.raw)} | ${fmt(s.gzip)} | ${fmt(s.brotli)} | ${when(s.file, fetched, modules)} |`);
   const first = sz.filter((s) => fetched.has(s.file));
   console.log(`| **first load (the files the start page fetched)** | ${fmt(total(first, 'raw'))} | ${fmt(total(first, 'gzip'))} | ${fmt(total(first, 'brotli'))} | |`);
   const wasm = sz.filter((s) => s.file.endsWith('.wasm'));
   console.log(`| all wasm (first load + on first use) | ${fmt(total(wasm, 'raw'))} | ${fmt(total(wasm, 'gzip'))} | ${fmt(total(wasm, 'brotli'))} | |`);
 }
 const sizes = sizesOf(DIST);
+const modules = splitModules(DIST);
 const DEMO = path.join(path.dirname(DIST), 'dist-demo');
 const demoSizes = fs.existsSync(DEMO) ? sizesOf(DEMO) : [];
+const demoModules = demoSizes.length ? splitModules(DEMO) : [];
 
 // ---- first render ----
 const baselineHtml = `<!doctype html><html><head><meta charset="utf-8"><title>baseline</title>
@@ -148,7 +161,7 @@ if (demoApp) {
   await demoApp.close();
 }
 const rows = [];
-for (const { rate, net, label } of [
+for (const { rate, net, label } of SIZES_ONLY ? [] : [
   { rate: 1, net: null, label: '1x CPU, loopback' },
   { rate: 4, net: null, label: '4x CPU, loopback' },
   { rate: 1, net: NET, label: '1x CPU, 10 Mbit/s + 40 ms RTT' },
@@ -172,39 +185,59 @@ await app.close();
 baseline.close();
 
 const ms = (x) => `${x.toFixed(0)} ms`;
-console.log(`\n## First render (navigation start -> first node in #app), ${RUNS} cold loads each\n`);
-console.log('| CPU, network | empty page (baseline) median [min–max] | app median [min–max] | app − baseline (median) | MSAL loaded at (median) |\n|---|---|---|---|---|');
-for (const r of rows) {
-  console.log(`| ${r.label} | ${ms(r.baseline.median)} [${ms(r.baseline.min)}–${ms(r.baseline.max)}] | ${ms(r.app.median)} [${ms(r.app.min)}–${ms(r.app.max)}] | ${ms(r.app.median - r.baseline.median)} | ${r.msal ? ms(r.msal.median) : 'n/a'} |`);
+if (rows.length) {
+  console.log(`\n## First render (navigation start -> first node in #app), ${RUNS} cold loads each\n`);
+  console.log('| CPU, network | empty page (baseline) median [min–max] | app median [min–max] | app − baseline (median) | MSAL loaded at (median) |\n|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(`| ${r.label} | ${ms(r.baseline.median)} [${ms(r.baseline.min)}–${ms(r.baseline.max)}] | ${ms(r.app.median)} [${ms(r.app.min)}–${ms(r.app.max)}] | ${ms(r.app.median - r.baseline.median)} | ${r.msal ? ms(r.msal.median) : 'n/a'} |`);
+  }
+  console.log(`\n## First page after the start page (click -> the page's form; the pages module is fetched, compiled and run), ${RUNS} runs each\n`);
+  console.log('| CPU, network | median [min–max] |\n|---|---|');
+  for (const r of rows) console.log(`| ${r.label} | ${ms(r.firstPage.median)} [${ms(r.firstPage.min)}–${ms(r.firstPage.max)}] |`);
 }
-console.log(`\n## First page after the start page (click -> the page's form; the pages module is fetched, compiled and run), ${RUNS} runs each\n`);
-console.log('| CPU, network | median [min–max] |\n|---|---|');
-for (const r of rows) console.log(`| ${r.label} | ${ms(r.firstPage.median)} [${ms(r.firstPage.min)}–${ms(r.firstPage.max)}] |`);
-printSizes('Production build, dist/', sizes, fetched);
-if (demoSizes.length) printSizes('Demo-tenant build, dist-demo/ (served by scripts/serve; not what a deployment ships)', demoSizes, demoFetched);
+printSizes('Production build, dist/', sizes, fetched, modules);
+if (demoSizes.length) printSizes('Demo-tenant build, dist-demo/ (served by scripts/serve; not what a deployment ships)', demoSizes, demoFetched, demoModules);
 const firstLoad = sizes.filter((s) => fetched.has(s.file));
 const firstLoadGzip = total(firstLoad, 'gzip');
 const wasmGzip = total(firstLoad.filter((s) => s.file.endsWith('.wasm')), 'gzip');
-const later = sizes.filter((s) => /^(split|chunk)_.*\.wasm$/.test(s.file));
-// a split-off module is fetched with the shared chunks (code that more than one of them reaches)
-const chunksGzip = total(later.filter((s) => s.file.startsWith('chunk_')), 'gzip');
+// what first use of a split-off module fetches: the module and the shared chunks its loader names
+const sizeOf = (file) => sizes.find((s) => s.file === file);
+const onFirstUse = (...names) => {
+  const files = new Set();
+  for (const n of names) {
+    const m = modules.find((x) => x.name === n);
+    if (m) [m.file, ...m.chunks].forEach((f) => files.add(f));
+  }
+  return { files: [...files], gzip: total([...files].map(sizeOf), 'gzip'), raw: total([...files].map(sizeOf), 'raw') };
+};
 console.log('\n## Budgets (production build)\n');
 const verdict = (ok) => (ok ? 'within' : 'OVER');
 console.log(`- wasm of the first load, gzip ${fmt(wasmGzip)} B vs ${fmt(BUDGET.wasmGzip)}: ${verdict(wasmGzip <= BUDGET.wasmGzip)}`);
-for (const s of later) console.log(`  (then, on first use of a page: ${s.file.replace(/-[0-9a-f]{16}/, '-<hash>')} ${fmt(s.gzip)} B gzip)`);
-for (const s of later.filter((x) => x.file.startsWith('split_'))) {
-  const g = s.gzip + chunksGzip;
-  console.log(`- ${s.file.replace(/-[0-9a-f]{16}\.wasm$/, '')} with the shared chunks, gzip ${fmt(g)} B vs ${fmt(BUDGET.pagesGzip)}: ${verdict(g <= BUDGET.pagesGzip)}`);
+// each split-off module on first use (from a cold start: with every chunk it needs), against the
+// pages budget (issue 16: what a user downloads on first use of a page)
+for (const m of modules) {
+  const u = onFirstUse(m.name);
+  const own = sizeOf(m.file).gzip;
+  console.log(`- module \`${m.name}\` on first use: ${fmt(own)} B + ${m.chunks.length} shared chunk(s) ${fmt(u.gzip - own)} B = gzip ${fmt(u.gzip)} B vs ${fmt(BUDGET.pagesGzip)}: ${verdict(u.gzip <= BUDGET.pagesGzip)}`);
+}
+if (modules.some((m) => m.name === 'pages') && modules.some((m) => m.name === 'scripts')) {
+  const u = onFirstUse('pages', 'scripts');
+  console.log(`  (a page, then the scripts of its review: modules \`pages\` + \`scripts\` and their chunks, gzip ${fmt(u.gzip)} B)`);
 }
 console.log(`- first load gzip ${fmt(firstLoadGzip)} B vs ${fmt(BUDGET.firstLoadGzip)}: ${verdict(firstLoadGzip <= BUDGET.firstLoadGzip)}`);
-console.log(`- first render 1x ${ms(rows[0].app.median)} vs ${BUDGET.render1x} ms: ${verdict(rows[0].app.median <= BUDGET.render1x)}`);
-console.log(`- first render 4x ${ms(rows[1].app.median)} vs ${BUDGET.render4x} ms: ${verdict(rows[1].app.median <= BUDGET.render4x)}`);
+if (rows.length) {
+  console.log(`- first render 1x ${ms(rows[0].app.median)} vs ${BUDGET.render1x} ms: ${verdict(rows[0].app.median <= BUDGET.render1x)}`);
+  console.log(`- first render 4x ${ms(rows[1].app.median)} vs ${BUDGET.render4x} ms: ${verdict(rows[1].app.median <= BUDGET.render4x)}`);
+}
 
 // ---- the inventory ----
-console.log('\n## Inventory (issue 16): generated tenant 100 subscriptions / 10,000 scale sets / 2,000 VMs / 500 identities on the armsim server, 1x CPU\n');
-const inventory = await inventoryBench({ runs: Number(arg('--inventory-runs', 3)), dist: DIST, log: (l) => console.log(l) });
-console.log(`\n${inventory.line}`);
-console.log('(goals: requests <= 1 per 1,000 rows + 1 per shape, <= 3000 ms to full list, <= 100 ms per keystroke, <= 150 MB JS heap)');
+let inventory = null;
+if (rows.length) {
+  console.log('\n## Inventory (issue 16): generated tenant 100 subscriptions / 10,000 scale sets / 2,000 VMs / 500 identities on the armsim server, 1x CPU\n');
+  inventory = await inventoryBench({ runs: Number(arg('--inventory-runs', 3)), dist: DIST, log: (l) => console.log(l) });
+  console.log(`\n${inventory.line}`);
+  console.log('(goals: requests <= 1 per 1,000 rows + 1 per shape, <= 3000 ms to full list, <= 100 ms per keystroke, <= 150 MB JS heap)');
+}
 
 fs.mkdirSync(path.join(ROOT, 'bench-results'), { recursive: true });
-fs.writeFileSync(path.join(ROOT, 'bench-results', 'bench.json'), JSON.stringify({ sizes, demoSizes, fetched: [...fetched], demoFetched: [...demoFetched], rows, runs: RUNS, inventory }, null, 2));
+fs.writeFileSync(path.join(ROOT, 'bench-results', 'bench.json'), JSON.stringify({ sizes, demoSizes, modules, demoModules, fetched: [...fetched], demoFetched: [...demoFetched], rows, runs: RUNS, inventory }, null, 2));

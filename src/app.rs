@@ -126,6 +126,9 @@ fn Page() -> Html {
                 <crate::nav::Link to={Route::Home}>{ "Back to the start" }</crate::nav::Link>
             </section>
         },
-        route => html! { <crate::lazy::LazyPage {route} /> },
+        // a page of a split-off module: at once when its code is here, else once it arrived
+        route => {
+            html! { <crate::lazy::Lazy<Route> split={crate::lazy::page(&route)} props={route} /> }
+        }
     }
 }

@@ -7,4 +7,5 @@ pub mod header;
 pub mod retry;
 pub mod review;
 pub mod scenario_list;
+pub mod scripts;
 pub mod signin;

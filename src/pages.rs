@@ -9,10 +9,15 @@ pub mod wizard;
 use identity_core::route::Route;
 use yew::prelude::*;
 
-/// The page for a route other than the start page (see `crate::lazy`: in the production
-/// build this function and all it reaches load on first use).
+/// The page for a route other than the start page, the create wizards and the inventory (see
+/// `crate::lazy`: in the production build this function and all it reaches load on first use).
 pub fn render(route: &Route) -> Html {
-    html! { <Connected>{ page(route) }</Connected> }
+    connected(page(route))
+}
+
+/// A page inside the session as the pages see it (with the ARM client).
+pub fn connected(page: Html) -> Html {
+    html! { <Connected>{ page }</Connected> }
 }
 
 /// The session as the pages see it: with the ARM client, made on first use (see
@@ -34,6 +39,13 @@ fn Connected(props: &crate::components::signin::ChildrenProps) -> Html {
     }
 }
 
+/// Milliseconds as seconds with one decimal, rounded ("12.3"): without floating point, whose
+/// formatting code would weigh on the pages module (see `crate::lazy`).
+pub fn seconds(ms: u64) -> String {
+    let tenths = ms.saturating_add(50) / 100;
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
+
 fn page(route: &Route) -> Html {
     match route.clone() {
         Route::Subscriptions => html! { <pickers::Subscriptions /> },
@@ -42,16 +54,37 @@ fn page(route: &Route) -> Html {
         Route::Resource { id, wizard } => html! { <resource::ResourcePage {id} {wizard} /> },
         Route::Snippets { slug } => html! { <snippets::Snippets {slug} /> },
         Route::ChangeLog => html! { <log::ChangeLog /> },
-        Route::CreateScaleSet => html! { <create::CreateScaleSet /> },
-        Route::CreateVm => html! { <create::CreateVm /> },
-        Route::CreateIdentity => html! { <create::CreateIdentity /> },
-        // (the inventory is its own module: `crate::lazy` never sends it here)
-        Route::Home
+        // (the create wizards and the inventory — with the identity and bulk pages — are modules of
+        // their own: `crate::lazy` never sends them here)
+        Route::CreateScaleSet
+        | Route::CreateVm
+        | Route::CreateIdentity
+        | Route::Home
         | Route::NotFound(_)
         | Route::Inventory { .. }
         | Route::Identity { .. }
-        | Route::Bulk => {
-            html! { <home::Home /> }
+        | Route::Bulk => html! { <home::Home /> },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn seconds_has_one_decimal_rounded_half_up() {
+        for (ms, s) in [
+            (0u64, "0.0"),
+            (49, "0.0"),
+            (50, "0.1"),
+            (949, "0.9"),
+            (950, "1.0"),
+            (1_000, "1.0"),
+            (12_345, "12.3"),
+            (12_350, "12.4"),
+            (59_999, "60.0"),
+            (3_600_000, "3600.0"),
+        ] {
+            assert_eq!(super::seconds(ms), s, "{ms}");
         }
+        assert_eq!(super::seconds(u64::MAX), "18446744073709551.6"); // no overflow
     }
 }

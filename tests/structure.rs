@@ -66,3 +66,34 @@ fn the_inventory_and_the_pages_do_not_import_each_other() {
         );
     }
 }
+
+#[test]
+fn split_off_code_is_named_only_through_its_split_point() {
+    // src/lazy.rs: whatever a module holds stays out of the others only while nothing else names it
+    // (a call from the pages would pull it into the pages, or into a chunk fetched with them)
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let all = sources(&src);
+    assert!(all.len() > 30, "{all:?}");
+    let only_in = [
+        // the script generators: the `scripts` module (their tabs, `ScriptTabs`, are shared UI)
+        ("components/scripts.rs", "generate_all"),
+        ("components/scripts.rs", "snippet_all"),
+        ("components/scripts.rs", "scripts::generate("),
+        // the create wizards and the new-identity form: the `create` module
+        ("pages/create.rs", "NewIdentityForm"),
+        ("pages/create.rs", "create::render"),
+        ("pages/create.rs", "create::CreateScaleSet"),
+        ("pages/create.rs", "create::CreateVm"),
+        ("pages/create.rs", "create::CreateIdentity"),
+        ("pages/create.rs", "CreatePage"),
+    ];
+    for (path, text) in &all {
+        for (home, name) in only_in {
+            let home_or_split_point = path.ends_with(home) || path.ends_with("src/lazy.rs");
+            assert!(
+                home_or_split_point || !text.contains(name),
+                "{path} names {name}: only {home} (and its split point in src/lazy.rs) may"
+            );
+        }
+    }
+}

@@ -6,7 +6,7 @@
 //! waited out there), shown here with its countdown.
 
 use crate::components::error::{ErrorBox, ErrorView};
-use crate::components::review::{Requests, ScriptTabs};
+use crate::components::review::{Requests, ScriptSource, Scripts};
 use crate::guid::new_guid;
 use crate::hooks::{Load, use_arm};
 use crate::session::use_session;
@@ -14,7 +14,7 @@ use arm_client::{ArmClient, ops};
 use identity_core::IdentityState;
 use identity_core::create::{RoleAssignmentSpec, role_assignment};
 use identity_core::create_wizard::{grant_scopes, search_roles};
-use identity_core::scripts::{ScriptPlan, generate_all};
+use identity_core::scripts::ScriptPlan;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -288,7 +288,7 @@ pub fn GrantAccess(props: &GrantProps) -> Html {
                                 <ul class="warnings">{ for plan.warnings.iter().map(|x| html! { <li>{ &x.message }</li> }) }</ul>
                             }
                             <Requests prefix="grant-" origin={origin.clone()} requests={plan.requests().to_vec()} />
-                            <ScriptTabs prefix="grant-" scripts={generate_all(&ScriptPlan::from_role_assignment(s.config.script_cloud(), spec, &plan))} />
+                            <Scripts prefix="grant-" source={ScriptSource::Plan(ScriptPlan::from_role_assignment(s.config.script_cloud(), spec, &plan))} />
                             if s.client.is_some() && plan.refusal().is_none() {
                                 <button type="button" class="button primary" id="grant-apply" onclick={onsend} disabled={!s.read_write || busy}>
                                     { format!("Assign {}", role.as_ref().map(|(_, n)| n.as_str()).unwrap_or("")) }

@@ -1,10 +1,11 @@
 //! The review: the before/after identity diff (kept identities visible), the exact HTTP
-//! request(s), and the equivalent scripts in tabs with copy buttons.
+//! request(s), and the equivalent scripts in tabs with copy buttons (their generators load on
+//! first use: [`Scripts`]).
 
 use crate::components::copy::CopyButton;
 use identity_core::ArmRequest;
 use identity_core::IdentityState;
-use identity_core::scripts::{Flavour, Script};
+use identity_core::scripts::{Flavour, Script, ScriptPlan, SnippetRequest};
 use identity_core::wizard::{Change, diff};
 use yew::prelude::*;
 
@@ -91,6 +92,32 @@ pub fn Requests(props: &RequestsProps) -> Html {
     }
 }
 
+/// What the equivalent scripts are generated from.
+#[derive(Clone, PartialEq)]
+pub enum ScriptSource {
+    /// A change's or a create's plan ([`identity_core::scripts::generate_all`]).
+    Plan(ScriptPlan),
+    /// A snippet for a resource not read ([`identity_core::scripts::snippet_all`]).
+    Snippet(SnippetRequest),
+}
+
+#[derive(Properties, PartialEq, Clone)]
+pub struct ScriptsProps {
+    pub source: ScriptSource,
+    /// Prefix of the element ids (`{prefix}scripts`, `{prefix}tab-…`, `{prefix}script-panel`),
+    /// for a second set on the same page.
+    #[prop_or_default]
+    pub prefix: AttrValue,
+}
+
+/// The equivalent scripts in tabs (Az PowerShell first), each with a copy button. The generators
+/// are a module of their own in the production build (`crate::lazy::SCRIPTS`), fetched the first
+/// time scripts are shown.
+#[component]
+pub fn Scripts(props: &ScriptsProps) -> Html {
+    html! { <crate::lazy::Lazy<ScriptsProps> split={&crate::lazy::SCRIPTS} props={props.clone()} /> }
+}
+
 #[derive(Properties, PartialEq)]
 pub struct ScriptTabsProps {
     pub scripts: Vec<Script>,
@@ -100,7 +127,8 @@ pub struct ScriptTabsProps {
     pub prefix: AttrValue,
 }
 
-/// Scripts in tabs (Az PowerShell first), each with a copy button. Keyboard as the ARIA tabs pattern: the
+/// Scripts in tabs (Az PowerShell first), each with a copy button: the tabs of the generated scripts
+/// (`crate::components::scripts`, in the `scripts` module) and of those a page makes itself (the inventory's). Keyboard as the ARIA tabs pattern: the
 /// selected tab is the tab stop; Left / Right (wrapping), Home and End select and focus another tab.
 #[component]
 pub fn ScriptTabs(props: &ScriptTabsProps) -> Html {

@@ -3,10 +3,13 @@
 //! only its image and size), sent by arm-client's create flow, and a user-assigned identity on its
 //! own or inline from the assign wizard ([`NewIdentityForm`]). Lists come from ARM: subscriptions,
 //! groups, regions, VM sizes of the region, virtual networks with their subnets, identities.
+//!
+//! A module of its own in the production build (`crate::lazy::CREATE`, `crate::lazy::NEW_IDENTITY_FORM`):
+//! the other pages reach it only through those split points.
 
 use crate::components::error::{ErrorBox, ErrorView};
 use crate::components::grant::GrantAccess;
-use crate::components::review::{Requests, ScriptTabs};
+use crate::components::review::{Requests, ScriptSource, Scripts};
 use crate::hooks::{Load, remember_subscription, use_arm, use_options};
 use crate::nav::Link;
 use crate::session::{Session, use_session};
@@ -21,7 +24,7 @@ use identity_core::create_wizard::{
 };
 use identity_core::naming::{self, OsType};
 use identity_core::route::Route;
-use identity_core::scripts::{Script, ScriptPlan, generate_all};
+use identity_core::scripts::ScriptPlan;
 use identity_core::{ArmRequest, Method, ResourceState};
 use std::rc::Rc;
 use yew::prelude::*;
@@ -321,9 +324,10 @@ fn noun(t: CreateTarget) -> &'static str {
 #[derive(PartialEq)]
 struct Reviewed {
     review: CreateReview,
-    identity_scripts: Vec<Script>,
-    /// The scale set's or the VM's scripts.
-    resource_scripts: Vec<Script>,
+    /// What the identity's scripts are generated from (when one is created first).
+    identity_scripts: Option<ScriptPlan>,
+    /// ... and the scale set's or the VM's.
+    resource_scripts: ScriptPlan,
 }
 
 /// The body shown on the page: the password replaced by a placeholder (it is sent, not shown).
@@ -418,14 +422,11 @@ fn CreatePage(props: &CreateProps) -> Html {
                     review.identity = Some((spec, flow::guard_creates(p)));
                 }
                 Reviewed {
-                    resource_scripts: generate_all(&review.script_plan(*cloud)),
+                    resource_scripts: review.script_plan(*cloud),
                     identity_scripts: review
                         .identity
                         .as_ref()
-                        .map(|(spec, p)| {
-                            generate_all(&ScriptPlan::from_user_assigned_identity(*cloud, spec, p))
-                        })
-                        .unwrap_or_default(),
+                        .map(|(spec, p)| ScriptPlan::from_user_assigned_identity(*cloud, spec, p)),
                     review,
                 }
             })
@@ -758,15 +759,15 @@ fn review(
             if let Some((ispec, iplan)) = &r.identity {
                 <h4>{ format!("First: create the user-assigned identity {}", ispec.name) }</h4>
                 <Requests prefix="uai-" origin={origin.clone()} requests={iplan.requests().to_vec()} />
-                <ScriptTabs prefix="uai-" scripts={reviewed.identity_scripts.clone()} />
+                if let Some(plan) = &reviewed.identity_scripts {
+                    <Scripts prefix="uai-" source={ScriptSource::Plan(plan.clone())} />
+                }
             }
             if refusal.is_none() {
                 <h4>{ format!("The {}'s exact request", noun(target)) }</h4>
                 <Requests origin={origin.clone()} requests={plan.requests().iter().map(shown_request).collect::<Vec<_>>()} />
-                if !reviewed.resource_scripts.is_empty() {
-                    <h4>{ "Equivalent scripts" }</h4>
-                    <ScriptTabs scripts={reviewed.resource_scripts.clone()} />
-                }
+                <h4>{ "Equivalent scripts" }</h4>
+                <Scripts source={ScriptSource::Plan(reviewed.resource_scripts.clone())} />
             }
             <div class="apply-bar">
                 if can_send {
@@ -779,12 +780,12 @@ fn review(
                 Apply::Running { what, state, elapsed_ms } => html! {
                     <p class="progress" role="status" id="progress" aria-live="polite">
                         <progress aria-label="Operation in progress"></progress>
-                        { format!(" {what}: {} · {:.1} s", if state.is_empty() { "sending" } else { state }, *elapsed_ms as f64 / 1000.0) }
+                        { format!(" {what}: {} · {} s", if state.is_empty() { "sending" } else { state }, crate::pages::seconds(*elapsed_ms)) }
                     </p>
                 },
                 Apply::Done { id, state, elapsed_ms } => html! {
                     <div class="done" role="status" id="result">
-                        <p>{ format!("Created in {:.1} s: {} with {}.", *elapsed_ms as f64 / 1000.0, state.id.name(), crate::pages::pickers::identity_summary(&state.identity)) }</p>
+                        <p>{ format!("Created in {} s: {} with {}.", crate::pages::seconds(*elapsed_ms), state.id.name(), crate::pages::pickers::identity_summary(&state.identity)) }</p>
                         <p><Link to={Route::Resource { id: id.clone(), wizard: None }} id="open-created">{ format!("Open the new {}", noun(target)) }</Link></p>
                         <GrantAccess principals={crate::components::grant::principals_of(&state.identity)} scope={id.clone()} />
                     </div>
@@ -896,7 +897,21 @@ enum Made {
     Failed(ErrorView),
 }
 
-#[derive(Properties, PartialEq)]
+/// The page for a create route (what `crate::lazy::CREATE` loads).
+pub fn render(route: &Route) -> Html {
+    crate::pages::connected(match route {
+        Route::CreateVm => html! { <CreateVm /> },
+        Route::CreateIdentity => html! { <CreateIdentity /> },
+        _ => html! { <CreateScaleSet /> },
+    })
+}
+
+/// The new-identity form (what `crate::lazy::NEW_IDENTITY_FORM` loads for the assign wizard).
+pub fn render_new_identity_form(props: &NewIdentityProps) -> Html {
+    html! { <NewIdentityForm ..props.clone() /> }
+}
+
+#[derive(Properties, PartialEq, Clone)]
 pub struct NewIdentityProps {
     /// Preselected subscription, group and region (e.g. those of the scale set being changed).
     #[prop_or_default]
@@ -989,7 +1004,7 @@ pub fn NewIdentityForm(props: &NewIdentityProps) -> Html {
             { text_input("uai-name", "Identity name", &spec.name, "text", name_err, Some("3–128 characters: letters, digits, '-' and '_', starting with a letter or digit."), setter(|x, v| x.name = v)) }
             if ready {
                 <Requests prefix="uai-" origin={origin(&s)} requests={plan.requests().to_vec()} />
-                <ScriptTabs prefix="uai-" scripts={generate_all(&ScriptPlan::from_user_assigned_identity(s.config.script_cloud(), &spec, &plan))} />
+                <Scripts prefix="uai-" source={ScriptSource::Plan(ScriptPlan::from_user_assigned_identity(s.config.script_cloud(), &spec, &plan))} />
                 if s.client.is_some() {
                     <button type="button" class="button primary" id="uai-create" onclick={oncreate} disabled={!s.read_write || *made == Made::Sending}>{ "Create identity" }</button>
                     if !s.read_write { <span class="note">{ "Read-only: switch to read-write in the header to create it." }</span> }

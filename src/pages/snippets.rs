@@ -1,13 +1,13 @@
 //! Snippet-only mode: a wizard with typed names and ids, producing scripts that read the current
 //! state when they run (nothing is sent from here, and no state is assumed).
 
-use crate::components::review::ScriptTabs;
+use crate::components::review::{ScriptSource, Scripts};
 use crate::nav::Link;
 use crate::session::use_session;
 use identity_core::operation::Operation;
 use identity_core::resource_id::{IdKind, ResourceId};
 use identity_core::route::Route;
-use identity_core::scripts::{Intent, Resource, SnippetRequest, TargetKind, snippet_all};
+use identity_core::scripts::{Intent, Resource, SnippetRequest, TargetKind};
 use identity_core::wizard::WizardKind;
 use yew::prelude::*;
 
@@ -169,7 +169,7 @@ pub fn Snippets(props: &SnippetProps) -> Html {
                 }
             </form>
             { match result {
-                Ok(req) => html! { <ScriptTabs scripts={snippet_all(&req)} /> },
+                Ok(req) => html! { <Scripts source={ScriptSource::Snippet(req)} /> },
                 Err(e) => html! { <p class="note" id="snippet-error" role="status">{ e }</p> },
             } }
         </section>

@@ -6,9 +6,11 @@
 use crate::components::access::{IdentityAccess, assignments_table, incomplete, read_access};
 use crate::components::error::{ErrorBox, ErrorView};
 use crate::components::grant::Principal;
-use crate::components::review::{IdentityDiff, Requests, ScriptTabs};
+use crate::components::review::{IdentityDiff, Requests, ScriptSource, Scripts};
 use crate::hooks::{Load, use_arm};
+use crate::lazy::Lazy;
 use crate::nav::Link;
+use crate::pages::create::NewIdentityProps;
 use crate::session::use_session;
 use arm_client::flow::{self, Outcome as FlowOutcome, Wait};
 use arm_client::inventory::{AccessLoad, CancelFlag, LoadOptions, load_users_of_identity};
@@ -16,7 +18,7 @@ use arm_client::{ArmClient, ArmError, ops};
 use identity_core::plan::Outcome;
 use identity_core::role_cleanup::{RemovedPrincipal, RoleAssignmentDeletion, removed_principals};
 use identity_core::route::Route;
-use identity_core::scripts::{Script, ScriptPlan, generate_all};
+use identity_core::scripts::ScriptPlan;
 use identity_core::wizard::{Candidate, Step, Wizard, WizardAction, WizardKind};
 use identity_core::{IdentityState, Operation, Plan, ResourceState, plan};
 use std::rc::Rc;
@@ -68,9 +70,9 @@ fn wait_text(why: Wait, seconds_left: u64) -> String {
     }
 }
 
-/// The plan of the operation against the state (with the role assignment deletions chosen), and its scripts:
-/// computed once per (state, operation, deletions), not on every progress tick.
-type Planned = Option<(Operation, Plan, Vec<Script>)>;
+/// The plan of the operation against the state (with the role assignment deletions chosen), and what its
+/// scripts are generated from: computed once per (state, operation, deletions), not on every progress tick.
+type Planned = Option<(Operation, Plan, ScriptPlan)>;
 
 /// A principal the change takes away, and whether its role assignments would be left as orphans.
 #[derive(Debug, Clone, PartialEq)]
@@ -285,7 +287,7 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
         |(st, op, cloud, deletions)| {
             op.clone().map(|op| {
                 let p = plan(st, &op).with_role_assignment_deletions(deletions);
-                let scripts = generate_all(&ScriptPlan::from_plan(*cloud, st, &op, &p));
+                let scripts = ScriptPlan::from_plan(*cloud, st, &op, &p);
                 (op, p, scripts)
             })
         },
@@ -368,14 +370,16 @@ pub fn WizardPanel(props: &WizardProps) -> Html {
                     if needs_list && s.client.is_some() {
                         <details class="inline-create" id="inline-create">
                             <summary>{ "Create a new identity" }</summary>
-                            <crate::pages::create::NewIdentityForm inline=true
-                                subscription={st.id.subscription().to_string()}
-                                resource_group={st.id.resource_group().unwrap_or_default().to_string()}
-                                location={st.location.clone().unwrap_or_default()}
-                                on_created={{ let model = model.clone(); let listed = listed.clone(); Callback::from(move |id: String| {
+                            <Lazy<NewIdentityProps> split={&crate::lazy::NEW_IDENTITY_FORM} props={NewIdentityProps {
+                                inline: true,
+                                subscription: st.id.subscription().to_string(),
+                                resource_group: st.id.resource_group().unwrap_or_default().to_string(),
+                                location: st.location.clone().unwrap_or_default(),
+                                on_created: { let model = model.clone(); let listed = listed.clone(); Callback::from(move |id: String| {
                                     listed.set(*listed + 1);
                                     model.dispatch(WizardAction::Toggle(id));
-                                }) }} />
+                                }) },
+                            }} />
                         </details>
                     }
                     if let Some(e) = &w.error { <p class="error" role="alert" id="wizard-error">{ e }</p> }
@@ -730,7 +734,7 @@ fn review(
                 <Requests origin={origin} requests={requests.clone()} />
             }
             <h4>{ "Equivalent scripts" }</h4>
-            <ScriptTabs scripts={scripts} />
+            <Scripts source={ScriptSource::Plan(scripts)} />
             <div class="apply-bar">
                 if props.kind.needs_selection() {
                     <button type="button" class="button secondary" onclick={back} disabled={running}>{ "Back" }</button>
@@ -750,12 +754,12 @@ fn review(
                 Apply::Running { state, elapsed_ms } => html! {
                     <p class="progress" role="status" id="progress" aria-live="polite">
                         <progress aria-label="Operation in progress"></progress>
-                        { format!(" {state} · {:.1} s", *elapsed_ms as f64 / 1000.0) }
+                        { format!(" {state} · {} s", crate::pages::seconds(*elapsed_ms)) }
                     </p>
                 },
                 Apply::Done { elapsed_ms, before, after, resumed, deletions } => html! {
                     <div class="done" role="status" id="result">
-                        <p>{ format!("Succeeded in {:.1} s{}. The identities read back:", *elapsed_ms as f64 / 1000.0, if *resumed { " (resumed after a dropped connection)" } else { "" }) }</p>
+                        <p>{ format!("Succeeded in {} s{}. The identities read back:", crate::pages::seconds(*elapsed_ms), if *resumed { " (resumed after a dropped connection)" } else { "" }) }</p>
                         if let Some(a) = after {
                             <IdentityDiff before={before.clone()} after={a.clone()} />
                         }
