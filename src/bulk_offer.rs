@@ -17,10 +17,7 @@ fn local() -> Option<web_sys::Storage> {
 
 /// The unfinished batch's offer, if there is one.
 pub fn read() -> Option<String> {
-    local()?
-        .get_item(OFFER_KEY)
-        .ok()?
-        .filter(|s| !s.is_empty())
+    local()?.get_item(OFFER_KEY).ok()?.filter(|s| !s.is_empty())
 }
 
 /// Forget the batch and its offer.

@@ -69,7 +69,7 @@ pub fn spec_of(state: &BatchState) -> Result<BatchSpec, String> {
 pub fn save_batch(state: &BatchState, title: &str) -> bool {
     let Some(l) = local() else { return false };
     let ok = l.set_item(BATCH_KEY, &state.to_json()).is_ok();
-        let c = state.counters();
+    let c = state.counters();
     let left = c.pending + c.running;
     let offer = if left == 0 {
         l.remove_item(OFFER_KEY).is_ok()
