@@ -379,3 +379,28 @@ def test_a_change_between_the_scripts_check_and_azs_write_is_merged_not_lost(env
     assert got["user"] == sorted(ua(n).lower() for n in ("id1", "id2", "id3")), got
     patches = [w for w in h.writes(sim.log()) if w["method"] == "PATCH"]
     assert len(patches) == 1 and patches[0]["ifMatch"] is None, patches
+
+
+def test_a_batch_script_guards_each_item_and_sums_up(env):
+    """Issue 17's batch scripts (scripts::batch), run by the real az: enable system-assigned on 3 scale sets — one
+    without identity (applied), one with it already (no-op), one Flexible (refused, nothing sent to it). Each flavour
+    exits 1 (a refusal), prints the summary, changes only the first, and keeps every other identity."""
+    sim, az = env["sim"], env["az"]
+    names = [("uniform", "u-none"), ("uniform", "u-sa"), ("flexible", "f-ua1")]
+    items = [h.res_path(k, n) for k, n in names]
+    out = h.plan_scripts({"kind": "batch", "operation": {"op": "enableSystemAssigned"}, "items": items})
+    for flavour in FLAVOURS:
+        sim.start()
+        before = sim.end_state()
+        sim.clear_log()
+        p, secs = az.run_script(out["scripts"][flavour])
+        TIMES.append({"cell": "batch/enable_sa", "flavour": flavour, "seconds": round(secs, 2)})
+        assert p.returncode == 1, (flavour, p.returncode, p.stdout, p.stderr)
+        assert "Summary: 1 applied, 1 no-op, 1 refused, 0 failed, of 3." in p.stdout, (flavour, p.stdout, p.stderr)
+        assert "Flexible" in p.stderr, p.stderr
+        writes = h.writes(sim.log())
+        assert writes and all(w["path"].endswith("/u-none") and w["status"] < 400 for w in writes), (flavour, writes)
+        after = sim.end_state()
+        changed = {k for k in before if before[k] != after[k]}
+        assert changed == {"virtualMachineScaleSets/u-none"}, (flavour, state_diff(before, after))
+        assert after["virtualMachineScaleSets/u-none"]["system"], after["virtualMachineScaleSets/u-none"]

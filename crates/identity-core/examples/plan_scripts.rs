@@ -10,6 +10,8 @@
 //!   `{"kind":"createScaleSet","spec":<ScaleSetSpec>}`
 //!   `{"kind":"createUserAssigned","spec":<UserAssignedIdentitySpec>}`
 //!   `{"kind":"roleAssignment","spec":<RoleAssignmentSpec>}`
+//!   `{"kind":"batch","operation":<identity_core::bulk::BulkOp>,"items":[resource ids]}` (output: only `scripts`,
+//!   the batch scripts of `scripts::batch`)
 //! Output: `{"plan": <identity-plan's output>, "scripts": {"<flavour slug>": "<text>", …}}` (cloud AzureCloud);
 //! exit status 2 and `{"error": …}` for unreadable input.
 
@@ -40,6 +42,10 @@ enum Input {
     RoleAssignment {
         spec: RoleAssignmentSpec,
     },
+    Batch {
+        operation: identity_core::bulk::BulkOp,
+        items: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -49,6 +55,19 @@ fn main() -> ExitCode {
         .map_err(|e| e.to_string())
         .and_then(|_| serde_json::from_str(&text).map_err(|e| e.to_string()));
     let cloud = Cloud::AzureCloud;
+    if let Ok(Input::Batch { operation, items }) = &input {
+        let req = identity_core::scripts::batch::BatchRequest {
+            cloud,
+            op: operation.clone(),
+            items: items.clone(),
+        };
+        let scripts: Map<String, Value> = identity_core::scripts::batch::batch_all(&req)
+            .into_iter()
+            .map(|s| (s.flavour.slug().to_string(), Value::String(s.text)))
+            .collect();
+        println!("{}", json!({ "scripts": scripts }));
+        return ExitCode::SUCCESS;
+    }
     let made = input.and_then(|input| {
         Ok(match input {
             Input::Change {
@@ -75,6 +94,7 @@ fn main() -> ExitCode {
                 let sp = ScriptPlan::from_role_assignment(cloud, &spec, &p);
                 (p, sp)
             }
+            Input::Batch { .. } => unreachable!("answered above"),
         })
     });
     match made {

@@ -21,6 +21,7 @@
 //! assert!(ps.text.contains("-IfMatch $etag"));
 //! ```
 
+pub mod batch;
 pub mod quote;
 
 mod azurerm;

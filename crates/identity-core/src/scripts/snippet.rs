@@ -112,6 +112,11 @@ pub const CLI_IDENTITY_QUERY: &str = "[[identity.type || '-', identity.principal
 /// type word or None combined with another, a `null` in the map, an id listed twice. Expects
 /// `$identityTypeText`, `$identityPrincipal`, `$identityIds` and `$identityHasNull`.
 fn ps_conflict_check(label: &str) -> Vec<String> {
+    ps_conflict_check_expr(&ps_single(label))
+}
+
+/// [`ps_conflict_check`] with the label as a PowerShell expression (`$itemLabel` in a batch).
+pub(crate) fn ps_conflict_check_expr(label: &str) -> Vec<String> {
     [
         "# Stop when the identity read contradicts itself (type and user-assigned map disagree): a change computed from it could drop an identity.",
         "$identityProblems = @()",
@@ -143,7 +148,7 @@ fn ps_conflict_check(label: &str) -> Vec<String> {
     .map(|s| s.to_string())
     .chain(std::iter::once(format!(
         "if ($identityProblems.Count) {{ throw ('The identity read from ' + {} + ' is inconsistent: ' + ($identityProblems -join '; ') + '. ' + {}) }}",
-        ps_single(label),
+        label,
         ps_single(CONFLICT_ADVICE)
     )))
     .collect()
@@ -152,6 +157,16 @@ fn ps_conflict_check(label: &str) -> Vec<String> {
 /// Bash lines with the same rule as [`ps_conflict_check`], reading the identity with
 /// [`CLI_IDENTITY_QUERY`] (`show`: the `az … show` command without `--query`).
 fn sh_conflict_check(show: &str, label: &str) -> Vec<String> {
+    sh_conflict_check_expr(
+        show,
+        &sh_single(&format!("The identity read from {label} is inconsistent: ")),
+        "exit 1",
+    )
+}
+
+/// [`sh_conflict_check`] with the message's start as a bash word (`"The identity read from $id is inconsistent: "`
+/// in a batch) and what to run on a conflict.
+pub(crate) fn sh_conflict_check_expr(show: &str, label: &str, stop: &str) -> Vec<String> {
     let mut l: Vec<String> = vec![
         "# Stop when the identity read contradicts itself (type and user-assigned map disagree): a change computed from it could drop an identity.".into(),
         format!(
@@ -197,16 +212,13 @@ fn sh_conflict_check(show: &str, label: &str) -> Vec<String> {
         .iter()
         .map(|s| s.to_string()),
     );
-    l.push(format!(
-        "  printf '%s' {} >&2",
-        sh_single(&format!("The identity read from {label} is inconsistent: "))
-    ));
+    l.push(format!("  printf '%s' {label} >&2"));
     l.push("  printf '%s; ' \"${identityProblems[@]}\" >&2".into());
     l.push(format!(
         "  printf '%s\\n' {} >&2",
         sh_single(CONFLICT_ADVICE)
     ));
-    l.push("  exit 1".into());
+    l.push(format!("  {stop}"));
     l.push("fi".into());
     l
 }
@@ -238,10 +250,40 @@ fn az(req: &SnippetRequest) -> String {
         ),
     ];
     l.extend(az_sign_in(req.cloud, &t.subscription_id));
-    let (vars, name_var) = target_vars(t);
+    let (vars, _) = target_vars(t);
     l.extend(vars);
-    let obj = if t.kind.is_vm() { "$vm" } else { "$vmss" };
-    if t.kind.is_vm() {
+    let label = ps_single(&format!("{} '{}'", t.kind.noun(), t.name));
+    let item = az_item(
+        t.kind,
+        &req.intent,
+        &label,
+        &[
+            "Write-Output 'Nothing to do: the identities are already as requested.'".into(),
+            "return".into(),
+        ],
+    );
+    l.extend(item.read);
+    l.extend(item.guard);
+    l.extend(item.write);
+    finish(super::powershell::with_requires(l))
+}
+
+/// The Az PowerShell lines that change one resource whose `$resourceGroupName` and `$vmName` / `$vmssName` are
+/// set, in three parts: `read` (one GET), `guard` (the conflict check, the change computed losslessly from what was
+/// read, the no-op, the Flexible refusal: nothing sent) and `write` (the change with `-IfMatch` and the etag read).
+/// `label` is a PowerShell expression naming the resource in messages; `noop` the lines run when nothing is to
+/// change (a single script returns; a batch counts the item and goes on).
+pub(crate) struct AzItem {
+    pub read: Vec<String>,
+    pub guard: Vec<String>,
+    pub write: Vec<String>,
+}
+
+pub(crate) fn az_item(kind: TargetKind, intent: &Intent, label: &str, noop: &[String]) -> AzItem {
+    let obj = if kind.is_vm() { "$vm" } else { "$vmss" };
+    let name_var = if kind.is_vm() { "vmName" } else { "vmssName" };
+    let mut l = Vec::new();
+    if kind.is_vm() {
         l.push(format!(
             "$vm = Get-AzVM -ResourceGroupName $resourceGroupName -Name ${name_var}"
         ));
@@ -262,11 +304,8 @@ fn az(req: &SnippetRequest) -> String {
         "$identityHasNull = @($identityIds | Where-Object { $null -eq $identityMap[$_] }).Count -gt 0"
             .into(),
     );
-    l.extend(ps_conflict_check(&format!(
-        "{} '{}'",
-        t.kind.noun(),
-        t.name
-    )));
+    let read = std::mem::take(&mut l);
+    l.extend(ps_conflict_check_expr(label));
     l.push(format!(
         "$hasSystem = \"$({obj}.Identity.Type)\" -like 'SystemAssigned*'"
     ));
@@ -274,7 +313,7 @@ fn az(req: &SnippetRequest) -> String {
         "$currentIds = @(if ({obj}.Identity.UserAssignedIdentities) {{ {obj}.Identity.UserAssignedIdentities.Keys }})"
     ));
     l.push("# -contains/-notcontains compare ignoring case, as ARM compares ids".into());
-    match &req.intent {
+    match intent {
         Intent::SetExact { system, user } => {
             l.push(format!("$wantSystem = ${system}"));
             l.extend(ps_array("newIds", user));
@@ -311,18 +350,18 @@ fn az(req: &SnippetRequest) -> String {
         "if ($wantSystem -eq $hasSystem -and $removedIds.Count -eq 0 -and $addedIds.Count -eq 0) {"
             .into(),
     );
-    l.push("    Write-Output 'Nothing to do: the identities are already as requested.'".into());
-    l.push("    return".into());
+    l.extend(noop.iter().map(|n| format!("    {n}")));
     l.push("}".into());
-    if !t.kind.is_vm() {
+    if !kind.is_vm() {
         l.push("if ($wantSystem -and \"$($vmss.OrchestrationMode)\" -eq 'Flexible') {".into());
         l.push(
             "    throw 'A Flexible scale set accepts only UserAssigned or None identities.'".into(),
         );
         l.push("}".into());
     }
+    let guard = std::mem::take(&mut l);
     l.push("$identityType = if ($wantSystem -and $newIds.Count) { 'SystemAssignedUserAssigned' } elseif ($wantSystem) { 'SystemAssigned' } elseif ($newIds.Count) { 'UserAssigned' } else { 'None' }".into());
-    if t.kind.is_vm() {
+    if kind.is_vm() {
         l.push("# Update-AzVM sends a PUT of the whole model: the identity becomes exactly $identityType / $newIds.".into());
         l.push("if ($newIds.Count) {".into());
         l.push("    Update-AzVM -ResourceGroupName $resourceGroupName -VM $vm -IdentityType $identityType -IdentityId $newIds -IfMatch $vm.Etag".into());
@@ -360,7 +399,11 @@ fn az(req: &SnippetRequest) -> String {
         l.push(format!("    Update-AzVmss -ResourceGroupName $resourceGroupName -VMScaleSetName ${name_var} -IdentityType $identityType -IfMatch $vmss.Etag"));
         l.push("}".into());
     }
-    finish(super::powershell::with_requires(l))
+    AzItem {
+        read,
+        guard,
+        write: l,
+    }
 }
 
 /// The observed facts (tests/az-cli) for the az commands a snippet runs.
@@ -380,6 +423,28 @@ fn cli_facts(req: &SnippetRequest) -> Vec<String> {
             "az rest sends exactly the request given (method, path, api-version, headers, body): the app's.",
         )],
     }
+}
+
+/// PowerShell lines that read the identity once with `show` (an `az … show` or `az rest --method get` command
+/// without `--query`) and set `$identityTypeText`, `$identityPrincipal`, `$identityHasNull` and `$identityIds` for
+/// [`ps_conflict_check`].
+pub(crate) fn ps_cli_identity_read(show: &str) -> Vec<String> {
+    let lang = Language::PowerShell;
+    let mut l: Vec<String> = Vec::new();
+    l.push(
+        "# Stop when the identity read contradicts itself: read it once (one GET), then check it."
+            .into(),
+    );
+    l.push(format!(
+        "$identityRead = @({show} --query {} --output tsv)",
+        ps_single(CLI_IDENTITY_QUERY)
+    ));
+    l.extend(super::cli::check_exit(lang));
+    l.push("$identityTypeText = if ($identityRead.Count -gt 0 -and $identityRead[0] -ne '-') { $identityRead[0] } else { '' }".into());
+    l.push("$identityPrincipal = if ($identityRead.Count -gt 1 -and $identityRead[1] -ne '-') { $identityRead[1] } else { '' }".into());
+    l.push("$identityHasNull = $identityRead.Count -gt 2 -and $identityRead[2] -eq 'true'".into());
+    l.push("$identityIds = @($identityRead | Select-Object -Skip 3 | Where-Object { $_ })".into());
+    l
 }
 
 fn cli(req: &SnippetRequest, lang: Language) -> String {
@@ -425,22 +490,7 @@ fn cli(req: &SnippetRequest, lang: Language) -> String {
     match lang {
         Language::Bash => l.extend(sh_conflict_check(&show, &label)),
         Language::PowerShell => {
-            l.push("# Stop when the identity read contradicts itself: read it once (one GET), then check it.".into());
-            l.push(format!(
-                "$identityRead = @({show} --query {} --output tsv)",
-                ps_single(CLI_IDENTITY_QUERY)
-            ));
-            l.extend(check_exit(lang));
-            l.push("$identityTypeText = if ($identityRead.Count -gt 0 -and $identityRead[0] -ne '-') { $identityRead[0] } else { '' }".into());
-            l.push("$identityPrincipal = if ($identityRead.Count -gt 1 -and $identityRead[1] -ne '-') { $identityRead[1] } else { '' }".into());
-            l.push(
-                "$identityHasNull = $identityRead.Count -gt 2 -and $identityRead[2] -eq 'true'"
-                    .into(),
-            );
-            l.push(
-                "$identityIds = @($identityRead | Select-Object -Skip 3 | Where-Object { $_ })"
-                    .into(),
-            );
+            l.extend(ps_cli_identity_read(&show));
             l.extend(ps_conflict_check(&label));
         }
     }

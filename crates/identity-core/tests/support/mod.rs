@@ -202,6 +202,7 @@ pub const UNBOUND: &[&str] = &[
     "ConvertFrom-Json",
     "Start-Sleep",
     "Write-Output",
+    "Write-Warning",
     "Read-Host",
     "Get-Credential",
     "New-TemporaryFile",
@@ -499,6 +500,7 @@ pub fn undefined_variables(src: &str) -> Vec<String> {
         "$psitem",
         "$args",
         "$input",
+        "$matches",
     ];
     let mut defined: HashSet<String> = automatic.iter().map(|s| s.to_string()).collect();
     let mut bad = Vec::new();
