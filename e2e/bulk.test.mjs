@@ -96,6 +96,14 @@ test('demo: enable system-assigned on a filtered selection (Uniform, Flexible, V
   assert.deepEqual(list.items.map((i) => i.plan).sort(), ['no-op', 'no-op', 'refused', 'request', 'request']);
   assert.equal(list.items.find((i) => i.item.endsWith('/vmss-api')).requests[0].method, 'PATCH');
   assert.deepEqual(list.counts, { requests: 2, noOps: 2, refused: 1, grants: 0 });
+  // the batch as scripts, in tabs: every item of the selection, each guarded
+  const tabs = await page.$$eval('#bulk-scripts [role=tab]', (els) => els.map((e) => e.id));
+  assert.deepEqual(tabs, ['bulk-tab-az-powershell', 'bulk-tab-cli-bash', 'bulk-tab-cli-powershell', 'bulk-tab-cli-rest-bash', 'bulk-tab-cli-rest-powershell']);
+  const ps = await text(page, '#bulk-script-panel');
+  assert.match(ps, /foreach \(\$itemId in \$items\)/);
+  for (const n of ['vmss-web', 'vmss-api', 'vmss-flex', 'vm-jump', 'vm-win-admin']) assert.match(ps, new RegExp(`/${n}'`));
+  await page.click('#bulk-tab-cli-bash');
+  assert.match(await text(page, '#bulk-script-panel'), /az vmss identity assign|az vm identity assign/);
   // read-only (the default) blocks Apply; the confirmation names the count and the operation
   assert.equal(await text(page, '#bulk-apply'), 'Enable the system-assigned identity on 2 scale sets and VMs');
   assert.equal(await page.isDisabled('#bulk-apply'), true);

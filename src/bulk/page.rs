@@ -8,6 +8,8 @@ use crate::nav::Link;
 use crate::session::use_session;
 use arm_client::bulk::{BatchHandle, BatchState, ItemStatus};
 use identity_core::route::Route;
+use identity_core::scripts::Script;
+use identity_core::scripts::batch::{BatchRequest, batch_all};
 use std::cell::Cell;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -24,11 +26,9 @@ enum Phase {
     /// No ARM access.
     Offline(String),
     /// Reading the selection for the review.
-    Reading {
-        done: usize,
-        total: usize,
-    },
-    Review(Rc<BulkReview>),
+    Reading { done: usize, total: usize },
+    /// The review, and the batch as scripts.
+    Review(Rc<BulkReview>, Rc<Vec<Script>>),
     /// A batch (running, paused, cancelled, finished, or kept from an earlier visit).
     Batch,
     /// A kept batch that cannot be read.
@@ -65,6 +65,15 @@ pub fn BulkPage() -> Html {
     {
         let (phase, spec, batch) = (phase.clone(), spec.clone(), batch.clone());
         let connector = s.connector.clone();
+        let cloud = s.config.script_cloud();
+        // the batch as scripts: every item of the selection (each script reads and guards each item itself)
+        let scripts = move |op: &identity_core::bulk::BulkOp, items: &[String]| {
+            Rc::new(batch_all(&BatchRequest {
+                cloud,
+                op: op.clone(),
+                items: items.to_vec(),
+            }))
+        };
         // (again when the session changes: a reload restores the sign-in after the first render)
         use_effect_with(Rc::as_ptr(&s.connector) as usize, move |_| {
             if let Some(d) = store::load_draft() {
@@ -77,17 +86,21 @@ pub fn BulkPage() -> Html {
                     Some(_) if super::select::last_inventory().is_some() => {
                         let inv = super::select::last_inventory().unwrap_or_default();
                         spec.set(Some(d.spec.clone()));
-                        phase.set(Phase::Review(Rc::new(run::review_from_inventory(
-                            &d.spec.operation,
-                            &inv,
-                            &d.items,
-                        ))));
+                        phase.set(Phase::Review(
+                            Rc::new(run::review_from_inventory(
+                                &d.spec.operation,
+                                &inv,
+                                &d.items,
+                            )),
+                            scripts(&d.spec.operation, &d.items),
+                        ));
                     }
                     Some(client) => {
                         let total = d.items.len();
                         phase.set(Phase::Reading { done: 0, total });
                         spec.set(Some(d.spec.clone()));
                         let ph = phase.clone();
+                        let sc = scripts(&d.spec.operation, &d.items);
                         wasm_bindgen_futures::spawn_local(async move {
                             let on = {
                                 let ph = ph.clone();
@@ -96,7 +109,7 @@ pub fn BulkPage() -> Html {
                             let r =
                                 run::review_fresh(client, d.spec.operation.clone(), d.items, on)
                                     .await;
-                            ph.set(Phase::Review(Rc::new(r)));
+                            ph.set(Phase::Review(Rc::new(r), sc));
                         });
                     }
                 }
@@ -249,7 +262,7 @@ pub fn BulkPage() -> Html {
                 <progress id="bulk-reading" aria-labelledby="bulk-reading-label" max={total.max(1).to_string()} value={done.to_string()} />
             </section>
         },
-        Phase::Review(review) => {
+        Phase::Review(review, scripts) => {
             let sp = (*spec).clone();
             match sp {
                 None => html! {},
@@ -262,7 +275,7 @@ pub fn BulkPage() -> Html {
                         })
                     };
                     html! {
-                        <super::review::ReviewView review={review} spec={sp} origin={s.cloud.arm_endpoint.trim_end_matches('/').to_string()}
+                                                <super::review::ReviewView review={review} {scripts} spec={sp} origin={s.cloud.arm_endpoint.trim_end_matches('/').to_string()}
                             read_write={rw} on_apply={apply} />
                     }
                 }
