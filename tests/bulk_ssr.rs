@@ -37,6 +37,12 @@ async fn render(read_write: bool) -> String {
             serde_json::json!({"type": "UserAssigned", "userAssignedIdentities": {UA: {}}}),
         ),
     ];
+    let scripts =
+        identity_core::scripts::batch::batch_all(&identity_core::scripts::batch::BatchRequest {
+            cloud: identity_core::scripts::Cloud::AzureCloud,
+            op: op.clone(),
+            items: states.iter().map(|s| s.id.as_str().to_string()).collect(),
+        });
     let br = BulkReview {
         review: review(&op, &states, None),
         unreadable: vec![],
@@ -44,6 +50,7 @@ async fn render(read_write: bool) -> String {
     };
     yew::ServerRenderer::<ReviewView>::with_props(move || ReviewViewProps {
         review: Rc::new(br),
+        scripts: Rc::new(scripts),
         spec: BatchSpec {
             operation: op,
             from_identity: None,
@@ -75,6 +82,9 @@ async fn the_review_names_the_count_and_blocks_apply_while_read_only() {
     // the sample: the PATCH with only the identity, If-Match
     assert!(html.contains("PATCH https://management.azure.com/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachineScaleSets/a?api-version="), "{html}");
     assert!(html.contains("If-Match: "), "{html}");
+    // the batch as scripts, Az PowerShell first
+    assert!(html.contains(r#"id="bulk-tab-az-powershell""#), "{html}");
+    assert!(html.contains("foreach ($itemId in $items)"), "{html}");
     let rw = render(true).await;
     assert!(
         !rw.contains(r#"id="bulk-apply" disabled="disabled""#),
