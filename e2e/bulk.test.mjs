@@ -238,6 +238,46 @@ test('demo: from an identity, remove it from every resource that uses it (each r
   assert.ok(!ids.includes('id-web'), String(ids));
 });
 
+test('demo: pause lets the items in flight finish and starts nothing; cancel sends nothing more; the rest is offered on the start page and resumed', async (t) => {
+  const { page } = await demo.open(t);
+  await inventory(page, demo.server.url);
+  await page.click('#bulk-select-all');
+  await page.selectOption('#bulk-op', 'assign-user');
+  await page.selectOption('#bulk-identity', { label: 'id-batch (rg-identity)' });
+  await page.click('#bulk-review');
+  await page.locator('#bulk-review-counts').waitFor({ timeout: 30_000 });
+  const requests = await num(page, '#bulk-r-requests');
+  assert.ok(requests > 8, `more items than run at once (8): ${requests}`);
+  await page.check('#read-write');
+  await page.click('#bulk-apply');
+  await page.click('#bulk-pause');
+  assert.match(await text(page, '#bulk-status'), /^Paused/);
+  await page.waitForFunction(() => document.querySelector('#bulk-n-running')?.textContent === '0', null, { timeout: 30_000 });
+  const pending = await num(page, '#bulk-n-pending');
+  assert.equal(pending, requests - 8, 'the 8 in flight finished, nothing new started');
+  await page.waitForTimeout(3_000);
+  assert.equal(await num(page, '#bulk-n-pending'), pending, 'still nothing started while paused');
+  await page.click('#bulk-cancel');
+  await page.waitForFunction(() => /^Cancelled: \d+ not sent\.$/.test(document.querySelector('#bulk-status')?.textContent ?? ''), null, { timeout: 30_000 });
+  assert.equal(await text(page, '#bulk-status'), `Cancelled: ${pending} not sent.`);
+  assert.equal(await num(page, '#bulk-n-applied'), 8);
+  const notSent = await page.$$eval('#bulk-items tr[data-status="not sent"]', (r) => r.length);
+  assert.equal(notSent, pending);
+  // the start page offers what is left (in-page navigation: the demo tenant lives in this page)
+  await page.click('nav.crumbs >> text=Start');
+  await page.locator('#bulk-offer').waitFor();
+  assert.equal(await text(page, '#bulk-offer-text'), `Resume batch: ${pending} of 14 left (Assign id-batch)`);
+  await page.click('#bulk-offer-resume');
+  await page.click('#bulk-resume-kept');
+  await finished(page);
+  assert.equal(await num(page, '#bulk-n-applied'), requests);
+  assert.equal(await num(page, '#bulk-n-failed'), 0);
+  // finished: nothing is offered any more
+  await page.click('nav.crumbs >> text=Start');
+  await page.locator('#scenarios').waitFor();
+  assert.equal(await page.locator('#bulk-offer').count(), 0);
+});
+
 // ---- signed in, against the armsim server ----
 
 let idp;

@@ -28,27 +28,18 @@ pub fn discard() {
     }
 }
 
-/// "Resume batch: 113 of 300 left" with a link to the bulk page, and Discard. Nothing when no batch waits.
+/// "Resume batch: 113 of 300 left (…)" with a link to the bulk page (which offers Resume and Discard). Nothing
+/// when no batch waits. (Stateless: the first load stays small.)
 #[component]
 pub fn ResumeOffer() -> Html {
-    let offer = use_state(read);
-    let Some(text) = (*offer).clone() else {
+    let Some(text) = read() else {
         return html! {};
-    };
-    let on_discard = {
-        let offer = offer.clone();
-        Callback::from(move |_| {
-            discard();
-            offer.set(None);
-        })
     };
     html! {
         <section class="bulk-offer" id="bulk-offer" aria-labelledby="bulk-offer-text">
             <p id="bulk-offer-text">{ text }</p>
-            <p class="hint">{ "An unfinished bulk change was kept in this browser. Resuming reads every item that is not done again before anything is sent." }</p>
-            <Link to={Route::Bulk} id="bulk-offer-resume" class="button">{ "Resume batch" }</Link>
-            { " " }
-            <button type="button" class="secondary" id="bulk-offer-discard" onclick={on_discard}>{ "Discard" }</button>
+            <p class="hint">{ "An unfinished bulk change was kept in this browser. Resuming reads every item that is not done again before anything is sent; the bulk page also offers to discard it." }</p>
+            <Link to={Route::Bulk} id="bulk-offer-resume" class="button">{ "Open the batch" }</Link>
         </section>
     }
 }
