@@ -12,6 +12,9 @@ pub const BATCH_KEY: &str = "identity-wizard.bulk.batch";
 pub const OFFER_KEY: &str = "identity-wizard.bulk.offer";
 
 fn local() -> Option<web_sys::Storage> {
+    if !cfg!(target_arch = "wasm32") {
+        return None; // server-side rendering in tests
+    }
     web_sys::window()?.local_storage().ok()?
 }
 
