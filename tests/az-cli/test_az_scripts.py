@@ -404,3 +404,30 @@ def test_a_batch_script_guards_each_item_and_sums_up(env):
         changed = {k for k in before if before[k] != after[k]}
         assert changed == {"virtualMachineScaleSets/u-none"}, (flavour, state_diff(before, after))
         assert after["virtualMachineScaleSets/u-none"]["system"], after["virtualMachineScaleSets/u-none"]
+
+
+def test_a_legacy_extension_batch_removes_each_and_upgrades_the_manual_scale_set(env):
+    """The batch that removes the retired extension: a Manual scale set (its instances upgraded after), a VM, and a
+    scale set without it (no-op). Exit 0, the summary, only their extensions gone, nothing else changed."""
+    sim, az = env["sim"], env["az"]
+    names = [("uniform", "u-ext-manual"), ("vm", "vm-ext"), ("uniform", "u-none")]
+    items = [h.res_path(k, n) for k, n in names]
+    out = h.plan_scripts({"kind": "batch", "operation": {"op": "removeLegacyExtension", "upgradeInstances": True},
+                          "items": items})
+    for flavour in FLAVOURS:
+        sim.start()
+        before = sim.end_state()
+        sim.clear_log()
+        p, secs = az.run_script(out["scripts"][flavour])
+        TIMES.append({"cell": "batch/remove_legacy", "flavour": flavour, "seconds": round(secs, 2)})
+        assert p.returncode == 0, (flavour, p.returncode, p.stdout, p.stderr)
+        assert "Summary: 2 applied, 1 no-op, 0 refused, 0 failed, of 3." in p.stdout, (flavour, p.stdout, p.stderr)
+        after = sim.end_state()
+        changed = {k for k in before if before[k] != after[k]}
+        assert changed == {"virtualMachineScaleSets/u-ext-manual", "virtualMachines/vm-ext"}, state_diff(before, after)
+        for k in changed:
+            assert after[k]["extensions"] == [] and {x: after[k][x] for x in ("type", "system", "user")} == \
+                {x: before[k][x] for x in ("type", "system", "user")}, (k, before[k], after[k])
+        writes = h.writes(sim.log())
+        assert any(w["method"] == "POST" and w["path"].endswith("/u-ext-manual/manualupgrade") for w in writes), writes
+        assert all(w["status"] < 400 for w in writes), writes

@@ -1228,4 +1228,50 @@ mod ops {
             .collect();
         assert_eq!(patches, [412, 200]);
     }
+
+    #[test]
+    fn read_only_sends_nothing_keeps_items_pending_and_pauses_until_resumed() {
+        let env = Env::new(SimConfig::default());
+        let access = arm_client::WriteAccess::new(false);
+        let client = arm_client::ArmClient::builder(
+            "https://management.azure.com",
+            Rc::new(env.sim.clone()),
+            Rc::new(arm_client::StaticToken::new("t")),
+        )
+        .clock(Rc::new(env.clock.clone()))
+        .write_access(access.clone())
+        .build()
+        .unwrap();
+        let op = BulkOp::EnableSystemAssigned { grant: None };
+        let ids = vec![
+            vmss("rg-web", "vmss-api"),
+            vm("rg-web", "vm-win-admin"),
+            vm("rg-web", "vm-jump"),
+        ];
+        let s = Scheduler::new(
+            &ids,
+            IdentityRunner::for_op(client, &op),
+            Rc::new(env.clock.clone()),
+            BulkOptions {
+                concurrency: 1,
+                max_replans: 3,
+            },
+        );
+        let h = s.handle();
+        let mut fut = Box::pin(s.run());
+        assert!(env.clock.drive(&mut fut).is_none(), "paused, not finished");
+        assert!(h.is_paused());
+        assert_eq!(env.writes(), 0, "nothing sent");
+        let c = h.counters();
+        assert_eq!((c.pending, c.failed, c.applied), (3, 0, 0), "{c:?}");
+        access.set(true);
+        h.resume();
+        let c = env.clock.drive(&mut fut).expect("finished after resume");
+        assert_eq!((c.applied, c.no_op, c.failed), (2, 1, 0), "{c:?}");
+        assert_eq!(h.snapshot().items[0].attempts, 2);
+        assert!(
+            env.identities(&vm("rg-web", "vm-win-admin"))
+                .contains("system")
+        );
+    }
 }

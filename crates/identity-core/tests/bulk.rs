@@ -658,7 +658,13 @@ fn batch_scripts_parse_bind_and_match_their_snapshots() {
                     s.flavour
                 );
             }
-            if s.flavour == Flavour::AzPowerShell {
+            let legacy = name == "remove-legacy";
+            if s.flavour == Flavour::AzPowerShell && legacy {
+                assert!(
+                    t.contains("-IfMatch $vmss.Etag") && t.contains("Remove-AzVMExtension"),
+                    "{name}"
+                );
+            } else if s.flavour == Flavour::AzPowerShell {
                 assert!(t.contains("foreach ($itemId in $items)"));
                 assert!(
                     !t.contains("foreach ($id in $items)"),
@@ -669,7 +675,7 @@ fn batch_scripts_parse_bind_and_match_their_snapshots() {
                     "{name}"
                 );
             }
-            if matches!(s.flavour, Flavour::CliRestBash | Flavour::CliRestPowerShell) {
+            if !legacy && matches!(s.flavour, Flavour::CliRestBash | Flavour::CliRestPowerShell) {
                 assert!(t.contains("If-Match"), "{name} {:?}", s.flavour);
             }
             if matches!(
@@ -684,16 +690,7 @@ fn batch_scripts_parse_bind_and_match_their_snapshots() {
             insta::assert_snapshot!(format!("batch__{name}__{:?}", s.flavour), t);
         }
     }
-    // no batch script for the legacy extension, or for an operation the review refuses
-    assert!(
-        batch(
-            &batch_req(BulkOp::RemoveLegacyExtension {
-                upgrade_instances: true
-            }),
-            Flavour::CliBash
-        )
-        .is_none()
-    );
+    // no batch script for an operation the review refuses
     assert!(
         batch(
             &batch_req(BulkOp::AssignUserAssigned {
@@ -710,15 +707,20 @@ fn batch_scripts_parse_bind_and_match_their_snapshots() {
 /// identity query's lines), every call recorded; a PATCH's body (standard input) recorded too. Returns
 /// (exit status, stdout, calls).
 fn run_fake(text: &str, state: &[(&str, &str)]) -> (i32, String, Vec<String>) {
+    run_fake_with(text, state, "")
+}
+
+/// [`run_fake`] with more `case` arms for the fake `az` (tried first).
+fn run_fake_with(text: &str, state: &[(&str, &str)], extra: &str) -> (i32, String, Vec<String>) {
     let dir =
         std::env::temp_dir().join(format!("bulk-batch-{}-{}", std::process::id(), text.len()));
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("calls");
     let _ = std::fs::remove_file(&log);
-    let mut cases = String::new();
+    let mut cases = extra.to_string();
     for (name, lines) in state {
         cases.push_str(&format!(
-            "    *\"/{name}\"*'--query [[identity.type'*|*\"/{name}?api-version\"*'--query [[identity.type'*) printf '%s\\n' {lines} ;;\n"
+            "    *\"--name={name} \"*'--query [[identity.type'*|*\"/{name}?api-version\"*'--query [[identity.type'*) printf '%s\\n' {lines} ;;\n"
         ));
     }
     let fake = format!(
@@ -867,4 +869,114 @@ fn bash_batches_guard_each_item_and_sum_up() {
         .find(|c| c.contains("identity remove"))
         .unwrap();
     assert!(rm.contains(&format!("--identities {stored} ")), "{rm}");
+}
+
+#[test]
+fn bash_batches_remove_the_legacy_extension_per_item() {
+    let items = vec![
+        cvmss(S1, "vmss-ext"),
+        cvm(S1, "vm-ext"),
+        cvmss(S1, "vmss-clean"),
+    ];
+    // the fake answers per item: the legacy extension names, the scale set's upgrade policy
+    let extra = "    *'/vmss-ext?api-version'*'--query properties.virtualMachineProfile'*) echo msi-ext ;;\n\
+    *'/vmss-ext?api-version'*'--query properties.upgradePolicy.mode'*) echo Manual ;;\n\
+    *'/vm-ext/extensions?api-version'*'--query value'*) echo ManagedIdentityExtensionForWindows ;;\n\
+    *'/vmss-clean?api-version'*'--query properties.upgradePolicy.mode'*) echo Manual ;;\n";
+    for upgrade in [true, false] {
+        let req = BatchRequest {
+            cloud: Cloud::AzureCloud,
+            op: BulkOp::RemoveLegacyExtension {
+                upgrade_instances: upgrade,
+            },
+            items: items.clone(),
+        };
+        for f in [Flavour::CliBash, Flavour::CliRestBash] {
+            let (code, out, calls) = run_fake_with(&batch(&req, f).unwrap().text, &[], extra);
+            assert_eq!(code, 0, "{f:?}\n{out}\n{calls:#?}");
+            assert!(
+                out.contains("Summary: 2 applied, 1 no-op, 0 refused, 0 failed, of 3."),
+                "{f:?}\n{out}"
+            );
+            let deletes: Vec<&String> = calls
+                .iter()
+                .filter(|c| c.contains("--method delete") || c.contains("extension delete"))
+                .collect();
+            assert_eq!(deletes.len(), 2, "{deletes:#?}");
+            assert!(
+                deletes[0].contains("/vmss-ext/extensions/msi-ext?api-version=2024-11-01"),
+                "{deletes:#?}"
+            );
+            assert!(
+                deletes[1].contains("ManagedIdentityExtensionForWindows"),
+                "{deletes:#?}"
+            );
+            if f == Flavour::CliBash {
+                assert!(
+                    deletes[1].starts_with(
+                        "vm extension delete --resource-group=rg-app --vm-name=vm-ext"
+                    ),
+                    "{deletes:#?}"
+                );
+            }
+            let upgrades: Vec<&String> = calls
+                .iter()
+                .filter(|c| c.contains("update-instances"))
+                .collect();
+            assert_eq!(
+                upgrades.len(),
+                usize::from(upgrade),
+                "only the Manual scale set that changed: {upgrades:#?}"
+            );
+            if upgrade {
+                assert!(
+                    upgrades[0].contains("--name=vmss-ext")
+                        && upgrades[0].contains("--instance-ids * "),
+                    "{upgrades:#?}"
+                );
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+    /// No input panics: arbitrary identity ids, scopes, role definitions and item ids through the validation, the
+    /// review and every batch flavour; an operation that does not validate has no script, and every script made
+    /// parses (bash -n, the PowerShell tokenizer).
+    #[test]
+    fn bulk_never_panics(identity in "\\PC{0,40}", scope in "\\PC{0,40}", role in "\\PC{0,40}", kind in 0usize..5,
+                         items in proptest::collection::vec("(/subscriptions/[a-z0-9-]{1,8}/resourceGroups/\\PC{1,8}/providers/Microsoft.Compute/(virtualMachines|virtualMachineScaleSets)/\\PC{1,8})|\\PC{0,30}", 0..4)) {
+        let grant = Some(RoleGrant { role_definition: role, scope: match kind % 4 {
+            0 => GrantScope::Fixed { scope },
+            1 => GrantScope::Resource,
+            2 => GrantScope::ResourceGroup,
+            _ => GrantScope::Subscription,
+        }, role_name: None });
+        let ops = [
+            BulkOp::EnableSystemAssigned { grant: grant.clone() },
+            BulkOp::AssignUserAssigned { identity: identity.clone(), grant },
+            BulkOp::RemoveUserAssigned { identity },
+            BulkOp::RemoveLegacyExtension { upgrade_instances: kind == 0 },
+        ];
+        for op in ops {
+            let valid = op.validate().is_ok();
+            let _ = review(&op, &states(), Some("p"));
+            let req = BatchRequest { cloud: Cloud::AzureChinaCloud, op: op.clone(), items: items.clone() };
+            for f in BATCH_FLAVOURS {
+                if let Some(s) = batch(&req, f) {
+                    prop_assert!(valid, "{op:?}");
+                    // arbitrary names stay quoted: the script still parses
+                    match s.language {
+                        Language::Bash => bash_ok(&s.text),
+                        Language::PowerShell => {
+                            let errs = syntax_errors(&s.text);
+                            prop_assert!(errs.is_empty(), "{errs:?}\n{}", s.text);
+                        }
+                    }
+                }
+            }
+            let _ = op.confirmation(items.len());
+        }
+    }
 }

@@ -57,6 +57,9 @@ pub enum Outcome {
     Refused,
     /// 412: the resource changed since it was read; the scheduler re-plans the item.
     Conflict,
+    /// The session is read-only ([`crate::WriteAccess`] off): nothing was sent. The item stays pending and the
+    /// batch pauses (resume it once writes are allowed again).
+    ReadOnly,
     /// Anything else.
     Failed,
 }
@@ -97,8 +100,8 @@ impl ItemResult {
 pub struct ItemCtx {
     /// 1 for the first run of this item in this scheduler, 2 after one 412 …
     pub attempt: u32,
-    /// The item was started before (an earlier session, or a 412): the runner must read it again before any
-    /// write — which every runner does anyway, as it plans from a fresh read.
+    /// The item was started before (an earlier session, a 412, a pause for read-only): the runner must read it
+    /// again before any write — which every runner does anyway, as it plans from a fresh read.
     pub rerun: bool,
 }
 
@@ -323,6 +326,10 @@ impl<R: ItemRunner> Scheduler<R> {
                     *self.handle.replans.borrow_mut() += 1;
                     ItemStatus::Pending
                 }
+                Outcome::ReadOnly => {
+                    self.handle.control.borrow_mut().paused = true;
+                    ItemStatus::Pending
+                }
                 Outcome::Conflict => {
                     it.message = Some(format!(
                         "The resource kept changing while this change was being applied (412 after {} re-plans). Open it, check its identities and try again.",
@@ -358,7 +365,7 @@ impl<R: ItemRunner> Scheduler<R> {
                         it.attempts += 1;
                         let ctx = ItemCtx {
                             attempt: it.replans + 1,
-                            rerun: it.interrupted || it.replans > 0,
+                            rerun: it.interrupted || it.replans > 0 || it.attempts > 1,
                         };
                         (it.id.clone(), ctx)
                     };

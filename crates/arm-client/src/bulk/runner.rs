@@ -3,8 +3,9 @@
 //! DELETE with `If-Match`, tagged with a correlation id of its own, which ARM echoes; the operation followed to its
 //! end; 429s waited out), and for [`BulkOp::EnableSystemAssigned`] with a grant, [`flow::grant_role`] for the
 //! principal read back. Flow outcomes map to bulk [`Outcome`]s: `Applied` → Applied, `Noop` → NoOp, `Refused` →
-//! Refused, `ConflictReplanned` (412) → Conflict (the scheduler runs the item again, from a fresh read),
-//! `Failed` / `NotSent` → Failed with the error's class and hint.
+//! Refused, `ConflictReplanned` (412) → Conflict (the scheduler runs the item again, from a fresh read), a write
+//! refused because the session is read-only → ReadOnly (the item stays pending, the batch pauses), other `Failed` /
+//! `NotSent` → Failed with the error's class and hint.
 
 use super::{ItemCtx, ItemResult, ItemRunner, Outcome};
 use crate::client::ArmClient;
@@ -87,6 +88,8 @@ pub fn class_name(c: Class) -> String {
 fn failed_with(f: &flow::Failure, corr: Option<&str>, prefix: &str) -> ItemResult {
     let outcome = if f.error.status == Some(412) && f.class == Class::Changed {
         Outcome::Conflict
+    } else if f.class == Class::ReadOnly {
+        Outcome::ReadOnly
     } else {
         Outcome::Failed
     };

@@ -114,6 +114,24 @@ impl BatchState {
         self
     }
 
+    /// With a bulk operation as its label (its JSON), so a saved batch says what it does.
+    ///
+    /// ```
+    /// use arm_client::bulk::{BatchState, BulkOp};
+    /// let st = BatchState::new(&["/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/v".into()])
+    ///     .with_op(&BulkOp::RemoveSystemAssigned);
+    /// let back = BatchState::from_json(&st.to_json()).unwrap();
+    /// assert_eq!(back.bulk_op(), Some(BulkOp::RemoveSystemAssigned));
+    /// ```
+    pub fn with_op(self, op: &identity_core::bulk::BulkOp) -> Self {
+        self.with_operation(serde_json::to_string(op).unwrap_or_default())
+    }
+
+    /// The bulk operation of a batch saved with [`BatchState::with_op`] (`None` for another label).
+    pub fn bulk_op(&self) -> Option<identity_core::bulk::BulkOp> {
+        serde_json::from_str(&self.operation).ok()
+    }
+
     /// The JSON kept in the browser's storage.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()

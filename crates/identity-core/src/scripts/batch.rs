@@ -14,7 +14,11 @@
 //! Role grants as the app makes them: for [`BulkOp::EnableSystemAssigned`] each new principal after its item's
 //! change (read back); for [`BulkOp::AssignUserAssigned`] the identity's principal once, before the loop.
 //!
-//! The legacy extension's removal has no batch script (the app runs it; per item, its single-item scripts).
+//! The legacy extension's removal: per item the extensions read from the resource (publisher
+//! `Microsoft.ManagedIdentity`, type `ManagedIdentityExtensionForLinux|Windows`; none: a no-op), each deleted (a
+//! scale set: Remove-AzVmssExtension + Update-AzVmss `-IfMatch` in Az PowerShell, as its single-item script does;
+//! the extension's DELETE elsewhere), and a scale set whose upgrade policy is Manual then has its instances
+//! upgraded (when `upgrade_instances`).
 
 use super::cli::{check_exit, prelude};
 use super::powershell::{az_sign_in, finish, ps_array, with_requires};
@@ -25,6 +29,7 @@ use super::snippet::{
 use super::{Cloud, Flavour, Language, Script, comment_safe, role_guid};
 use crate::api_versions;
 use crate::bulk::{BulkOp, GrantScope, RoleGrant};
+use crate::resource::LEGACY_EXTENSION_TYPES;
 use crate::resource_id::{IdKind, ResourceId};
 
 /// A batch: cloud, operation, items (scale set or VM ids).
@@ -50,8 +55,8 @@ const SH_REFUSED: u8 = 64;
 /// Exit status of one item's subshell in the bash flavours: nothing to change.
 const SH_NOOP: u8 = 65;
 
-/// The batch script of one flavour; `None` for a flavour not offered ([`BATCH_FLAVOURS`]), for the legacy
-/// extension's removal, for an operation [`BulkOp::validate`] refuses, or when no item is a scale set or VM.
+/// The batch script of one flavour; `None` for a flavour not offered ([`BATCH_FLAVOURS`]), for an operation
+/// [`BulkOp::validate`] refuses, or when no item is a scale set or VM.
 ///
 /// ```
 /// use identity_core::bulk::BulkOp;
@@ -66,7 +71,7 @@ const SH_NOOP: u8 = 65;
 /// assert!(s.text.contains("-IfMatch $vmss.Etag"));
 /// ```
 pub fn batch(req: &BatchRequest, flavour: Flavour) -> Option<Script> {
-    if matches!(req.op, BulkOp::RemoveLegacyExtension { .. }) || req.op.validate().is_err() {
+    if req.op.validate().is_err() {
         return None;
     }
     let items = Items::of(&req.items);
@@ -276,6 +281,16 @@ fn az_powershell(req: &BatchRequest, items: &Items) -> String {
         ));
         l.extend(ps_grant_lines("$identityPrincipalId", g, &ps_scope(g), ""));
     }
+    if matches!(req.op, BulkOp::RemoveLegacyExtension { .. }) {
+        l.push(format!(
+            "$legacyTypes = @({})",
+            LEGACY_EXTENSION_TYPES
+                .iter()
+                .map(|t| ps_single(t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     l.push("$currentSubscription = ''".into());
     l.push("foreach ($itemId in $items) {".into());
     l.push("    $stage = 'read'".into());
@@ -286,6 +301,9 @@ fn az_powershell(req: &BatchRequest, items: &Items) -> String {
     l.push("        $itemLabel = \"$itemType '$itemName'\"".into());
     let noop: Vec<String> = PS_NOOP.iter().map(|s| s.to_string()).collect();
     let branch = |kind: super::TargetKind| -> Vec<String> {
+        if let BulkOp::RemoveLegacyExtension { upgrade_instances } = &req.op {
+            return az_legacy_lines(kind, *upgrade_instances);
+        }
         let item = az_item(kind, &intent(&req.op), "$itemLabel", &noop);
         let mut b = Vec::new();
         let get = if kind.is_vm() {
@@ -473,13 +491,16 @@ fn bash(req: &BatchRequest, items: &Items, rest: bool) -> String {
         grant: Some(g),
     } = &req.op
     {
+        let uid = ResourceId::parse(identity).expect("validated");
         l.push(format!(
             "# Once, before the batch: the identity's principal gets the role {}.",
             comment_safe(g.role_label())
         ));
         l.push(format!(
-            "identityPrincipalId=$(az identity show --ids {} --query principalId --output tsv)",
-            sh_single(identity)
+            "identityPrincipalId=$(az identity show --resource-group={} --name={} --subscription={} --query principalId --output tsv)",
+            sh_single(uid.resource_group().unwrap_or_default()),
+            sh_single(uid.name()),
+            sh_single(uid.subscription())
         ));
         l.push(format!(
             "az role assignment create --assignee-object-id \"$identityPrincipalId\" --assignee-principal-type ServicePrincipal --role {} --scope {} --output none",
@@ -494,9 +515,14 @@ fn bash(req: &BatchRequest, items: &Items, rest: bool) -> String {
     let mut f: Vec<String> = vec![
         "local id=$1 g".into(),
         "case \"${id,,}\" in */providers/microsoft.compute/virtualmachinescalesets/*) g=vmss ;; *) g=vm ;; esac".into(),
-        "sub=${id#/subscriptions/}; sub=${sub%%/*}; rg=${id#*/resourceGroups/}; rg=${rg%%/*}".into(),
-    ];
+        "sub=${id#/subscriptions/}; sub=${sub%%/*}; rg=${id#*/resourceGroups/}; rg=${rg%%/*}; name=${id##*/}".into(),
+        "# (az vmss show takes no --ids: the parts, each as one --option=value word)".into(),
+            ];
     let url = format!("\"$id?api-version={api}\"");
+    if let BulkOp::RemoveLegacyExtension { upgrade_instances } = &req.op {
+        f.extend(sh_legacy_item(rest, *upgrade_instances));
+        return bash_finish(l, f);
+    }
     if rest {
         f.push("# the etag first: a change after this read makes the PATCH fail with 412 (nothing is overwritten)".into());
         f.push(format!(
@@ -509,7 +535,7 @@ fn bash(req: &BatchRequest, items: &Items, rest: bool) -> String {
                 "az rest --method get --url {url} --query properties.orchestrationMode --output tsv"
             )
         } else {
-            "az vmss show --ids \"$id\" --query orchestrationMode --output tsv".into()
+            "az vmss show --resource-group=\"$rg\" --name=\"$name\" --subscription=\"$sub\" --query orchestrationMode --output tsv".into()
         };
         f.push(format!(
             "if [ \"$g\" = vmss ] && [ \"$({mode})\" = Flexible ]; then echo \"Refused: $id: {FLEX_REFUSAL}\" >&2; exit {SH_REFUSED}; fi"
@@ -518,7 +544,7 @@ fn bash(req: &BatchRequest, items: &Items, rest: bool) -> String {
     let show = if rest {
         format!("az rest --method get --url {url}")
     } else {
-        "az $g show --ids \"$id\"".into()
+        "az $g show --resource-group=\"$rg\" --name=\"$name\" --subscription=\"$sub\"".into()
     };
     f.extend(sh_conflict_check_expr(
         &show,
@@ -534,11 +560,11 @@ fn bash(req: &BatchRequest, items: &Items, rest: bool) -> String {
         ));
         f.push("# az rest does not follow the long-running operation: wait until provisioning ends, and fail unless it succeeded.".into());
         f.push(format!(
-            "az $g wait --ids \"$id\" --custom {}",
+            "az $g wait --resource-group=\"$rg\" --name=\"$name\" --subscription=\"$sub\" --custom {}",
             sh_single("provisioningState!='Updating' && provisioningState!='Creating'")
         ));
         f.push(
-            "provisioningState=$(az $g show --ids \"$id\" --query provisioningState --output tsv)"
+            "provisioningState=$(az $g show --resource-group=\"$rg\" --name=\"$name\" --subscription=\"$sub\" --query provisioningState --output tsv)"
                 .into(),
         );
         f.push("if [ \"$provisioningState\" != Succeeded ]; then echo \"$id: the change ended with provisioningState '$provisioningState', not Succeeded: see the activity log of the resource.\" >&2; exit 1; fi".into());
@@ -551,7 +577,7 @@ fn bash(req: &BatchRequest, items: &Items, rest: bool) -> String {
             BulkOp::RemoveLegacyExtension { .. } => unreachable!(),
         };
         f.push(format!(
-            "az $g identity {verb} --ids \"$id\" --identities {what} --output none"
+            "az $g identity {verb} --resource-group=\"$rg\" --name=\"$name\" --subscription=\"$sub\" --identities {what} --output none"
         ));
     }
     if let (true, Some(g)) = (req.op.grants_per_item(), req.op.grant()) {
@@ -560,7 +586,7 @@ fn bash(req: &BatchRequest, items: &Items, rest: bool) -> String {
             comment_safe(g.role_label())
         ));
         f.push(
-            "principalId=$(az $g show --ids \"$id\" --query identity.principalId --output tsv)"
+            "principalId=$(az $g show --resource-group=\"$rg\" --name=\"$name\" --subscription=\"$sub\" --query identity.principalId --output tsv)"
                 .into(),
         );
         f.push("[ -n \"$principalId\" ] || { echo \"$id: the system-assigned identity was enabled, but its principal id was not read back: grant the role on the resource.\" >&2; exit 1; }".into());
@@ -570,6 +596,11 @@ fn bash(req: &BatchRequest, items: &Items, rest: bool) -> String {
             sh_scope(g)
         ));
     }
+    bash_finish(l, f)
+}
+
+/// The item function's end and the loop with its summary.
+fn bash_finish(mut l: Vec<String>, f: Vec<String>) -> String {
     l.extend(indent(f, "  "));
     l.push("}".into());
     l.extend(
@@ -633,13 +664,19 @@ fn cli_powershell(req: &BatchRequest, items: &Items, rest: bool) -> String {
         grant: Some(g),
     } = &req.op
     {
+        let uid = ResourceId::parse(identity).expect("validated");
         l.push(format!(
             "# Once, before the batch: the identity's principal gets the role {}.",
             comment_safe(g.role_label())
         ));
         l.push(format!(
-            "$identityPrincipalId = az identity show --ids {} --query principalId --output tsv",
-            ps_single(identity)
+            "$identityPrincipalId = az identity show {} {} {} --query principalId --output tsv",
+            ps_single(&format!(
+                "--resource-group={}",
+                uid.resource_group().unwrap_or_default()
+            )),
+            ps_single(&format!("--name={}", uid.name())),
+            ps_single(&format!("--subscription={}", uid.subscription()))
         ));
         l.extend(check_exit(lang));
         l.push(format!(
@@ -653,10 +690,15 @@ fn cli_powershell(req: &BatchRequest, items: &Items, rest: bool) -> String {
         format!(
             "if ($itemId -notmatch '{PS_ID_PATTERN}') {{ $stage = 'guard'; throw 'not a scale set or VM id' }}"
         ),
-        "$subscriptionId = $Matches[1]; $resourceGroupName = $Matches[2]".into(),
+        "$subscriptionId = $Matches[1]; $resourceGroupName = $Matches[2]; $itemName = $Matches[4]"
+            .into(),
         "$g = if ($Matches[3] -eq 'virtualMachines') { 'vm' } else { 'vmss' }".into(),
     ];
     let url = format!("\"$($itemId)?api-version={api}\"");
+    if let BulkOp::RemoveLegacyExtension { upgrade_instances } = &req.op {
+        b.extend(ps_cli_legacy_item(rest, *upgrade_instances));
+        return ps_cli_finish(l, b);
+    }
     if rest {
         b.push("# the etag first: a change after this read makes the PATCH fail with 412 (nothing is overwritten)".into());
         b.push(format!(
@@ -670,7 +712,7 @@ fn cli_powershell(req: &BatchRequest, items: &Items, rest: bool) -> String {
                 "az rest --method get --url {url} --query properties.orchestrationMode --output tsv"
             )
         } else {
-            "az vmss show --ids $itemId --query orchestrationMode --output tsv".into()
+            "az vmss show \"--resource-group=$resourceGroupName\" \"--name=$itemName\" \"--subscription=$subscriptionId\" --query orchestrationMode --output tsv".into()
         };
         b.push(format!(
             "$mode = if ($g -eq 'vmss') {{ {mode} }} else {{ '' }}"
@@ -680,7 +722,7 @@ fn cli_powershell(req: &BatchRequest, items: &Items, rest: bool) -> String {
     let show = if rest {
         format!("az rest --method get --url {url}")
     } else {
-        "az $g show --ids $itemId".into()
+        "az $g show \"--resource-group=$resourceGroupName\" \"--name=$itemName\" \"--subscription=$subscriptionId\"".into()
     };
     b.extend(ps_cli_identity_read(&show));
     b.push("$stage = 'guard'".into());
@@ -725,12 +767,12 @@ fn cli_powershell(req: &BatchRequest, items: &Items, rest: bool) -> String {
         b.extend(check_exit(lang));
         b.push("# az rest does not follow the long-running operation: wait until provisioning ends, and fail unless it succeeded.".into());
         b.push(format!(
-            "az $g wait --ids $itemId --custom {}",
+            "az $g wait \"--resource-group=$resourceGroupName\" \"--name=$itemName\" \"--subscription=$subscriptionId\" --custom {}",
             ps_single("provisioningState!='Updating' && provisioningState!='Creating'")
         ));
         b.extend(check_exit(lang));
         b.push(
-            "$provisioningState = az $g show --ids $itemId --query provisioningState --output tsv"
+            "$provisioningState = az $g show \"--resource-group=$resourceGroupName\" \"--name=$itemName\" \"--subscription=$subscriptionId\" --query provisioningState --output tsv"
                 .into(),
         );
         b.extend(check_exit(lang));
@@ -744,7 +786,7 @@ fn cli_powershell(req: &BatchRequest, items: &Items, rest: bool) -> String {
             BulkOp::RemoveLegacyExtension { .. } => unreachable!(),
         };
         b.push(format!(
-            "az $g identity {verb} --ids $itemId --identities {what} --output none"
+            "az $g identity {verb} \"--resource-group=$resourceGroupName\" \"--name=$itemName\" \"--subscription=$subscriptionId\" --identities {what} --output none"
         ));
         b.extend(check_exit(lang));
     }
@@ -755,7 +797,7 @@ fn cli_powershell(req: &BatchRequest, items: &Items, rest: bool) -> String {
             comment_safe(g.role_label())
         ));
         b.push(
-            "$principalId = az $g show --ids $itemId --query identity.principalId --output tsv"
+            "$principalId = az $g show \"--resource-group=$resourceGroupName\" \"--name=$itemName\" \"--subscription=$subscriptionId\" --query identity.principalId --output tsv"
                 .into(),
         );
         b.extend(check_exit(lang));
@@ -767,6 +809,11 @@ fn cli_powershell(req: &BatchRequest, items: &Items, rest: bool) -> String {
         ));
         b.extend(check_exit(lang));
     }
+    ps_cli_finish(l, b)
+}
+
+/// The loop around the item's lines `b`, its catch and the summary.
+fn ps_cli_finish(mut l: Vec<String>, mut b: Vec<String>) -> String {
     b.push("$applied += $itemId".into());
     b.push("Write-Output \"Applied: $itemId\"".into());
     l.push("foreach ($itemId in $items) {".into());
@@ -776,6 +823,178 @@ fn cli_powershell(req: &BatchRequest, items: &Items, rest: bool) -> String {
     ps_catch(&mut l);
     ps_summary(&mut l);
     finish(l)
+}
+
+/// JMESPath: the names of a scale set's legacy extensions (an ARM GET body).
+const Q_VMSS_LEGACY: &str = "properties.virtualMachineProfile.extensionProfile.extensions[?properties.publisher=='Microsoft.ManagedIdentity' && contains(['ManagedIdentityExtensionForLinux','ManagedIdentityExtensionForWindows'], properties.type)].name";
+/// JMESPath: the names of a VM's legacy extensions (its `…/extensions` list).
+const Q_VM_LEGACY: &str = "value[?properties.publisher=='Microsoft.ManagedIdentity' && contains(['ManagedIdentityExtensionForLinux','ManagedIdentityExtensionForWindows'], properties.type)].name";
+
+const UPGRADE_NOTE: &str = "# upgradePolicy Manual: removing an extension changes the instance model, so upgrade the instances.";
+
+/// Az PowerShell, one item: the legacy extensions read from the model, removed as the single-item script does.
+fn az_legacy_lines(kind: super::TargetKind, upgrade_instances: bool) -> Vec<String> {
+    let noop = "if (-not $legacy.Count) { $noOp += $itemId; Write-Output \"No-op: $($itemId): no legacy managed-identity extension is installed.\"; continue }";
+    let types = "(@($_.Type1, $_.Type, $_.VirtualMachineExtensionType, $_.ExtensionType) | Where-Object { $legacyTypes -contains $_ })";
+    let mut b = Vec::new();
+    if kind.is_vm() {
+        b.push("$vmName = $itemName".to_string());
+        b.push("$vm = Get-AzVM -ResourceGroupName $resourceGroupName -Name $vmName".into());
+        b.push("$stage = 'guard'".into());
+        b.push("# the retired extension as the VM's model lists it (the type's property name differs across Az versions: each is read)".into());
+        b.push(format!("$legacy = @($vm.Extensions | Where-Object {{ $_.Publisher -eq 'Microsoft.ManagedIdentity' -and {types} }})"));
+        b.push(noop.into());
+        b.push("$stage = 'write'".into());
+        b.push("foreach ($extension in $legacy) {".into());
+        b.push("    Remove-AzVMExtension -ResourceGroupName $resourceGroupName -VMName $vmName -Name $extension.Name -Force".into());
+        b.push("}".into());
+    } else {
+        b.push("$vmssName = $itemName".to_string());
+        b.push(
+            "$vmss = Get-AzVmss -ResourceGroupName $resourceGroupName -VMScaleSetName $vmssName"
+                .into(),
+        );
+        b.push("$stage = 'guard'".into());
+        b.push("# the retired extension as the scale set's model lists it (the type's property name differs across Az versions: each is read)".into());
+        b.push(format!("$legacy = @($vmss.VirtualMachineProfile.ExtensionProfile.Extensions | Where-Object {{ $_.Publisher -eq 'Microsoft.ManagedIdentity' -and {types} }})"));
+        b.push(noop.into());
+        b.push("$stage = 'write'".into());
+        b.push("# Remove-AzVmssExtension only edits the local object; Update-AzVmss -VirtualMachineScaleSet then sends a PUT of the whole model, guarded by the etag read.".into());
+        b.push("foreach ($extension in $legacy) { $vmss = Remove-AzVmssExtension -VirtualMachineScaleSet $vmss -Name $extension.Name }".into());
+        b.push("Update-AzVmss -ResourceGroupName $resourceGroupName -VMScaleSetName $vmssName -VirtualMachineScaleSet $vmss -IfMatch $vmss.Etag".into());
+        if upgrade_instances {
+            b.push(UPGRADE_NOTE.into());
+            b.push("if (\"$($vmss.UpgradePolicy.Mode)\" -eq 'Manual') {".into());
+            b.push("    Update-AzVmssInstance -ResourceGroupName $resourceGroupName -VMScaleSetName $vmssName -InstanceId '*'".into());
+            b.push("}".into());
+        }
+    }
+    b
+}
+
+/// Bash, one item (inside `change_one`, `$g`, `$sub`, `$rg`, `$name` set): the legacy extensions read, each
+/// deleted, the operation waited for, a Manual scale set's instances upgraded.
+fn sh_legacy_item(rest: bool, upgrade_instances: bool) -> Vec<String> {
+    let api = api_versions::COMPUTE;
+    let rn = "--resource-group=\"$rg\" --name=\"$name\" --subscription=\"$sub\"";
+    let mut f = vec![
+        "if [ \"$g\" = vmss ]; then".to_string(),
+        format!(
+            "  names=$(az rest --method get --url \"$id?api-version={api}\" --query {} --output tsv)",
+            sh_single(Q_VMSS_LEGACY)
+        ),
+        format!(
+            "  mode=$(az rest --method get --url \"$id?api-version={api}\" --query properties.upgradePolicy.mode --output tsv)"
+        ),
+        "else".into(),
+        format!(
+            "  names=$(az rest --method get --url \"$id/extensions?api-version={api}\" --query {} --output tsv)",
+            sh_single(Q_VM_LEGACY)
+        ),
+        "  mode=".into(),
+        "fi".into(),
+        "legacy=()".into(),
+        "while IFS= read -r n; do [ -z \"$n\" ] || legacy+=(\"$n\"); done <<< \"$names\"".into(),
+        format!(
+            "if [ ${{#legacy[@]}} -eq 0 ]; then echo \"No-op: $id: no legacy managed-identity extension is installed.\"; exit {SH_NOOP}; fi"
+        ),
+        "for ext in \"${legacy[@]}\"; do".into(),
+    ];
+    if rest {
+        f.push(format!("  az rest --method delete --url \"$id/extensions/$ext?api-version={api}\" --output none"));
+    } else {
+        f.push("  if [ \"$g\" = vm ]; then".into());
+        f.push("    az vm extension delete --resource-group=\"$rg\" --vm-name=\"$name\" --subscription=\"$sub\" --name=\"$ext\" --output none".into());
+        f.push("  else".into());
+        f.push(
+            "    # not az vmss extension delete: a whole-model PUT; the extension's own DELETE"
+                .into(),
+        );
+        f.push(format!("    az rest --method delete --url \"$id/extensions/$ext?api-version={api}\" --output none"));
+        f.push("  fi".into());
+    }
+    f.push("done".into());
+    f.push("# az rest does not follow the long-running operation: wait until provisioning ends, and fail unless it succeeded.".into());
+    f.push(format!(
+        "az $g wait {rn} --custom {}",
+        sh_single("provisioningState!='Updating' && provisioningState!='Creating'")
+    ));
+    f.push(format!(
+        "provisioningState=$(az $g show {rn} --query provisioningState --output tsv)"
+    ));
+    f.push("if [ \"$provisioningState\" != Succeeded ]; then echo \"$id: the change ended with provisioningState '$provisioningState', not Succeeded: see the activity log of the resource.\" >&2; exit 1; fi".into());
+    if upgrade_instances {
+        f.push(UPGRADE_NOTE.into());
+        f.push(format!("if [ \"$g\" = vmss ] && [ \"$mode\" = Manual ]; then az vmss update-instances {rn} --instance-ids '*' --output none; fi"));
+    }
+    f
+}
+
+/// PowerShell Azure CLI, one item: as [`sh_legacy_item`].
+fn ps_cli_legacy_item(rest: bool, upgrade_instances: bool) -> Vec<String> {
+    let api = api_versions::COMPUTE;
+    let lang = Language::PowerShell;
+    let rn = "\"--resource-group=$resourceGroupName\" \"--name=$itemName\" \"--subscription=$subscriptionId\"";
+    let mut b = vec![
+        "if ($g -eq 'vmss') {".to_string(),
+        format!(
+            "    $legacy = @(az rest --method get --url \"$($itemId)?api-version={api}\" --query {} --output tsv)",
+            ps_single(Q_VMSS_LEGACY)
+        ),
+        "    if ($LASTEXITCODE -ne 0) { throw 'az failed' }".into(),
+        format!(
+            "    $mode = az rest --method get --url \"$($itemId)?api-version={api}\" --query properties.upgradePolicy.mode --output tsv"
+        ),
+        "} else {".into(),
+        format!(
+            "    $legacy = @(az rest --method get --url \"$($itemId)/extensions?api-version={api}\" --query {} --output tsv)",
+            ps_single(Q_VM_LEGACY)
+        ),
+        "    $mode = ''".into(),
+        "}".into(),
+    ];
+    b.extend(check_exit(lang));
+    b.push("$stage = 'guard'".into());
+    b.push("$legacy = @($legacy | Where-Object { $_ })".into());
+    b.push("if (-not $legacy.Count) { $noOp += $itemId; Write-Output \"No-op: $($itemId): no legacy managed-identity extension is installed.\"; continue }".into());
+    b.push("$stage = 'write'".into());
+    b.push("foreach ($extension in $legacy) {".into());
+    if rest {
+        b.push(format!("    az rest --method delete --url \"$($itemId)/extensions/$($extension)?api-version={api}\" --output none"));
+    } else {
+        b.push("    if ($g -eq 'vm') {".into());
+        b.push("        az vm extension delete \"--resource-group=$resourceGroupName\" \"--vm-name=$itemName\" \"--subscription=$subscriptionId\" \"--name=$extension\" --output none".into());
+        b.push("    } else {".into());
+        b.push(
+            "        # not az vmss extension delete: a whole-model PUT; the extension's own DELETE"
+                .into(),
+        );
+        b.push(format!("        az rest --method delete --url \"$($itemId)/extensions/$($extension)?api-version={api}\" --output none"));
+        b.push("    }".into());
+    }
+    b.push("    if ($LASTEXITCODE -ne 0) { throw 'az failed' }".into());
+    b.push("}".into());
+    b.push("# az rest does not follow the long-running operation: wait until provisioning ends, and fail unless it succeeded.".into());
+    b.push(format!(
+        "az $g wait {rn} --custom {}",
+        ps_single("provisioningState!='Updating' && provisioningState!='Creating'")
+    ));
+    b.extend(check_exit(lang));
+    b.push(format!(
+        "$provisioningState = az $g show {rn} --query provisioningState --output tsv"
+    ));
+    b.extend(check_exit(lang));
+    b.push("if ($provisioningState -ne 'Succeeded') { throw \"The change ended with provisioningState '$provisioningState', not Succeeded: see the activity log of the resource.\" }".into());
+    if upgrade_instances {
+        b.push(UPGRADE_NOTE.into());
+        b.push("if ($g -eq 'vmss' -and $mode -eq 'Manual') {".into());
+        b.push(format!(
+            "    az vmss update-instances {rn} --instance-ids '*' --output none"
+        ));
+        b.push("    if ($LASTEXITCODE -ne 0) { throw 'az failed' }".into());
+        b.push("}".into());
+    }
+    b
 }
 
 #[cfg(test)]
