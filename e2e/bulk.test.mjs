@@ -103,7 +103,7 @@ test('demo: enable system-assigned on a filtered selection (Uniform, Flexible, V
   assert.match(ps, /foreach \(\$itemId in \$items\)/);
   for (const n of ['vmss-web', 'vmss-api', 'vmss-flex', 'vm-jump', 'vm-win-admin']) assert.match(ps, new RegExp(`/${n}'`));
   await page.click('#bulk-tab-cli-bash');
-  assert.match(await text(page, '#bulk-script-panel'), /change_one\(\)[\s\S]*az vmss show --ids "\$id" --query orchestrationMode/);
+  assert.match(await text(page, '#bulk-script-panel'), /change_one\(\)[\s\S]*az vmss show [^\n]*--query orchestrationMode/);
   // read-only (the default) blocks Apply; the confirmation names the count and the operation
   assert.equal(await text(page, '#bulk-apply'), 'Enable the system-assigned identity on 2 scale sets and VMs');
   assert.equal(await page.isDisabled('#bulk-apply'), true);
