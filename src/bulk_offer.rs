@@ -31,17 +31,15 @@ pub fn discard() {
     }
 }
 
-/// "Resume batch: 113 of 300 left (…)" with a link to the bulk page (which offers Resume and Discard). Nothing
-/// when no batch waits. (Stateless: the first load stays small.)
-#[component]
-pub fn ResumeOffer() -> Html {
+/// "Resume batch: 113 of 300 left (…)" with a link to the bulk page (which offers Resume and Discard); nothing
+/// when no batch waits. A plain function, not a component: the first load stays small.
+pub fn offer() -> Html {
     let Some(text) = read() else {
         return html! {};
     };
     html! {
-        <section class="bulk-offer" id="bulk-offer" aria-labelledby="bulk-offer-text">
+        <section class="bulk-offer" id="bulk-offer">
             <p id="bulk-offer-text">{ text }</p>
-            <p class="hint">{ "An unfinished bulk change was kept in this browser. Resuming reads every item that is not done again before anything is sent; the bulk page also offers to discard it." }</p>
             <Link to={Route::Bulk} id="bulk-offer-resume" class="button">{ "Open the batch" }</Link>
         </section>
     }
