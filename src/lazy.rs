@@ -1,9 +1,9 @@
 //! The pages beyond the start page, loaded on first use.
 //!
-//! The production build (`--features split`, see `scripts/build`) cuts the wasm at two split points:
+//! The production build (`--features split`, see `scripts/build`) cuts the wasm at three split points:
 //! [`load_pages`] (everything only the pages reach: pickers, resource page, wizards, review, scripts,
-//! create, the ARM operations) and [`load_inventory`] (the inventory page, its table, filters and
-//! export). Each goes into a module of its own that the page fetches the first time one of its routes
+//! create, the ARM operations), [`load_inventory`] (the inventory page, its table, filters, export and
+//! selection) and [`load_bulk`] (the bulk changes: review, batch scripts, scheduler, report). Each goes into a module of its own that the page fetches the first time one of its routes
 //! is shown; code both reach (the ARM client, the demo tenant) is a shared chunk fetched with
 //! whichever comes first. The first load carries the shell (header, sign-in, start page, footer) and
 //! nothing else. Without the feature (native tests, wasm-bindgen-test) the same functions return at
@@ -21,15 +21,18 @@ pub type PageFn = fn(&Route) -> Html;
 pub enum Module {
     /// Pickers, resource page, wizards, create, change log, snippets.
     Pages,
-    /// The inventory page and the bulk changes started from it.
+    /// The inventory page.
     Inventory,
+    /// The bulk changes (`/bulk`): review, apply, report.
+    Bulk,
 }
 
 impl Module {
     /// The module a route's page lives in.
     pub fn of(route: &Route) -> Module {
         match route {
-            Route::Inventory { .. } | Route::Bulk => Module::Inventory,
+            Route::Inventory { .. } => Module::Inventory,
+            Route::Bulk => Module::Bulk,
             _ => Module::Pages,
         }
     }
@@ -38,6 +41,7 @@ impl Module {
         match self {
             Module::Pages => &PAGES,
             Module::Inventory => &INVENTORY,
+            Module::Bulk => &BULK,
         }
     }
 
@@ -49,13 +53,15 @@ impl Module {
         match self {
             Module::Pages => load_pages().await.map_err(|e| e.to_string()),
             Module::Inventory => load_inventory().await.map_err(|e| e.to_string()),
+            Module::Bulk => load_bulk().await.map_err(|e| e.to_string()),
         }
     }
 }
 
 thread_local! {
     static PAGES: Cell<Option<PageFn>> = const { Cell::new(None) };
-    static INVENTORY: Cell<Option<PageFn>> = const { Cell::new(None) };
+        static INVENTORY: Cell<Option<PageFn>> = const { Cell::new(None) };
+    static BULK: Cell<Option<PageFn>> = const { Cell::new(None) };
 }
 
 #[cfg(feature = "split")]
@@ -80,6 +86,17 @@ async fn load_inventory() -> Result<PageFn, std::convert::Infallible> {
     Ok(crate::inventory::render)
 }
 
+#[cfg(feature = "split")]
+#[wasm_split_helpers::wasm_split(bulk, fallible, preload(preload_bulk))]
+fn load_bulk() -> Result<PageFn, wasm_split_helpers::SplitLoaderError> {
+    Ok(crate::bulk::render)
+}
+
+#[cfg(not(feature = "split"))]
+async fn load_bulk() -> Result<PageFn, std::convert::Infallible> {
+    Ok(crate::bulk::render)
+}
+
 /// Start fetching a page's module when a link to it is pointed at or focused, so that the click
 /// that follows rarely waits (nothing is fetched before a user shows the intent; a failure here is
 /// silent: the page itself reports it when it is shown).
@@ -92,6 +109,7 @@ pub fn warm(route: &Route) {
                 let _ = match m {
                     Module::Pages => preload_pages().await,
                     Module::Inventory => preload_inventory().await,
+                    Module::Bulk => preload_bulk().await,
                 };
             });
         }

@@ -15,11 +15,8 @@ pub mod window;
 use identity_core::route::Route;
 use yew::prelude::*;
 
-/// The page for [`Route::Inventory`] and [`Route::Bulk`] (what `crate::lazy` loads).
+/// The page for [`Route::Inventory`] (what `crate::lazy` loads).
 pub fn render(route: &Route) -> Html {
-    if *route == Route::Bulk {
-        return html! { <crate::bulk::page::BulkPage /> };
-    }
     let query = match route {
         Route::Inventory { query } => query.clone(),
         _ => String::new(),
