@@ -61,7 +61,12 @@ async function finished(page, timeout = 120_000) {
 }
 
 test('demo: enable system-assigned on a filtered selection (Uniform, Flexible, VM): no-op and refused items, the confirmation, apply, report, read-back', async (t) => {
-  const { page } = await demo.open(t);
+    const { page } = await demo.open(t);
+  const fetched = [];
+  page.on('request', (r) => {
+    const p = new URL(r.url()).pathname;
+    if (p.endsWith('.wasm')) fetched.push(path.basename(p));
+  });
   await inventory(page, demo.server.url, '?q=rg-web');
   assert.equal(await text(page, '#inv-count'), '5 of 14 scale sets and VMs shown');
   assert.equal(await text(page, '#bulk-selected'), 'No scale set or VM selected.');
@@ -73,9 +78,11 @@ test('demo: enable system-assigned on a filtered selection (Uniform, Flexible, V
   assert.equal(await page.locator('#inv-resources input[aria-label="Select vmss-flex"]').isChecked(), true);
   await page.selectOption('#bulk-op', 'enable-system');
   assert.equal(await text(page, '#bulk-review'), 'Review: Enable the system-assigned identity on 5 scale sets and VMs');
+    assert.ok(!fetched.some((f) => f.startsWith('split_bulk-')), `the bulk module is not part of the inventory: ${fetched}`);
   await page.click('#bulk-review');
   await page.waitForURL(/\/bulk$/);
   await page.locator('#bulk-review-counts').waitFor({ timeout: 30_000 });
+  assert.equal(fetched.filter((f) => f.startsWith('split_bulk-')).length, 1, `fetched on first use: ${fetched}`);
   // per item its plan; the counts of each
   assert.deepEqual(await planRows(page), {
     'vm-jump': 'no-op', 'vm-win-admin': 'request', 'vmss-api': 'request', 'vmss-flex': 'refused', 'vmss-web': 'no-op',
