@@ -61,7 +61,12 @@ async function finished(page, timeout = 120_000) {
 }
 
 test('demo: enable system-assigned on a filtered selection (Uniform, Flexible, VM): no-op and refused items, the confirmation, apply, report, read-back', async (t) => {
-  const { page } = await demo.open(t);
+    const { page } = await demo.open(t);
+  const fetched = [];
+  page.on('request', (r) => {
+    const p = new URL(r.url()).pathname;
+    if (p.endsWith('.wasm')) fetched.push(path.basename(p));
+  });
   await inventory(page, demo.server.url, '?q=rg-web');
   assert.equal(await text(page, '#inv-count'), '5 of 14 scale sets and VMs shown');
   assert.equal(await text(page, '#bulk-selected'), 'No scale set or VM selected.');
@@ -73,9 +78,11 @@ test('demo: enable system-assigned on a filtered selection (Uniform, Flexible, V
   assert.equal(await page.locator('#inv-resources input[aria-label="Select vmss-flex"]').isChecked(), true);
   await page.selectOption('#bulk-op', 'enable-system');
   assert.equal(await text(page, '#bulk-review'), 'Review: Enable the system-assigned identity on 5 scale sets and VMs');
+    assert.ok(!fetched.some((f) => f.startsWith('split_bulk-')), `the bulk module is not part of the inventory: ${fetched}`);
   await page.click('#bulk-review');
   await page.waitForURL(/\/bulk$/);
   await page.locator('#bulk-review-counts').waitFor({ timeout: 30_000 });
+  assert.equal(fetched.filter((f) => f.startsWith('split_bulk-')).length, 1, `fetched on first use: ${fetched}`);
   // per item its plan; the counts of each
   assert.deepEqual(await planRows(page), {
     'vm-jump': 'no-op', 'vm-win-admin': 'request', 'vmss-api': 'request', 'vmss-flex': 'refused', 'vmss-web': 'no-op',
@@ -96,6 +103,14 @@ test('demo: enable system-assigned on a filtered selection (Uniform, Flexible, V
   assert.deepEqual(list.items.map((i) => i.plan).sort(), ['no-op', 'no-op', 'refused', 'request', 'request']);
   assert.equal(list.items.find((i) => i.item.endsWith('/vmss-api')).requests[0].method, 'PATCH');
   assert.deepEqual(list.counts, { requests: 2, noOps: 2, refused: 1, grants: 0 });
+  // the batch as scripts, in tabs: every item of the selection, each guarded
+  const tabs = await page.$$eval('#bulk-scripts [role=tab]', (els) => els.map((e) => e.id));
+  assert.deepEqual(tabs, ['bulk-tab-az-powershell', 'bulk-tab-cli-bash', 'bulk-tab-cli-powershell', 'bulk-tab-cli-rest-bash', 'bulk-tab-cli-rest-powershell']);
+  const ps = await text(page, '#bulk-script-panel');
+  assert.match(ps, /foreach \(\$itemId in \$items\)/);
+  for (const n of ['vmss-web', 'vmss-api', 'vmss-flex', 'vm-jump', 'vm-win-admin']) assert.match(ps, new RegExp(`/${n}'`));
+  await page.click('#bulk-tab-cli-bash');
+  assert.match(await text(page, '#bulk-script-panel'), /change_one\(\)[\s\S]*az vmss show [^\n]*--query orchestrationMode/);
   // read-only (the default) blocks Apply; the confirmation names the count and the operation
   assert.equal(await text(page, '#bulk-apply'), 'Enable the system-assigned identity on 2 scale sets and VMs');
   assert.equal(await page.isDisabled('#bulk-apply'), true);
@@ -202,7 +217,7 @@ test('demo: from an identity, remove it from every resource that uses it (each r
   })), [ID_WEB, users]);
   await page.goto(`${demo.server.url}bulk`);
   await page.locator('#bulk-review-counts').waitFor({ timeout: 30_000 });
-  assert.match(await text(page, '.bulk-review > p'), /read just now/);
+  assert.match(await page.locator('.bulk-review > p').first().innerText(), /read just now/);
   assert.equal(await num(page, '#bulk-r-requests'), users.length);
   assert.equal(await text(page, '#bulk-apply'), `Remove id-web from ${users.length} scale sets and VMs`);
   // the exact request of a fresh read: the resource's etag as If-Match, the identity removed as null
@@ -228,6 +243,46 @@ test('demo: from an identity, remove it from every resource that uses it (each r
   await page.locator('#inv-complete').waitFor({ timeout: 30_000 });
   const ids = await page.$$eval('#inv-identities tbody th', (els) => els.map((e) => e.textContent.trim()));
   assert.ok(!ids.includes('id-web'), String(ids));
+});
+
+test('demo: pause lets the items in flight finish and starts nothing; cancel sends nothing more; the rest is offered on the start page and resumed', async (t) => {
+  const { page } = await demo.open(t);
+  await inventory(page, demo.server.url);
+  await page.click('#bulk-select-all');
+  await page.selectOption('#bulk-op', 'assign-user');
+  await page.selectOption('#bulk-identity', { label: 'id-batch (rg-identity)' });
+  await page.click('#bulk-review');
+  await page.locator('#bulk-review-counts').waitFor({ timeout: 30_000 });
+  const requests = await num(page, '#bulk-r-requests');
+  assert.ok(requests > 8, `more items than run at once (8): ${requests}`);
+  await page.check('#read-write');
+  await page.click('#bulk-apply');
+  await page.click('#bulk-pause');
+  assert.match(await text(page, '#bulk-status'), /^Paused/);
+  await page.waitForFunction(() => document.querySelector('#bulk-n-running')?.textContent === '0', null, { timeout: 30_000 });
+  const pending = await num(page, '#bulk-n-pending');
+  assert.equal(pending, requests - 8, 'the 8 in flight finished, nothing new started');
+  await page.waitForTimeout(3_000);
+  assert.equal(await num(page, '#bulk-n-pending'), pending, 'still nothing started while paused');
+  await page.click('#bulk-cancel');
+  await page.waitForFunction(() => /^Cancelled: \d+ not sent\.$/.test(document.querySelector('#bulk-status')?.textContent ?? ''), null, { timeout: 30_000 });
+  assert.equal(await text(page, '#bulk-status'), `Cancelled: ${pending} not sent.`);
+  assert.equal(await num(page, '#bulk-n-applied'), 8);
+  const notSent = await page.$$eval('#bulk-items tr[data-status="not sent"]', (r) => r.length);
+  assert.equal(notSent, pending);
+  // the start page offers what is left (in-page navigation: the demo tenant lives in this page)
+  await page.click('nav.crumbs >> text=Start');
+  await page.locator('#bulk-offer').waitFor();
+  assert.equal(await text(page, '#bulk-offer-text'), `Resume batch: ${pending} of 14 left (Assign id-batch)`);
+  await page.click('#bulk-offer-resume');
+  await page.click('#bulk-resume-kept');
+  await finished(page);
+  assert.equal(await num(page, '#bulk-n-applied'), requests);
+  assert.equal(await num(page, '#bulk-n-failed'), 0);
+  // finished: nothing is offered any more
+  await page.click('nav.crumbs >> text=Start');
+  await page.locator('#scenarios').waitFor();
+  assert.equal(await page.locator('#bulk-offer').count(), 0);
 });
 
 // ---- signed in, against the armsim server ----
@@ -413,18 +468,22 @@ test('armsim server, quotas on: assign id-batch to every scale set and VM throug
   const throttled = log.filter((e) => e.method === 'PATCH' && e.status === 429).length;
   assert.equal(throttled, 6, 'the 429 storm reached the writes');
   assert.ok(log.some((e) => e.method === 'PATCH' && e.status === 412), 'a 412 was answered');
+  // a PATCH that took effect: answered 2xx, or applied and its answer dropped (status 0: the drop injected above
+  // is after processing)
+  const effective = (e) => e.method === 'PATCH' && ((e.status >= 200 && e.status < 300) || e.status === 0);
+  assert.equal(log.filter((e) => e.method === 'PATCH' && e.status === 0).length, 1, 'the dropped connection');
   for (const n of toChange) {
     const path = idOf(n).toLowerCase();
     const mine = log.filter((e) => e.path.toLowerCase() === path && (e.method === 'GET' || e.method === 'PATCH'));
     let readSinceWrite = false;
     for (const e of mine) {
       if (e.method === 'GET' && e.status === 200) readSinceWrite = true;
-      if (e.method === 'PATCH' && e.status >= 200 && e.status < 300) {
+      if (effective(e)) {
         assert.ok(readSinceWrite, `${n}: a PATCH without a fresh read: ${mine.map((x) => `${x.method} ${x.status}`).join(', ')}`);
         readSinceWrite = false;
       }
     }
-    const written = mine.filter((e) => e.method === 'PATCH' && e.status >= 200 && e.status < 300).length;
+    const written = mine.filter(effective).length;
     assert.equal(written, 1, `${n}: written once: ${mine.map((x) => `${x.method} ${x.status}`).join(', ')}`);
   }
   // the report

@@ -32,27 +32,16 @@ pub fn discard() {
     }
 }
 
-/// "Resume batch: 113 of 300 left" with a link to the bulk page, and Discard. Nothing when no batch waits.
-#[component]
-pub fn ResumeOffer() -> Html {
-    let offer = use_state(read);
-    let Some(text) = (*offer).clone() else {
+/// "Resume batch: 113 of 300 left (…)" with a link to the bulk page (which offers Resume and Discard); nothing
+/// when no batch waits. A plain function, not a component: the first load stays small.
+pub fn offer() -> Html {
+    let Some(text) = read() else {
         return html! {};
     };
-    let on_discard = {
-        let offer = offer.clone();
-        Callback::from(move |_| {
-            discard();
-            offer.set(None);
-        })
-    };
     html! {
-        <section class="bulk-offer" id="bulk-offer" aria-labelledby="bulk-offer-text">
+        <section class="bulk-offer" id="bulk-offer">
             <p id="bulk-offer-text">{ text }</p>
-            <p class="hint">{ "An unfinished bulk change was kept in this browser. Resuming reads every item that is not done again before anything is sent." }</p>
-            <Link to={Route::Bulk} id="bulk-offer-resume" class="button">{ "Resume batch" }</Link>
-            { " " }
-            <button type="button" class="secondary" id="bulk-offer-discard" onclick={on_discard}>{ "Discard" }</button>
+            <Link to={Route::Bulk} id="bulk-offer-resume" class="button">{ "Open the batch" }</Link>
         </section>
     }
 }

@@ -12,7 +12,8 @@
 //! | [`PAGES`] | `pages` | the pickers, resource page, wizards and their review, grant access, snippets page, change log |
 //! | [`CREATE`], [`NEW_IDENTITY_FORM`] | `create` | the create wizards (`/create/...`) and the new-identity form (also inline in the assign wizard) |
 //! | [`SCRIPTS`] | `scripts` | the script generators and the script tabs (fetched when a review's scripts are shown) |
-//! | [`INVENTORY`] | `inventory` | the inventory page, its table, filters and export; the identity pages; the bulk changes (review, apply, report) |
+//! | [`INVENTORY`] | `inventory` | the inventory page, its table, filters, export and selection; the identity pages |
+//! | [`BULK`] | `bulk` | the bulk changes (`/bulk`): review, batch scripts, scheduler, report |
 //!
 //! One more split point: a `split_point!` with the function it loads (usually a render function
 //! `fn(&Props) -> Html`), then show it with [`Lazy`] (a page: map its routes in [`page`]). Keep
@@ -131,14 +132,19 @@ split_point! {
         scripts("The scripts") => crate::components::scripts::render;
 }
 split_point! {
-    /// The inventory page.
+    /// The inventory page and the identity pages.
     pub static INVENTORY: Split<PageFn> = inventory("This page") => crate::inventory::render;
+}
+split_point! {
+    /// The bulk changes (`/bulk`): review, apply, report.
+    pub static BULK: Split<PageFn> = bulk("This page") => crate::bulk::render;
 }
 
 /// The split point of a route's page (not the start page, which is in the shell).
 pub fn page(route: &Route) -> &'static Split<PageFn> {
     match route {
-        Route::Inventory { .. } | Route::Identity { .. } | Route::Bulk => &INVENTORY,
+        Route::Inventory { .. } | Route::Identity { .. } => &INVENTORY,
+        Route::Bulk => &BULK,
         Route::CreateScaleSet | Route::CreateVm | Route::CreateIdentity => &CREATE,
         _ => &PAGES,
     }

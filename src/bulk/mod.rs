@@ -1,11 +1,19 @@
 //! Bulk changes (`/bulk`, issue 17): one identity change across many scale sets and VMs, selected in the
-//! inventory (or from an identity page). Part of the inventory's wasm module (see `crate::lazy`).
+//! inventory (or from an identity page). The page is its own wasm module (see `crate::lazy`); the selection bar
+//! ([`select`]) lives with the inventory.
 //!
 //! - [`spec`]: what a batch does and the words for it (the confirmation names the count and the operation);
 //! - [`store`]: the selection (sessionStorage) and the batch under way (localStorage, never a token);
 //! - [`run`]: the orchestration, no Yew — read and plan each item for the review, apply through arm-client's
 //!   bulk scheduler with each item applied by `arm_client::flow` from a fresh read, the report;
 //! - [`select`]: the selection bar of the inventory; [`page`]: the review, apply and report page.
+
+use yew::prelude::*;
+
+/// The page for [`identity_core::route::Route::Bulk`] (what `crate::lazy` loads).
+pub fn render(_route: &identity_core::route::Route) -> Html {
+    html! { <page::BulkPage /> }
+}
 
 pub mod cleanup;
 pub mod page;

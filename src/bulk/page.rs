@@ -8,9 +8,42 @@ use crate::nav::Link;
 use crate::session::use_session;
 use arm_client::bulk::{BatchHandle, BatchState, ItemStatus};
 use identity_core::route::Route;
-use std::cell::Cell;
+use identity_core::scripts::Script;
+use identity_core::scripts::batch::{BatchRequest, batch_all};
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use yew::prelude::*;
+
+/// The batch this page's scheduler runs (it outlives the page: leaving `/bulk` and coming back shows it still
+/// running, never a second run of the same items).
+struct Active {
+    handle: BatchHandle,
+    spec: BatchSpec,
+    readback: ReadBack,
+    /// The scheduler returned (finished, or cancelled and the items in flight done).
+    done: Cell<bool>,
+    /// Paused because the session was switched to read-only.
+    paused_read_only: Cell<bool>,
+    /// Why it ended early (the grant before the batch failed).
+    ended: RefCell<Option<String>>,
+}
+
+thread_local! {
+    static ACTIVE: RefCell<Option<Rc<Active>>> = const { RefCell::new(None) };
+    /// Re-renders the page shown, if any.
+    static NOTIFY: RefCell<Option<Callback<()>>> = const { RefCell::new(None) };
+}
+
+fn active() -> Option<Rc<Active>> {
+    ACTIVE.with(|a| a.borrow().clone())
+}
+
+fn notify() {
+    let cb = NOTIFY.with(|n| n.borrow().clone());
+    if let Some(cb) = cb {
+        cb.emit(());
+    }
+}
 
 use super::review::LISTED;
 /// A batch of more items than this is written to the browser's storage at most once a second (each write
@@ -24,11 +57,9 @@ enum Phase {
     /// No ARM access.
     Offline(String),
     /// Reading the selection for the review.
-    Reading {
-        done: usize,
-        total: usize,
-    },
-    Review(Rc<BulkReview>),
+    Reading { done: usize, total: usize },
+    /// The review, and the batch as scripts.
+    Review(Rc<BulkReview>, Rc<Vec<Script>>),
     /// A batch (running, paused, cancelled, finished, or kept from an earlier visit).
     Batch,
     /// A kept batch that cannot be read.
@@ -56,18 +87,51 @@ pub fn BulkPage() -> Html {
     let phase = use_state(|| Phase::Empty);
     let spec = use_state(|| None::<BatchSpec>);
     let batch = use_state(|| None::<Rc<BatchState>>);
-    let live = use_state(Live::default);
     let error = use_state(|| None::<String>);
-    let handle = use_mut_ref(|| None::<BatchHandle>);
-    let readback: ReadBack = (*use_state(ReadBack::default)).clone();
+    let local_readback: ReadBack = (*use_state(ReadBack::default)).clone();
     let readback_tick = use_state(|| 0u32);
+    let redraw = use_force_update();
+    {
+        let redraw = redraw.clone();
+        use_effect_with((), move |_| {
+            NOTIFY.with(|n| *n.borrow_mut() = Some(Callback::from(move |_| redraw.force_update())));
+            || NOTIFY.with(|n| *n.borrow_mut() = None)
+        });
+    }
+    let act = active();
+    let live = match &act {
+        Some(a) => Live {
+            running: !a.done.get(),
+            paused: a.handle.is_paused(),
+            cancelled: a.handle.is_cancelled(),
+            paused_read_only: a.paused_read_only.get(),
+        },
+        None => Live::default(),
+    };
+    let readback: ReadBack = act
+        .as_ref()
+        .map(|a| a.readback.clone())
+        .unwrap_or_else(|| local_readback.clone());
     let last_save = use_mut_ref(|| Rc::new(Cell::new(0u64)));
     {
         let (phase, spec, batch) = (phase.clone(), spec.clone(), batch.clone());
         let connector = s.connector.clone();
+        let cloud = s.config.script_cloud();
+        // the batch as scripts: every item of the selection (each script reads and guards each item itself)
+        let scripts = move |op: &identity_core::bulk::BulkOp, items: &[String]| {
+            Rc::new(batch_all(&BatchRequest {
+                cloud,
+                op: op.clone(),
+                items: items.to_vec(),
+            }))
+        };
         // (again when the session changes: a reload restores the sign-in after the first render)
         use_effect_with(Rc::as_ptr(&s.connector) as usize, move |_| {
-            if let Some(d) = store::load_draft() {
+            // a batch still running here comes first (a new selection waits until it is done)
+            if let Some(a) = active().filter(|a| !a.done.get() || store::load_draft().is_none()) {
+                spec.set(Some(a.spec.clone()));
+                phase.set(Phase::Batch);
+            } else if let Some(d) = store::load_draft() {
                 let (_, client, notice) = connector.access();
                 match client {
                     None => phase.set(Phase::Offline(notice.unwrap_or_else(|| {
@@ -77,17 +141,21 @@ pub fn BulkPage() -> Html {
                     Some(_) if super::select::last_inventory().is_some() => {
                         let inv = super::select::last_inventory().unwrap_or_default();
                         spec.set(Some(d.spec.clone()));
-                        phase.set(Phase::Review(Rc::new(run::review_from_inventory(
-                            &d.spec.operation,
-                            &inv,
-                            &d.items,
-                        ))));
+                        phase.set(Phase::Review(
+                            Rc::new(run::review_from_inventory(
+                                &d.spec.operation,
+                                &inv,
+                                &d.items,
+                            )),
+                            scripts(&d.spec.operation, &d.items),
+                        ));
                     }
                     Some(client) => {
                         let total = d.items.len();
                         phase.set(Phase::Reading { done: 0, total });
                         spec.set(Some(d.spec.clone()));
                         let ph = phase.clone();
+                        let sc = scripts(&d.spec.operation, &d.items);
                         wasm_bindgen_futures::spawn_local(async move {
                             let on = {
                                 let ph = ph.clone();
@@ -96,7 +164,7 @@ pub fn BulkPage() -> Html {
                             let r =
                                 run::review_fresh(client, d.spec.operation.clone(), d.items, on)
                                     .await;
-                            ph.set(Phase::Review(Rc::new(r)));
+                            ph.set(Phase::Review(Rc::new(r), sc));
                         });
                     }
                 }
@@ -117,21 +185,13 @@ pub fn BulkPage() -> Html {
         });
     }
     // a session switched to read-only pauses a running batch (the client would refuse its writes anyway)
-    {
-        let (handle, live) = (handle.clone(), live.clone());
-        use_effect_with(s.read_write, move |&rw| {
-            if !rw && live.running && !live.paused {
-                if let Some(h) = handle.borrow().as_ref() {
-                    h.pause();
-                }
-                live.set(Live {
-                    paused: true,
-                    paused_read_only: true,
-                    ..*live
-                });
-            }
-        });
-    }
+    use_effect_with(s.read_write, move |&rw| {
+        if let Some(a) = active().filter(|a| !rw && !a.done.get() && !a.handle.is_paused()) {
+            a.handle.pause();
+            a.paused_read_only.set(true);
+            notify();
+        }
+    });
     let title = spec
         .as_ref()
         .map(|sp| op_title(&sp.operation))
@@ -153,16 +213,8 @@ pub fn BulkPage() -> Html {
     // start (or resume) applying `st`
     let begin: Rc<dyn Fn(BatchState)> = {
         let error = error.clone();
-        let (s, spec, batch, live, handle, phase) = (
-            s.clone(),
-            spec.clone(),
-            batch.clone(),
-            live.clone(),
-            handle.clone(),
-            phase.clone(),
-        );
-        let (readback, save, readback_tick) =
-            (readback.clone(), save.clone(), readback_tick.clone());
+        let (s, spec, batch, phase) = (s.clone(), spec.clone(), batch.clone(), phase.clone());
+        let save = save.clone();
         Rc::new(move |st: BatchState| {
             let Some(sp) = (*spec).clone() else { return };
             let (_, client, notice) = s.connector.access();
@@ -175,38 +227,37 @@ pub fn BulkPage() -> Html {
             error.set(None);
             save(&st, true);
             batch.set(Some(Rc::new(st.clone())));
+            let readback = ReadBack::default();
             let on_item = {
-                let (batch, save, tick) = (batch.clone(), save.clone(), readback_tick.clone());
+                let save = save.clone();
                 move |_r: &arm_client::bulk::ItemRecord, h: &BatchHandle| {
-                    let snap = h.snapshot();
-                    save(&snap, false);
-                    batch.set(Some(Rc::new(snap)));
-                    tick.set(*tick + 1);
+                    save(&h.snapshot(), false);
+                    notify();
                 }
             };
             let on_done = {
-                let (batch, save, live, error) =
-                    (batch.clone(), save.clone(), live.clone(), error.clone());
+                let save = save.clone();
                 move |ended: Ended, h: &BatchHandle| {
-                    if let Ended::GrantFailed(why) = ended {
-                        error.set(Some(why));
+                    if let Some(a) = active() {
+                        if let Ended::GrantFailed(why) = ended {
+                            *a.ended.borrow_mut() = Some(why);
+                        }
+                        a.done.set(true);
                     }
-                    let snap = h.snapshot();
-                    save(&snap, true);
-                    batch.set(Some(Rc::new(snap)));
-                    live.set(Live {
-                        running: false,
-                        paused: false,
-                        cancelled: h.is_cancelled(),
-                        paused_read_only: false,
-                    });
+                    save(&h.snapshot(), true);
+                    notify();
                 }
             };
             let started = run::start(client, &sp, st, readback.clone(), on_item, on_done);
-            *handle.borrow_mut() = Some(started.handle);
-            live.set(Live {
-                running: true,
-                ..Live::default()
+            ACTIVE.with(|a| {
+                *a.borrow_mut() = Some(Rc::new(Active {
+                    handle: started.handle,
+                    spec: sp.clone(),
+                    readback,
+                    done: Cell::new(false),
+                    paused_read_only: Cell::new(false),
+                    ended: RefCell::new(None),
+                }))
             });
             phase.set(Phase::Batch);
         })
@@ -249,7 +300,7 @@ pub fn BulkPage() -> Html {
                 <progress id="bulk-reading" aria-labelledby="bulk-reading-label" max={total.max(1).to_string()} value={done.to_string()} />
             </section>
         },
-        Phase::Review(review) => {
+        Phase::Review(review, scripts) => {
             let sp = (*spec).clone();
             match sp {
                 None => html! {},
@@ -262,63 +313,46 @@ pub fn BulkPage() -> Html {
                         })
                     };
                     html! {
-                        <super::review::ReviewView review={review} spec={sp} origin={s.cloud.arm_endpoint.trim_end_matches('/').to_string()}
+                                                <super::review::ReviewView review={review} {scripts} spec={sp} origin={s.cloud.arm_endpoint.trim_end_matches('/').to_string()}
                             read_write={rw} on_apply={apply} />
                     }
                 }
             }
         }
         Phase::Batch => {
-            let Some(st) = (*batch).clone() else {
+            let kept = act.as_ref().map(|a| Rc::new(a.handle.snapshot()));
+            let Some(st) = kept.or_else(|| (*batch).clone()) else {
                 return html! {};
             };
             let c = st.counters();
             let done = st.items.len() - c.pending - c.running;
             let total = st.items.len();
             let finished = st.is_finished();
-            let l = *live;
+            let l = live;
             let on_pause = {
-                let (handle, live, batch, save) =
-                    (handle.clone(), live.clone(), batch.clone(), save.clone());
+                let save = save.clone();
                 Callback::from(move |_| {
-                    if let Some(h) = handle.borrow().as_ref() {
-                        h.pause();
-                        let snap = h.snapshot();
-                        save(&snap, true);
-                        batch.set(Some(Rc::new(snap)));
+                    if let Some(a) = active() {
+                        a.handle.pause();
+                        a.paused_read_only.set(false);
+                        save(&a.handle.snapshot(), true);
                     }
-                    live.set(Live {
-                        paused: true,
-                        paused_read_only: false,
-                        ..*live
-                    });
+                    notify();
                 })
             };
-            let on_resume_live = {
-                let (handle, live) = (handle.clone(), live.clone());
-                Callback::from(move |_| {
-                    if let Some(h) = handle.borrow().as_ref() {
-                        h.resume();
-                    }
-                    live.set(Live {
-                        paused: false,
-                        paused_read_only: false,
-                        ..*live
-                    });
-                })
-            };
-            let on_cancel = {
-                let (handle, live) = (handle.clone(), live.clone());
-                Callback::from(move |_| {
-                    if let Some(h) = handle.borrow().as_ref() {
-                        h.cancel();
-                    }
-                    live.set(Live {
-                        cancelled: true,
-                        ..*live
-                    });
-                })
-            };
+            let on_resume_live = Callback::from(move |_| {
+                if let Some(a) = active() {
+                    a.handle.resume();
+                    a.paused_read_only.set(false);
+                }
+                notify();
+            });
+            let on_cancel = Callback::from(move |_| {
+                if let Some(a) = active() {
+                    a.handle.cancel();
+                }
+                notify();
+            });
             // a kept batch (earlier visit, cancelled or stopped): run what is left from fresh reads
             let on_resume_kept = {
                 let (begin, st) = (begin.clone(), st.clone());
@@ -338,10 +372,10 @@ pub fn BulkPage() -> Html {
                 })
             };
             let on_discard = {
-                let (phase, batch, handle) = (phase.clone(), batch.clone(), handle.clone());
+                let (phase, batch) = (phase.clone(), batch.clone());
                 Callback::from(move |_| {
-                    if let Some(h) = handle.borrow_mut().take() {
-                        h.cancel();
+                    if let Some(a) = ACTIVE.with(|a| a.borrow_mut().take()) {
+                        a.handle.cancel();
                     }
                     store::clear_batch();
                     batch.set(None);
@@ -485,7 +519,9 @@ pub fn BulkPage() -> Html {
                 <span aria-current="page">{ "Bulk change" }</span>
             </nav>
             <h2>{ "Bulk change" }</h2>
-            if let Some(e) = &*error { <p class="error" role="alert" id="bulk-error">{ e.clone() }</p> }
+                        if let Some(e) = act.as_ref().and_then(|a| a.ended.borrow().clone()).or_else(|| (*error).clone()) {
+                <p class="error" role="alert" id="bulk-error">{ e }</p>
+            }
             { body }
         </section>
     }

@@ -3,7 +3,8 @@
 
 use super::run::BulkReview;
 use super::spec::{BatchSpec, confirm_text, count_text, name_of, op_title};
-use crate::components::review::request_text;
+use crate::components::review::{ScriptTabs, request_text};
+use identity_core::scripts::Script;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -15,6 +16,9 @@ pub const LISTED: usize = 500;
 #[derive(Properties, PartialEq)]
 pub struct ReviewViewProps {
     pub review: Rc<BulkReview>,
+    /// The batch as scripts (none for the legacy extension, which the app removes).
+    #[prop_or_default]
+    pub scripts: Rc<Vec<Script>>,
     pub spec: BatchSpec,
     /// The ARM origin (for the requests shown).
     pub origin: AttrValue,
@@ -114,6 +118,11 @@ pub fn ReviewView(props: &ReviewViewProps) -> Html {
                     }
                 }) }
             </div>
+                        if !props.scripts.is_empty() {
+                <h4 id="bulk-scripts-h">{ "The batch as scripts" }</h4>
+                <p>{ "The same change to run elsewhere: each item is read, guarded and changed with If-Match in its own try, and a summary ends it." }</p>
+                <ScriptTabs prefix="bulk-" scripts={(*props.scripts).clone()} />
+            }
             <section class="bulk-confirm" aria-labelledby="bulk-confirm-h">
                 <h4 id="bulk-confirm-h">{ "Apply" }</h4>
                 if c.requests == 0 {

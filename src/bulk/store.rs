@@ -14,10 +14,16 @@ pub const DRAFT_KEY: &str = "identity-wizard.bulk.draft";
 pub use crate::bulk_offer::{BATCH_KEY, OFFER_KEY};
 
 fn local() -> Option<web_sys::Storage> {
+    if !cfg!(target_arch = "wasm32") {
+        return None; // server-side rendering in tests
+    }
     web_sys::window()?.local_storage().ok()?
 }
 
 fn session() -> Option<web_sys::Storage> {
+    if !cfg!(target_arch = "wasm32") {
+        return None;
+    }
     web_sys::window()?.session_storage().ok()?
 }
 

@@ -19,11 +19,10 @@ pub mod window;
 use identity_core::route::Route;
 use yew::prelude::*;
 
-/// The page for [`Route::Inventory`], [`Route::Identity`] and [`Route::Bulk`] (what `crate::lazy` loads).
+/// The page for [`Route::Inventory`] and [`Route::Identity`] (what `crate::lazy` loads).
 pub fn render(route: &Route) -> Html {
     match route {
         Route::Identity { id } => html! { <identity::IdentityPage id={id.clone()} /> },
-        Route::Bulk => html! { <crate::bulk::page::BulkPage /> },
         Route::Inventory { query } => html! { <page::InventoryPage query={query.clone()} /> },
         _ => html! { <page::InventoryPage query={String::new()} /> },
     }

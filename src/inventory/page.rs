@@ -174,7 +174,7 @@ pub fn InventoryPage(props: &InventoryPageProps) -> Html {
         <section class="inventory">
             <nav aria-label="Breadcrumb" class="crumbs"><Link to={Route::Home}>{ "Start" }</Link>{ " / " }<span aria-current="page">{ "Inventory" }</span></nav>
             <h2>{ "Inventory" }</h2>
-            <crate::bulk_offer::ResumeOffer />
+            { crate::bulk_offer::offer() }
             <p>{ "Every scale set, VM and user-assigned identity in the subscriptions you can read, from Azure Resource Graph." }</p>
             { body }
             <super::scripts::GraphScripts />

@@ -21,7 +21,7 @@ pub fn Home() -> Html {
                     { ": every scale set, VM and user-assigned identity you can read, who uses what, filtered and exported as CSV or JSON." }
                 </p>
             }
-            <crate::bulk_offer::ResumeOffer />
+            { crate::bulk_offer::offer() }
             <ScenarioList />
         </>
     }
