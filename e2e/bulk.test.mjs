@@ -210,12 +210,14 @@ test('demo: from an identity, remove it from every resource that uses it (each r
   await page.selectOption('#inv-uses', ID_WEB);
   const users = await page.$$eval('#inv-resources tbody tr:not(.spacer) th a', (as) => as.map((a) => decodeURIComponent(new URL(a.href).pathname)));
   assert.ok(users.length >= 2, String(users));
-  // what the identity page's "Remove from every resource that uses it" keeps (crate::bulk::remove_everywhere),
-  // then a page load: the inventory is not at hand, so each item is read
-  await page.evaluate(([id, items]) => sessionStorage.setItem('identity-wizard.bulk.draft', JSON.stringify({
-    spec: { operation: { op: 'removeUserAssigned', identity: id }, fromIdentity: id }, items,
-  })), [ID_WEB, users]);
-  await page.goto(`${demo.server.url}bulk`);
+  // the identity page (opened by its address: a page load, so the inventory is not at hand and each item is
+  // read afresh) lists the same users and offers to remove it from every one
+  await page.goto(demo.server.url + ID_WEB.slice(1));
+  await page.locator('#bulk-remove-everywhere').waitFor({ timeout: 30_000 });
+  const listed = await page.$$eval('#identity-users tbody tr', (rs) => rs.map((r) => r.dataset.id.toLowerCase()));
+  assert.deepEqual(listed.sort(), users.map((u) => u.toLowerCase()).sort());
+  assert.equal(await text(page, '#bulk-remove-everywhere'), `Remove from every resource that uses it (${users.length})`);
+  await page.click('#bulk-remove-everywhere');
   await page.locator('#bulk-review-counts').waitFor({ timeout: 30_000 });
   assert.match(await page.locator('.bulk-review > p').first().innerText(), /read just now/);
   assert.equal(await num(page, '#bulk-r-requests'), users.length);

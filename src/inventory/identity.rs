@@ -331,6 +331,11 @@ pub fn IdentityDetails(props: &DetailsProps) -> Html {
                             }) }
                         </tbody>
                     </table>
+                    if l.is_complete() {
+                        // a bulk change with these users selected (the review reads each again first)
+                        <crate::bulk::cleanup::RemoveEverywhere identity={props.id.clone()}
+                            users={std::rc::Rc::new(users.iter().map(|r| r.id.clone()).collect::<Vec<_>>())} />
+                    }
                 }
             </section>
             <section aria-labelledby="identity-roles-h">
