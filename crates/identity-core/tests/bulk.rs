@@ -523,7 +523,7 @@ mod support;
 
 use identity_core::scripts::batch::{BATCH_FLAVOURS, BatchRequest, batch, batch_all};
 use identity_core::scripts::{Cloud, Flavour, Language};
-use support::{Catalogue, syntax_errors, undefined_variables};
+use support::{Catalogue, bash_syntax_ok, syntax_errors, undefined_variables};
 
 fn cvmss(sub: &str, name: &str) -> String {
     format!(
@@ -596,20 +596,6 @@ fn batch_req(op: BulkOp) -> BatchRequest {
     }
 }
 
-fn bash_ok(text: &str) {
-    let out = std::process::Command::new("bash")
-        .arg("-n")
-        .arg("-c")
-        .arg(text)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "bash -n: {}\n{text}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn batch_scripts_parse_bind_and_match_their_snapshots() {
     let cat = Catalogue::az();
@@ -620,7 +606,7 @@ fn batch_scripts_parse_bind_and_match_their_snapshots() {
         for s in all {
             let t = &s.text;
             match s.language {
-                Language::Bash => bash_ok(t),
+                Language::Bash => bash_syntax_ok(t),
                 Language::PowerShell => {
                     let errs = syntax_errors(t);
                     assert!(errs.is_empty(), "{name} {:?}: {errs:?}\n{t}", s.flavour);
@@ -968,7 +954,7 @@ proptest! {
                     prop_assert!(valid, "{op:?}");
                     // arbitrary names stay quoted: the script still parses
                     match s.language {
-                        Language::Bash => bash_ok(&s.text),
+                        Language::Bash => bash_syntax_ok(&s.text),
                         Language::PowerShell => {
                             let errs = syntax_errors(&s.text);
                             prop_assert!(errs.is_empty(), "{errs:?}\n{}", s.text);

@@ -1046,20 +1046,6 @@ fn tutorial_errors_are_absent() {
 
 // ---- bash helpers ----
 
-pub fn bash_syntax_ok(text: &str) {
-    let out = std::process::Command::new("bash")
-        .arg("-n")
-        .arg("-c")
-        .arg(text)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "bash -n: {}\n{text}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Run a bash script with `az` replaced by a function that records each call's arguments
 /// (NUL-separated, one call per record) and answers `show --query etag` with `etag`.
 pub fn run_bash_with_fake_az(text: &str, etag: Option<&str>) -> Vec<Vec<String>> {

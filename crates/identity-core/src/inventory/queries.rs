@@ -194,8 +194,7 @@ fn order_and_project(q: &'static str) -> &'static str {
 /// ```
 pub fn identity_literal(id: &str) -> Result<String, String> {
     let plain = crate::resource_id::ResourceId::parse(id).is_ok_and(|r| {
-        r.kind() == crate::resource_id::IdKind::UserAssignedIdentity
-            && r.resource_group().is_some()
+        r.kind() == crate::resource_id::IdKind::UserAssignedIdentity && r.resource_group().is_some()
     }) && id
         .bytes()
         .all(|c| c.is_ascii_alphanumeric() || b"-_.()/".contains(&c));

@@ -274,7 +274,10 @@ fn identity_comment(id: &str) -> String {
 /// `Search-AzGraph` over every enabled subscription; writes `identity*.json` and prints the users and the role
 /// assignments. `None` when the id cannot be written into a query ([`identity_literal`]).
 pub fn identity_powershell(cloud: Cloud, identity_id: &str) -> Option<String> {
-    let (identity_q, users_q) = (identity_row(identity_id).ok()?, identity_users(identity_id).ok()?);
+    let (identity_q, users_q) = (
+        identity_row(identity_id).ok()?,
+        identity_users(identity_id).ok()?,
+    );
     let comment = identity_comment(identity_id);
     let mut l = ps_head(
         cloud,
@@ -326,7 +329,10 @@ pub fn identity_powershell(cloud: Cloud, identity_id: &str) -> Option<String> {
 /// (as [`identity_powershell`]); writes `identity*.jsonl` and prints the users and the role assignments (tab
 /// separated). `None` when the id cannot be written into a query ([`identity_literal`]).
 pub fn identity_bash(cloud: Cloud, identity_id: &str) -> Option<String> {
-    let (identity_q, users_q) = (identity_row(identity_id).ok()?, identity_users(identity_id).ok()?);
+    let (identity_q, users_q) = (
+        identity_row(identity_id).ok()?,
+        identity_users(identity_id).ok()?,
+    );
     let comment = identity_comment(identity_id);
     let mut l = sh_head(
         cloud,
