@@ -925,6 +925,32 @@ fn bash_batches_remove_the_legacy_extension_per_item() {
     }
 }
 
+/// An extension name read from Azure that starts with `@` is never passed to az (it would read it as a file): the
+/// VM's extension is then deleted by its own DELETE (`az rest`), as a scale set's always is.
+#[test]
+fn an_extension_named_with_a_leading_at_is_deleted_by_its_own_delete() {
+    let req = BatchRequest {
+        cloud: Cloud::AzureCloud,
+        op: BulkOp::RemoveLegacyExtension {
+            upgrade_instances: false,
+        },
+        items: vec![cvm(S1, "vm-at")],
+    };
+    let extra = "    *'/vm-at/extensions?api-version'*'--query value'*) echo @msi ;;\n";
+    let (code, out, calls) =
+        run_fake_with(&batch(&req, Flavour::CliBash).unwrap().text, &[], extra);
+    assert_eq!(code, 0, "{out}\n{calls:#?}");
+    assert!(
+        !calls.iter().any(|c| c.contains("extension delete")),
+        "{calls:#?}"
+    );
+    assert!(
+        calls.iter().any(|c| c.starts_with("rest --method delete")
+            && c.contains("/vm-at/extensions/@msi?api-version=2024-11-01")),
+        "{calls:#?}"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
     /// No input panics: arbitrary identity ids, scopes, role definitions and item ids through the validation, the
