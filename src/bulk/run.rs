@@ -293,6 +293,15 @@ pub fn start(
     on_done: impl FnOnce(Ended, &BatchHandle) + 'static,
 ) -> Started {
     let op = spec.operation.clone();
+    // every request of the batch paced under ARM's documented buckets per subscription (writes 200 refilled at
+    // 10/s, reads 250 at 25/s), lowered to what `x-ms-ratelimit-remaining-*` says is left, paused until a 429's
+    // `Retry-After`: the session's client (same tenant, token, read-write switch, change log) over a paced transport
+    let pacer = Rc::new(arm_client::bulk::Pacer::arm(Rc::new(ClientClock(
+        client.clone(),
+    ))));
+    let client = Rc::new(
+        client.with_transport(|t| Rc::new(arm_client::bulk::PacedTransport::new(t, pacer))),
+    );
     let runner = IdentityRunner::for_op(client.clone(), &op);
     let handle_cell = Rc::new(RefCell::new(None::<BatchHandle>));
     let sched = Scheduler::resume(

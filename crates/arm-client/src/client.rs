@@ -224,6 +224,27 @@ impl ArmClient {
         }
     }
 
+    /// The same client (endpoint, tokens, clock, retries, observers, read-write switch) over another transport
+    /// made from this one's, e.g. a bulk change's [`crate::bulk::PacedTransport`] around it: the requests still
+    /// reach the same ARM (or the same demo tenant).
+    pub fn with_transport(
+        &self,
+        wrap: impl FnOnce(Rc<dyn Transport>) -> Rc<dyn Transport>,
+    ) -> ArmClient {
+        ArmClient {
+            origin: self.origin.clone(),
+            transport: wrap(self.transport.clone()),
+            tokens: self.tokens.clone(),
+            clock: self.clock.clone(),
+            retry: self.retry.clone(),
+            lro: self.lro.clone(),
+            limiter: self.limiter.clone(),
+            observer: self.observer.clone(),
+            on_retry: self.on_retry.clone(),
+            write: self.write.clone(),
+        }
+    }
+
     /// The read-write switch this client obeys.
     pub fn write_access(&self) -> &WriteAccess {
         &self.write

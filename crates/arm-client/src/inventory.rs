@@ -27,7 +27,7 @@ use crate::http::HttpResponse;
 use crate::ops::resource_graph;
 use identity_core::inventory::queries::{
     COMPUTE, IDENTITIES, PAGE_SIZE, ROLE_ASSIGNMENTS, batches, identity_row, identity_users,
-    principal_assignments, role_assignments_of, role_definitions, users_of_identity,
+    role_assignments_of, role_definitions,
 };
 use identity_core::inventory::{Inventory, RoleAssignmentRow};
 use serde_json::Value;
@@ -573,6 +573,33 @@ impl<'a> Loader<'a> {
             Completeness::Partial(partial)
         }
     }
+
+    /// The role assignments these queries read ([`role_assignments_of`]), then the definitions of the roles they
+    /// name ([`role_definitions`]); false when a phase stopped (cancel, failure).
+    async fn access(
+        &mut self,
+        queries: &[String],
+        subscriptions: &[String],
+        on_event: &mut dyn FnMut(&LoadEvent),
+        partial: &mut Vec<Partial>,
+    ) -> bool {
+        let bs = self.opts.batch_size;
+        if queries.is_empty() {
+            return true;
+        }
+        let mut ras = jobs_for(Shape::RoleAssignments, queries, subscriptions, bs);
+        if !self.phase(&mut ras, on_event, partial).await {
+            return false;
+        }
+        let guids = Inventory::role_guids(&self.out.role_assignments);
+        let mut defs = jobs_for(
+            Shape::RoleDefinitions,
+            &role_definitions(&guids),
+            subscriptions,
+            bs,
+        );
+        self.phase(&mut defs, on_event, partial).await
+    }
 }
 
 /// What some principals can access: the role assignments they hold, with role names.
@@ -645,21 +672,9 @@ pub async fn load_access(
         }
     };
     let mut l = Loader::new(client, cancel, opts);
-    let bs = l.opts.batch_size;
     let mut partial = vec![];
-    if !queries.is_empty() {
-        let mut ras = jobs_for(Shape::RoleAssignments, &queries, subscriptions, bs);
-        if l.phase(&mut ras, on_event, &mut partial).await {
-            let guids = Inventory::role_guids(&l.out.role_assignments);
-            let mut defs = jobs_for(
-                Shape::RoleDefinitions,
-                &role_definitions(&guids),
-                subscriptions,
-                bs,
-            );
-            l.phase(&mut defs, on_event, &mut partial).await;
-        }
-    }
+    l.access(&queries, subscriptions, on_event, &mut partial)
+        .await;
     let completeness = l.completeness(partial);
     let inv = Inventory::from_rows(
         &[],
@@ -705,8 +720,9 @@ impl UsersLoad {
 }
 
 /// The scale sets and VMs of `subscriptions` (empty = every one the caller can read) that use the user-assigned
-/// identity `identity_id` ([`users_of_identity`]), with the inventory's paging and quota handling. An id that
-/// [`identity_core::inventory::queries::is_plain_identity_id`] refuses is refused before anything is sent.
+/// identity `identity_id` ([`identity_users`], the query the identity page reads them with), with the inventory's
+/// paging and quota handling. An id that [`identity_core::inventory::queries::identity_literal`] refuses is
+/// refused before anything is sent ([`ErrorKind::InvalidRequest`]).
 pub async fn load_users_of_identity(
     client: &ArmClient,
     identity_id: &str,
@@ -715,7 +731,7 @@ pub async fn load_users_of_identity(
     cancel: &CancelFlag,
     on_event: &mut dyn FnMut(&LoadEvent),
 ) -> UsersLoad {
-    let query = match users_of_identity(identity_id) {
+    let query = match identity_users(identity_id) {
         Ok(q) => q,
         Err(e) => {
             return UsersLoad {
@@ -854,18 +870,12 @@ pub async fn load_identity(
     on_event: &mut dyn FnMut(&LoadEvent),
 ) -> InventoryLoad {
     let mut l = Loader::new(client, cancel, opts);
-    let (Some(identity_q), Some(users_q)) =
-        (identity_row(identity_id), identity_users(identity_id))
-    else {
-        l.out.completeness = Completeness::Partial(vec![Partial::Failed(ArmError::new(
-            ErrorKind::InvalidRequest,
-            format!(
-                "{identity_id:?} is not the resource id of a user-assigned identity that can be queried \
-                 (/subscriptions/{{id}}/resourceGroups/{{group}}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{{name}}, \
-                 without quotes): check the address"
-            ),
-        ))]);
-        return l.out;
+    let (identity_q, users_q) = match (identity_row(identity_id), identity_users(identity_id)) {
+        (Ok(i), Ok(u)) => (i, u),
+        (Err(e), _) | (_, Err(e)) => {
+            l.out.completeness = refused_query(e);
+            return l.out;
+        }
     };
     let bs = l.opts.batch_size;
     let mut partial = vec![];
@@ -873,34 +883,19 @@ pub async fn load_identity(
         .into_iter()
         .chain(jobs_for(Shape::Compute, &[users_q], subscriptions, bs))
         .collect();
-    let mut ok = l.phase(&mut first, on_event, &mut partial).await;
-    if ok {
+    if l.phase(&mut first, on_event, &mut partial).await {
         // the principal the identity's row names (the model matches ids ignoring case; one identity here)
         let principal = l.out.identities.iter().find_map(|r| {
             let id = r.get("id").and_then(Value::as_str)?;
             identity_core::resource_id::same_id(id, identity_id)
                 .then(|| r.get("principalId").and_then(Value::as_str))
                 .flatten()
-                .and_then(principal_assignments)
+                .and_then(|p| role_assignments_of(&[p.to_string()]).ok())
         });
         if let Some(q) = principal {
-            let mut ras = jobs_for(Shape::RoleAssignments, &[q], subscriptions, bs);
-            ok = l.phase(&mut ras, on_event, &mut partial).await;
+            l.access(&q, subscriptions, on_event, &mut partial).await;
         }
     }
-    if ok {
-        let guids = Inventory::role_guids(&l.out.role_assignments);
-        let mut defs = jobs_for(
-            Shape::RoleDefinitions,
-            &role_definitions(&guids),
-            subscriptions,
-            bs,
-        );
-        l.phase(&mut defs, on_event, &mut partial).await;
-    }
-    partial.append(&mut l.notes);
-    if !partial.is_empty() {
-        l.out.completeness = Completeness::Partial(partial);
-    }
+    l.out.completeness = l.completeness(partial);
     l.out
 }

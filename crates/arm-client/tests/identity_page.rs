@@ -9,42 +9,16 @@ use arm_client::inventory::{
     load_inventory,
 };
 use arm_client::testing::block_on;
-use arm_client::transport::sim::SimTransport;
 use arm_client::*;
 use armsim::tenant::TenantSpec;
-use armsim::{Fault, Matcher, Seed, Sim, SimRequest};
-use std::rc::Rc;
+use armsim::{Fault, Matcher, Seed, SimRequest};
 
 mod common;
 
-const T0: u64 = 1_700_000_000_000;
+use common::{GraphEnv as Env, T0, graph_env as env};
 const ID_WEB: &str = "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-identity/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web";
 
-struct Env {
-    client: ArmClient,
-    sim: SimTransport,
-    subs: Vec<(String, String)>,
-}
-
-fn env(seed: Seed) -> Env {
-    let subs = seed
-        .subscriptions
-        .iter()
-        .map(|s| (s.subscription_id.clone(), s.display_name.clone()))
-        .collect();
-    let clock = VirtualClock::new(T0);
-    let sim = SimTransport::new(Sim::from_seed(seed), Rc::new(clock.clone()));
-    let client = common::sim_client(&sim, &clock, Rc::new(StaticToken::new("t")))
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap();
-    Env { client, sim, subs }
-}
-
 impl Env {
-    fn ids(&self) -> Vec<String> {
-        self.subs.iter().map(|s| s.0.clone()).collect()
-    }
     fn one(&self, id: &str, events: &mut Vec<LoadEvent>) -> arm_client::inventory::InventoryLoad {
         block_on(load_identity(
             &self.client,
@@ -54,14 +28,6 @@ impl Env {
             &CancelFlag::new(),
             &mut |e| events.push(e.clone()),
         ))
-    }
-    fn graph_requests(&self) -> usize {
-        self.sim
-            .sim()
-            .request_log()
-            .iter()
-            .filter(|e| e.path.to_lowercase().contains("resourcegraph"))
-            .count()
     }
 }
 
@@ -111,7 +77,7 @@ fn agrees_with_the_inventory(seed: Seed) {
     assert!(!full.identities.is_empty());
     let mut with_roles = 0;
     for ident in &full.identities {
-        let before = e.graph_requests();
+        let before = e.graph_log().len();
         let load = e.one(&ident.id.to_uppercase(), &mut vec![]);
         assert!(load.is_complete(), "{}: {:?}", ident.id, load.completeness);
         let one = load.inventory(&e.subs);
@@ -149,7 +115,7 @@ fn agrees_with_the_inventory(seed: Seed) {
                 && one.role_assignments.len() == r.len()
         );
         with_roles += usize::from(!r.is_empty());
-        let sent = e.graph_requests() - before;
+        let sent = e.graph_log().len() - before;
         assert_eq!(sent as u32, load.requests);
         assert!(sent <= 4, "{sent} queries for {}", ident.id);
     }
@@ -250,7 +216,7 @@ fn an_id_that_cannot_be_queried_sends_nothing() {
         }
         assert_eq!(load.requests, 0);
     }
-    assert_eq!(e.graph_requests(), 0);
+    assert_eq!(e.graph_log().len(), 0);
 }
 
 #[test]

@@ -11,40 +11,13 @@ use arm_client::testing::block_on;
 use arm_client::transport::sim::SimTransport;
 use arm_client::*;
 use armsim::tenant::TenantSpec;
-use armsim::{Fault, Matcher, Seed, Sim, SimRequest};
+use armsim::{Fault, Matcher, Seed, Sim};
 use identity_core::inventory::view::Filter;
 use std::rc::Rc;
 
 mod common;
 
-const T0: u64 = 1_700_000_000_000;
-
-struct Env {
-    client: ArmClient,
-    clock: VirtualClock,
-    sim: SimTransport,
-    subs: Vec<(String, String)>,
-}
-
-fn env(seed: Seed) -> Env {
-    let subs = seed
-        .subscriptions
-        .iter()
-        .map(|s| (s.subscription_id.clone(), s.display_name.clone()))
-        .collect();
-    let clock = VirtualClock::new(T0);
-    let sim = SimTransport::new(Sim::from_seed(seed), Rc::new(clock.clone()));
-    let client = common::sim_client(&sim, &clock, Rc::new(StaticToken::new("t")))
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap();
-    Env {
-        client,
-        clock,
-        sim,
-        subs,
-    }
-}
+use common::{GraphEnv as Env, T0, graph_env as env};
 
 impl Env {
     /// `load_inventory` over all the tenant's subscriptions, not cancelled; its events go to `events`.
@@ -84,18 +57,6 @@ impl Env {
                 }
             },
         ))
-    }
-    fn ids(&self) -> Vec<String> {
-        self.subs.iter().map(|s| s.0.clone()).collect()
-    }
-    fn graph_log(&self) -> Vec<armsim::LogEntry> {
-        self.sim
-            .sim()
-            .request_log()
-            .iter()
-            .filter(|e| e.path.to_lowercase().contains("resourcegraph"))
-            .cloned()
-            .collect()
     }
 }
 
@@ -216,17 +177,7 @@ fn a_12500_row_tenant_loads_complete_in_one_query_per_1000_rows_plus_one_per_sha
 fn a_429_is_waited_out_for_its_retry_after_and_shown() {
     let e = env(Seed::demo());
     // someone else's queries spent the caller's quota
-    for _ in 0..15 {
-        let r = e.sim.sim().handle(
-            SimRequest::new(
-                "POST",
-                "/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01",
-            )
-            .json(&serde_json::json!({"query": "resources | project id"})),
-            T0,
-        );
-        assert_eq!(r.status, 200);
-    }
+    e.spend_quota(15);
     let mut events = vec![];
     let load = e.load(&LoadOptions::default(), &mut events);
     assert!(load.is_complete(), "{:?}", load.completeness);
@@ -618,17 +569,7 @@ fn access_of_some_principals_pages_names_roles_waits_for_the_quota_and_refuses_n
     const VMSS_WEB_SA: &str = "f9444604-f411-4a75-b685-9ec0be1aa3b2";
     let e = env(Seed::demo());
     // someone else's queries spent the caller's quota: the first query waits for its reset
-    for _ in 0..15 {
-        let r = e.sim.sim().handle(
-            SimRequest::new(
-                "POST",
-                "/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01",
-            )
-            .json(&serde_json::json!({"query": "resources | project id"})),
-            T0,
-        );
-        assert_eq!(r.status, 200);
-    }
+    e.spend_quota(15);
     let opts = LoadOptions {
         page_size: 1,
         ..LoadOptions::default()

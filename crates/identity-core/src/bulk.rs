@@ -603,8 +603,8 @@ impl Review {
 
     /// The full list as CSV: `item,kind,plan,method,url,if_match,body,reason` — one line per request (an item
     /// with two requests has two lines), one line for a no-op or refusal. `endpoint` prefixes the URL
-    /// (`https://management.azure.com`). RFC 4180 quoting; a cell starting with `=`, `+`, `-` or `@` gets a
-    /// leading `'`.
+    /// (`https://management.azure.com`). The inventory export's cells ([`crate::inventory::export::csv_cell`]: RFC
+    /// 4180 quoting; a cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`).
     pub fn to_csv(&self, endpoint: &str) -> String {
         let mut out = String::from("item,kind,plan,method,url,if_match,body,reason\r\n");
         let endpoint = endpoint.trim_end_matches('/');
@@ -637,7 +637,10 @@ impl Review {
                 ]);
             }
             for row in rows {
-                let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
+                let cells: Vec<String> = row
+                    .iter()
+                    .map(|c| crate::inventory::export::csv_cell(c))
+                    .collect();
                 out.push_str(&cells.join(","));
                 out.push_str("\r\n");
             }
@@ -672,19 +675,6 @@ impl Review {
                 "warnings": i.warnings,
             })).collect::<Vec<_>>(),
         })
-    }
-}
-
-fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
     }
 }
 

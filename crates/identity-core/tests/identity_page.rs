@@ -5,8 +5,8 @@
 use identity_core::inventory::Inventory;
 use identity_core::inventory::queries::{
     COMPUTE, IDENTITIES, PRINCIPAL_ASSIGNMENTS_PREFIX, ROLE_DEFINITIONS_PREFIX,
-    ROLE_DEFINITIONS_SUFFIX, identity_row, identity_users, principal_assignments,
-    principal_assignments_suffix,
+    ROLE_DEFINITIONS_SUFFIX, identity_row, identity_users, principal_assignments_suffix,
+    role_assignments_of,
 };
 use identity_core::inventory::scripts::{self, identity_bash, identity_powershell};
 use identity_core::route::Route;
@@ -239,7 +239,7 @@ fn the_bash_script_pages_batches_and_follows_the_principal_to_its_role_assignmen
     let (stdout, _, queries) = run_bash(&s, &PRINCIPAL.to_uppercase(), "guid");
     let identity = identity_row(UA).unwrap();
     let users = identity_users(UA).unwrap();
-    let ras = principal_assignments(PRINCIPAL).unwrap();
+    let ras = role_assignments_of(&[PRINCIPAL.into()]).unwrap().remove(0);
     let defs = format!("{ROLE_DEFINITIONS_PREFIX}'{READER}'{ROLE_DEFINITIONS_SUFFIX}");
     // 1,200 subscriptions: two batches per query; the users' second page follows the skip token
     let expect: Vec<String> = [(&identity, 2), (&users, 4), (&ras, 2), (&defs, 2)]

@@ -1046,20 +1046,6 @@ fn tutorial_errors_are_absent() {
 
 // ---- bash helpers ----
 
-pub fn bash_syntax_ok(text: &str) {
-    let out = std::process::Command::new("bash")
-        .arg("-n")
-        .arg("-c")
-        .arg(text)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "bash -n: {}\n{text}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Run a bash script with `az` replaced by a function that records each call's arguments
 /// (NUL-separated, one call per record) and answers `show --query etag` with `etag`.
 pub fn run_bash_with_fake_az(text: &str, etag: Option<&str>) -> Vec<Vec<String>> {
@@ -1136,6 +1122,11 @@ pub fn run_bash_env(
     case "$a" in
       @-) a=$(cat) ;;
       --*=@-) a="${a%%=*}=$(cat)" ;;
+      @*|--*=@*)
+        # any other value starting with @ is a file az reads (`@file`, also `--x=@file`): a missing one is an error
+        f=${a#*@}
+        [ -f "$f" ] || { echo "az: ERROR: [Errno 2] No such file or directory: '$f'" >&2; return 2; }
+        case "$a" in --*) a="${a%%=*}=$(cat -- "$f")" ;; *) a=$(cat -- "$f") ;; esac ;;
     esac
     printf '%s\0' "$a" >> "$AZ_LOG"
   done
@@ -1145,6 +1136,11 @@ pub fn run_bash_env(
     q=; prev=
     for a in "$@"; do [ "$prev" = --query ] && q=$a; prev=$a; done
     if [ -n "$q" ]; then python3 -c "$FAKE_JMESPATH" "$q"; return; fi
+  fi
+  if [ "${1:-}" = rest ]; then
+    case "$*" in
+      *"--query properties.provisioningState"*) printf '%s\n' "${FAKE_STATE:-Succeeded}" ;;
+    esac
   fi
   if [ "${2:-}" = show ] || [ "${3:-}" = show ]; then
     case "$*" in
@@ -2935,6 +2931,54 @@ mod create_fuzz {
         })
     }
 
+    /// An argument azure-cli would read as a file (`@file`, `--x=@file`); `@-` (standard input) is how the
+    /// scripts hand az rest a body.
+    fn file_reference(a: &str) -> bool {
+        let v = match a.strip_prefix("--").and_then(|r| r.split_once('=')) {
+            Some((_, v)) => v,
+            None => a,
+        };
+        v.starts_with('@') && v != "@-"
+    }
+
+    /// A value starting with `@` cannot be passed to an az command: the idiomatic scripts are the exact PUT
+    /// (`az rest`, the body as the app sends it) and no az argument is a file reference, in bash and in PowerShell.
+    fn exact_fallback(
+        calls: &[Vec<String>],
+        cli_ps: &str,
+        body: &serde_json::Value,
+    ) -> Result<(), TestCaseError> {
+        prop_assert!(
+            !calls.iter().any(|c| c.len() > 1 && c[1] == "create"),
+            "{:?}",
+            calls
+        );
+        let put = calls
+            .iter()
+            .find(|c| c[0] == "rest" && opt(c, "--method").as_deref() == Some("put"));
+        prop_assert!(put.is_some(), "{:?}", calls);
+        let sent: serde_json::Value =
+            serde_json::from_str(&opt(put.unwrap(), "--body").unwrap()).unwrap();
+        prop_assert_eq!(&sent, body);
+        prop_assert!(
+            syntax_errors(cli_ps).is_empty(),
+            "{:?}\n{}",
+            syntax_errors(cli_ps),
+            cli_ps
+        );
+        let words = ps_native_az_args(cli_ps, &[]);
+        prop_assert!(
+            !words.iter().any(|w| w.len() > 1 && w[1] == "create"),
+            "{:?}",
+            words
+        );
+        prop_assert!(words.iter().any(|w| w.first().is_some_and(|x| x == "rest")));
+        for w in &words {
+            prop_assert!(!w.iter().any(|a| file_reference(a)), "{:?}", w);
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
 
@@ -2984,6 +3028,9 @@ mod create_fuzz {
 
             let sh = generate(&sp, Flavour::CliBash).text;
             let calls = run_bash_full(&sh, None, &[], "", "");
+            if [&rg, &name, &spec.location, &spec.sku, &user].iter().any(|v| v.starts_with('@')) {
+                return exact_fallback(&calls, &generate(&sp, Flavour::CliPowerShell).text, &body);
+            }
             let c = calls.iter().find(|c| c[0] == "vmss" && c[1] == "create").unwrap();
             prop_assert_eq!(opt(c, "--resource-group"), Some(rg));
             prop_assert_eq!(opt(c, "--name"), Some(name));
@@ -3052,6 +3099,9 @@ mod create_fuzz {
 
             let sh = generate(&sp, Flavour::CliBash).text;
             let calls = run_bash_full(&sh, None, &[], "", "");
+            if [&rg, &name, &location, &size, &user].iter().any(|v| v.starts_with('@')) {
+                return exact_fallback(&calls, &generate(&sp, Flavour::CliPowerShell).text, &body);
+            }
             let c = calls.iter().find(|c| c[0] == "vm" && c[1] == "create").unwrap();
             prop_assert_eq!(opt(c, "--resource-group"), Some(rg));
             prop_assert_eq!(opt(c, "--name"), Some(name));
@@ -3638,4 +3688,85 @@ fn refused_cli_scripts_exit_non_zero_and_no_ops_exit_zero() {
         refused >= 4 && noops >= 4,
         "refused {refused}, no-ops {noops}"
     );
+}
+
+/// azure-cli reads any value starting with `@` as a file (`@-`: standard input), also as `--x=@value`: an identity
+/// change on a scale set whose group or name starts with `@` is the exact PATCH (`az rest`, with If-Match) in the
+/// az flavours, waited for by the resource's id; the fake az (which reads `@file` as az does) gets no file
+/// reference, and the PATCH's body is the app's. A subscription starting with `@` cannot be selected: refused.
+#[test]
+fn az_scripts_pass_no_value_az_reads_as_a_file() {
+    for (rg, name) in [("@-", "vmss1"), ("rg", "@-"), ("rg", "@vmss")] {
+        let target = Resource::new(
+            "00000000-0000-0000-0000-000000000000",
+            rg,
+            name,
+            TargetKind::ScaleSetUniform,
+        );
+        let before = Identities {
+            system: false,
+            user: vec![],
+        };
+        let after = Identities {
+            system: true,
+            user: vec![],
+        };
+        let sp = ScriptPlan::identity(
+            Cloud::AzureCloud,
+            target,
+            before,
+            after,
+            Some("\"e1\"".into()),
+        );
+        let patch = sp.all_requests()[0].clone();
+        let sh = generate(&sp, Flavour::CliBash).text;
+        assert!(!sh.contains("identity assign"), "{sh}");
+        let calls = run_bash_full(&sh, Some("\"e1\""), &[], "SystemAssigned", "");
+        for c in &calls {
+            assert!(
+                !c.iter().any(|a| a.starts_with('@') || a.contains("=@")),
+                "{c:?}"
+            );
+        }
+        let rest = calls
+            .iter()
+            .find(|c| c[0] == "rest" && arg_after(c, "--method").as_deref() == Some("patch"))
+            .unwrap_or_else(|| panic!("{calls:?}"));
+        let sent: Value = serde_json::from_str(&arg_after(rest, "--body").unwrap()).unwrap();
+        assert_eq!(Some(&sent), patch.body.as_ref());
+        assert!(arg_after(rest, "--headers").unwrap().contains("If-Match"));
+        let wait = calls
+            .iter()
+            .find(|c| c[0] == "vmss" && c[1] == "wait")
+            .unwrap();
+        assert_eq!(arg_after(wait, "--ids"), Some(patch.path.clone()));
+        let ps = generate(&sp, Flavour::CliPowerShell).text;
+        assert!(syntax_errors(&ps).is_empty(), "{ps}");
+        assert!(
+            !ps.contains("identity assign") && ps.contains("az rest --method patch"),
+            "{ps}"
+        );
+    }
+    let target = Resource::new("@sub", "rg", "vmss1", TargetKind::ScaleSetUniform);
+    let sp = ScriptPlan::identity(
+        Cloud::AzureCloud,
+        target,
+        Identities::default(),
+        Identities {
+            system: true,
+            user: vec![],
+        },
+        None,
+    );
+    for f in [Flavour::CliBash, Flavour::CliRestBash] {
+        let (out, calls) = run_bash_env(&generate(&sp, f).text, None, &[], "", "", &[]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("starts with @"));
+        assert!(
+            !calls
+                .iter()
+                .any(|c| c[0] == "account" || c[0] == "rest" || c[0] == "vmss"),
+            "{calls:?}"
+        );
+    }
 }

@@ -4,7 +4,8 @@
 //! armsim's request log, identities lost from a read-back compared with a separate copy of the tenant.
 
 use super::{
-    BulkOptions, Counters, EventClock, IdentityRunner, ItemStatus, PacedTransport, Pacer, Scheduler,
+    BatchState, BulkOptions, Counters, EventClock, IdentityRunner, ItemStatus, PacedTransport,
+    Pacer, Scheduler,
 };
 use crate::transport::sim::SimTransport;
 use crate::{ArmClient, Clock, LroOptions, RetryPolicy, StaticToken};
@@ -70,6 +71,35 @@ fn identities(body: &Value) -> BTreeSet<String> {
         s.extend(m.keys().map(|k| k.to_ascii_lowercase()));
     }
     s
+}
+
+/// The batch checked against the read-back: identities lost (held before, gone after), items not as their status
+/// says (applied or no-op but without `ua`, or not finished), and the first five of those.
+fn verify(
+    state: &BatchState,
+    before: &[BTreeSet<String>],
+    after: &[BTreeSet<String>],
+    ua: &str,
+) -> (usize, usize, Vec<String>) {
+    let ua_key = ua.to_ascii_lowercase();
+    let (mut lost, mut failed, mut failures) = (0, 0, vec![]);
+    for (k, it) in state.items.iter().enumerate() {
+        lost += before[k].difference(&after[k]).count();
+        let ok = match it.status {
+            ItemStatus::Applied | ItemStatus::NoOp => after[k].contains(&ua_key),
+            ItemStatus::Refused => true,
+            _ => false,
+        };
+        failed += usize::from(!ok);
+        if !ok && failures.len() < 5 {
+            failures.push(format!(
+                "{}: {}",
+                it.id,
+                it.message.as_deref().unwrap_or("missing on read-back")
+            ));
+        }
+    }
+    (lost, failed, failures)
 }
 
 fn read_all(sim: &mut Sim, ids: &[String], now: u64) -> Vec<BTreeSet<String>> {
@@ -198,27 +228,7 @@ pub fn identity_bench(
     cfg.arm_quota = false;
     sim_ref.set_config(cfg);
     let after = read_all(&mut sim_ref, &items, clock.now_ms() + 3_600_000);
-    let ua_key = ua.to_ascii_lowercase();
-    let state = handle.snapshot();
-    let mut lost = 0;
-    let mut failed = 0;
-    let mut failures = vec![];
-    for (k, it) in state.items.iter().enumerate() {
-        lost += before[k].difference(&after[k]).count();
-        let ok = match it.status {
-            ItemStatus::Applied | ItemStatus::NoOp => after[k].contains(&ua_key),
-            ItemStatus::Refused => true,
-            _ => false,
-        };
-        failed += usize::from(!ok);
-        if !ok && failures.len() < 5 {
-            failures.push(format!(
-                "{}: {}",
-                it.id,
-                it.message.as_deref().unwrap_or("missing on read-back")
-            ));
-        }
-    }
+    let (lost, failed, failures) = verify(&handle.snapshot(), &before, &after, &ua);
     BenchFigures {
         changes: items.len(),
         lost,
@@ -362,27 +372,7 @@ pub fn server_bench(
         let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
         after.push(identities(&v));
     }
-    let ua_key = ua.to_ascii_lowercase();
-    let state = handle.snapshot();
-    let mut lost = 0;
-    let mut failed = 0;
-    let mut failures = vec![];
-    for (k, it) in state.items.iter().enumerate() {
-        lost += before[k].difference(&after[k]).count();
-        let ok = match it.status {
-            ItemStatus::Applied | ItemStatus::NoOp => after[k].contains(&ua_key),
-            ItemStatus::Refused => true,
-            _ => false,
-        };
-        failed += usize::from(!ok);
-        if !ok && failures.len() < 5 {
-            failures.push(format!(
-                "{}: {}",
-                it.id,
-                it.message.as_deref().unwrap_or("missing on read-back")
-            ));
-        }
-    }
+    let (lost, failed, failures) = verify(&handle.snapshot(), &before, &after, &ua);
     Ok(BenchFigures {
         changes: items.len(),
         lost,

@@ -217,15 +217,7 @@ pub struct Scheduler<R: ItemRunner> {
 type OnItem = Box<dyn Fn(&ItemRecord)>;
 
 /// The subscription of a resource id (lower case; empty when there is none).
-pub fn subscription_of(id: &str) -> String {
-    let mut parts = id.split('/').filter(|s| !s.is_empty());
-    while let Some(p) = parts.next() {
-        if p.eq_ignore_ascii_case("subscriptions") {
-            return parts.next().unwrap_or("").to_ascii_lowercase();
-        }
-    }
-    String::new()
-}
+pub use identity_core::bulk::subscription_of;
 
 impl<R: ItemRunner> Scheduler<R> {
     /// A new batch over `items` (duplicates, compared ignoring case, are dropped).

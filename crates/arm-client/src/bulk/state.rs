@@ -172,8 +172,9 @@ impl BatchState {
         c
     }
 
-    /// The report as CSV: `item,outcome,status,correlation_id,time,message,class,hint` (RFC 4180 quoting; a cell starting
-    /// with `=`, `+`, `-` or `@` gets a leading `'` so a spreadsheet shows it as text).
+    /// The report as CSV: `item,outcome,status,correlation_id,time,message,class,hint` (identity-core's
+    /// [`identity_core::inventory::export::csv_cell`]: RFC 4180 quoting; a cell starting with `=`, `+`, `-`, `@`, tab or
+    /// CR gets a leading `'` so a spreadsheet shows it as text).
     pub fn report_csv(&self) -> String {
         let mut out =
             String::from("item,outcome,status,correlation_id,time,message,class,hint\r\n");
@@ -188,7 +189,10 @@ impl BatchState {
                 i.class.clone().unwrap_or_default(),
                 i.hint.clone().unwrap_or_default(),
             ];
-            let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+            let row: Vec<String> = cells
+                .iter()
+                .map(|c| identity_core::inventory::export::csv_cell(c))
+                .collect();
             out.push_str(&row.join(","));
             out.push_str("\r\n");
         }
@@ -214,19 +218,6 @@ impl BatchState {
                 })
                 .collect(),
         )
-    }
-}
-
-fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
     }
 }
 
@@ -262,11 +253,5 @@ mod tests {
         assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(iso8601(1_764_892_800_123), "2025-12-05T00:00:00.123Z");
         assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00.000Z");
-    }
-    #[test]
-    fn csv_quotes_and_defuses_formulas() {
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("=cmd()"), "'=cmd()");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
     }
 }

@@ -10,6 +10,8 @@
 //! assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
 //! assert_eq!(csv_cell("a,b"), "\"a,b\"");
 //! assert_eq!(csv_cell("plain"), "plain");
+//! assert_eq!(csv_cell("=cmd()"), "'=cmd()");
+//! assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
 //! ```
 
 use super::model::{Inventory, ResourceRow};

@@ -117,6 +117,15 @@ pub fn role_definitions(guids: &[String]) -> Vec<String> {
 /// Principals per role-assignment query ([`role_assignments_of`]).
 pub const PRINCIPALS_PER_QUERY: usize = 200;
 
+/// The role-assignment query of some principals up to their quoted GUID list (`'g1', 'g2'`) …
+pub const PRINCIPAL_ASSIGNMENTS_PREFIX: &str = "authorizationresources \
+| where type =~ 'microsoft.authorization/roleassignments' and tostring(properties.principalId) in~ (";
+
+/// … and after it: its ordering and projection are those of [`ROLE_ASSIGNMENTS`].
+pub fn principal_assignments_suffix() -> String {
+    format!(") {}", order_and_project(ROLE_ASSIGNMENTS))
+}
+
 /// The role assignments these principals hold ("what can this identity access"): [`ROLE_ASSIGNMENTS`] narrowed
 /// to `principalId in~ (…)`, one query per [`PRINCIPALS_PER_QUERY`], the same columns (so
 /// [`super::Inventory::from_rows`] reads the rows). Strict: every principal id must be a GUID — anything else is
@@ -126,7 +135,7 @@ pub const PRINCIPALS_PER_QUERY: usize = 200;
 /// use identity_core::inventory::queries::role_assignments_of;
 /// let q = role_assignments_of(&["1C2B3A4D-0000-4000-8000-00000000000A".into()]).unwrap();
 /// assert_eq!(q.len(), 1);
-/// assert!(q[0].contains("tostring(properties.principalId) in~ ('1c2b3a4d-0000-4000-8000-00000000000a')"));
+/// assert!(q[0].contains("tostring(properties.principalId) in~ ('1c2b3a4d-0000-4000-8000-00000000000a') | order by id asc"));
 /// assert!(role_assignments_of(&["x') or 1==1 or ('".into()]).is_err());
 /// assert!(role_assignments_of(&[]).unwrap().is_empty());
 /// ```
@@ -142,59 +151,13 @@ pub fn role_assignments_of(principal_ids: &[String]) -> Result<Vec<String>, Stri
     }
     g.sort();
     g.dedup();
+    let suffix = principal_assignments_suffix();
     Ok(g.chunks(PRINCIPALS_PER_QUERY)
         .map(|c| {
             let list: Vec<String> = c.iter().map(|x| format!("'{x}'")).collect();
-            format!(
-                "authorizationresources \
-| where type =~ 'microsoft.authorization/roleassignments' and tostring(properties.principalId) in~ ({}) \
-| order by id asc \
-| project id, subscriptionId, principalId = tostring(properties.principalId), \
-principalType = tostring(properties.principalType), \
-roleDefinitionId = tostring(properties.roleDefinitionId), \
-scope = tostring(properties.scope), condition = tostring(properties.condition)",
-                list.join(", ")
-            )
+            format!("{PRINCIPAL_ASSIGNMENTS_PREFIX}{}{suffix}", list.join(", "))
         })
         .collect())
-}
-
-/// Is `id` a user-assigned identity id made only of the characters ARM allows in its parts (letters, digits,
-/// `-`, `_`, `.`, `(`, `)`, and `/` between parts)? Only such an id is ever written into a query.
-pub fn is_plain_identity_id(id: &str) -> bool {
-    crate::resource_id::ResourceId::parse(id)
-        .is_ok_and(|r| r.kind() == crate::resource_id::IdKind::UserAssignedIdentity)
-        && id
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || b"-_.()/".contains(&c))
-}
-
-/// The scale sets and VMs that use this user-assigned identity, across the subscriptions queried (is this its
-/// last user?): one row (`id`) per resource, ids compared ignoring case. Strict: the id must pass
-/// [`is_plain_identity_id`], else an error and no query.
-///
-/// ```
-/// use identity_core::inventory::queries::users_of_identity;
-/// let id = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web";
-/// assert!(users_of_identity(id).unwrap().contains("=~ '/subscriptions/s1/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/id-web'"));
-/// assert!(users_of_identity(&format!("{id}' or 1==1")).is_err());
-/// ```
-pub fn users_of_identity(identity_id: &str) -> Result<String, String> {
-    if !is_plain_identity_id(identity_id) {
-        return Err(format!(
-            "{identity_id:?} is not a user-assigned identity id (…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{{name}}): not queried"
-        ));
-    }
-    Ok(format!(
-        "resources \
-| where type in~ ('microsoft.compute/virtualmachinescalesets','microsoft.compute/virtualmachines') \
-| extend userAssigned = bag_keys(identity.userAssignedIdentities) \
-| mv-expand userAssigned \
-| where tostring(userAssigned) =~ '{}' \
-| order by id asc \
-| project id, name, type",
-        identity_id.to_ascii_lowercase()
-    ))
 }
 
 /// Subscriptions in batches of at most [`SUBSCRIPTION_BATCH`]; one empty batch (= every subscription the
@@ -217,40 +180,58 @@ fn order_and_project(q: &'static str) -> &'static str {
     q.find("| order by").map_or("", |i| &q[i..])
 }
 
-/// `id` as a KQL string literal (`'…'`), when it is a user-assigned identity's ARM id (with its resource group)
-/// that can be written into a query as it is: no quote, backslash or control character (ARM names hold none).
+/// `id` as a KQL string literal (`'…'`, as given), when it is a user-assigned identity's ARM id with its
+/// resource group, made only of the characters ARM allows in the parts of such an id (ASCII letters and digits,
+/// `-`, `_`, `.`, `(`, `)`, and `/` between parts): no quote, backslash, space or control character can reach a
+/// query. Else an error naming the id (nothing is queried).
 ///
 /// ```
 /// use identity_core::inventory::queries::identity_literal;
 /// let id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web";
-/// assert_eq!(identity_literal(id), Some(format!("'{id}'")));
-/// assert_eq!(identity_literal("/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x') or ('"), None);
-/// assert_eq!(identity_literal("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm"), None);
+/// assert_eq!(identity_literal(id), Ok(format!("'{id}'")));
+/// assert!(identity_literal("/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x') or ('").is_err());
+/// assert!(identity_literal("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm").is_err());
 /// ```
-pub fn identity_literal(id: &str) -> Option<String> {
-    let parsed = crate::resource_id::ResourceId::parse(id).ok()?;
-    let ok = parsed.kind() == crate::resource_id::IdKind::UserAssignedIdentity
-        && parsed.resource_group().is_some()
-        && !id
-            .chars()
-            .any(|c| c == '\'' || c == '\\' || c == '"' || c.is_control());
-    ok.then(|| format!("'{}'", parsed.as_str()))
+pub fn identity_literal(id: &str) -> Result<String, String> {
+    let plain = crate::resource_id::ResourceId::parse(id).is_ok_and(|r| {
+        r.kind() == crate::resource_id::IdKind::UserAssignedIdentity && r.resource_group().is_some()
+    }) && id
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || b"-_.()/".contains(&c));
+    if plain {
+        Ok(format!("'{id}'"))
+    } else {
+        Err(format!(
+            "{id:?} is not the resource id of a user-assigned identity that can be queried \
+             (/subscriptions/{{id}}/resourceGroups/{{group}}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{{name}}, \
+             of letters, digits and - _ . ( )): check the address"
+        ))
+    }
 }
 
-/// The identity's own row (the shape of [`IDENTITIES`]); `None` when `id` cannot be queried
+/// The identity's own row (the shape of [`IDENTITIES`]); an error when `id` cannot be queried
 /// ([`identity_literal`]).
-pub fn identity_row(id: &str) -> Option<String> {
-    Some(format!(
+pub fn identity_row(id: &str) -> Result<String, String> {
+    Ok(format!(
         "resources | where type =~ 'microsoft.managedidentity/userassignedidentities' and id =~ {} {}",
         identity_literal(id)?,
         order_and_project(IDENTITIES)
     ))
 }
 
-/// Every scale set and VM whose identity map holds the identity (the shape of [`COMPUTE`], one row per user):
-/// the map is expanded (`mv-expand`, a row per entry) and its key compared ignoring case, as ids are.
-pub fn identity_users(id: &str) -> Option<String> {
-    Some(format!(
+/// The scale sets and VMs that use this user-assigned identity ("is this its last user?", the identity page's
+/// users): every one whose identity map holds it, in the shape of [`COMPUTE`], one row per user — the map is
+/// expanded (`mv-expand`, a row per entry) and its key compared ignoring case, as ids are. An error when `id`
+/// cannot be queried ([`identity_literal`]).
+///
+/// ```
+/// use identity_core::inventory::queries::identity_users;
+/// let id = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web";
+/// assert!(identity_users(id).unwrap().contains(&format!("| where uaId =~ '{id}' |")));
+/// assert!(identity_users(&format!("{id}' or 1==1")).is_err());
+/// ```
+pub fn identity_users(id: &str) -> Result<String, String> {
+    Ok(format!(
         "resources | where type in~ ('microsoft.compute/virtualmachinescalesets','microsoft.compute/virtualmachines') \
 | mv-expand ua = identity.userAssignedIdentities \
 | extend uaId = tostring(bag_keys(ua)[0]) \
@@ -258,33 +239,6 @@ pub fn identity_users(id: &str) -> Option<String> {
         identity_literal(id)?,
         order_and_project(COMPUTE)
     ))
-}
-
-/// The role assignments of one principal, up to its quoted GUID …
-pub const PRINCIPAL_ASSIGNMENTS_PREFIX: &str = "authorizationresources \
-| where type =~ 'microsoft.authorization/roleassignments' and tostring(properties.principalId) =~ ";
-
-/// … and after it (the shape of [`ROLE_ASSIGNMENTS`]).
-pub fn principal_assignments_suffix() -> String {
-    format!(" {}", order_and_project(ROLE_ASSIGNMENTS))
-}
-
-/// The role assignments this principal holds (the shape of [`ROLE_ASSIGNMENTS`]); `None` unless it is a GUID.
-///
-/// ```
-/// use identity_core::inventory::queries::principal_assignments;
-/// let q = principal_assignments("4C1D3F7E-0000-4000-8000-000000000001").unwrap();
-/// assert!(q.contains("tostring(properties.principalId) =~ '4c1d3f7e-0000-4000-8000-000000000001' | order by id asc"));
-/// assert_eq!(principal_assignments("x' or 1 == 1"), None);
-/// ```
-pub fn principal_assignments(principal_id: &str) -> Option<String> {
-    is_guid(principal_id).then(|| {
-        format!(
-            "{PRINCIPAL_ASSIGNMENTS_PREFIX}'{}'{}",
-            principal_id.to_ascii_lowercase(),
-            principal_assignments_suffix()
-        )
-    })
 }
 
 #[cfg(test)]
@@ -354,21 +308,6 @@ mod tests {
     }
 
     #[test]
-    fn users_query_takes_only_plain_identity_ids() {
-        let ok = "/subscriptions/s1/resourceGroups/rg_(x).1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web_2";
-        assert!(users_of_identity(ok).is_ok());
-        for bad in [
-            "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/v",
-            "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a'b",
-            "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a b",
-            "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a\\",
-            "id-web",
-        ] {
-            assert!(users_of_identity(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn every_query_projects_id_last() {
         for q in [COMPUTE, IDENTITIES, ROLE_ASSIGNMENTS] {
             let last = q.rsplit('|').next().unwrap().trim();
@@ -384,7 +323,8 @@ mod tests {
             (identity_row(UA).unwrap(), IDENTITIES),
             (identity_users(UA).unwrap(), COMPUTE),
             (
-                principal_assignments("00000000-0000-4000-8000-000000000001").unwrap(),
+                role_assignments_of(&["00000000-0000-4000-8000-000000000001".into()]).unwrap()[0]
+                    .clone(),
                 ROLE_ASSIGNMENTS,
             ),
         ];
@@ -411,29 +351,31 @@ mod tests {
     }
 
     #[test]
-    fn only_user_assigned_identity_ids_without_quotes_go_into_a_query() {
+    fn only_plain_user_assigned_identity_ids_go_into_a_query() {
         let bad = [
             "",
             "id-web",
             "/subscriptions/s/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x",
             "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/x",
             "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x'",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a'b",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a b",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/a\\",
             "/subscriptions/s/resourceGroups/r\\g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x",
             "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x\n| take 1",
             "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/\"x",
+            // letters outside ASCII are valid in a group's name, but not written into a query (the strict rule)
+            "/subscriptions/s/resourceGroups/rg-\u{e4}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x",
         ];
         for id in bad {
-            assert_eq!(identity_literal(id), None, "{id:?}");
-            assert_eq!(identity_row(id), None);
-            assert_eq!(identity_users(id), None);
+            let e = identity_literal(id).unwrap_err();
+            assert!(e.contains("check the address"), "{id:?}: {e}");
+            assert_eq!(identity_row(id), Err(e.clone()));
+            assert_eq!(identity_users(id), Err(e));
         }
-        // a group with parentheses, dots and a non-ASCII letter is a valid ARM name, and stays as given
-        let odd = "/subscriptions/s/resourceGroups/rg.(prod)-ä/providers/Microsoft.ManagedIdentity/userAssignedIdentities/ID_1";
-        assert_eq!(identity_literal(odd), Some(format!("'{odd}'")));
-        assert_eq!(principal_assignments(""), None);
-        assert_eq!(
-            principal_assignments("00000000-0000-4000-8000-00000000000"),
-            None
-        );
+        // parentheses, dots, underscores and digits are plain, and the id stays as given
+        let odd = "/subscriptions/s1/resourceGroups/rg_(x).1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/ID-web_2";
+        assert_eq!(identity_literal(odd), Ok(format!("'{odd}'")));
+        assert!(identity_users(odd).is_ok() && identity_row(odd).is_ok());
     }
 }

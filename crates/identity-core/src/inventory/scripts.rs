@@ -270,11 +270,14 @@ fn identity_comment(id: &str) -> String {
 }
 
 /// Az PowerShell: the identity page's focused queries ([`identity_row`], [`identity_users`], then
-/// [`super::queries::principal_assignments`] for the principal the identity row names, then the role names) with
+/// [`super::queries::role_assignments_of`] for the principal the identity row names, then the role names) with
 /// `Search-AzGraph` over every enabled subscription; writes `identity*.json` and prints the users and the role
 /// assignments. `None` when the id cannot be written into a query ([`identity_literal`]).
 pub fn identity_powershell(cloud: Cloud, identity_id: &str) -> Option<String> {
-    let (identity_q, users_q) = (identity_row(identity_id)?, identity_users(identity_id)?);
+    let (identity_q, users_q) = (
+        identity_row(identity_id).ok()?,
+        identity_users(identity_id).ok()?,
+    );
     let comment = identity_comment(identity_id);
     let mut l = ps_head(
         cloud,
@@ -326,7 +329,10 @@ pub fn identity_powershell(cloud: Cloud, identity_id: &str) -> Option<String> {
 /// (as [`identity_powershell`]); writes `identity*.jsonl` and prints the users and the role assignments (tab
 /// separated). `None` when the id cannot be written into a query ([`identity_literal`]).
 pub fn identity_bash(cloud: Cloud, identity_id: &str) -> Option<String> {
-    let (identity_q, users_q) = (identity_row(identity_id)?, identity_users(identity_id)?);
+    let (identity_q, users_q) = (
+        identity_row(identity_id).ok()?,
+        identity_users(identity_id).ok()?,
+    );
     let comment = identity_comment(identity_id);
     let mut l = sh_head(
         cloud,

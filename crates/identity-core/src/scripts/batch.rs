@@ -74,7 +74,13 @@ pub fn batch(req: &BatchRequest, flavour: Flavour) -> Option<Script> {
     if req.op.validate().is_err() {
         return None;
     }
-    let items = Items::of(&req.items);
+    // azure-cli reads a value starting with @ as a file (`--resource-group=@x` too): the az flavours leave out the
+    // items with such a part and are not offered when the operation itself holds such a value
+    let az = flavour != Flavour::AzPowerShell;
+    if az && op_passes_a_file_reference(&req.op) {
+        return None;
+    }
+    let items = Items::of(&req.items, az);
     if items.ids.is_empty() {
         return None;
     }
@@ -101,20 +107,37 @@ pub fn batch_all(req: &BatchRequest) -> Vec<Script> {
         .collect()
 }
 
+/// Does the operation hold a value azure-cli would read as a file ([`super::cli::az_reads_as_file`]): a part of
+/// the identity's id (its group, name and subscription are passed as options) or of the grant?
+fn op_passes_a_file_reference(op: &BulkOp) -> bool {
+    fn any_at(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.split('/').any(super::cli::az_reads_as_file),
+            serde_json::Value::Array(a) => a.iter().any(any_at),
+            serde_json::Value::Object(o) => o.values().any(any_at),
+            _ => false,
+        }
+    }
+    serde_json::to_value(op).is_ok_and(|v| any_at(&v))
+}
+
 struct Items {
     ids: Vec<String>,
     left_out: usize,
+    /// Left out of an az script: a part (subscription, group, name) starts with @.
+    left_out_at: usize,
     vms: bool,
     scale_sets: bool,
     first_subscription: String,
 }
 
 impl Items {
-    fn of(ids: &[String]) -> Items {
+    fn of(ids: &[String], az: bool) -> Items {
         let mut seen = std::collections::BTreeSet::new();
         let mut out = Items {
             ids: vec![],
             left_out: 0,
+            left_out_at: 0,
             vms: false,
             scale_sets: false,
             first_subscription: String::new(),
@@ -133,6 +156,18 @@ impl Items {
                 }
             }
             if !seen.insert(r.as_str().to_ascii_lowercase()) {
+                continue;
+            }
+            if az
+                && [
+                    r.subscription(),
+                    r.resource_group().unwrap_or_default(),
+                    r.name(),
+                ]
+                .into_iter()
+                .any(super::cli::az_reads_as_file)
+            {
+                out.left_out_at += 1;
                 continue;
             }
             if out.first_subscription.is_empty() {
@@ -184,6 +219,12 @@ fn head(req: &BatchRequest, items: &Items, title: &str) -> Vec<String> {
         l.push(format!(
             "# {} selected id(s) are not scale sets or VMs and are left out.",
             items.left_out
+        ));
+    }
+    if items.left_out_at > 0 {
+        l.push(format!(
+            "# {} selected id(s) have a part starting with @, which az reads as a file name: left out (the Az PowerShell script takes them).",
+            items.left_out_at
         ));
     }
     l
@@ -903,7 +944,8 @@ fn sh_legacy_item(rest: bool, upgrade_instances: bool) -> Vec<String> {
     if rest {
         f.push(format!("  az rest --method delete --url \"$id/extensions/$ext?api-version={api}\" --output none"));
     } else {
-        f.push("  if [ \"$g\" = vm ]; then".into());
+        f.push("  # an extension name starting with @ cannot be passed to az (it reads it as a file): its own DELETE then".into());
+        f.push("  if [ \"$g\" = vm ] && [ \"${ext#@}\" = \"$ext\" ]; then".into());
         f.push("    az vm extension delete --resource-group=\"$rg\" --vm-name=\"$name\" --subscription=\"$sub\" --name=\"$ext\" --output none".into());
         f.push("  else".into());
         f.push(
@@ -962,7 +1004,8 @@ fn ps_cli_legacy_item(rest: bool, upgrade_instances: bool) -> Vec<String> {
     if rest {
         b.push(format!("    az rest --method delete --url \"$($itemId)/extensions/$($extension)?api-version={api}\" --output none"));
     } else {
-        b.push("    if ($g -eq 'vm') {".into());
+        b.push("    # an extension name starting with @ cannot be passed to az (it reads it as a file): its own DELETE then".into());
+        b.push("    if ($g -eq 'vm' -and -not $extension.StartsWith('@')) {".into());
         b.push("        az vm extension delete \"--resource-group=$resourceGroupName\" \"--vm-name=$itemName\" \"--subscription=$subscriptionId\" \"--name=$extension\" --output none".into());
         b.push("    } else {".into());
         b.push(
@@ -1003,19 +1046,68 @@ mod tests {
 
     #[test]
     fn items_are_canonical_deduplicated_and_checked() {
-        let i = Items::of(&[
+        let i = Items::of(
+            &[
             "/subscriptions/S/resourcegroups/RG/providers/microsoft.compute/virtualmachinescalesets/A".into(),
             "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Compute/virtualMachineScaleSets/a".into(),
             "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Storage/storageAccounts/x".into(),
             "nonsense".into(),
-        ]);
+            "/subscriptions/S/resourceGroups/@rg/providers/Microsoft.Compute/virtualMachines/v".into(),
+            "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/@-".into(),
+            ],
+            true,
+        );
         assert_eq!(
             i.ids,
             [
                 "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Compute/virtualMachineScaleSets/A"
             ]
         );
-        assert_eq!(i.left_out, 2);
-        assert!(i.scale_sets && !i.vms);
+        assert_eq!((i.left_out, i.left_out_at), (2, 2));
+        assert!(i.scale_sets);
+    }
+
+    #[test]
+    fn no_az_batch_passes_a_value_starting_with_at() {
+        let vmss = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/a";
+        let at_item = "/subscriptions/s/resourceGroups/@-/providers/Microsoft.Compute/virtualMachineScaleSets/b";
+        let req = BatchRequest {
+            cloud: Cloud::AzureCloud,
+            op: BulkOp::EnableSystemAssigned { grant: None },
+            items: vec![vmss.into(), at_item.into()],
+        };
+        for f in BATCH_FLAVOURS {
+            let s = batch(&req, f).unwrap().text;
+            // Az PowerShell takes the item (its values are PowerShell strings); az leaves it out and says so
+            assert_eq!(s.contains("/@-/"), f == Flavour::AzPowerShell, "{f:?}\n{s}");
+            assert_eq!(
+                s.contains("have a part starting with @"),
+                f != Flavour::AzPowerShell,
+                "{f:?}"
+            );
+        }
+        // only such items: no az script at all
+        let only = BatchRequest {
+            items: vec![at_item.into()],
+            ..req.clone()
+        };
+        assert!(batch(&only, Flavour::CliBash).is_none());
+        // the identity's group, name or subscription starting with @: az is not offered
+        let at_identity = BatchRequest {
+            op: BulkOp::RemoveUserAssigned {
+                identity: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/@id".into(),
+            },
+            ..req.clone()
+        };
+        assert!(op_passes_a_file_reference(&at_identity.op));
+        assert!(!op_passes_a_file_reference(&req.op));
+        assert_eq!(at_identity.op.validate(), Ok(()));
+        assert_eq!(
+            batch_all(&at_identity)
+                .iter()
+                .map(|s| s.flavour)
+                .collect::<Vec<_>>(),
+            [Flavour::AzPowerShell]
+        );
     }
 }

@@ -12,6 +12,38 @@ fn q(lang: Language, s: &str) -> String {
     }
 }
 
+/// Does azure-cli read this argument value as a file? It expands every argument that starts with `@` (`@file`;
+/// `@-` is standard input), also in `--flag=@value`, and has no escape for it: such a value cannot be passed to an
+/// az command as it is, in any shell.
+pub(crate) fn az_reads_as_file(value: &str) -> bool {
+    value.starts_with('@')
+}
+
+/// Would the idiomatic az commands of this plan pass a value azure-cli reads as a file
+/// ([`az_reads_as_file`])? Looks at every string of the change, of its requests' bodies and the ids of the role
+/// assignments it deletes (more than the commands pass: a value that cannot reach an az option errs on the safe
+/// side, the exact requests).
+fn passes_a_file_reference(plan: &ScriptPlan) -> bool {
+    fn any_at(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => az_reads_as_file(s),
+            serde_json::Value::Array(a) => a.iter().any(any_at),
+            serde_json::Value::Object(o) => o.values().any(any_at),
+            _ => false,
+        }
+    }
+    serde_json::to_value(&plan.change).is_ok_and(|c| any_at(&c))
+        || plan
+            .requests()
+            .iter()
+            .filter_map(|r| r.body.as_ref())
+            .any(any_at)
+        || plan
+            .role_assignment_deletions
+            .iter()
+            .any(|d| az_reads_as_file(&d.id))
+}
+
 /// `--flag 'value'`, or `'--flag=value'` when the value starts with `-` (the CLI's argument
 /// parser would read a separate `-x` word as an option, not as the value).
 pub(crate) fn kv(lang: Language, flag: &str, value: &str) -> String {
@@ -110,6 +142,14 @@ pub(crate) fn sign_in(lang: Language, cloud: Cloud, sub: &str) -> Vec<String> {
     let mut l = prelude(lang);
     l.push(format!("az cloud set {}", kv(lang, "--name", cloud.name())));
     l.push("az login".into());
+    if az_reads_as_file(sub) {
+        // no az command can select it; nothing may run in another subscription
+        l.extend(refuse(
+            lang,
+            &format!("the subscription {sub:?} starts with @, which az reads as a file name: it cannot be selected."),
+        ));
+        return l;
+    }
     l.push(format!(
         "az account set {}",
         kv(lang, "--subscription", sub)
@@ -378,6 +418,12 @@ pub(crate) fn idiomatic(plan: &ScriptPlan, lang: Language) -> String {
     let mut l = head(plan, lang, "Azure CLI (2.x)");
     if let Some(n) = nothing_to_send(plan, lang) {
         l.extend(n);
+        return finish(l);
+    }
+    if passes_a_file_reference(plan) {
+        l.push("# A value of this change starts with @, which az reads as a file name (@file, @- standard input), also as".into());
+        l.push("# --option=@value, with no escape: the az commands cannot pass it, so the exact requests follow (az rest).".into());
+        l.extend(rest_lines(plan, lang));
         return finish(l);
     }
     l.extend(idiomatic_facts(plan));
@@ -659,13 +705,36 @@ pub(crate) fn az_rest_lines(
 
 /// Wait until `target` leaves Updating/Creating, then fail unless it ended Succeeded.
 /// (`az … wait --updated` would poll a Failed resource until its timeout and then exit 0.)
+/// A group or name az would read as a file ([`az_reads_as_file`]) is not passed: the wait then names the resource
+/// by its id (`--ids`) and its state is read with `az rest`.
 fn wait_lines(lang: Language, target: &Resource) -> Vec<String> {
     let g = target.kind.cli_group();
-    let rn = format!(
-        "{} {}",
-        kv(lang, "--resource-group", &target.resource_group),
-        kv(lang, "--name", &target.name)
-    );
+    let by_id = az_reads_as_file(&target.resource_group) || az_reads_as_file(&target.name);
+    let rn = if by_id {
+        kv(lang, "--ids", &target.path())
+    } else {
+        format!(
+            "{} {}",
+            kv(lang, "--resource-group", &target.resource_group),
+            kv(lang, "--name", &target.name)
+        )
+    };
+    let show = if by_id {
+        format!(
+            "az rest --method get {} --query properties.provisioningState --output tsv",
+            kv(
+                lang,
+                "--url",
+                &format!(
+                    "{}?api-version={}",
+                    target.path(),
+                    crate::api_versions::COMPUTE
+                )
+            )
+        )
+    } else {
+        format!("az {g} show {rn} --query provisioningState --output tsv")
+    };
     let mut l = vec![
         "# az rest does not follow the long-running operation: wait until provisioning ends, and fail unless it succeeded.".to_string(),
         format!(
@@ -680,17 +749,13 @@ fn wait_lines(lang: Language, target: &Resource) -> Vec<String> {
     let msg = "The change ended with provisioningState '$provisioningState', not Succeeded: see the activity log of the resource.";
     match lang {
         Language::Bash => {
-            l.push(format!(
-                "provisioningState=$(az {g} show {rn} --query provisioningState --output tsv)"
-            ));
+            l.push(format!("provisioningState=$({show})"));
             l.push(format!(
                 "if [ \"$provisioningState\" != Succeeded ]; then echo \"{msg}\" >&2; exit 1; fi"
             ));
         }
         Language::PowerShell => {
-            l.push(format!(
-                "$provisioningState = az {g} show {rn} --query provisioningState --output tsv"
-            ));
+            l.push(format!("$provisioningState = {show}"));
             l.extend(check_exit(lang));
             l.push(format!(
                 "if ($provisioningState -ne 'Succeeded') {{ throw \"{msg}\" }}"
@@ -727,7 +792,13 @@ pub(crate) fn rest(plan: &ScriptPlan, lang: Language) -> String {
         l.extend(n);
         return finish(l);
     }
-    l.extend(rest_facts(plan));
+    l.extend(rest_lines(plan, lang));
+    finish(l)
+}
+
+/// The exact requests with `az rest` (after the header): sign-in, then every request in order.
+fn rest_lines(plan: &ScriptPlan, lang: Language) -> Vec<String> {
+    let mut l = rest_facts(plan);
     l.extend(sign_in(lang, plan.cloud, subscription_of(&plan.change)));
     l.push(
         "# A --url without a host is sent to the ARM endpoint of the cloud selected above.".into(),
@@ -744,5 +815,5 @@ pub(crate) fn rest(plan: &ScriptPlan, lang: Language) -> String {
             &plan.change,
         ));
     }
-    finish(l)
+    l
 }

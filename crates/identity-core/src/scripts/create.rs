@@ -818,6 +818,55 @@ mod tests {
         }
     }
 
+    /// azure-cli reads a value starting with `@` as a file (`@-`: standard input), also as `--x=@value`, with no
+    /// escape: the az scripts then send the exact PUT (the body on standard input in PowerShell, never as an
+    /// option value) and wait by the resource's id; Az PowerShell still builds the idiomatic chain.
+    #[test]
+    fn a_value_az_reads_as_a_file_falls_back_to_the_exact_put() {
+        let cases: [fn(&mut ScaleSetSpec); 4] = [
+            |s| s.name = "@-".into(),
+            |s| s.resource_group = "@rg".into(),
+            |s| s.location = "@westeurope".into(),
+            |s| s.admin_username = "@admin".into(),
+        ];
+        for (i, set) in cases.iter().enumerate() {
+            let mut s = spec();
+            let plan = create_scale_set(&s);
+            set(&mut s);
+            let mut plan = plan;
+            if let crate::plan::Outcome::Requests(r) = &mut plan.outcome {
+                r[0].path = s.id().as_str().to_string();
+                r[0].body = Some(s.body());
+            }
+            let sp = ScriptPlan::from_scale_set(Cloud::AzureCloud, &s, &plan);
+            for f in [Flavour::CliBash, Flavour::CliPowerShell] {
+                let t = generate(&sp, f).text;
+                assert!(!t.contains("az vmss create"), "{i} {f:?}\n{t}");
+                assert!(t.contains("az rest --method put"), "{i} {f:?}\n{t}");
+                assert!(t.contains("az reads as a file name"), "{i} {f:?}");
+                // no argument starting with @ but the body's standard input
+                for line in t.lines().filter(|l| {
+                    let l = l.trim_start();
+                    l.starts_with("az ") || l.contains("| az ") || l.contains("$(az ")
+                }) {
+                    let rest = line.replace("--body @-", "").replace("--body '@-'", "");
+                    assert!(
+                        !rest.contains(" @") && !rest.contains(" '@") && !rest.contains("=@"),
+                        "{i} {f:?}: {line}"
+                    );
+                }
+                if s.name.starts_with('@') || s.resource_group.starts_with('@') {
+                    assert!(
+                        t.contains("az vmss wait --ids '/subscriptions/"),
+                        "{i} {f:?}\n{t}"
+                    );
+                }
+            }
+            let ps = generate(&sp, Flavour::AzPowerShell).text;
+            assert!(ps.contains("= New-AzVmssConfig"), "{i}");
+        }
+    }
+
     /// The same for a VM: the New-AzVMConfig chain is not generated for a body it would not
     /// carry whole; the Az PowerShell flavour is then the exact PUT.
     #[test]

@@ -598,3 +598,18 @@ pub fn array_assignment(src: &str, var: &str) -> Option<Vec<String>> {
     });
     out
 }
+
+/// `bash -n`: the script parses (else the error and the script).
+pub fn bash_syntax_ok(text: &str) {
+    let out = std::process::Command::new("bash")
+        .arg("-n")
+        .arg("-c")
+        .arg(text)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "bash -n: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
