@@ -227,6 +227,24 @@ impl ArmClient {
     /// The same client (endpoint, tokens, clock, retries, observers, read-write switch) over another transport
     /// made from this one's, e.g. a bulk change's [`crate::bulk::PacedTransport`] around it: the requests still
     /// reach the same ARM (or the same demo tenant).
+    ///
+    /// ```
+    /// use arm_client::{ArmClient, StaticToken, VirtualClock, ops, Subscription, testing::block_on};
+    /// use arm_client::bulk::{PacedTransport, Pacer};
+    /// use arm_client::transport::sim::SimTransport;
+    /// use std::rc::Rc;
+    /// let clock = Rc::new(VirtualClock::new(0));
+    /// let origin = "https://management.azure.com";
+    /// let sim = SimTransport::demo(origin, 0, 0, clock.clone());
+    /// let c = ArmClient::builder(origin, Rc::new(sim), Rc::new(StaticToken::new("t")))
+    ///     .clock(clock.clone()).build().unwrap();
+    /// let pacer = Rc::new(Pacer::arm(clock));
+    /// let paced = c.with_transport(|t| Rc::new(PacedTransport::new(t, pacer.clone())));
+    /// let subs: Vec<Subscription> = block_on(paced.list(ops::list_subscriptions()).collect_all()).unwrap();
+    /// assert_eq!(subs.len(), 2); // the same tenant
+    /// let gets: u64 = pacer.stats().subscriptions.values().map(|s| s.reads).sum();
+    /// assert!(gets >= 1, "the request went through the pacer");
+    /// ```
     pub fn with_transport(
         &self,
         wrap: impl FnOnce(Rc<dyn Transport>) -> Rc<dyn Transport>,
