@@ -14,6 +14,7 @@ use arm_client::identity::read_state;
 use arm_client::{ArmClient, Clock};
 use identity_core::ResourceState;
 use identity_core::bulk::{BulkOp, Review, Verdict, review, review_rows};
+use identity_core::inventory::export::csv_cell;
 use identity_core::inventory::{Inventory, ResourceRow};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -106,20 +107,6 @@ impl BulkReview {
             .map(|(id, why)| serde_json::json!({"item": id, "reason": why}))
             .collect();
         v
-    }
-}
-
-/// RFC 4180 quoting; a cell starting with `=`, `+`, `-` or `@` gets a leading `'` (shown as text).
-fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
     }
 }
 

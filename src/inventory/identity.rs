@@ -194,14 +194,7 @@ pub fn IdentityPage(props: &IdentityPageProps) -> Html {
                 <button type="button" onclick={reload}>{ "Load again" }</button>
             </section>
         },
-        Some(IdentityLoad::Loading(p)) => html! {
-            <section class="inv-progress" aria-labelledby="identity-progress-label">
-                <p id="identity-progress-label" role="status" aria-live="polite">{ p.text() }</p>
-                <progress id="identity-progress" aria-labelledby="identity-progress-label"
-                    max={p.total.max(p.loaded).max(1).to_string()} value={p.loaded.to_string()} />
-                <button type="button" id="identity-cancel" onclick={on_cancel}>{ "Cancel" }</button>
-            </section>
-        },
+        Some(IdentityLoad::Loading(p)) => super::page::progress_view("identity", &p, on_cancel),
         Some(IdentityLoad::Done {
             loaded,
             from_inventory,

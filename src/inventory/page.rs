@@ -131,14 +131,7 @@ pub fn InventoryPage(props: &InventoryPageProps) -> Html {
                 <button type="button" onclick={reload}>{ "Load again" }</button>
             </section>
         },
-        Some(LoadState::Loading(p)) => html! {
-            <section class="inv-progress" aria-labelledby="inv-progress-label">
-                <p id="inv-progress-label" role="status" aria-live="polite">{ p.text() }</p>
-                <progress id="inv-progress" aria-labelledby="inv-progress-label"
-                    max={p.total.max(p.loaded).max(1).to_string()} value={p.loaded.to_string()} />
-                <button type="button" id="inv-cancel" onclick={on_cancel}>{ "Cancel" }</button>
-            </section>
-        },
+        Some(LoadState::Loading(p)) => progress_view("inv", &p, on_cancel),
         Some(LoadState::Done(l)) => html! {
             <>
                 if !l.is_complete() {
@@ -674,6 +667,20 @@ pub fn IdentityTable(props: &IdentityTableProps) -> Html {
                 </tbody>
             </table>
             </div>
+        </section>
+    }
+}
+
+/// A Resource Graph load in progress (the inventory's and an identity page's): rows loaded of the total, waits,
+/// and Cancel; the element ids start with `prefix` (`{prefix}-progress`, `{prefix}-cancel`).
+pub(super) fn progress_view(prefix: &str, p: &Progress, on_cancel: Callback<MouseEvent>) -> Html {
+    let label = format!("{prefix}-progress-label");
+    html! {
+        <section class="inv-progress" aria-labelledby={label.clone()}>
+            <p id={label.clone()} role="status" aria-live="polite">{ p.text() }</p>
+            <progress id={format!("{prefix}-progress")} aria-labelledby={label}
+                max={p.total.max(p.loaded).max(1).to_string()} value={p.loaded.to_string()} />
+            <button type="button" id={format!("{prefix}-cancel")} onclick={on_cancel}>{ "Cancel" }</button>
         </section>
     }
 }
