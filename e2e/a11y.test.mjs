@@ -60,6 +60,8 @@ test('keyboard only: reach a wizard, pick an identity and get to the review', as
   await focusTo(() => document.activeElement.id === 'to-review');
   await page.keyboard.press('Enter');
   await page.locator('#diff').waitFor();
+  // the script tabs come with the scripts module, fetched when the review first shows scripts
+  await page.locator('#tab-az-powershell').waitFor({ timeout: 20_000 });
   const outline = await page.evaluate(() => {
     document.querySelector('#tab-az-powershell').focus();
     return getComputedStyle(document.activeElement).outlineStyle;
